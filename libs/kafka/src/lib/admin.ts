@@ -1,0 +1,138 @@
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { InfrastructureError } from '@grantstream/errors';
+import type { ObservedTopic, TopicSpec } from './topics/topic-plan';
+
+/** What the cluster says about itself. */
+export interface ClusterInfo {
+  clusterId: string;
+  controller: number | null;
+  brokers: { nodeId: number; host: string; port: number }[];
+}
+
+/**
+ * Cluster administration behind our own types, so nothing outside libs/kafka
+ * sees kafkajs. Every failure surfaces as an {@link InfrastructureError}.
+ */
+export class KafkaAdmin {
+  private readonly admin: Admin;
+  private connected = false;
+
+  constructor(kafka: Kafka) {
+    this.admin = kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.wrap('connect', () => this.admin.connect());
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.admin.disconnect();
+  }
+
+  /** An admin round trip: the readiness test of a broker (a listening port is not enough). */
+  async describeCluster(): Promise<ClusterInfo> {
+    const c = await this.wrap('describeCluster', () => this.admin.describeCluster());
+    return { clusterId: c.clusterId, controller: c.controller, brokers: c.brokers };
+  }
+
+  async listTopics(): Promise<string[]> {
+    return this.wrap('listTopics', () => this.admin.listTopics());
+  }
+
+  /** Partition count, replication factor and the values of `configKeys` for each existing topic. */
+  async describeTopics(names: readonly string[], configKeys: readonly string[]): Promise<Map<string, ObservedTopic>> {
+    const existing = new Set(await this.listTopics());
+    const present = names.filter((n) => existing.has(n));
+    const out = new Map<string, ObservedTopic>();
+    if (present.length === 0) return out;
+    const meta = await this.wrap('fetchTopicMetadata', () => this.admin.fetchTopicMetadata({ topics: present }));
+    const configs = await this.wrap('describeConfigs', () =>
+      this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: [...configKeys],
+        })),
+      }),
+    );
+    for (const t of meta.topics) {
+      const resource = configs.resources.find((r) => r.resourceName === t.name);
+      const config: Record<string, string | undefined> = {};
+      for (const entry of resource?.configEntries ?? []) config[entry.configName] = entry.configValue;
+      out.set(t.name, {
+        name: t.name,
+        partitions: t.partitions.length,
+        replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+        config,
+      });
+    }
+    return out;
+  }
+
+  async createTopics(specs: readonly TopicSpec[], replicationFactor: (s: TopicSpec) => number): Promise<void> {
+    if (specs.length === 0) return;
+    await this.wrap('createTopics', () =>
+      this.admin.createTopics({
+        waitForLeaders: true,
+        topics: specs.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: replicationFactor(s),
+          configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+        })),
+      }),
+    );
+  }
+
+  async createPartitions(topic: string, count: number): Promise<void> {
+    await this.wrap('createPartitions', () => this.admin.createPartitions({ topicPartitions: [{ topic, count }] }));
+  }
+
+  /** Sets the given topic configs, leaving other topic-level configs as they are. */
+  async setTopicConfig(topic: string, config: Readonly<Record<string, string>>): Promise<void> {
+    // kafkajs's alterConfigs is the non-incremental AlterConfigs API: the given
+    // set replaces every dynamic config of the topic, so send the full merge of
+    // current dynamic values and the new ones.
+    const current = await this.wrap('describeConfigs', () =>
+      this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      }),
+    );
+    const dynamic: Record<string, string> = {};
+    for (const e of current.resources[0]?.configEntries ?? []) {
+      if (!e.isDefault && !e.readOnly && e.configValue !== null) dynamic[e.configName] = e.configValue;
+    }
+    const merged = { ...dynamic, ...config };
+    await this.wrap('alterConfigs', () =>
+      this.admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      }),
+    );
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.wrap('deleteTopics', () => this.admin.deleteTopics({ topics: [...names] }));
+  }
+
+  private async wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new InfrastructureError(`Kafka admin ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

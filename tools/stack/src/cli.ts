@@ -1,0 +1,55 @@
+import { Command } from 'commander';
+import { createLogger } from '@grantstream/logging';
+import { isPipelineError } from '@grantstream/errors';
+import { LocalStack } from './stack';
+import { loadStackConfigOrExit } from './stack-config';
+
+/** `npm run stack:up|down|status`: the local embedded Kafka + registry. */
+async function main(argv: string[]): Promise<number> {
+  const config = loadStackConfigOrExit(process.env);
+  const log = createLogger({ service: 'stack', level: config.logging.level });
+  const stack = new LocalStack(config, log);
+  let exitCode = 0;
+  const program = new Command('stack').description('Local Apache Kafka (KRaft) and Apicurio Registry on loopback');
+  program
+    .command('up')
+    .description('start whatever is not running and wait until both answer (idempotent)')
+    .action(async () => {
+      const actions = await stack.up();
+      for (const [component, action] of Object.entries(actions)) process.stdout.write(`${component}: ${action}\n`);
+    });
+  program
+    .command('down')
+    .description('stop both components; nothing of this stack is left running')
+    .action(async () => {
+      const stopped = await stack.down();
+      for (const [component, n] of Object.entries(stopped)) {
+        process.stdout.write(`${component}: ${n > 0 ? `stopped (${n} process)` : 'was not running'}\n`);
+      }
+    });
+  program
+    .command('status')
+    .description('state of each component; exits 1 unless both are ready')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const status = await stack.status();
+      if (opts.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else
+        for (const s of status) {
+          process.stdout.write(
+            `${s.component.padEnd(9)} ${s.state.padEnd(9)} ${s.endpoint}  pid ${s.pids.join(',') || '-'}  log ${s.log}\n`,
+          );
+        }
+      if (status.some((s) => s.state !== 'ready')) exitCode = 1;
+    });
+  await program.parseAsync(argv);
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${isPipelineError(err) ? err.message : String((err as Error).stack ?? err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,254 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StackStartError } from '@grantstream/errors';
+import type { GrantLogger } from '@grantstream/logging';
+import { KafkaAdmin, createKafka } from '@grantstream/kafka';
+import { ensureKafkaJars, ensureRegistry } from './artifacts';
+import { LOG4J2_YAML, serverProperties } from './kafka-files';
+import { findJava, findProcesses, isAlive, marker, sleep, spawnDetached, stopProcess, tail } from './processes';
+import type { StackConfig } from './stack-config';
+
+/** The two components of the local stack, in start order. */
+export const COMPONENTS = ['kafka', 'registry'] as const;
+/** One of {@link COMPONENTS}. */
+export type Component = (typeof COMPONENTS)[number];
+
+/** State of one component. */
+export interface ComponentStatus {
+  component: Component;
+  /** `ready`: its API answers; `starting`: running but not answering; `stopped`: no process. */
+  state: 'ready' | 'starting' | 'stopped';
+  pids: number[];
+  endpoint: string;
+  log: string;
+}
+
+/** What `up` did for one component. */
+export type UpAction = 'already-running' | 'started' | 'restarted';
+
+const POLL_MS = 500;
+
+/** Paths of one stack instance. */
+function paths(config: StackConfig) {
+  const root = config.stack.stateDir;
+  return {
+    kafkaDir: join(root, 'kafka'),
+    kafkaData: join(root, 'kafka', 'data'),
+    kafkaLog: join(root, 'kafka', 'kafka.log'),
+    registryDir: join(root, 'registry'),
+    registryLog: join(root, 'registry', 'registry.log'),
+    registryDb: join(root, 'registry', 'db', 'registry'),
+  };
+}
+
+/** The Confluent-compatible API base of this stack's registry. */
+export function registryUrl(config: StackConfig): string {
+  return `http://${config.stack.host}:${config.stack.registry.port}/apis/ccompat/v7`;
+}
+
+/** The bootstrap address of this stack's broker. */
+export function brokerAddress(config: StackConfig): string {
+  return `${config.stack.host}:${config.stack.kafka.port}`;
+}
+
+/** The local stack: a real single-node KRaft Kafka and a real Apicurio registry on loopback. */
+export class LocalStack {
+  constructor(
+    private readonly config: StackConfig,
+    private readonly log: GrantLogger,
+  ) {}
+
+  /**
+   * Brings both components up and waits until each answers its API. A second
+   * call is a no-op; a component whose process died is started again.
+   */
+  async up(): Promise<Record<Component, UpAction>> {
+    const kafka = await this.upKafka();
+    const registry = await this.upRegistry();
+    return { kafka, registry };
+  }
+
+  /** Stops both components (registry first: it is Kafka's client) and waits until no process is left. */
+  async down(): Promise<Record<Component, number>> {
+    const stopped = { kafka: 0, registry: 0 };
+    for (const component of [...COMPONENTS].reverse()) {
+      for (const p of findProcesses(this.config.stack.stateDir, component)) {
+        const how = await stopProcess(p.pid, this.config.stack.stopTimeoutMs);
+        this.log.info({ component, pid: p.pid, how }, `${component} stopped`);
+        stopped[component] += 1;
+      }
+    }
+    return stopped;
+  }
+
+  /** The state of each component, from the process table and a call to its API. */
+  async status(): Promise<ComponentStatus[]> {
+    const p = paths(this.config);
+    const kafkaPids = findProcesses(this.config.stack.stateDir, 'kafka').map((x) => x.pid);
+    const registryPids = findProcesses(this.config.stack.stateDir, 'registry').map((x) => x.pid);
+    const state = async (pids: number[], probe: () => Promise<boolean>) =>
+      pids.length === 0 ? ('stopped' as const) : (await probe()) ? ('ready' as const) : ('starting' as const);
+    return [
+      {
+        component: 'kafka',
+        state: await state(kafkaPids, () => this.kafkaAnswers()),
+        pids: kafkaPids,
+        endpoint: brokerAddress(this.config),
+        log: p.kafkaLog,
+      },
+      {
+        component: 'registry',
+        state: await state(registryPids, () => this.registryAnswers()),
+        pids: registryPids,
+        endpoint: registryUrl(this.config),
+        log: p.registryLog,
+      },
+    ];
+  }
+
+  private async upKafka(): Promise<UpAction> {
+    const p = paths(this.config);
+    const running = findProcesses(this.config.stack.stateDir, 'kafka');
+    if (running.length > 0) {
+      await this.waitReady('kafka', running.map((r) => r.pid), () => this.kafkaAnswers(), p.kafkaLog);
+      return 'already-running';
+    }
+    const wasStarted = existsSync(join(p.kafkaData, 'meta.properties'));
+    const jars = ensureKafkaJars(this.config, this.log);
+    mkdirSync(p.kafkaData, { recursive: true });
+    const props = join(p.kafkaDir, 'server.properties');
+    const log4j = join(p.kafkaDir, 'log4j2.yaml');
+    writeFileSync(props, serverProperties(this.config, p.kafkaData));
+    writeFileSync(log4j, LOG4J2_YAML);
+    const cp = `${jars}/*`;
+    // KRaft storage is formatted once; --ignore-formatted makes a restart safe.
+    execFileSync(
+      'java',
+      ['-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', this.config.stack.kafka.clusterId, '-c', props, '--ignore-formatted'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const heap = `${this.config.stack.kafka.heapMb}m`;
+    const pid = spawnDetached(
+      'java',
+      [
+        marker(this.config.stack.stateDir, 'kafka'),
+        `-Xms${heap}`,
+        `-Xmx${heap}`,
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${log4j}`,
+        '-cp',
+        cp,
+        'kafka.Kafka',
+        props,
+      ],
+      p.kafkaDir,
+      p.kafkaLog,
+    );
+    this.log.info({ pid, log: p.kafkaLog, broker: brokerAddress(this.config) }, 'kafka starting');
+    await this.waitReady('kafka', [pid], () => this.kafkaAnswers(), p.kafkaLog);
+    return wasStarted ? 'restarted' : 'started';
+  }
+
+  private async upRegistry(): Promise<UpAction> {
+    const p = paths(this.config);
+    const r = this.config.stack.registry;
+    const running = findProcesses(this.config.stack.stateDir, 'registry');
+    if (running.length > 0) {
+      await this.waitReady('registry', running.map((x) => x.pid), () => this.registryAnswers(), p.registryLog);
+      return 'already-running';
+    }
+    const wasStarted = existsSync(`${p.registryDb}.mv.db`);
+    const jar = ensureRegistry(this.config, this.log);
+    const java = findJava(r.minJavaVersion, r.javaSearchPaths, process.env);
+    if (!java) {
+      throw new StackStartError(
+        `Apicurio Registry ${r.version} needs Java ${r.minJavaVersion}+; none found in JAVA_HOME, PATH or ${r.javaSearchPaths.join(', ')}`,
+      );
+    }
+    mkdirSync(p.registryDir, { recursive: true });
+    const heap = `${r.heapMb}m`;
+    const { host } = this.config.stack;
+    const pid = spawnDetached(
+      java,
+      [
+        marker(this.config.stack.stateDir, 'registry'),
+        `-Xms${heap}`,
+        `-Xmx${heap}`,
+        `-Dquarkus.http.host=${host}`,
+        `-Dquarkus.http.port=${r.port}`,
+        `-Dquarkus.management.host=${host}`,
+        `-Dquarkus.management.port=${r.managementPort}`,
+        `-Dapicurio.rules.global.compatibility=${r.compatibility}`,
+        // Schemas survive a restart (an H2 file beside the broker's data), so
+        // ids inside messages already on the topics stay resolvable.
+        '-Dapicurio.storage.kind=sql',
+        '-Dapicurio.storage.sql.kind=h2',
+        `-Dapicurio.datasource.url=jdbc:h2:file:${p.registryDb}`,
+        '-Dapicurio.datasource.username=sa',
+        '-Dapicurio.datasource.password=sa',
+        '-jar',
+        jar,
+      ],
+      p.registryDir,
+      p.registryLog,
+    );
+    this.log.info({ pid, java, log: p.registryLog, url: registryUrl(this.config) }, 'registry starting');
+    await this.waitReady('registry', [pid], () => this.registryAnswers(), p.registryLog);
+    return wasStarted ? 'restarted' : 'started';
+  }
+
+  private async waitReady(component: Component, pids: number[], probe: () => Promise<boolean>, log: string): Promise<void> {
+    const deadline = Date.now() + this.config.stack.readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (await probe()) {
+        this.log.info({ component }, `${component} ready`);
+        return;
+      }
+      if (!pids.some(isAlive)) {
+        throw new StackStartError(`${component} exited during start-up; last lines of ${log}:\n${tail(log, 30)}`);
+      }
+      await sleep(POLL_MS);
+    }
+    throw new StackStartError(
+      `${component} did not answer within ${this.config.stack.readyTimeoutMs} ms; last lines of ${log}:\n${tail(log, 30)}`,
+    );
+  }
+
+  /** Ready means an admin round trip answers, not merely an open port. */
+  private async kafkaAnswers(): Promise<boolean> {
+    const kafka = createKafka(
+      {
+        ...this.config.kafka,
+        brokers: [brokerAddress(this.config)],
+        connectionTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        retry: { retries: 0, initialRetryTimeMs: 100, maxRetryTimeMs: 100 },
+      },
+      this.log.child({}, { level: 'silent' }),
+    );
+    const admin = new KafkaAdmin(kafka);
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.length > 0 && cluster.controller !== null;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Ready means the Confluent API answers and reports the configured global compatibility. */
+  private async registryAnswers(): Promise<boolean> {
+    try {
+      const res = await fetch(`${registryUrl(this.config)}/config`, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return false;
+      const body = (await res.json()) as { compatibilityLevel?: string };
+      return body.compatibilityLevel === this.config.stack.registry.compatibility;
+    } catch {
+      return false;
+    }
+  }
+}

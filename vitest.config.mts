@@ -1,0 +1,47 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const alias = {
+  '@grantstream/contracts': src('./libs/contracts/src/index.ts'),
+  '@grantstream/config': src('./libs/config/src/index.ts'),
+  '@grantstream/errors': src('./libs/errors/src/index.ts'),
+  '@grantstream/logging': src('./libs/logging/src/index.ts'),
+  '@grantstream/kafka': src('./libs/kafka/src/index.ts'),
+  '@grantstream/testing': src('./libs/testing/src/index.ts'),
+};
+
+const unit = (name: string, root: string) => ({
+  resolve: { alias },
+  test: { name, include: [`${root}/src/**/*.spec.ts`], environment: 'node' },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      unit('contracts', 'libs/contracts'),
+      unit('errors', 'libs/errors'),
+      unit('logging', 'libs/logging'),
+      unit('config', 'libs/config'),
+      unit('kafka', 'libs/kafka'),
+      unit('testing', 'libs/testing'),
+      unit('stack', 'tools/stack'),
+      unit('grantctl', 'tools/grantctl'),
+      unit('codegen', 'tools/codegen'),
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          // Scenarios share one broker; each uses its own topics, but the stack
+          // lifecycle scenario restarts processes, so files run one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
