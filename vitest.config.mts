@@ -24,7 +24,6 @@ export default defineConfig({
       unit('logging', 'libs/logging'),
       unit('config', 'libs/config'),
       unit('kafka', 'libs/kafka'),
-      unit('testing', 'libs/testing'),
       unit('stack', 'tools/stack'),
       unit('grantctl', 'tools/grantctl'),
       unit('codegen', 'tools/codegen'),
@@ -32,7 +31,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 120_000,

@@ -1,2 +1,3 @@
 export * from './lib/load-config';
 export * from './lib/fragments';
+export * from './lib/stack';

@@ -10,7 +10,10 @@ const COMPLETE = '.complete';
 
 function mvn(args: string[], what: string): void {
   try {
-    execFileSync('mvn', ['-B', '-q', ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    execFileSync('mvn', ['-B', '-q', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new StackStartError(
@@ -25,12 +28,20 @@ function mvn(args: string[], what: string): void {
  * into place, so an interrupted download never leaves a half-filled cache
  * that a later start would trust.
  */
-function fillOnce(dir: string, log: GrantLogger, what: string, fill: (tmp: string) => void): string {
+function fillOnce(
+  dir: string,
+  log: GrantLogger,
+  what: string,
+  fill: (tmp: string) => void,
+): string {
   if (existsSync(join(dir, COMPLETE))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  log.info({ dir }, `downloading ${what} (first start on this machine; later starts reuse the cache)`);
+  log.info(
+    { dir },
+    `downloading ${what} (first start on this machine; later starts reuse the cache)`,
+  );
   const started = Date.now();
   fill(tmp);
   writeFileSync(join(tmp, COMPLETE), new Date().toISOString());

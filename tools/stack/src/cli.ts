@@ -10,13 +10,16 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger({ service: 'stack', level: config.logging.level });
   const stack = new LocalStack(config, log);
   let exitCode = 0;
-  const program = new Command('stack').description('Local Apache Kafka (KRaft) and Apicurio Registry on loopback');
+  const program = new Command('stack').description(
+    'Local Apache Kafka (KRaft) and Apicurio Registry on loopback',
+  );
   program
     .command('up')
     .description('start whatever is not running and wait until both answer (idempotent)')
     .action(async () => {
       const actions = await stack.up();
-      for (const [component, action] of Object.entries(actions)) process.stdout.write(`${component}: ${action}\n`);
+      for (const [component, action] of Object.entries(actions))
+        process.stdout.write(`${component}: ${action}\n`);
     });
   program
     .command('down')
@@ -24,7 +27,9 @@ async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const stopped = await stack.down();
       for (const [component, n] of Object.entries(stopped)) {
-        process.stdout.write(`${component}: ${n > 0 ? `stopped (${n} process)` : 'was not running'}\n`);
+        process.stdout.write(
+          `${component}: ${n > 0 ? `stopped (${n} process)` : 'was not running'}\n`,
+        );
       }
     });
   program
@@ -49,7 +54,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${isPipelineError(err) ? err.message : String((err as Error).stack ?? err)}\n`);
+    process.stderr.write(
+      `${isPipelineError(err) ? err.message : String((err as Error).stack ?? err)}\n`,
+    );
     process.exit(1);
   },
 );

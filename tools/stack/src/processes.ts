@@ -42,7 +42,12 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Starts a detached background process whose stdout and stderr append to `logFile`. */
-export function spawnDetached(command: string, args: string[], cwd: string, logFile: string): number {
+export function spawnDetached(
+  command: string,
+  args: string[],
+  cwd: string,
+  logFile: string,
+): number {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
@@ -55,7 +60,10 @@ export function spawnDetached(command: string, args: string[], cwd: string, logF
 }
 
 /** Sends SIGTERM, waits up to `timeoutMs`, then SIGKILL. Resolves when the process is gone. */
-export async function stopProcess(pid: number, timeoutMs: number): Promise<'terminated' | 'killed'> {
+export async function stopProcess(
+  pid: number,
+  timeoutMs: number,
+): Promise<'terminated' | 'killed'> {
   const signal = (s: NodeJS.Signals) => {
     try {
       process.kill(pid, s);
@@ -100,7 +108,11 @@ export function javaMajorVersion(javaBin: string): number | null {
  * Finds a `java` of at least `minVersion`: JAVA_HOME, then the one on PATH,
  * then the newest JDK under `searchPaths`. Returns null when there is none.
  */
-export function findJava(minVersion: number, searchPaths: readonly string[], env: NodeJS.ProcessEnv): string | null {
+export function findJava(
+  minVersion: number,
+  searchPaths: readonly string[],
+  env: NodeJS.ProcessEnv,
+): string | null {
   const candidates: string[] = [];
   if (env['JAVA_HOME']) candidates.push(join(env['JAVA_HOME'], 'bin', 'java'));
   for (const p of (env['PATH'] ?? '').split(':')) if (p) candidates.push(join(p, 'java'));
@@ -112,7 +124,8 @@ export function findJava(minVersion: number, searchPaths: readonly string[], env
   for (const bin of candidates) {
     if (!existsSync(bin)) continue;
     const version = javaMajorVersion(bin);
-    if (version !== null && version >= minVersion && (!best || version > best.version)) best = { bin, version };
+    if (version !== null && version >= minVersion && (!best || version > best.version))
+      best = { bin, version };
   }
   return best?.bin ?? null;
 }

@@ -1,72 +1,28 @@
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
-import { z } from 'zod';
-import { CONFIG_FILES_ENV, loadConfig, loadConfigOrExit, platformConfigSchema } from '@grantstream/config';
+import {
+  DEFAULT_CONFIG_FILE,
+  grantstreamConfigSchema,
+  loadConfig,
+  loadConfigOrExit,
+  type GrantstreamConfig,
+} from '@grantstream/config';
 
-const port = z.number().int().min(1024).max(65535);
-const dir = z
-  .string()
-  .min(1)
-  .transform((p) => (p === '~' || p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p)));
-const heapMb = z.number().int().min(128).max(8192);
+/** The stack reads the whole configuration: platform settings plus its `stack:` section. */
+export type StackConfig = GrantstreamConfig;
 
-/** Settings of the local embedded stack (`stack:` section of the config files). */
-export const stackSectionSchema = z.strictObject({
-  /** Downloaded jars (Kafka runtime, Apicurio); shared by every stack on the machine. */
-  cacheDir: dir,
-  /** Data, logs and config of one stack instance; a test can run a second stack beside the first. */
-  stateDir: dir,
-  host: z.literal('127.0.0.1').or(z.ipv4()),
-  readyTimeoutMs: z.number().int().positive(),
-  stopTimeoutMs: z.number().int().positive(),
-  kafka: z.strictObject({
-    version: z.string().regex(/^4\.\d+\.\d+$/, 'expected an Apache Kafka 4.x version'),
-    port,
-    controllerPort: port,
-    heapMb,
-    clusterId: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 22-character base64 Kafka cluster id'),
-    transactionMaxTimeoutMs: z.number().int().positive(),
-  }),
-  registry: z.strictObject({
-    groupId: z.string().min(1),
-    artifactId: z.string().min(1),
-    version: z.string().min(1),
-    port,
-    managementPort: port,
-    heapMb,
-    compatibility: z.enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE']),
-    minJavaVersion: z.number().int().min(17),
-    javaSearchPaths: z.array(z.string()),
-  }),
-});
-
-/** Platform settings plus the stack section. */
-export const stackConfigSchema = platformConfigSchema
-  .extend({ stack: stackSectionSchema })
-  .superRefine((c, ctx) => {
-    const ports = [c.stack.kafka.port, c.stack.kafka.controllerPort, c.stack.registry.port, c.stack.registry.managementPort];
-    if (new Set(ports).size !== ports.length) {
-      ctx.addIssue({ code: 'custom', path: ['stack'], message: `stack ports must differ, got ${ports.join(', ')}` });
-    }
-  });
-
-/** Parsed {@link stackConfigSchema}. */
-export type StackConfig = z.infer<typeof stackConfigSchema>;
-
-/** The workspace root, from this file's place in it. */
-export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
-
-/** The default configuration file. */
-export const DEFAULT_CONFIG_FILE = resolve(WORKSPACE_ROOT, 'config/grantstream.yaml');
-
-/** Loads the stack configuration (defaults + GRANTSTREAM_CONFIG files + env), exiting on problems. */
+/** Loads the configuration (defaults + GRANTSTREAM_CONFIG files + env), exiting on problems. */
 export function loadStackConfigOrExit(env: NodeJS.ProcessEnv, files: string[] = []): StackConfig {
-  return loadConfigOrExit({ schema: stackConfigSchema, files: [DEFAULT_CONFIG_FILE, ...files], env });
+  return loadConfigOrExit({
+    schema: grantstreamConfigSchema,
+    files: [DEFAULT_CONFIG_FILE, ...files],
+    env,
+  });
 }
 
 /** As {@link loadStackConfigOrExit}, throwing a ConfigError instead of exiting. */
 export function loadStackConfig(env: NodeJS.ProcessEnv, files: string[] = []): StackConfig {
-  return loadConfig({ schema: stackConfigSchema, files: [DEFAULT_CONFIG_FILE, ...files], env });
+  return loadConfig({
+    schema: grantstreamConfigSchema,
+    files: [DEFAULT_CONFIG_FILE, ...files],
+    env,
+  });
 }
-
-export { CONFIG_FILES_ENV };

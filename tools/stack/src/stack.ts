@@ -6,7 +6,16 @@ import type { GrantLogger } from '@grantstream/logging';
 import { KafkaAdmin, createKafka } from '@grantstream/kafka';
 import { ensureKafkaJars, ensureRegistry } from './artifacts';
 import { LOG4J2_YAML, serverProperties } from './kafka-files';
-import { findJava, findProcesses, isAlive, marker, sleep, spawnDetached, stopProcess, tail } from './processes';
+import {
+  findJava,
+  findProcesses,
+  isAlive,
+  marker,
+  sleep,
+  spawnDetached,
+  stopProcess,
+  tail,
+} from './processes';
 import type { StackConfig } from './stack-config';
 
 /** The two components of the local stack, in start order. */
@@ -88,7 +97,11 @@ export class LocalStack {
     const kafkaPids = findProcesses(this.config.stack.stateDir, 'kafka').map((x) => x.pid);
     const registryPids = findProcesses(this.config.stack.stateDir, 'registry').map((x) => x.pid);
     const state = async (pids: number[], probe: () => Promise<boolean>) =>
-      pids.length === 0 ? ('stopped' as const) : (await probe()) ? ('ready' as const) : ('starting' as const);
+      pids.length === 0
+        ? ('stopped' as const)
+        : (await probe())
+          ? ('ready' as const)
+          : ('starting' as const);
     return [
       {
         component: 'kafka',
@@ -111,7 +124,12 @@ export class LocalStack {
     const p = paths(this.config);
     const running = findProcesses(this.config.stack.stateDir, 'kafka');
     if (running.length > 0) {
-      await this.waitReady('kafka', running.map((r) => r.pid), () => this.kafkaAnswers(), p.kafkaLog);
+      await this.waitReady(
+        'kafka',
+        running.map((r) => r.pid),
+        () => this.kafkaAnswers(),
+        p.kafkaLog,
+      );
       return 'already-running';
     }
     const wasStarted = existsSync(join(p.kafkaData, 'meta.properties'));
@@ -125,7 +143,17 @@ export class LocalStack {
     // KRaft storage is formatted once; --ignore-formatted makes a restart safe.
     execFileSync(
       'java',
-      ['-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', this.config.stack.kafka.clusterId, '-c', props, '--ignore-formatted'],
+      [
+        '-cp',
+        cp,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        this.config.stack.kafka.clusterId,
+        '-c',
+        props,
+        '--ignore-formatted',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const heap = `${this.config.stack.kafka.heapMb}m`;
@@ -156,7 +184,12 @@ export class LocalStack {
     const r = this.config.stack.registry;
     const running = findProcesses(this.config.stack.stateDir, 'registry');
     if (running.length > 0) {
-      await this.waitReady('registry', running.map((x) => x.pid), () => this.registryAnswers(), p.registryLog);
+      await this.waitReady(
+        'registry',
+        running.map((x) => x.pid),
+        () => this.registryAnswers(),
+        p.registryLog,
+      );
       return 'already-running';
     }
     const wasStarted = existsSync(`${p.registryDb}.mv.db`);
@@ -194,12 +227,20 @@ export class LocalStack {
       p.registryDir,
       p.registryLog,
     );
-    this.log.info({ pid, java, log: p.registryLog, url: registryUrl(this.config) }, 'registry starting');
+    this.log.info(
+      { pid, java, log: p.registryLog, url: registryUrl(this.config) },
+      'registry starting',
+    );
     await this.waitReady('registry', [pid], () => this.registryAnswers(), p.registryLog);
     return wasStarted ? 'restarted' : 'started';
   }
 
-  private async waitReady(component: Component, pids: number[], probe: () => Promise<boolean>, log: string): Promise<void> {
+  private async waitReady(
+    component: Component,
+    pids: number[],
+    probe: () => Promise<boolean>,
+    log: string,
+  ): Promise<void> {
     const deadline = Date.now() + this.config.stack.readyTimeoutMs;
     while (Date.now() < deadline) {
       if (await probe()) {
@@ -207,7 +248,9 @@ export class LocalStack {
         return;
       }
       if (!pids.some(isAlive)) {
-        throw new StackStartError(`${component} exited during start-up; last lines of ${log}:\n${tail(log, 30)}`);
+        throw new StackStartError(
+          `${component} exited during start-up; last lines of ${log}:\n${tail(log, 30)}`,
+        );
       }
       await sleep(POLL_MS);
     }
@@ -243,7 +286,9 @@ export class LocalStack {
   /** Ready means the Confluent API answers and reports the configured global compatibility. */
   private async registryAnswers(): Promise<boolean> {
     try {
-      const res = await fetch(`${registryUrl(this.config)}/config`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${registryUrl(this.config)}/config`, {
+        signal: AbortSignal.timeout(2000),
+      });
       if (!res.ok) return false;
       const body = (await res.json()) as { compatibilityLevel?: string };
       return body.compatibilityLevel === this.config.stack.registry.compatibility;

@@ -78,10 +78,21 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
 
 function extraFiles(env: LoadConfigOptions<z.ZodType>['env']): string[] {
   const list = env?.[CONFIG_FILES_ENV];
-  return list ? list.split(',').map((f) => f.trim()).filter(Boolean) : [];
+  return list
+    ? list
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+    : [];
 }
 
-function mergeInto(target: Tree, source: Tree, at: string[], file: string, origin: Map<string, string>): Tree {
+function mergeInto(
+  target: Tree,
+  source: Tree,
+  at: string[],
+  file: string,
+  origin: Map<string, string>,
+): Tree {
   const out: Tree = { ...target };
   for (const [key, value] of Object.entries(source)) {
     const path = [...at, key];

@@ -44,12 +44,17 @@ export class KafkaAdmin {
   }
 
   /** Partition count, replication factor and the values of `configKeys` for each existing topic. */
-  async describeTopics(names: readonly string[], configKeys: readonly string[]): Promise<Map<string, ObservedTopic>> {
+  async describeTopics(
+    names: readonly string[],
+    configKeys: readonly string[],
+  ): Promise<Map<string, ObservedTopic>> {
     const existing = new Set(await this.listTopics());
     const present = names.filter((n) => existing.has(n));
     const out = new Map<string, ObservedTopic>();
     if (present.length === 0) return out;
-    const meta = await this.wrap('fetchTopicMetadata', () => this.admin.fetchTopicMetadata({ topics: present }));
+    const meta = await this.wrap('fetchTopicMetadata', () =>
+      this.admin.fetchTopicMetadata({ topics: present }),
+    );
     const configs = await this.wrap('describeConfigs', () =>
       this.admin.describeConfigs({
         includeSynonyms: false,
@@ -63,7 +68,8 @@ export class KafkaAdmin {
     for (const t of meta.topics) {
       const resource = configs.resources.find((r) => r.resourceName === t.name);
       const config: Record<string, string | undefined> = {};
-      for (const entry of resource?.configEntries ?? []) config[entry.configName] = entry.configValue;
+      for (const entry of resource?.configEntries ?? [])
+        config[entry.configName] = entry.configValue;
       out.set(t.name, {
         name: t.name,
         partitions: t.partitions.length,
@@ -74,7 +80,8 @@ export class KafkaAdmin {
     return out;
   }
 
-  async createTopics(specs: readonly TopicSpec[], replicationFactor: (s: TopicSpec) => number): Promise<void> {
+  /** Creates the topics exactly as given (callers pass effective replication and configs). */
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
     if (specs.length === 0) return;
     await this.wrap('createTopics', () =>
       this.admin.createTopics({
@@ -82,7 +89,7 @@ export class KafkaAdmin {
         topics: specs.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
-          replicationFactor: replicationFactor(s),
+          replicationFactor: s.replicationFactor,
           configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
         })),
       }),
@@ -90,7 +97,9 @@ export class KafkaAdmin {
   }
 
   async createPartitions(topic: string, count: number): Promise<void> {
-    await this.wrap('createPartitions', () => this.admin.createPartitions({ topicPartitions: [{ topic, count }] }));
+    await this.wrap('createPartitions', () =>
+      this.admin.createPartitions({ topicPartitions: [{ topic, count }] }),
+    );
   }
 
   /** Sets the given topic configs, leaving other topic-level configs as they are. */
@@ -106,7 +115,8 @@ export class KafkaAdmin {
     );
     const dynamic: Record<string, string> = {};
     for (const e of current.resources[0]?.configEntries ?? []) {
-      if (!e.isDefault && !e.readOnly && e.configValue !== null) dynamic[e.configName] = e.configValue;
+      if (!e.isDefault && !e.readOnly && e.configValue !== null)
+        dynamic[e.configName] = e.configValue;
     }
     const merged = { ...dynamic, ...config };
     await this.wrap('alterConfigs', () =>
@@ -132,7 +142,9 @@ export class KafkaAdmin {
     try {
       return await fn();
     } catch (err) {
-      throw new InfrastructureError(`Kafka admin ${what} failed: ${(err as Error).message}`, { cause: err });
+      throw new InfrastructureError(`Kafka admin ${what} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -17,7 +17,12 @@ describe('createLogger', () => {
   it('stamps service and version and uses level labels', () => {
     const { lines, destination } = capture();
     createLogger({ service: 'ingest', version: '1.2.3', destination }).info('hello');
-    expect(lines[0]).toMatchObject({ service: 'ingest', version: '1.2.3', level: 'info', msg: 'hello' });
+    expect(lines[0]).toMatchObject({
+      service: 'ingest',
+      version: '1.2.3',
+      level: 'info',
+      msg: 'hello',
+    });
   });
 
   it('redacts secrets and payloads wherever our code logs them', () => {

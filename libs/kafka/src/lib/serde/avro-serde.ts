@@ -70,7 +70,14 @@ export class AvroSerde {
     this.now = options.now ?? Date.now;
     this.client = new SchemaRegistry(
       { host: config.url, middlewares: [requestTimeout(config.requestTimeoutMs)] },
-      options.logicalTypes ? { forSchemaOptions: { logicalTypes: options.logicalTypes } } : {},
+      // Decoded records are plain objects: avsc's record classes put methods on
+      // the prototype, which zod's strict objects would see as unknown keys.
+      {
+        forSchemaOptions: {
+          omitRecordMethods: true,
+          ...(options.logicalTypes ? { logicalTypes: options.logicalTypes } : {}),
+        },
+      },
     );
   }
 
@@ -87,6 +94,10 @@ export class AvroSerde {
    */
   async register(topic: string, schema: object, compatibility: Compatibility): Promise<number> {
     const subject = valueSubject(topic);
+    // The level is set before registering: the client refuses to register when
+    // an existing subject's level differs from the requested one, and the
+    // declared level (not whatever the subject had) must judge the new schema.
+    await this.setCompatibility(subject, compatibility);
     try {
       const { id } = await this.client.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
@@ -98,11 +109,32 @@ export class AvroSerde {
       const status = httpStatus(err);
       if (status === 409 || status === 422) {
         throw new IncompatibleSchemaError(
-          `registry refused the schema for ${subject}: ${(err as Error).message}`,
-          { cause: err, metadata: { subject, status } },
+          `registry refused the schema for ${subject} under ${compatibility}: ${(err as Error).message}`,
+          { cause: err, metadata: { subject, status, compatibility } },
         );
       }
       throw this.unavailable(`register ${subject}`, err);
+    }
+  }
+
+  /** Sets a subject's compatibility level (the registry keeps it per subject). */
+  async setCompatibility(subject: string, compatibility: Compatibility): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.config.url}/config/${encodeURIComponent(subject)}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ compatibility }),
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+      });
+    } catch (err) {
+      throw this.unavailable(`set compatibility of ${subject}`, err);
+    }
+    if (!res.ok) {
+      throw this.unavailable(
+        `set compatibility of ${subject}`,
+        new Error(`HTTP ${res.status}: ${await res.text()}`),
+      );
     }
   }
 
@@ -154,10 +186,13 @@ export class AvroSerde {
     try {
       return { schemaId, value: type.fromBuffer(body) as T };
     } catch (err) {
-      throw new AvroBodyError(`Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, {
-        cause: err,
-        metadata: { schemaId, bodyBytes: body.length },
-      });
+      throw new AvroBodyError(
+        `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`,
+        {
+          cause: err,
+          metadata: { schemaId, bodyBytes: body.length },
+        },
+      );
     }
   }
 

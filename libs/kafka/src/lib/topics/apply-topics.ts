@@ -1,7 +1,13 @@
 import type { KafkaAdmin } from '../admin';
 import type { AvroSerde, Compatibility } from '../serde/avro-serde';
 import { valueSubject } from '../serde/avro-serde';
-import { effectiveReplication, planTopics, type TopicDrift, type TopicSpec } from './topic-plan';
+import {
+  effectiveConfig,
+  effectiveReplication,
+  planTopics,
+  type TopicDrift,
+  type TopicSpec,
+} from './topic-plan';
 
 /** Options of {@link applyTopics}. */
 export interface ApplyTopicsOptions {
@@ -41,7 +47,14 @@ export async function applyTopics(
     keys,
   );
   const plan = planTopics(specs, observed, options.maxReplicationFactor);
-  await admin.createTopics(plan.create, (s) => effectiveReplication(s, options.maxReplicationFactor));
+  const max = options.maxReplicationFactor;
+  await admin.createTopics(
+    plan.create.map((s) => ({
+      ...s,
+      config: effectiveConfig(s, max),
+      replicationFactor: effectiveReplication(s, max),
+    })),
+  );
 
   const fixed: TopicDrift[] = [];
   if (options.fixDrift) {
@@ -54,9 +67,13 @@ export async function applyTopics(
       if (!spec) continue;
       const configDrift = drifts.filter((d) => d.field !== 'partitions');
       if (configDrift.length > 0) {
-        await admin.setTopicConfig(topic, Object.fromEntries(configDrift.map((d) => [d.field, d.declared])));
+        await admin.setTopicConfig(
+          topic,
+          Object.fromEntries(configDrift.map((d) => [d.field, d.declared])),
+        );
       }
-      if (drifts.some((d) => d.field === 'partitions')) await admin.createPartitions(topic, spec.partitions);
+      if (drifts.some((d) => d.field === 'partitions'))
+        await admin.createPartitions(topic, spec.partitions);
       fixed.push(...drifts);
     }
   }

@@ -41,6 +41,25 @@ export function effectiveReplication(spec: TopicSpec, maxReplicationFactor: numb
 }
 
 /**
+ * The topic configs actually applied. `min.insync.replicas` is capped by the
+ * effective replication factor: on a one-broker cluster a declared 2 would make
+ * every acks=all write fail with NOT_ENOUGH_REPLICAS.
+ */
+export function effectiveConfig(
+  spec: TopicSpec,
+  maxReplicationFactor: number,
+): Record<string, string> {
+  const config = { ...spec.config };
+  const minIsr = config['min.insync.replicas'];
+  if (minIsr !== undefined) {
+    config['min.insync.replicas'] = String(
+      Math.min(Number(minIsr), effectiveReplication(spec, maxReplicationFactor)),
+    );
+  }
+  return config;
+}
+
+/**
  * Compares declarations with what the cluster holds. Pure: the CLI and the
  * tests share it, and it decides nothing by talking to a broker.
  */
@@ -77,7 +96,7 @@ export function planTopics(
         fixable: false,
       });
     }
-    for (const [key, value] of Object.entries(spec.config)) {
+    for (const [key, value] of Object.entries(effectiveConfig(spec, maxReplicationFactor))) {
       const current = actual.config[key];
       if (current !== value) {
         plan.drift.push({

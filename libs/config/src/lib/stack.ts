@@ -1,0 +1,70 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { platformConfigSchema } from './fragments';
+
+const port = z.number().int().min(1024).max(65535);
+const dir = z
+  .string()
+  .min(1)
+  .transform((p) =>
+    p === '~' || p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p),
+  );
+const heapMb = z.number().int().min(128).max(8192);
+
+/** Settings of the local embedded stack (`stack:` section of the config files). */
+export const stackSectionSchema = z.strictObject({
+  /** Downloaded jars (Kafka runtime, Apicurio); shared by every stack on the machine. */
+  cacheDir: dir,
+  /** Data, logs and config of one stack instance; a test can run a second stack beside the first. */
+  stateDir: dir,
+  host: z.literal('127.0.0.1').or(z.ipv4()),
+  readyTimeoutMs: z.number().int().positive(),
+  stopTimeoutMs: z.number().int().positive(),
+  kafka: z.strictObject({
+    version: z.string().regex(/^4\.\d+\.\d+$/, 'expected an Apache Kafka 4.x version'),
+    port,
+    controllerPort: port,
+    heapMb,
+    clusterId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 22-character base64 Kafka cluster id'),
+    transactionMaxTimeoutMs: z.number().int().positive(),
+  }),
+  registry: z.strictObject({
+    groupId: z.string().min(1),
+    artifactId: z.string().min(1),
+    version: z.string().min(1),
+    port,
+    managementPort: port,
+    heapMb,
+    compatibility: z.enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE']),
+    minJavaVersion: z.number().int().min(17),
+    javaSearchPaths: z.array(z.string()),
+  }),
+});
+
+/** The whole configuration file: platform settings plus the local stack section. */
+export const grantstreamConfigSchema = platformConfigSchema
+  .extend({ stack: stackSectionSchema })
+  .superRefine((c, ctx) => {
+    const ports = [
+      c.stack.kafka.port,
+      c.stack.kafka.controllerPort,
+      c.stack.registry.port,
+      c.stack.registry.managementPort,
+    ];
+    if (new Set(ports).size !== ports.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stack'],
+        message: `stack ports must differ, got ${ports.join(', ')}`,
+      });
+    }
+  });
+
+/** Parsed {@link grantstreamConfigSchema}. */
+export type GrantstreamConfig = z.infer<typeof grantstreamConfigSchema>;
+
+/** The default configuration file of a checkout: `config/grantstream.yaml` at the workspace root. */
+export const DEFAULT_CONFIG_FILE = resolve(__dirname, '../../../../config/grantstream.yaml');

@@ -1,0 +1,21 @@
+/**
+ * The pipeline's contracts: record types, zod schemas, Avro schemas, topic names,
+ * subjects and dead-letter headers generated from schemas/, plus the few helpers
+ * every stage needs to use them. Depends on no other @grantstream library.
+ */
+export * from './generated';
+export {
+  AVRO_LOGICAL_TYPES,
+  METADATA_LOGICAL_TYPE,
+  MetadataMapSchema,
+  MetadataMapType,
+  MetadataValueSchema,
+  avroTypeFor,
+  type MetadataValue,
+} from './lib/metadata';
+export { funderIdOf, subjectFor } from './lib/naming';
+export type {
+  DeadLetterHeaderDeclaration,
+  RecordVersion,
+  TopicDeclaration,
+} from './lib/topic-declaration';

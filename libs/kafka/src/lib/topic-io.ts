@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import { InfrastructureError } from '@grantstream/errors';
+
+/** A message to produce; bytes as given, nothing re-encoded. */
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+/** A message as read from a topic, bytes untouched. */
+export interface ReadMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | undefined>;
+  timestamp: string;
+}
+
+/** Options of {@link TopicIO.read}. */
+export interface ReadOptions {
+  /** Stop once this many messages arrived. */
+  expected: number;
+  /** Stop after this long even if fewer arrived. */
+  timeoutMs: number;
+  /** read_committed hides aborted and still-open transactions (what downstream stages see). */
+  isolation: 'read_committed' | 'read_uncommitted';
+}
+
+/**
+ * Produce and read whole messages: what CLIs (submit, redrive) and tests need.
+ * Stages do not use this; they go through the transactional stage runner.
+ */
+export class TopicIO {
+  private producer: Producer | null = null;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  /** Sends the messages with an idempotent, acks=all producer in one batch. */
+  async produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      this.producer = producer;
+    }
+    try {
+      await this.producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m })) });
+    } catch (err) {
+      throw new InfrastructureError(`produce to ${topic} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * Reads a topic from the beginning with a throwaway consumer group, deleted
+   * afterwards so that reads leave no committed offsets behind.
+   */
+  async read(topic: string, options: ReadOptions): Promise<ReadMessage[]> {
+    const groupId = `grantstream-reader-${randomUUID()}`;
+    const consumer = this.kafka.consumer({
+      groupId,
+      readUncommitted: options.isolation === 'read_uncommitted',
+    });
+    const out: ReadMessage[] = [];
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const timer = setTimeout(done, options.timeoutMs);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ topic: t, partition, message }) => {
+          out.push({
+            topic: t,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([k, v]) => [
+                k,
+                Array.isArray(v) ? v[0] : v,
+              ]),
+            ) as Record<string, Buffer | undefined>,
+            timestamp: message.timestamp,
+          });
+          if (out.length >= options.expected) done();
+          return Promise.resolve();
+        },
+      });
+      await finished;
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect();
+      const admin = this.kafka.admin();
+      await admin.connect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+      await admin.disconnect();
+    }
+    return out;
+  }
+
+  /** Disconnects the producer, if one was made. */
+  async close(): Promise<void> {
+    const producer = this.producer;
+    this.producer = null;
+    if (producer) await producer.disconnect();
+  }
+}

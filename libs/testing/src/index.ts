@@ -1,0 +1,3 @@
+export * from './lib/environment';
+export * from './lib/cli';
+export * from './lib/builders';

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_CONFIG_FILE,
+  grantstreamConfigSchema,
+  loadConfig,
+  type GrantstreamConfig,
+} from '@grantstream/config';
+import { createPlatformClients, type PlatformClients } from '@grantstream/kafka';
+import { createLogger, type GrantLogger } from '@grantstream/logging';
+
+/** The configuration the test run's stack was started with (defaults + the run's env overrides). */
+export function testConfig(env: NodeJS.ProcessEnv = process.env): GrantstreamConfig {
+  return loadConfig({ schema: grantstreamConfigSchema, files: [DEFAULT_CONFIG_FILE], env });
+}
+
+/** A logger for tests: warnings and errors only, so failures stay readable. */
+export function testLogger(service = 'test'): GrantLogger {
+  return createLogger({ service, level: 'warn' });
+}
+
+/**
+ * A name no other test or run uses: each test gets its own topics and groups,
+ * so tests never see each other's messages and can run against one broker.
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix}.${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Connected platform clients for a test; call `close()` in afterAll. */
+export async function testClients(
+  config: GrantstreamConfig = testConfig(),
+): Promise<PlatformClients> {
+  const clients = createPlatformClients(config, testLogger());
+  await clients.admin.connect();
+  return clients;
+}

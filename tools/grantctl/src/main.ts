@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { isPipelineError } from '@grantstream/errors';
+import { registerConfigCommands } from './commands/config.command';
+import { registerTopicsCommands } from './commands/topics.command';
+
+/** grantctl: what grant operations and ops run against the pipeline. */
+export function buildProgram(): Command {
+  const program = new Command('grantctl')
+    .description('Operate grantstream: topics, configuration, batches, dead letters, audit')
+    .option(
+      '-c, --config <file>',
+      'extra YAML config file, applied after config/grantstream.yaml (repeatable)',
+      (file: string, previous: string[]) => [...previous, file],
+      [] as string[],
+    );
+  registerTopicsCommands(program);
+  registerConfigCommands(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .then(
+    () => process.exit(process.exitCode ?? 0),
+    (err: unknown) => {
+      process.stderr.write(
+        `grantctl: ${isPipelineError(err) ? err.message : String((err as Error).stack ?? err)}\n`,
+      );
+      process.exit(1);
+    },
+  );
