@@ -133,6 +133,12 @@ export class KafkaAdmin {
     );
   }
 
+  /** Messages currently held by a topic (sum over partitions of high minus low watermark). */
+  async messageCount(topic: string): Promise<number> {
+    const offsets = await this.wrap('fetchTopicOffsets', () => this.admin.fetchTopicOffsets(topic));
+    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  }
+
   async deleteTopics(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     await this.wrap('deleteTopics', () => this.admin.deleteTopics({ topics: [...names] }));

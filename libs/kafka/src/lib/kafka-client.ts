@@ -17,7 +17,13 @@ const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 export function pinoLogCreator(logger: GrantLogger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
-      const { message, ...extra } = log;
+      // kafkajs repeats its own timestamp and logger name; pino has both already.
+      const {
+        message,
+        timestamp: _t,
+        logger: _l,
+        ...extra
+      } = log as typeof log & { logger?: string };
       const method = PINO_LEVEL[level] ?? 'info';
       logger[method]({ kafkajs: namespace, ...extra }, message);
     };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { InfrastructureError } from '@grantstream/errors';
 
 /** A message to produce; bytes as given, nothing re-encoded. */
@@ -43,7 +43,13 @@ export class TopicIO {
   /** Sends the messages with an idempotent, acks=all producer in one batch. */
   async produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      // The Java-compatible murmur2 partitioner: a grant id lands on the same
+      // partition whether a Java parser or this CLI produced it.
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       this.producer = producer;
     }
