@@ -51,3 +51,48 @@ export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type KafkaConnectionConfig = z.infer<typeof kafkaConnectionSchema>;
 /** Parsed {@link registryConnectionSchema}. */
 export type RegistryConnectionConfig = z.infer<typeof registryConnectionSchema>;
+
+/**
+ * The stage runner: consumer group behaviour, batch and transaction bounds,
+ * retries of transient failures, backpressure and shutdown.
+ */
+export const stageRunnerSchema = z.strictObject({
+  /** The consumer group is the unit of scaling: partitions x replicas x partitionsConsumedConcurrently. */
+  groupId: z.string().min(1),
+  /** Prefix of the per-input-partition transactional ids (unique per stage). */
+  transactionalIdPrefix: z.string().min(1),
+  sessionTimeoutMs: z.number().int().min(3000),
+  rebalanceTimeoutMs: z.number().int().min(3000),
+  heartbeatIntervalMs: z.number().int().positive(),
+  /** Partitions processed at once by one replica (bounded in-flight work). */
+  partitionsConsumedConcurrently: z.number().int().min(1),
+  /** Messages committed per transaction at most. */
+  maxBatchMessages: z.number().int().min(1),
+  maxBytesPerPartition: z.number().int().min(1024),
+  maxBytes: z.number().int().min(1024),
+  /** Bounds how long a stuck transaction can stall read_committed readers downstream. */
+  transactionTimeoutMs: z.number().int().min(1000),
+  /** Re-list topics this often so a new topic matching a pattern is consumed without a restart. */
+  topicRefreshIntervalMs: z.number().int().positive(),
+  retry: z.strictObject({
+    /** Attempts of a handler failure marked retriable before it is dead-lettered. */
+    maxAttempts: z.number().int().min(1),
+    initialBackoffMs: z.number().int().positive(),
+    maxBackoffMs: z.number().int().positive(),
+  }),
+  memory: z.strictObject({
+    /** Pause every assigned partition when RSS exceeds this... */
+    pauseAboveRssMb: z.number().int().positive(),
+    /** ...and resume once it falls below this. */
+    resumeBelowRssMb: z.number().int().positive(),
+    checkIntervalMs: z.number().int().positive(),
+  }),
+  /** How long a SIGTERM waits for the open batch to commit or abort before exiting. */
+  shutdownGraceMs: z.number().int().positive(),
+  /** Restart a crashed consumer after this long (broker outages). */
+  restartBackoffMs: z.number().int().positive(),
+  deadLetterTopic: z.string().min(1),
+});
+
+/** Parsed {@link stageRunnerSchema}. */
+export type StageRunnerConfig = z.infer<typeof stageRunnerSchema>;

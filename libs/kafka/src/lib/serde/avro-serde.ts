@@ -1,10 +1,11 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { ForSchemaOptions, Type } from 'avsc';
+import { Type as AvroType, type ForSchemaOptions, type Resolver, type Schema, type Type } from 'avsc';
 import type { RegistryConnectionConfig } from '@grantstream/config';
 import {
   AvroBodyError,
   IncompatibleSchemaError,
   InfrastructureError,
+  SchemaMismatchError,
   SchemaViolationError,
   UnknownSchemaIdError,
 } from '@grantstream/errors';
@@ -61,6 +62,10 @@ export class AvroSerde {
   private readonly unknownUntil = new Map<number, number>();
   private readonly latestId = new Map<string, number>();
   private readonly now: () => number;
+  private readonly forSchemaOptions: Partial<ForSchemaOptions>;
+  private readonly readers = new Map<Schema, Type>();
+  private readonly resolvers = new Map<string, Resolver>();
+  private readonly subjectsOfId = new Map<number, Promise<Set<string>>>();
   private lookups = 0;
 
   constructor(
@@ -68,16 +73,15 @@ export class AvroSerde {
     options: AvroSerdeOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    // Decoded records are plain objects: avsc's record classes put methods on
+    // the prototype, which zod's strict objects would see as unknown keys.
+    this.forSchemaOptions = {
+      omitRecordMethods: true,
+      ...(options.logicalTypes ? { logicalTypes: options.logicalTypes } : {}),
+    };
     this.client = new SchemaRegistry(
       { host: config.url, middlewares: [requestTimeout(config.requestTimeoutMs)] },
-      // Decoded records are plain objects: avsc's record classes put methods on
-      // the prototype, which zod's strict objects would see as unknown keys.
-      {
-        forSchemaOptions: {
-          omitRecordMethods: true,
-          ...(options.logicalTypes ? { logicalTypes: options.logicalTypes } : {}),
-        },
-      },
+      { forSchemaOptions: this.forSchemaOptions },
     );
   }
 
@@ -194,6 +198,87 @@ export class AvroSerde {
         },
       );
     }
+  }
+
+  /**
+   * Decodes with the writer's schema into the given reader schema (Avro schema
+   * resolution): a stage built against v1 reads v2 data as v1, new fields dropped
+   * and missing ones defaulted, instead of failing on fields it does not know.
+   */
+  async decodeAs<T = unknown>(value: Buffer | null, reader: Schema): Promise<Decoded<T>> {
+    const { schemaId, body } = parseWire(value);
+    const writer = await this.typeFor(schemaId);
+    const readerType = this.readerType(reader);
+    const key = `${schemaId}:${readerType.name ?? ''}:${readerType.fingerprint().toString('hex')}`;
+    let resolver = this.resolvers.get(key);
+    if (!resolver) {
+      try {
+        resolver = readerType.createResolver(writer);
+      } catch (err) {
+        throw new SchemaMismatchError(
+          `writer schema id ${schemaId} (${writer.name ?? 'anonymous'}) cannot be read as ${readerType.name ?? 'anonymous'}: ${(err as Error).message}`,
+          { cause: err, metadata: { schemaId } },
+        );
+      }
+      this.resolvers.set(key, resolver);
+    }
+    try {
+      return { schemaId, value: readerType.fromBuffer(body, resolver) as T };
+    } catch (err) {
+      throw new AvroBodyError(`Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, {
+        cause: err,
+        metadata: { schemaId, bodyBytes: body.length },
+      });
+    }
+  }
+
+  /**
+   * Proves the message's schema is registered under the topic's value subject:
+   * bytes encoded for another topic must not pass because they happen to parse.
+   * @throws SchemaMismatchError otherwise.
+   */
+  async assertSubject(schemaId: number, topic: string): Promise<void> {
+    const subject = valueSubject(topic);
+    let pending = this.subjectsOfId.get(schemaId);
+    if (!pending) {
+      pending = this.fetchSubjects(schemaId);
+      this.subjectsOfId.set(schemaId, pending);
+      pending.catch(() => this.subjectsOfId.delete(schemaId));
+    }
+    const subjects = await pending;
+    if (!subjects.has(subject)) {
+      // A schema registered under the subject after this id was first looked up is seen after a refresh.
+      this.subjectsOfId.delete(schemaId);
+      throw new SchemaMismatchError(
+        `schema id ${schemaId} is registered under ${[...subjects].join(', ') || 'no subject'}, not ${subject}`,
+        { metadata: { schemaId, subject } },
+      );
+    }
+  }
+
+  private async fetchSubjects(schemaId: number): Promise<Set<string>> {
+    this.lookups += 1;
+    let res: Response;
+    try {
+      res = await fetch(`${this.config.url}/schemas/ids/${schemaId}/versions`, {
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+      });
+    } catch (err) {
+      throw this.unavailable(`subjects of schema id ${schemaId}`, err);
+    }
+    if (res.status === 404) throw this.unknownId(schemaId);
+    if (!res.ok) throw this.unavailable(`subjects of schema id ${schemaId}`, new Error(`HTTP ${res.status}`));
+    const list = (await res.json()) as { subject: string }[];
+    return new Set(list.map((v) => v.subject));
+  }
+
+  private readerType(schema: Schema): Type {
+    let type = this.readers.get(schema);
+    if (!type) {
+      type = AvroType.forSchema(schema, this.forSchemaOptions);
+      this.readers.set(schema, type);
+    }
+    return type;
   }
 
   /** The writer type of a schema id; unknown ids are remembered as unknown for the TTL. */

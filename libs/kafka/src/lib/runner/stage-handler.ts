@@ -1,0 +1,62 @@
+import type { schema } from 'avsc';
+import type { z } from 'zod';
+import type { GrantLogger } from '@grantstream/logging';
+
+/** A decoded input message as a handler sees it. */
+export interface InboundMessage<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: Readonly<Record<string, Buffer | undefined>>;
+  /** The writer's schema id (the reader schema is the handler's `input.avro`). */
+  schemaId: number;
+  timestamp: string;
+}
+
+/** A record a handler wants produced; the runner Avro-encodes `value` with the topic's latest schema. */
+export interface OutboundRecord {
+  topic: string;
+  key: string | null;
+  value: unknown;
+  headers?: Record<string, string>;
+}
+
+/** What a handler decided for one input: every record to produce in the same transaction. */
+export interface HandlerResult {
+  records: OutboundRecord[];
+}
+
+/** What the runner gives a handler besides the message. */
+export interface HandlerContext {
+  /** 1 on the first try; higher when a retriable failure is being retried. */
+  attempt: number;
+  /** Aborted when the runner stops or the partition is taken away: stop early, nothing will be committed. */
+  signal: AbortSignal;
+  log: GrantLogger;
+}
+
+/** The reader contract of a handler's input: Avro reader schema and a zod contract (may be stricter). */
+export interface InputContract<T> {
+  avro: schema.RecordType;
+  zod: z.ZodType<T>;
+}
+
+/**
+ * One stage's handling of the topics it subscribes to. The runner owns
+ * everything else: decoding, retries, dead letters, transactions, commits.
+ * A handler throws a retriable PipelineError for a transient failure and a
+ * non-retriable one (or any other error) for a permanent one.
+ */
+export interface StageHandler<T = unknown> {
+  /** Topic names and patterns; a pattern also picks up topics created later. */
+  subscriptions: readonly (string | RegExp)[];
+  input: InputContract<T>;
+  handle(message: InboundMessage<T>, context: HandlerContext): Promise<HandlerResult>;
+}
+
+/** True when `topic` is one of the subscriptions. */
+export function subscribes(handler: StageHandler<unknown>, topic: string): boolean {
+  return handler.subscriptions.some((s) => (typeof s === 'string' ? s === topic : new RegExp(s.source, s.flags.replace('g', '')).test(topic)));
+}
