@@ -6,3 +6,8 @@ export * from './lib/topics/topic-plan';
 export * from './lib/topics/apply-topics';
 export * from './lib/platform';
 export * from './lib/topic-io';
+export * from './lib/runner/stage-handler';
+export * from './lib/runner/stage-runner';
+export * from './lib/runner/memory-guard';
+export * from './lib/runner/dead-letter';
+export * from './lib/runner/backoff';

@@ -64,6 +64,8 @@ export const stageRunnerSchema = z.strictObject({
   sessionTimeoutMs: z.number().int().min(3000),
   rebalanceTimeoutMs: z.number().int().min(3000),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** Longest a fetch waits for data; kafkajs heartbeats between fetches, so keep it below the heartbeat interval. */
+  maxWaitTimeMs: z.number().int().positive(),
   /** Partitions processed at once by one replica (bounded in-flight work). */
   partitionsConsumedConcurrently: z.number().int().min(1),
   /** Messages committed per transaction at most. */
@@ -96,3 +98,12 @@ export const stageRunnerSchema = z.strictObject({
 
 /** Parsed {@link stageRunnerSchema}. */
 export type StageRunnerConfig = z.infer<typeof stageRunnerSchema>;
+
+/** Runner settings shared by every stage; each stage adds its own groupId and transactionalIdPrefix. */
+export const runnerDefaultsSchema = stageRunnerSchema.omit({
+  groupId: true,
+  transactionalIdPrefix: true,
+});
+
+/** Parsed {@link runnerDefaultsSchema}. */
+export type RunnerDefaults = z.infer<typeof runnerDefaultsSchema>;

@@ -9,7 +9,14 @@ export interface BackoffPolicy {
  * draw below the exponential ceiling), so replicas retrying the same outage
  * spread out instead of arriving together.
  */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(0, attempt - 1));
+export function backoffDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(
+    policy.maxBackoffMs,
+    policy.initialBackoffMs * 2 ** Math.max(0, attempt - 1),
+  );
   return Math.floor(random() * ceiling);
 }

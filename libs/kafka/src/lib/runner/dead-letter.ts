@@ -34,7 +34,10 @@ const MAX_REASON_CHARS = 1000;
 export function deadLetterOf(input: RawInput, ctx: DeadLetterContext): OutgoingMessage {
   const headers: Record<string, string | Buffer> = {};
   for (const [k, v] of Object.entries(input.headers)) if (v !== undefined) headers[k] = v;
-  const reason = ctx.error.message.length > MAX_REASON_CHARS ? `${ctx.error.message.slice(0, MAX_REASON_CHARS)}…` : ctx.error.message;
+  const reason =
+    ctx.error.message.length > MAX_REASON_CHARS
+      ? `${ctx.error.message.slice(0, MAX_REASON_CHARS)}…`
+      : ctx.error.message;
   Object.assign(headers, {
     [DLQ_HEADERS.STAGE]: ctx.stage,
     [DLQ_HEADERS.SERVICE]: ctx.service,

@@ -8,7 +8,9 @@ import { MemoryGuard } from './memory-guard';
 describe('backoffDelay', () => {
   const policy = { initialBackoffMs: 100, maxBackoffMs: 1000 };
   it('grows exponentially up to the cap, with full jitter below the ceiling', () => {
-    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(policy, a, () => 0.999999))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(policy, a, () => 0.999999))).toEqual([
+      99, 199, 399, 799, 999, 999,
+    ]);
     expect(backoffDelay(policy, 3, () => 0)).toBe(0);
   });
 });

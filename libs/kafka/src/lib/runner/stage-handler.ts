@@ -58,5 +58,9 @@ export interface StageHandler<T = unknown> {
 
 /** True when `topic` is one of the subscriptions. */
 export function subscribes(handler: StageHandler<unknown>, topic: string): boolean {
-  return handler.subscriptions.some((s) => (typeof s === 'string' ? s === topic : new RegExp(s.source, s.flags.replace('g', '')).test(topic)));
+  return handler.subscriptions.some((s) =>
+    typeof s === 'string'
+      ? s === topic
+      : new RegExp(s.source, s.flags.replace('g', '')).test(topic),
+  );
 }

@@ -1,5 +1,11 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Type as AvroType, type ForSchemaOptions, type Resolver, type Schema, type Type } from 'avsc';
+import {
+  Type as AvroType,
+  type ForSchemaOptions,
+  type Resolver,
+  type Schema,
+  type Type,
+} from 'avsc';
 import type { RegistryConnectionConfig } from '@grantstream/config';
 import {
   AvroBodyError,
@@ -225,10 +231,13 @@ export class AvroSerde {
     try {
       return { schemaId, value: readerType.fromBuffer(body, resolver) as T };
     } catch (err) {
-      throw new AvroBodyError(`Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, {
-        cause: err,
-        metadata: { schemaId, bodyBytes: body.length },
-      });
+      throw new AvroBodyError(
+        `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`,
+        {
+          cause: err,
+          metadata: { schemaId, bodyBytes: body.length },
+        },
+      );
     }
   }
 
@@ -267,7 +276,8 @@ export class AvroSerde {
       throw this.unavailable(`subjects of schema id ${schemaId}`, err);
     }
     if (res.status === 404) throw this.unknownId(schemaId);
-    if (!res.ok) throw this.unavailable(`subjects of schema id ${schemaId}`, new Error(`HTTP ${res.status}`));
+    if (!res.ok)
+      throw this.unavailable(`subjects of schema id ${schemaId}`, new Error(`HTTP ${res.status}`));
     const list = (await res.json()) as { subject: string }[];
     return new Set(list.map((v) => v.subject));
   }

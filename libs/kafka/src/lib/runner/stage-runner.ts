@@ -1,0 +1,610 @@
+import { EventEmitter } from 'node:events';
+import {
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
+import type { StageRunnerConfig } from '@grantstream/config';
+import {
+  InfrastructureError,
+  PipelineError,
+  SchemaViolationError,
+  isPipelineError,
+  type ErrorCategory,
+} from '@grantstream/errors';
+import type { GrantLogger } from '@grantstream/logging';
+import type { AvroSerde } from '../serde/avro-serde';
+import type { OutgoingMessage } from '../topic-io';
+import { backoffDelay } from './backoff';
+import { deadLetterOf } from './dead-letter';
+import { MemoryGuard, processRss, type RssProbe } from './memory-guard';
+import {
+  subscribes,
+  type HandlerResult,
+  type InboundMessage,
+  type StageHandler,
+} from './stage-handler';
+
+/** Identity stamped on dead letters and logs. */
+export interface ServiceIdentity {
+  stage: string;
+  name: string;
+  version: string;
+}
+
+/** Everything a {@link StageRunner} needs. */
+export interface StageRunnerOptions {
+  service: ServiceIdentity;
+  config: StageRunnerConfig;
+  kafka: Kafka;
+  serde: AvroSerde;
+  handlers: readonly StageHandler<unknown>[];
+  logger: GrantLogger;
+  /** RSS source for the memory guard; tests inject pressure through it. */
+  rssProbe?: RssProbe;
+}
+
+/** Events a runner emits, for metrics, health and tests. */
+export interface StageRunnerEvents {
+  /** A transaction committed: outputs, dead letters and the input offset of one chunk. */
+  committed: [
+    {
+      topic: string;
+      partition: number;
+      inputs: number;
+      outputs: number;
+      deadLetters: number;
+      nextOffset: string;
+    },
+  ];
+  /** A transaction was aborted; the chunk will be processed again. */
+  aborted: [{ topic: string; partition: number; error: Error }];
+  deadLettered: [
+    { topic: string; partition: number; offset: string; category: ErrorCategory; code: string },
+  ];
+  /** The memory guard paused or resumed consumption. */
+  paused: [{ rssBytes: number }];
+  resumed: [{ rssBytes: number }];
+  /** The consumer joined its group (again): a new generation of assignments. */
+  groupJoined: [{ generation: number; assignment: Record<string, number[]> }];
+  /** The consumer crashed; `restarting` says whether the runner brings it back. */
+  crashed: [{ error: Error; restarting: boolean }];
+  subscribed: [{ topics: string[] }];
+}
+
+/** Marks a chunk that must not commit because the runner is stopping or lost the partition. */
+class Interrupted extends Error {}
+
+/** A heartbeat failed (usually: the group is rebalancing); kafkajs must see its error to rejoin. */
+class HeartbeatFailed extends Error {
+  constructor(readonly kafkaError: unknown) {
+    super('heartbeat failed');
+  }
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** A pipeline error for anything a handler threw that is not one. */
+class UnexpectedHandlerError extends PipelineError {
+  readonly code = 'HANDLER_UNEXPECTED';
+  readonly category: ErrorCategory = 'INTERNAL';
+  readonly retriable = false;
+}
+
+/** The zod contract refused a record that Avro accepted. */
+class ContractViolationError extends SchemaViolationError {
+  override readonly code = 'SCHEMA_CONTRACT_VIOLATION';
+}
+
+function asPipelineError(err: unknown): PipelineError {
+  if (isPipelineError(err)) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  return new UnexpectedHandlerError(`handler failed: ${e.message}`, { cause: e });
+}
+
+interface PartitionProducer {
+  producer: Producer;
+  generation: number;
+}
+
+/**
+ * Consumes a stage's input topics and, per chunk of at most
+ * `maxBatchMessages` messages of one partition, produces every output, every
+ * dead letter and the input offset commit in ONE Kafka transaction.
+ *
+ * Zombie fencing: kafkajs commits transactional offsets without the group
+ * generation (no KIP-447), so a consumer that lost a partition in a rebalance
+ * could still commit for it. Each input partition therefore has its own
+ * transactional id, `<prefix>.<topic>.<partition>`. Whoever owns the partition
+ * re-initialises that id when it first processes the partition in a new
+ * generation; the coordinator bumps the epoch, aborting the previous owner's
+ * open transaction and refusing its later commits. Only then is the committed
+ * offset read again, so messages a zombie committed before it was fenced are
+ * skipped rather than processed twice.
+ */
+export class StageRunner extends EventEmitter<StageRunnerEvents> {
+  private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  private readonly producers = new Map<string, PartitionProducer>();
+  private readonly memory: MemoryGuard;
+  private memoryTimer: NodeJS.Timeout | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private generation = 0;
+  private assignment: Record<string, number[]> = {};
+  private topics: string[] = [];
+  private running = false;
+  private restarting: Promise<void> | null = null;
+  private readonly stopController = new AbortController();
+  private readonly log: GrantLogger;
+
+  constructor(private readonly options: StageRunnerOptions) {
+    super();
+    const { memory } = options.config;
+    this.memory = new MemoryGuard(
+      options.rssProbe ?? processRss,
+      memory.pauseAboveRssMb * 1024 * 1024,
+      memory.resumeBelowRssMb * 1024 * 1024,
+    );
+    this.log = options.logger.child({
+      stage: options.service.stage,
+      group: options.config.groupId,
+    });
+  }
+
+  /** The consumer group this runner belongs to. */
+  get groupId(): string {
+    return this.options.config.groupId;
+  }
+
+  /** Topics currently subscribed (patterns resolved). */
+  get subscribedTopics(): readonly string[] {
+    return this.topics;
+  }
+
+  /** True while the memory guard holds consumption paused. */
+  get memoryPaused(): boolean {
+    return this.memory.engaged;
+  }
+
+  /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.admin = this.options.kafka.admin();
+    await this.admin.connect();
+    await this.startConsumer();
+    this.memoryTimer = setInterval(
+      () => this.checkMemory(),
+      this.options.config.memory.checkIntervalMs,
+    );
+    if (this.options.handlers.some((h) => h.subscriptions.some((s) => s instanceof RegExp))) {
+      this.refreshTimer = setInterval(
+        () => void this.refreshTopics(),
+        this.options.config.topicRefreshIntervalMs,
+      );
+    }
+  }
+
+  /**
+   * Stops consuming: the open chunk either commits or aborts (never half), the
+   * consumer leaves its group, producers disconnect. Bounded by shutdownGraceMs.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopController.abort();
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    const grace = this.options.config.shutdownGraceMs;
+    const work = (async () => {
+      await this.restarting?.catch(() => undefined);
+      await this.consumer?.disconnect();
+      await Promise.allSettled([...this.producers.values()].map((p) => p.producer.disconnect()));
+      this.producers.clear();
+      await this.admin?.disconnect();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), grace)));
+    const outcome = await Promise.race([work.then(() => 'done' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.log.warn({ graceMs: grace }, 'shutdown grace period ran out');
+    else this.log.info('stage runner stopped');
+  }
+
+  private async resolveTopics(): Promise<string[]> {
+    const existing = (await this.admin?.listTopics()) ?? [];
+    const names = new Set<string>();
+    for (const h of this.options.handlers) {
+      for (const s of h.subscriptions) {
+        if (typeof s === 'string') names.add(s);
+        else
+          for (const t of existing)
+            if (!t.startsWith('__') && subscribes({ ...h, subscriptions: [s] }, t)) names.add(t);
+      }
+    }
+    return [...names].sort();
+  }
+
+  private async startConsumer(): Promise<void> {
+    const c = this.options.config;
+    this.topics = await this.resolveTopics();
+    const consumer = this.options.kafka.consumer({
+      groupId: c.groupId,
+      sessionTimeout: c.sessionTimeoutMs,
+      rebalanceTimeout: c.rebalanceTimeoutMs,
+      heartbeatInterval: c.heartbeatIntervalMs,
+      maxWaitTimeInMs: c.maxWaitTimeMs,
+      maxBytesPerPartition: c.maxBytesPerPartition,
+      maxBytes: c.maxBytes,
+      // Outputs of other stages are read only once their transaction committed.
+      readUncommitted: false,
+      retry: {
+        restartOnFailure: (e) => Promise.resolve(this.running && !(e instanceof TypeError)),
+      },
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Synchronous with the join: every partition must be fenced again before
+      // its first batch of this generation.
+      this.generation += 1;
+      this.assignment = payload.memberAssignment;
+      this.emit('groupJoined', {
+        generation: this.generation,
+        assignment: payload.memberAssignment,
+      });
+      this.log.info(
+        { generation: this.generation, assignment: payload.memberAssignment },
+        'joined consumer group',
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      const restarting = this.running && !payload.restart;
+      this.log.error({ err: payload.error, kafkajsRestarts: payload.restart }, 'consumer crashed');
+      this.emit('crashed', { error: payload.error, restarting: this.running });
+      if (restarting) this.scheduleRestart();
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    this.emit('subscribed', { topics: this.topics });
+    this.log.info({ topics: this.topics }, 'subscribed');
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: c.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    if (this.memory.engaged) this.pauseAll();
+  }
+
+  /** Recreates the consumer (after a crash kafkajs will not recover from, or a new matching topic). */
+  private scheduleRestart(delayMs = this.options.config.restartBackoffMs): void {
+    if (this.restarting || !this.running) return;
+    this.restarting = (async () => {
+      await sleep(delayMs);
+      try {
+        await this.consumer?.disconnect().catch(() => undefined);
+        if (this.running) await this.startConsumer();
+      } catch (err) {
+        this.log.error({ err }, 'consumer restart failed; trying again');
+        this.restarting = null;
+        this.scheduleRestart();
+        return;
+      }
+      this.restarting = null;
+    })();
+  }
+
+  private async refreshTopics(): Promise<void> {
+    if (!this.running || this.restarting) return;
+    try {
+      const topics = await this.resolveTopics();
+      if (topics.join('\n') !== this.topics.join('\n')) {
+        this.log.info({ topics }, 'subscription changed; resubscribing');
+        this.scheduleRestart(0);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'topic refresh failed');
+    }
+  }
+
+  private checkMemory(): void {
+    const { decision, rssBytes } = this.memory.check();
+    if (decision === 'pause') {
+      this.log.warn(
+        { rssMb: Math.round(rssBytes / 1048576) },
+        'memory pressure: pausing all partitions',
+      );
+      this.pauseAll();
+      this.emit('paused', { rssBytes });
+    } else if (decision === 'resume') {
+      this.log.info({ rssMb: Math.round(rssBytes / 1048576) }, 'memory pressure cleared: resuming');
+      this.consumer?.resume(this.topics.map((topic) => ({ topic })));
+      this.emit('resumed', { rssBytes });
+    }
+  }
+
+  private pauseAll(): void {
+    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  private handlerFor(topic: string): StageHandler<unknown> | undefined {
+    return this.options.handlers.find((h) => subscribes(h, topic));
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const resolveOffset = (offset: string) => payload.resolveOffset(offset);
+    const heartbeat = () => payload.heartbeat();
+    const handler = this.handlerFor(topic);
+    const live = () => payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
+    if (!handler || batch.messages.length === 0 || !live()) return;
+
+    const { producer, committedOffset } = await this.producerFor(topic, partition);
+    let messages = batch.messages;
+    if (committedOffset !== null) {
+      // A fenced zombie may have committed past what this consumer fetched from.
+      const skip = messages.filter((m) => BigInt(m.offset) < BigInt(committedOffset));
+      if (skip.length > 0) {
+        this.log.warn(
+          { topic, partition, committedOffset, skipped: skip.length },
+          'skipping messages committed by the previous owner',
+        );
+        messages = messages.filter((m) => BigInt(m.offset) >= BigInt(committedOffset));
+        const last = skip[skip.length - 1];
+        if (last) resolveOffset(last.offset);
+      }
+    }
+
+    const max = this.options.config.maxBatchMessages;
+    for (let i = 0; i < messages.length; i += max) {
+      if (!live()) return;
+      const chunk = messages.slice(i, i + max);
+      const outputs = new Map<string, OutgoingMessage[]>();
+      let outputCount = 0;
+      let deadLetters = 0;
+      try {
+        for (const message of chunk) {
+          const produced = await this.processMessage(
+            handler,
+            topic,
+            partition,
+            message,
+            heartbeat,
+            live,
+          );
+          for (const { topic: out, message: m } of produced.records) {
+            outputs.set(out, [...(outputs.get(out) ?? []), m]);
+            outputCount += 1;
+          }
+          if (produced.deadLettered) deadLetters += 1;
+        }
+      } catch (err) {
+        if (err instanceof Interrupted) return;
+        if (err instanceof HeartbeatFailed) throw err.kafkaError;
+        throw err;
+      }
+      if (!live()) return;
+      const last = chunk[chunk.length - 1];
+      if (!last) return;
+      const nextOffset = (BigInt(last.offset) + 1n).toString();
+      await this.commit(producer, topic, partition, outputs, nextOffset);
+      resolveOffset(last.offset);
+      this.emit('committed', {
+        topic,
+        partition,
+        inputs: chunk.length,
+        outputs: outputCount,
+        deadLetters,
+        nextOffset,
+      });
+      await heartbeat();
+    }
+  }
+
+  /**
+   * The producer of this input partition for the current generation. A new
+   * generation re-initialises the transactional id (fencing any previous owner)
+   * and re-reads the committed offset.
+   */
+  private async producerFor(
+    topic: string,
+    partition: number,
+  ): Promise<{ producer: Producer; committedOffset: string | null }> {
+    const key = tpKey(topic, partition);
+    const existing = this.producers.get(key);
+    if (existing && existing.generation === this.generation)
+      return { producer: existing.producer, committedOffset: null };
+    if (existing) {
+      this.producers.delete(key);
+      await existing.producer.disconnect().catch(() => undefined);
+    }
+    const c = this.options.config;
+    const producer = this.options.kafka.producer({
+      transactionalId: `${c.transactionalIdPrefix}.${topic}.${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: c.transactionTimeoutMs,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    // kafkajs initialises the producer id on the first transaction; an empty one
+    // does it now, which is what fences the previous owner of this id.
+    const init = await producer.transaction();
+    await init.abort();
+    this.producers.set(key, { producer, generation: this.generation });
+    const offsets = await this.admin?.fetchOffsets({ groupId: c.groupId, topics: [topic] });
+    const committed =
+      offsets?.[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+    return { producer, committedOffset: committed === '-1' ? null : committed };
+  }
+
+  private async commit(
+    producer: Producer,
+    topic: string,
+    partition: number,
+    outputs: Map<string, OutgoingMessage[]>,
+    nextOffset: string,
+  ): Promise<void> {
+    const txn = await producer.transaction();
+    try {
+      if (outputs.size > 0) {
+        await txn.sendBatch({
+          acks: -1,
+          topicMessages: [...outputs].map(([t, messages]) => ({ topic: t, messages })),
+        });
+      }
+      await txn.sendOffsets({
+        consumerGroupId: this.options.config.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
+      });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      // A fenced or failed transactional producer cannot be reused; the next
+      // batch makes a new one (and re-reads the committed offset).
+      const key = tpKey(topic, partition);
+      const entry = this.producers.get(key);
+      this.producers.delete(key);
+      await entry?.producer.disconnect().catch(() => undefined);
+      this.emit('aborted', { topic, partition, error: err as Error });
+      this.log.warn(
+        { err, topic, partition },
+        'transaction aborted; the chunk will be processed again',
+      );
+      throw new InfrastructureError(
+        `transaction for ${topic}[${partition}] failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * Decodes, validates and handles one message, retrying transient failures
+   * with backoff. Returns the encoded records to produce, or the message's
+   * dead letter for a permanent failure. Never lets a permanent error escape.
+   */
+  private async processMessage(
+    handler: StageHandler<unknown>,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+    live: () => boolean,
+  ): Promise<{ records: { topic: string; message: OutgoingMessage }[]; deadLettered: boolean }> {
+    const c = this.options.config;
+    const headers = Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([k, v]) => [
+        k,
+        Array.isArray(v) ? (v[0] as Buffer | undefined) : v,
+      ]),
+    ) as Record<string, Buffer | undefined>;
+    const log = this.log.child({ topic, partition, offset: message.offset });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const decoded = await this.options.serde.decodeAs(message.value, handler.input.avro);
+        await this.options.serde.assertSubject(decoded.schemaId, topic);
+        const parsed = handler.input.zod.safeParse(decoded.value);
+        if (!parsed.success) {
+          throw new ContractViolationError(
+            `record breaks the ${handler.input.avro.name} contract: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+          );
+        }
+        const inbound: InboundMessage<unknown> = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString() : null,
+          value: parsed.data,
+          headers,
+          schemaId: decoded.schemaId,
+          timestamp: message.timestamp,
+        };
+        const result = await this.withHeartbeats(heartbeat, () =>
+          handler.handle(inbound, { attempt, signal: this.stopController.signal, log }),
+        );
+        return { records: await this.encode(result), deadLettered: false };
+      } catch (err) {
+        if (err instanceof Interrupted || err instanceof HeartbeatFailed) throw err;
+        const error = asPipelineError(err);
+        const infrastructure = error.category === 'INFRASTRUCTURE';
+        if (!error.retriable || (!infrastructure && attempt >= c.retry.maxAttempts)) {
+          log.warn({ err: error.toJSON(), attempt }, 'dead-lettering message');
+          this.emit('deadLettered', {
+            topic,
+            partition,
+            offset: message.offset,
+            category: error.category,
+            code: error.code,
+          });
+          const dl = deadLetterOf(
+            { key: message.key, value: message.value, headers },
+            {
+              stage: this.options.service.stage,
+              service: `${this.options.service.name}@${this.options.service.version}`,
+              topic,
+              partition,
+              offset: message.offset,
+              attempts: attempt,
+              error,
+              failedAt: new Date(),
+            },
+          );
+          return { records: [{ topic: c.deadLetterTopic, message: dl }], deadLettered: true };
+        }
+        // Transient: the input is not at fault. Infrastructure outages retry
+        // until they end; other retriable failures within the attempt budget.
+        const delay = backoffDelay(c.retry, attempt);
+        log.warn({ err: error.toJSON(), attempt, delayMs: delay }, 'transient failure; retrying');
+        await this.withHeartbeats(heartbeat, () => sleep(delay));
+        if (!live()) throw new Interrupted();
+      }
+    }
+  }
+
+  private async encode(
+    result: HandlerResult,
+  ): Promise<{ topic: string; message: OutgoingMessage }[]> {
+    return Promise.all(
+      result.records.map(async (r) => ({
+        topic: r.topic,
+        message: {
+          key: r.key,
+          value: await this.options.serde.encode(r.topic, r.value),
+          headers: r.headers ?? {},
+        },
+      })),
+    );
+  }
+
+  /**
+   * Runs `work` while heartbeating every heartbeatIntervalMs, so a handler
+   * slower than the session timeout keeps its group membership. A heartbeat
+   * that reports a rebalance interrupts the chunk: nothing of it is committed,
+   * and the error reaches kafkajs, which rejoins the group.
+   */
+  private async withHeartbeats<T>(
+    heartbeat: () => Promise<void>,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    let heartbeatError: unknown = null;
+    const timer = setInterval(() => {
+      heartbeat().catch((err: unknown) => {
+        heartbeatError ??= err;
+      });
+    }, this.options.config.heartbeatIntervalMs);
+    try {
+      const result = await work();
+      if (heartbeatError) throw new HeartbeatFailed(heartbeatError);
+      return result;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
