@@ -13,9 +13,9 @@ export function testConfig(env: NodeJS.ProcessEnv = process.env): GrantstreamCon
   return loadConfig({ schema: grantstreamConfigSchema, files: [DEFAULT_CONFIG_FILE], env });
 }
 
-/** A logger for tests: warnings and errors only, so failures stay readable. */
+/** A logger for tests: errors only, so a failing test's output stays readable. */
 export function testLogger(service = 'test'): GrantLogger {
-  return createLogger({ service, level: 'warn' });
+  return createLogger({ service, level: 'error' });
 }
 
 /**

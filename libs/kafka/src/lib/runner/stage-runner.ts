@@ -341,7 +341,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     const resolveOffset = (offset: string) => payload.resolveOffset(offset);
     const heartbeat = () => payload.heartbeat();
     const handler = this.handlerFor(topic);
-    const live = () => payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
+    const live = () =>
+      payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
     if (!handler || batch.messages.length === 0 || !live()) return;
 
     const { producer, committedOffset } = await this.producerFor(topic, partition);

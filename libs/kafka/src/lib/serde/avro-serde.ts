@@ -71,7 +71,10 @@ export class AvroSerde {
   private readonly forSchemaOptions: Partial<ForSchemaOptions>;
   private readonly readers = new Map<Schema, Type>();
   private readonly resolvers = new Map<string, Resolver>();
-  private readonly subjectsOfId = new Map<number, Promise<Set<string>>>();
+  private readonly subjectsOfId = new Map<
+    number,
+    { subjects: Promise<Set<string>>; fetchedAt: number }
+  >();
   private lookups = 0;
 
   constructor(
@@ -248,16 +251,22 @@ export class AvroSerde {
    */
   async assertSubject(schemaId: number, topic: string): Promise<void> {
     const subject = valueSubject(topic);
-    let pending = this.subjectsOfId.get(schemaId);
-    if (!pending) {
-      pending = this.fetchSubjects(schemaId);
-      this.subjectsOfId.set(schemaId, pending);
-      pending.catch(() => this.subjectsOfId.delete(schemaId));
+    let entry = this.subjectsOfId.get(schemaId);
+    if (!entry) {
+      entry = { subjects: this.fetchSubjects(schemaId), fetchedAt: this.now() };
+      this.subjectsOfId.set(schemaId, entry);
+      entry.subjects.catch(() => this.subjectsOfId.delete(schemaId));
     }
-    const subjects = await pending;
-    if (!subjects.has(subject)) {
-      // A schema registered under the subject after this id was first looked up is seen after a refresh.
+    let subjects = await entry.subjects;
+    if (!subjects.has(subject) && this.now() - entry.fetchedAt >= this.config.negativeCacheTtlMs) {
+      // The id may have been registered under this subject since: look again,
+      // but at most once per TTL, so a stream of such messages cannot hammer the registry.
       this.subjectsOfId.delete(schemaId);
+      entry = { subjects: this.fetchSubjects(schemaId), fetchedAt: this.now() };
+      this.subjectsOfId.set(schemaId, entry);
+      subjects = await entry.subjects;
+    }
+    if (!subjects.has(subject)) {
       throw new SchemaMismatchError(
         `schema id ${schemaId} is registered under ${[...subjects].join(', ') || 'no subject'}, not ${subject}`,
         { metadata: { schemaId, subject } },

@@ -1,0 +1,83 @@
+// Guarantee: memory pressure slows consumption instead of crashing it. When
+// the RSS probe reports more than the pause watermark, the runner pauses every
+// partition (nothing more is processed); when it falls below the resume
+// watermark, consumption resumes and nothing is lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StageRunner, createKafka, type PlatformClients } from '@grantstream/kafka';
+import { testClients, testConfig, testLogger } from '@grantstream/testing';
+import {
+  createHopTopics,
+  fanoutHandler,
+  hopRunnerConfig,
+  multiplicity,
+  produceGrants,
+  readFanout,
+  type HopTopics,
+} from '../support/fanout';
+
+const MB = 1024 * 1024;
+
+describe('memory pressure', () => {
+  let clients: PlatformClients;
+  let t: HopTopics;
+  let runner: StageRunner;
+  let rss = 100 * MB;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    clients = await testClients();
+    t = await createHopTopics(clients, 'memory');
+    const config = testConfig();
+    runner = new StageRunner({
+      service: { stage: 'memory', name: 'memory-stage', version: '0' },
+      config: hopRunnerConfig(t, {
+        memory: { pauseAboveRssMb: 300, resumeBelowRssMb: 200, checkIntervalMs: 100 },
+      }),
+      kafka: createKafka(config.kafka, testLogger()),
+      serde: clients.serde,
+      handlers: [fanoutHandler({ inputTopic: t.input, outputTopic: t.output, fanout: 2 })],
+      logger: testLogger(),
+      rssProbe: () => rss,
+    });
+    runner.on('paused', () => seen.push('paused'));
+    runner.on('resumed', () => seen.push('resumed'));
+    await runner.start();
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await clients.close();
+  });
+
+  it(
+    'pauses above the watermark and resumes below it, losing nothing',
+    { timeout: 120_000 },
+    async () => {
+      await produceGrants(clients, t.input, 30, 'A');
+      expect(await readFanout(clients, t.output, 60, 'read_committed')).toHaveLength(60);
+
+      rss = 400 * MB;
+      await until(() => seen.includes('paused'));
+      expect(runner.memoryPaused).toBe(true);
+      await produceGrants(clients, t.input, 30, 'B');
+      // Still above the resume watermark: stays paused.
+      rss = 250 * MB;
+      expect(await readFanout(clients, t.output, 61, 'read_committed', 4_000)).toHaveLength(60);
+      expect(seen).toEqual(['paused']);
+
+      rss = 150 * MB;
+      await until(() => seen.includes('resumed'));
+      const all = await readFanout(clients, t.output, 120, 'read_committed');
+      expect(all).toHaveLength(120);
+      expect([...multiplicity(all).values()].every((n) => n === 1)).toBe(true);
+      expect(seen).toEqual(['paused', 'resumed']);
+    },
+  );
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
