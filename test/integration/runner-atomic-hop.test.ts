@@ -1,7 +1,8 @@
 // Guarantee: a stage hop is atomic. A handler that emits 3 outputs per input,
 // its process killed with SIGKILL in the middle of a batch and restarted,
-// three times: a read_committed reader sees every output exactly once and no
-// input is skipped.
+// three times, then stopped with SIGTERM mid-batch (it must exit 0 having
+// committed or aborted its open chunk) and restarted: a read_committed reader
+// sees every output exactly once and no input is skipped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClients } from '@grantstream/kafka';
 import { spawnTs, testClients } from '@grantstream/testing';
@@ -66,6 +67,13 @@ describe('atomic hop under SIGKILL', () => {
     }
     // Each killed process made progress, and the work was not finished when it died.
     expect(killedAfterCommits).toBeGreaterThanOrEqual(KILLS);
+
+    const terminated = stage();
+    await terminated.waitFor((e) => e['event'] === 'committed', 60_000);
+    await new Promise((r) => setTimeout(r, 60));
+    terminated.child.kill('SIGTERM');
+    expect(await terminated.exited).toBe(0);
+    expect(terminated.events.some((e) => e['event'] === 'stopped')).toBe(true);
 
     const last = stage();
     const committed = await readFanout(

@@ -29,8 +29,9 @@ export function uniqueName(prefix: string): string {
 /** Connected platform clients for a test; call `close()` in afterAll. */
 export async function testClients(
   config: GrantstreamConfig = testConfig(),
+  logger: GrantLogger = testLogger(),
 ): Promise<PlatformClients> {
-  const clients = createPlatformClients(config, testLogger());
+  const clients = createPlatformClients(config, logger);
   await clients.admin.connect();
   return clients;
 }
