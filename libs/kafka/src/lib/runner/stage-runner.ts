@@ -389,7 +389,9 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         if (err instanceof HeartbeatFailed) throw err.kafkaError;
         throw err;
       }
-      if (!live()) return;
+      // A finished chunk commits even when stopping or under memory pressure:
+      // its work is done, and a fenced producer refuses it if the partition moved.
+      if (payload.isStale()) return;
       const last = chunk[chunk.length - 1];
       if (!last) return;
       const nextOffset = (BigInt(last.offset) + 1n).toString();
