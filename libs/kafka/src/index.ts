@@ -11,3 +11,7 @@ export * from './lib/runner/stage-runner';
 export * from './lib/runner/memory-guard';
 export * from './lib/runner/dead-letter';
 export * from './lib/runner/backoff';
+export * from './lib/nest/stage-context';
+export * from './lib/nest/stage-event.decorator';
+export * from './lib/nest/stage-transport';
+export * from './lib/nest/close-on-signals';
