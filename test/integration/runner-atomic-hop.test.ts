@@ -2,7 +2,8 @@
 // its process killed with SIGKILL in the middle of a batch and restarted,
 // three times, then stopped with SIGTERM mid-batch (it must exit 0 having
 // committed or aborted its open chunk) and restarted: a read_committed reader
-// sees every output exactly once and no input is skipped.
+// sees every output exactly once and no input is skipped. The stage process is
+// a NestJS microservice over StageTransport, as real stages are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClients } from '@grantstream/kafka';
 import { spawnTs, testClients } from '@grantstream/testing';

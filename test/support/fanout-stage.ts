@@ -1,14 +1,34 @@
-// A stage process for scenarios that kill or stop it: the fan-out test stage on
-// the real runner, reporting each commit as a JSON line on stdout.
+// A stage process for scenarios that kill or stop it: the fan-out test stage
+// written as a NestJS microservice over StageTransport (the way real stages
+// are), reporting each commit as a JSON line on stdout. SIGTERM closes the app
+// through closeOnSignals: the open chunk commits or aborts, then exit 0.
+import 'reflect-metadata';
+import { Controller, Inject, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Command } from 'commander';
+import {
+  GrantSubmissionV1Avro,
+  GrantSubmissionV1Schema,
+  type GrantSubmissionV1,
+} from '@grantstream/contracts';
 import {
   DEFAULT_CONFIG_FILE,
   grantstreamConfigSchema,
   loadConfigOrExit,
 } from '@grantstream/config';
-import { StageRunner, createPlatformClients } from '@grantstream/kafka';
+import {
+  StageEvent,
+  StageTransport,
+  closeOnSignals,
+  createPlatformClients,
+  type InboundMessage,
+  type StageContext,
+  type StageHandler,
+} from '@grantstream/kafka';
 import { createLogger } from '@grantstream/logging';
 import { fanoutHandler, hopRunnerConfig } from './fanout';
+
+const FANOUT = Symbol('FANOUT');
 
 async function main(): Promise<void> {
   const o = new Command()
@@ -40,7 +60,38 @@ async function main(): Promise<void> {
     destination: process.stderr,
   });
   const clients = createPlatformClients(config, logger);
-  const runner = new StageRunner({
+
+  @Controller()
+  class FanoutController {
+    constructor(@Inject(FANOUT) private readonly fanout: StageHandler<GrantSubmissionV1>) {}
+
+    @StageEvent(o.input, { avro: GrantSubmissionV1Avro, zod: GrantSubmissionV1Schema })
+    handle(message: InboundMessage<GrantSubmissionV1>, ctx: StageContext<GrantSubmissionV1>) {
+      return this.fanout.handle(message, {
+        attempt: ctx.attempt,
+        signal: ctx.signal,
+        log: ctx.log,
+      });
+    }
+  }
+
+  @Module({
+    controllers: [FanoutController],
+    providers: [
+      {
+        provide: FANOUT,
+        useValue: fanoutHandler({
+          inputTopic: o.input,
+          outputTopic: o.output,
+          fanout: o.fanout,
+          delayMs: o.delayMs,
+        }),
+      },
+    ],
+  })
+  class FanoutModule {}
+
+  const strategy = new StageTransport({
     service: { stage: 'fanout', name: 'fanout-stage', version: '0.0.0' },
     config: hopRunnerConfig({
       input: o.input,
@@ -49,29 +100,19 @@ async function main(): Promise<void> {
       group: o.group,
       prefix: o.prefix,
     }),
-    kafka: clients.kafka,
-    serde: clients.serde,
-    handlers: [
-      fanoutHandler({
-        inputTopic: o.input,
-        outputTopic: o.output,
-        fanout: o.fanout,
-        delayMs: o.delayMs,
-      }),
-    ],
+    clients,
     logger,
   });
   const report = (event: string, data: object) =>
     process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);
-  runner.on('committed', (c) => report('committed', c));
-  runner.on('groupJoined', (g) => report('groupJoined', g));
-  process.once('SIGTERM', () => {
-    void runner.stop().then(() => {
-      report('stopped', {});
-      process.exit(0);
-    });
+  strategy.on('committed', (c) => report('committed', c));
+  strategy.on('groupJoined', (g) => report('groupJoined', g));
+  strategy.status.subscribe((s) => {
+    if (s === 'disconnected') report('stopped', {});
   });
-  await runner.start();
+  const app = await NestFactory.createMicroservice(FanoutModule, { strategy, logger: false });
+  closeOnSignals(app, { logger });
+  await app.listen();
   report('started', {});
 }
 
