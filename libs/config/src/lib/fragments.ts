@@ -74,6 +74,17 @@ export const stageRunnerSchema = z.strictObject({
   maxBytes: z.number().int().min(1024),
   /** Bounds how long a stuck transaction can stall read_committed readers downstream. */
   transactionTimeoutMs: z.number().int().min(1000),
+  /**
+   * Retries of the transactional producers. A transaction that starts right
+   * after the previous commit often gets CONCURRENT_TRANSACTIONS until the
+   * commit markers are written; a short first backoff keeps that from stalling
+   * the partition for the client-wide retry time.
+   */
+  producerRetry: z.strictObject({
+    retries: z.number().int().min(0),
+    initialRetryTimeMs: z.number().int().positive(),
+    maxRetryTimeMs: z.number().int().positive(),
+  }),
   /** Re-list topics this often so a new topic matching a pattern is consumed without a restart. */
   topicRefreshIntervalMs: z.number().int().positive(),
   retry: z.strictObject({

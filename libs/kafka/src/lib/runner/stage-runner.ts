@@ -369,21 +369,20 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       let outputCount = 0;
       let deadLetters = 0;
       try {
-        for (const message of chunk) {
-          const produced = await this.processMessage(
-            handler,
-            topic,
-            partition,
-            message,
-            heartbeat,
-            live,
-          );
-          for (const { topic: out, message: m } of produced.records) {
-            outputs.set(out, [...(outputs.get(out) ?? []), m]);
-            outputCount += 1;
+        // One heartbeat timer for the whole chunk, not one per message.
+        await this.withHeartbeats(heartbeat, async (beatFailed) => {
+          for (const message of chunk) {
+            if (beatFailed()) return;
+            const produced = await this.processMessage(handler, topic, partition, message, live);
+            for (const { topic: out, message: m } of produced.records) {
+              const list = outputs.get(out);
+              if (list) list.push(m);
+              else outputs.set(out, [m]);
+              outputCount += 1;
+            }
+            if (produced.deadLettered) deadLetters += 1;
           }
-          if (produced.deadLettered) deadLetters += 1;
-        }
+        });
       } catch (err) {
         if (err instanceof Interrupted) return;
         if (err instanceof HeartbeatFailed) throw err.kafkaError;
@@ -432,6 +431,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: c.transactionTimeoutMs,
+      retry: {
+        retries: c.producerRetry.retries,
+        initialRetryTime: c.producerRetry.initialRetryTimeMs,
+        maxRetryTime: c.producerRetry.maxRetryTimeMs,
+      },
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
@@ -496,7 +500,6 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     topic: string,
     partition: number,
     message: KafkaMessage,
-    heartbeat: () => Promise<void>,
     live: () => boolean,
   ): Promise<{ records: { topic: string; message: OutgoingMessage }[]; deadLettered: boolean }> {
     const c = this.options.config;
@@ -506,7 +509,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         Array.isArray(v) ? (v[0] as Buffer | undefined) : v,
       ]),
     ) as Record<string, Buffer | undefined>;
-    const log = this.log.child({ topic, partition, offset: message.offset });
+    // Built only when something logs: a pino child per message costs more than
+    // the Avro decode on the hot path.
+    let child: GrantLogger | undefined;
+    const log = () => (child ??= this.log.child({ topic, partition, offset: message.offset }));
+    const signal = this.stopController.signal;
     for (let attempt = 1; ; attempt += 1) {
       try {
         const decoded = await this.options.serde.decodeAs(message.value, handler.input.avro);
@@ -527,16 +534,20 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
           schemaId: decoded.schemaId,
           timestamp: message.timestamp,
         };
-        const result = await this.withHeartbeats(heartbeat, () =>
-          handler.handle(inbound, { attempt, signal: this.stopController.signal, log }),
-        );
+        const result = await handler.handle(inbound, {
+          attempt,
+          signal,
+          get log() {
+            return log();
+          },
+        });
         return { records: await this.encode(result), deadLettered: false };
       } catch (err) {
-        if (err instanceof Interrupted || err instanceof HeartbeatFailed) throw err;
+        if (err instanceof Interrupted) throw err;
         const error = asPipelineError(err);
         const infrastructure = error.category === 'INFRASTRUCTURE';
         if (!error.retriable || (!infrastructure && attempt >= c.retry.maxAttempts)) {
-          log.warn({ err: error.toJSON(), attempt }, 'dead-lettering message');
+          log().warn({ err: error.toJSON(), attempt }, 'dead-lettering message');
           this.emit('deadLettered', {
             topic,
             partition,
@@ -562,8 +573,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         // Transient: the input is not at fault. Infrastructure outages retry
         // until they end; other retriable failures within the attempt budget.
         const delay = backoffDelay(c.retry, attempt);
-        log.warn({ err: error.toJSON(), attempt, delayMs: delay }, 'transient failure; retrying');
-        await this.withHeartbeats(heartbeat, () => sleep(delay));
+        log().warn({ err: error.toJSON(), attempt, delayMs: delay }, 'transient failure; retrying');
+        await sleep(delay);
         if (!live()) throw new Interrupted();
       }
     }
@@ -592,7 +603,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
    */
   private async withHeartbeats<T>(
     heartbeat: () => Promise<void>,
-    work: () => Promise<T>,
+    work: (beatFailed: () => boolean) => Promise<T>,
   ): Promise<T> {
     let heartbeatError: unknown = null;
     const timer = setInterval(() => {
@@ -601,7 +612,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       });
     }, this.options.config.heartbeatIntervalMs);
     try {
-      const result = await work();
+      const result = await work(() => heartbeatError !== null);
       if (heartbeatError) throw new HeartbeatFailed(heartbeatError);
       return result;
     } finally {

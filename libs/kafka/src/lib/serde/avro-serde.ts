@@ -15,7 +15,7 @@ import {
   SchemaViolationError,
   UnknownSchemaIdError,
 } from '@grantstream/errors';
-import { encodeWire, parseWire } from './wire-format';
+import { MAGIC_BYTE, WIRE_HEADER_BYTES, parseWire } from './wire-format';
 
 /** Subject compatibility levels the serde can set when registering. */
 export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
@@ -48,6 +48,12 @@ function requestTimeout(timeoutMs: number): RegistryMiddleware {
   });
 }
 
+/** Subjects an id is registered under: the pending lookup, and its result once known. */
+interface SubjectsEntry {
+  subjects: Promise<Set<string>>;
+  known?: Set<string>;
+}
+
 function httpStatus(err: unknown): number | undefined {
   if (typeof err === 'object' && err !== null && 'status' in err) {
     const status = err.status;
@@ -70,11 +76,13 @@ export class AvroSerde {
   private readonly now: () => number;
   private readonly forSchemaOptions: Partial<ForSchemaOptions>;
   private readonly readers = new Map<Schema, Type>();
-  private readonly resolvers = new Map<string, Resolver>();
-  private readonly subjectsOfId = new Map<
-    number,
-    { subjects: Promise<Set<string>>; fetchedAt: number }
-  >();
+  private readonly resolvers = new Map<string, Resolver | null>();
+  private readonly readerKeys = new Map<Schema, string>();
+  private readonly subjectsOfId = new Map<number, SubjectsEntry>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
+  private readonly mismatchCheckedAt = new Map<string, number>();
+  /** Writer types already fetched, for synchronous reads on the hot path. */
+  private readonly knownTypes = new Map<number, Type>();
   private lookups = 0;
 
   constructor(
@@ -176,16 +184,22 @@ export class AvroSerde {
    * @throws SchemaViolationError naming every invalid field path.
    */
   async encode(topic: string, value: unknown): Promise<Buffer> {
-    const schemaId = await this.latestSchemaId(topic);
-    const type = await this.typeFor(schemaId);
-    const invalid: string[] = [];
-    if (!type.isValid(value, { errorHook: (path) => invalid.push(path.join('.') || '(root)') })) {
+    // Cached lookups are read synchronously: each await costs a turn of the
+    // microtask queue per message on the hot path.
+    const schemaId = this.latestId.get(valueSubject(topic)) ?? (await this.latestSchemaId(topic));
+    const type = this.knownTypes.get(schemaId) ?? (await this.typeFor(schemaId));
+    try {
+      return this.frame(schemaId, type, value);
+    } catch (err) {
+      // Validation runs only for a value that failed: on the hot path toBuffer
+      // already checks every field while it writes.
+      const invalid: string[] = [];
+      type.isValid(value, { errorHook: (path) => invalid.push(path.join('.') || '(root)') });
       throw new SchemaViolationError(
-        `value does not match ${valueSubject(topic)} (id ${schemaId}) at: ${invalid.join(', ')}`,
-        { metadata: { topic, schemaId, paths: invalid } },
+        `value does not match ${valueSubject(topic)} (id ${schemaId}) at: ${invalid.join(', ') || (err as Error).message}`,
+        { cause: err, metadata: { topic, schemaId, paths: invalid } },
       );
     }
-    return encodeWire(schemaId, type.toBuffer(value));
   }
 
   /**
@@ -216,13 +230,14 @@ export class AvroSerde {
    */
   async decodeAs<T = unknown>(value: Buffer | null, reader: Schema): Promise<Decoded<T>> {
     const { schemaId, body } = parseWire(value);
-    const writer = await this.typeFor(schemaId);
+    const writer = this.knownTypes.get(schemaId) ?? (await this.typeFor(schemaId));
     const readerType = this.readerType(reader);
-    const key = `${schemaId}:${readerType.name ?? ''}:${readerType.fingerprint().toString('hex')}`;
+    const key = `${schemaId}:${this.readerKey(reader, readerType)}`;
     let resolver = this.resolvers.get(key);
-    if (!resolver) {
+    if (resolver === undefined) {
       try {
-        resolver = readerType.createResolver(writer);
+        // Same schema on both sides (the common case): decode directly, no resolver.
+        resolver = writer.equals(readerType) ? null : readerType.createResolver(writer);
       } catch (err) {
         throw new SchemaMismatchError(
           `writer schema id ${schemaId} (${writer.name ?? 'anonymous'}) cannot be read as ${readerType.name ?? 'anonymous'}: ${(err as Error).message}`,
@@ -232,14 +247,14 @@ export class AvroSerde {
       this.resolvers.set(key, resolver);
     }
     try {
-      return { schemaId, value: readerType.fromBuffer(body, resolver) as T };
+      const value: unknown = resolver
+        ? readerType.fromBuffer(body, resolver)
+        : readerType.fromBuffer(body);
+      return { schemaId, value: value as T };
     } catch (err) {
       throw new AvroBodyError(
         `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`,
-        {
-          cause: err,
-          metadata: { schemaId, bodyBytes: body.length },
-        },
+        { cause: err, metadata: { schemaId, bodyBytes: body.length } },
       );
     }
   }
@@ -251,20 +266,19 @@ export class AvroSerde {
    */
   async assertSubject(schemaId: number, topic: string): Promise<void> {
     const subject = valueSubject(topic);
-    let entry = this.subjectsOfId.get(schemaId);
-    if (!entry) {
-      entry = { subjects: this.fetchSubjects(schemaId), fetchedAt: this.now() };
-      this.subjectsOfId.set(schemaId, entry);
-      entry.subjects.catch(() => this.subjectsOfId.delete(schemaId));
-    }
-    let subjects = await entry.subjects;
-    if (!subjects.has(subject) && this.now() - entry.fetchedAt >= this.config.negativeCacheTtlMs) {
-      // The id may have been registered under this subject since: look again,
-      // but at most once per TTL, so a stream of such messages cannot hammer the registry.
-      this.subjectsOfId.delete(schemaId);
-      entry = { subjects: this.fetchSubjects(schemaId), fetchedAt: this.now() };
-      this.subjectsOfId.set(schemaId, entry);
-      subjects = await entry.subjects;
+    const entry = this.subjectsOfId.get(schemaId) ?? this.lookUpSubjects(schemaId);
+    let subjects = entry.known ?? (await entry.subjects);
+    if (!subjects.has(subject)) {
+      // The same schema may have been registered under this subject since the
+      // id was looked up (a new topic with an existing schema gets the same id):
+      // look again, but at most once per id and subject per TTL, so a stream of
+      // mismatched messages cannot hammer the registry.
+      const pair = `${schemaId}|${subject}`;
+      const checked = this.mismatchCheckedAt.get(pair);
+      if (checked === undefined || this.now() - checked >= this.config.negativeCacheTtlMs) {
+        this.mismatchCheckedAt.set(pair, this.now());
+        subjects = await this.lookUpSubjects(schemaId).subjects;
+      }
     }
     if (!subjects.has(subject)) {
       throw new SchemaMismatchError(
@@ -272,6 +286,17 @@ export class AvroSerde {
         { metadata: { schemaId, subject } },
       );
     }
+  }
+
+  /** Starts a lookup of the subjects of an id and caches it; a failed lookup is not cached. */
+  private lookUpSubjects(schemaId: number): SubjectsEntry {
+    const entry: SubjectsEntry = { subjects: this.fetchSubjects(schemaId) };
+    this.subjectsOfId.set(schemaId, entry);
+    entry.subjects.then(
+      (known) => (entry.known = known),
+      () => this.subjectsOfId.delete(schemaId),
+    );
+    return entry;
   }
 
   private async fetchSubjects(schemaId: number): Promise<Set<string>> {
@@ -291,10 +316,43 @@ export class AvroSerde {
     return new Set(list.map((v) => v.subject));
   }
 
+  /**
+   * Writes header and body into a reused scratch buffer and copies the result
+   * out once: toBuffer plus a framing concat would allocate and copy twice.
+   */
+  private frame(schemaId: number, type: Type, value: unknown): Buffer {
+    for (;;) {
+      const end = type.encode(value, this.scratch, WIRE_HEADER_BYTES);
+      if (end >= 0) {
+        const out = Buffer.allocUnsafe(end);
+        this.scratch.copy(out, 0, 0, end);
+        out.writeUInt8(MAGIC_BYTE, 0);
+        out.writeUInt32BE(schemaId, 1);
+        return out;
+      }
+      // A negative end is minus the bytes that did not fit: grow and write again.
+      this.scratch = Buffer.allocUnsafe(
+        Math.max(this.scratch.length * 2, this.scratch.length - end),
+      );
+    }
+  }
+
+  /** A stable key for a reader schema, computed once per schema object. */
+  private readerKey(schema: Schema, type: Type): string {
+    let key = this.readerKeys.get(schema);
+    if (key === undefined) {
+      key = type.fingerprint().toString('hex');
+      this.readerKeys.set(schema, key);
+    }
+    return key;
+  }
+
   private readerType(schema: Schema): Type {
     let type = this.readers.get(schema);
     if (!type) {
-      type = AvroType.forSchema(schema, this.forSchemaOptions);
+      // A fresh options object: avsc records every named type in `opts.registry`,
+      // and a shared one would make the next schema with the same name a duplicate.
+      type = AvroType.forSchema(schema, { ...this.forSchemaOptions, registry: {} });
       this.readers.set(schema, type);
     }
     return type;
@@ -320,7 +378,9 @@ export class AvroSerde {
   private async fetchType(schemaId: number): Promise<Type> {
     this.lookups += 1;
     try {
-      return (await this.client.getSchema(schemaId)) as unknown as Type;
+      const type = (await this.client.getSchema(schemaId)) as unknown as Type;
+      this.knownTypes.set(schemaId, type);
+      return type;
     } catch (err) {
       if (httpStatus(err) === 404) {
         this.unknownUntil.set(schemaId, this.now() + this.config.negativeCacheTtlMs);
