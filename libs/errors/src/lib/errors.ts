@@ -62,3 +62,15 @@ export class StackStartError extends InfrastructureError {
 export class AvroBodyError extends SchemaViolationError {
   override readonly code = 'SCHEMA_BODY_INVALID';
 }
+
+/** Raised when a record that Avro accepted breaks the stricter zod contract of the stage reading it. */
+export class ContractViolationError extends SchemaViolationError {
+  override readonly code = 'SCHEMA_CONTRACT_VIOLATION';
+}
+
+/** Wraps anything a stage handler threw that is not a PipelineError: a bug, so never retried. */
+export class UnexpectedHandlerError extends PipelineError {
+  readonly code = 'HANDLER_UNEXPECTED';
+  readonly category: ErrorCategory = 'INTERNAL';
+  readonly retriable = false;
+}

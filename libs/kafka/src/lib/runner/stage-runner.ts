@@ -10,11 +10,12 @@ import {
 } from 'kafkajs';
 import type { StageRunnerConfig } from '@grantstream/config';
 import {
+  ContractViolationError,
   InfrastructureError,
-  PipelineError,
-  SchemaViolationError,
+  UnexpectedHandlerError,
   isPipelineError,
   type ErrorCategory,
+  type PipelineError,
 } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import type { AvroSerde } from '../serde/avro-serde';
@@ -87,18 +88,6 @@ class HeartbeatFailed extends Error {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-/** A pipeline error for anything a handler threw that is not one. */
-class UnexpectedHandlerError extends PipelineError {
-  readonly code = 'HANDLER_UNEXPECTED';
-  readonly category: ErrorCategory = 'INTERNAL';
-  readonly retriable = false;
-}
-
-/** The zod contract refused a record that Avro accepted. */
-class ContractViolationError extends SchemaViolationError {
-  override readonly code = 'SCHEMA_CONTRACT_VIOLATION';
-}
 
 function asPipelineError(err: unknown): PipelineError {
   if (isPipelineError(err)) return err;
