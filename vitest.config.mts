@@ -9,6 +9,7 @@ const alias = {
   '@grantstream/logging': src('./libs/logging/src/index.ts'),
   '@grantstream/kafka': src('./libs/kafka/src/index.ts'),
   '@grantstream/testing': src('./libs/testing/src/index.ts'),
+  '@grantstream/audit': src('./libs/audit/src/index.ts'),
 };
 
 const unit = (name: string, root: string) => ({
@@ -21,6 +22,7 @@ export default defineConfig({
     projects: [
       unit('contracts', 'libs/contracts'),
       unit('errors', 'libs/errors'),
+      unit('audit', 'libs/audit'),
       unit('logging', 'libs/logging'),
       unit('config', 'libs/config'),
       unit('kafka', 'libs/kafka'),

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     .requiredOption('--prefix <id>')
     .option('--fanout <n>', 'outputs per input', Number, 3)
     .option('--delay-ms <ms>', 'work per message', Number, 0)
+    .option('--audit-topic <topic>', "also write each grant's audit trail here")
     .parse(process.argv)
     .opts<{
       input: string;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
       prefix: string;
       fanout: number;
       delayMs: number;
+      auditTopic?: string;
     }>();
   const config = loadConfigOrExit({
     schema: grantstreamConfigSchema,
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
           outputTopic: o.output,
           fanout: o.fanout,
           delayMs: o.delayMs,
+          ...(o.auditTopic ? { auditTopic: o.auditTopic } : {}),
         }),
       },
     ],

@@ -5,7 +5,13 @@ import {
   type GrantSubmissionV1,
 } from '@grantstream/contracts';
 import type { StageRunnerConfig } from '@grantstream/config';
-import type { PlatformClients, StageHandler } from '@grantstream/kafka';
+import type {
+  InboundMessage,
+  OutboundRecord,
+  PlatformClients,
+  StageHandler,
+} from '@grantstream/kafka';
+import { AUDIT_GENESIS_HASH, buildAuditEvent } from '@grantstream/audit';
 import { aGrantSubmission, testConfig, uniqueName } from '@grantstream/testing';
 
 /** Output record of the test stage: which input it came from and which of the N outputs it is. */
@@ -111,6 +117,8 @@ export interface FanoutOptions {
   /** Stricter contract than Avro: grant ids must look like FUNDER-YEAR-NUMBER. */
   strict?: boolean;
   onHandle?: (grantId: string) => Promise<void> | void;
+  /** Also write the grant's audit trail (INGESTED then FORWARD, chained) in the same transaction. */
+  auditTopic?: string;
 }
 
 const strictContract = GrantSubmissionV1Schema.refine(
@@ -133,19 +141,43 @@ export function fanoutHandler(o: FanoutOptions): StageHandler<GrantSubmissionV1>
       if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
       await o.onHandle?.(message.value.grant_id);
       return {
-        records: Array.from({ length: o.fanout }, (_, index) => ({
-          topic: o.outputTopic,
-          key: message.key,
-          value: {
-            grant_id: message.value.grant_id,
-            input_partition: message.partition,
-            input_offset: Number(message.offset),
-            index,
-          } satisfies FanoutRecord,
-        })),
+        records: [
+          ...(o.auditTopic ? auditTrailOf(message, o.auditTopic) : []),
+          ...Array.from({ length: o.fanout }, (_, index) => ({
+            topic: o.outputTopic,
+            key: message.key,
+            value: {
+              grant_id: message.value.grant_id,
+              input_partition: message.partition,
+              input_offset: Number(message.offset),
+              index,
+            } satisfies FanoutRecord,
+          })),
+        ],
       };
     },
   };
+}
+
+/**
+ * Two chained audit events for an input, built only from the input itself
+ * (its position and timestamp), so a redelivery after a crash rebuilds the
+ * very same events: same keys, same hashes, no fork.
+ */
+function auditTrailOf(message: InboundMessage<GrantSubmissionV1>, topic: string): OutboundRecord[] {
+  const base = {
+    grantId: message.value.grant_id,
+    funderId: message.value.grant_id.split('-')[0] ?? '',
+    auditTrailId: `at-${message.value.grant_id}`,
+    stage: 'ingest',
+    payloadHash: AUDIT_GENESIS_HASH.replace(/0/g, 'b'),
+    service: { name: 'fanout-stage', version: '0.0.0' },
+    occurredAt: Number(message.timestamp),
+    source: { topic: message.topic, partition: message.partition, offset: Number(message.offset) },
+  };
+  const ingested = buildAuditEvent({ ...base, action: 'INGESTED' }, AUDIT_GENESIS_HASH);
+  const forward = buildAuditEvent({ ...base, action: 'FORWARD' }, ingested.event.event_hash);
+  return [ingested, forward].map((e) => ({ topic, key: e.key, value: e.event }));
 }
 
 /** Every output record on `topic`, decoded, as a reader of the given isolation sees them. */

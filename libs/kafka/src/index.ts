@@ -15,3 +15,4 @@ export * from './lib/nest/stage-context';
 export * from './lib/nest/stage-event.decorator';
 export * from './lib/nest/stage-transport';
 export * from './lib/nest/close-on-signals';
+export * from './lib/topic-scanner';

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { isPipelineError } from '@grantstream/errors';
+import { registerAuditCommands } from './commands/audit.command';
 import { registerConfigCommands } from './commands/config.command';
 import { registerTopicsCommands } from './commands/topics.command';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     );
   registerTopicsCommands(program);
   registerConfigCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -118,3 +118,15 @@ export const runnerDefaultsSchema = stageRunnerSchema.omit({
 
 /** Parsed {@link runnerDefaultsSchema}. */
 export type RunnerDefaults = z.infer<typeof runnerDefaultsSchema>;
+
+/** How auditor commands read the audit topic (replay, verify, export). */
+export const auditReadSchema = z.strictObject({
+  /** Bytes per fetch: the scan's memory bound, whatever the topic's size. */
+  maxBytesPerFetch: z.number().int().min(1024),
+  maxWaitMs: z.number().int().positive(),
+  /** Empty fetches in a row below a partition's end before the scan reports it stuck. */
+  maxEmptyFetches: z.number().int().min(1),
+});
+
+/** Parsed {@link auditReadSchema}. */
+export type AuditReadConfig = z.infer<typeof auditReadSchema>;

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { platformConfigSchema, runnerDefaultsSchema } from './fragments';
+import { auditReadSchema, platformConfigSchema, runnerDefaultsSchema } from './fragments';
 
 const port = z.number().int().min(1024).max(65535);
 const dir = z
@@ -46,7 +46,7 @@ export const stackSectionSchema = z.strictObject({
 
 /** The whole configuration file: platform settings plus the local stack section. */
 export const grantstreamConfigSchema = platformConfigSchema
-  .extend({ stack: stackSectionSchema, runner: runnerDefaultsSchema })
+  .extend({ stack: stackSectionSchema, runner: runnerDefaultsSchema, audit: auditReadSchema })
   .superRefine((c, ctx) => {
     const ports = [
       c.stack.kafka.port,

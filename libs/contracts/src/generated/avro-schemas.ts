@@ -108,7 +108,7 @@ export const AuditEventV1Avro: schema.RecordType = {
     {
       name: 'previous_event_hash',
       type: 'string',
-      doc: "event_hash of this grant's previous audit event; empty string for the first event of a trail.",
+      doc: "event_hash of this grant's previous audit event; 64 zeros (the genesis value) for the first event of a trail.",
     },
     {
       name: 'event_hash',

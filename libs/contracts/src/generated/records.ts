@@ -113,7 +113,8 @@ export interface AuditEventV1 {
   /** Position of the input message, null for decisions not driven by a message (e.g. grantctl). */
   source: SourcePositionV1 | null;
   /**
-   * event_hash of this grant's previous audit event; empty string for the first event of a trail.
+   * event_hash of this grant's previous audit event; 64 zeros (the genesis value) for the first
+   * event of a trail.
    */
   previous_event_hash: string;
   /**

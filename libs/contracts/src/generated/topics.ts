@@ -283,11 +283,12 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     description:
       "One event per decision of every stage; each grant's events form a hash chain. Kept forever (2 CFR 200.334).",
     ownerStage: 'every',
-    key: 'event_id',
+    key: 'grant_id:event_id',
     partitions: 6,
     replicationFactor: 3,
     config: {
       'cleanup.policy': 'compact',
+      'delete.retention.ms': '315360000000',
       'min.compaction.lag.ms': '86400000',
       'min.insync.replicas': '2',
       'retention.ms': '-1',

@@ -1,0 +1,33 @@
+/**
+ * The audit trail as pure code: building hash-chained AuditEvent v1 records
+ * with deterministic ids and keys, verifying a replayed topic, filtering and
+ * formatting for replay and export, and evidence bundles per grant. No Kafka
+ * and no I/O: services and grantctl do the producing and reading.
+ */
+export { AUDIT_GENESIS_HASH, canonicalJson, payloadHashOf, sha256Hex } from './lib/hashing';
+export {
+  COMPLIANCE_TAGS,
+  DISCRIMINATOR_DETAIL,
+  auditKeyOf,
+  buildAuditEvent,
+  computeEventHash,
+  eventIdOf,
+  type AuditDecision,
+} from './lib/audit-event';
+export { chainOrder } from './lib/chain';
+export {
+  ChainVerifier,
+  firstBadEvent,
+  type AuditRecord,
+  type Finding,
+  type FindingKind,
+  type VerificationReport,
+} from './lib/chain-verifier';
+export { matchesFilter, type AuditFilter } from './lib/filter';
+export { CSV_COLUMNS, csvHeader, toCsvRow, toJsonLine } from './lib/format';
+export {
+  buildEvidenceBundle,
+  escapeHtml,
+  type EvidenceBundle,
+  type EvidenceTimelineEntry,
+} from './lib/evidence-bundle';

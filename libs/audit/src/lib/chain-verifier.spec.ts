@@ -1,0 +1,297 @@
+import type { AuditEventV1 } from '@grantstream/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  AUDIT_GENESIS_HASH,
+  ChainVerifier,
+  buildAuditEvent,
+  chainOrder,
+  computeEventHash,
+  firstBadEvent,
+  payloadHashOf,
+  type AuditDecision,
+  type AuditRecord,
+  type FindingKind,
+  type VerificationReport,
+} from '../index';
+
+type Step = Pick<AuditDecision, 'stage' | 'action'> & Partial<AuditDecision>;
+
+/** Ingest to status: the five decisions of a grant that went through cleanly. */
+const FIVE_STAGES: Step[] = [
+  { stage: 'ingest', action: 'INGESTED' },
+  { stage: 'normalization', action: 'NORMALIZED' },
+  { stage: 'routing', action: 'FORWARD', ruleSetVersion: 'rules-7' },
+  { stage: 'submission', action: 'SUBMITTED', details: { tracking_number: 'TRK-1' } },
+  { stage: 'status', action: 'STATUS_CHANGED', details: { status: 'RECEIVED' } },
+];
+
+const decisionFor = (grantId: string, step: Step, index: number): AuditDecision => ({
+  grantId,
+  funderId: 'nsf',
+  auditTrailId: `trail-${grantId}`,
+  payloadHash: payloadHashOf(Buffer.from(`${grantId}-${index}`)),
+  service: { name: step.stage, version: '1.0.0' },
+  occurredAt: 1_700_000_000_000 + index * 1000,
+  source: { topic: `in.${step.stage}`, partition: 0, offset: index },
+  ...step,
+});
+
+/** A correctly chained trail for one grant. */
+function trail(grantId: string, steps: Step[] = FIVE_STAGES): AuditEventV1[] {
+  let previous = AUDIT_GENESIS_HASH;
+  return steps.map((step, index) => {
+    const { event } = buildAuditEvent(decisionFor(grantId, step, index), previous);
+    previous = event.event_hash;
+    return event;
+  });
+}
+
+/** Records as a topic with three partitions would hold them. */
+function recordsOf(events: AuditEventV1[]): AuditRecord[] {
+  return events.map((event, i) => ({
+    key: `${event.grant_id}:${event.event_id}`,
+    event,
+    partition: i % 3,
+    offset: String(100 + i),
+  }));
+}
+
+function verify(records: AuditRecord[]): VerificationReport {
+  const verifier = new ChainVerifier();
+  for (const record of records) verifier.add(record);
+  return verifier.finish();
+}
+
+/** Re-hashes an edited event the way a forger with the code would. */
+const rehashed = (event: AuditEventV1): AuditEventV1 => ({
+  ...event,
+  event_hash: computeEventHash(event),
+});
+
+const at = <T>(items: T[], index: number): T => {
+  const item = items[index];
+  if (item === undefined) throw new Error(`no item ${index}`);
+  return item;
+};
+
+describe('ChainVerifier on intact trails', () => {
+  it('verifies a five-event chain across stages', () => {
+    const report = verify(recordsOf(trail('G-1')));
+    expect(report).toEqual({
+      grants: 1,
+      events: 5,
+      findings: [],
+      grantsWithFindings: [],
+      ok: true,
+    });
+  });
+
+  it('does not depend on record order (partitions interleave arbitrarily)', () => {
+    const records = recordsOf([...trail('G-1'), ...trail('G-2')]);
+    const report = verify([...records].reverse());
+    expect(report.ok).toBe(true);
+    expect(report.grants).toBe(2);
+    expect(report.events).toBe(10);
+  });
+
+  it('does not report identical redeliveries', () => {
+    const records = recordsOf(trail('G-1'));
+    const redelivered = { ...at(records, 2), offset: '999' };
+    const report = verify([...records, redelivered, redelivered]);
+    expect(report.ok).toBe(true);
+    expect(report.events).toBe(5);
+  });
+});
+
+interface TamperCase {
+  name: string;
+  /** Returns the records on the topic and the index (in the genuine trail) of the event to blame. */
+  tamper: (events: AuditEventV1[]) => { records: AuditRecord[]; blamed: AuditEventV1 };
+  kinds: FindingKind[];
+}
+
+const TAMPER_CASES: TamperCase[] = [
+  {
+    name: 'altered field re-produced under the same key, hash left as it was',
+    tamper: (events) => {
+      const genuine = at(events, 2);
+      const altered = { ...genuine, rule_set_version: 'rules-lenient' };
+      return { records: recordsOf([...events, altered]), blamed: genuine };
+    },
+    kinds: ['ALTERED'],
+  },
+  {
+    name: 'altered field re-produced under the same key, hash recomputed',
+    tamper: (events) => {
+      const genuine = at(events, 2);
+      const altered = rehashed({ ...genuine, action: 'REJECT' });
+      return { records: recordsOf([...events, altered]), blamed: genuine };
+    },
+    // The id no longer matches the action it was derived from.
+    kinds: ['ALTERED', 'DUPLICATE_CONFLICT'],
+  },
+  {
+    name: 'non-identity field altered and re-hashed under the same key',
+    tamper: (events) => {
+      const genuine = at(events, 3);
+      const altered = rehashed({ ...genuine, details: { tracking_number: 'TRK-FAKE' } });
+      return { records: recordsOf([...events, altered]), blamed: genuine };
+    },
+    kinds: ['DUPLICATE_CONFLICT'],
+  },
+  {
+    name: 'event re-keyed under another key',
+    tamper: (events) => {
+      const records = recordsOf(events);
+      const victim = at(records, 1);
+      records[1] = { ...victim, key: `G-1:${'f'.repeat(64)}` };
+      return { records, blamed: at(events, 1) };
+    },
+    kinds: ['ALTERED'],
+  },
+  {
+    name: 'tombstone written for an event',
+    tamper: (events) => {
+      const records = recordsOf(events);
+      const victim = at(records, 2);
+      return {
+        records: [...records, { ...victim, event: null, offset: '500' }],
+        blamed: at(events, 2),
+      };
+    },
+    kinds: ['TOMBSTONE'],
+  },
+  {
+    name: 'forged event inserted after the second event',
+    tamper: (events) => {
+      const forged = buildAuditEvent(
+        decisionFor(
+          'G-1',
+          { stage: 'routing', action: 'REJECT', errorCategory: 'COMPLIANCE_BLOCK' },
+          99,
+        ),
+        at(events, 1).event_hash,
+      ).event;
+      return { records: recordsOf([...events, forged]), blamed: forged };
+    },
+    kinds: ['FORK'],
+  },
+  {
+    name: 'middle event deleted (compacted away after a tombstone)',
+    tamper: (events) => ({
+      records: recordsOf(events.filter((_, i) => i !== 2)),
+      blamed: at(events, 3),
+    }),
+    kinds: ['GAP'],
+  },
+  {
+    name: 'trail not starting at ingest',
+    tamper: () => {
+      const events = trail('G-1', FIVE_STAGES.slice(1));
+      return { records: recordsOf(events), blamed: at(events, 0) };
+    },
+    kinds: ['NOT_INGESTED'],
+  },
+  {
+    name: 'first event deleted',
+    tamper: (events) => ({ records: recordsOf(events.slice(1)), blamed: at(events, 1) }),
+    kinds: ['NO_GENESIS', 'GAP'],
+  },
+];
+
+describe('ChainVerifier on tampered trails', () => {
+  it.each(TAMPER_CASES)('$name → $kinds', ({ tamper, kinds }) => {
+    const bystander = recordsOf(trail('G-2'));
+    const { records, blamed } = tamper(trail('G-1'));
+    const report = verify([...bystander, ...records]);
+
+    expect(report.ok).toBe(false);
+    expect(report.grantsWithFindings).toEqual(['G-1']);
+    expect(report.findings.map((f) => f.kind)).toEqual(kinds);
+    expect(report.findings.every((f) => f.grantId === 'G-1')).toBe(true);
+    expect(firstBadEvent(report, 'G-1')?.eventId).toBe(blamed.event_id);
+    expect(firstBadEvent(report, 'G-2')).toBeUndefined();
+  });
+
+  it('names a forged event, not the genuine one it forks from', () => {
+    const events = trail('G-1');
+    const forged = buildAuditEvent(
+      decisionFor('G-1', { stage: 'submission', action: 'DEAD_LETTER' }, 50),
+      at(events, 2).event_hash,
+    );
+    const report = verify(recordsOf([forged.event, ...events]));
+    const [fork] = report.findings;
+    expect(fork).toMatchObject({ kind: 'FORK', eventId: forged.event.event_id, key: forged.key });
+    expect(fork?.message).toContain(at(events, 3).event_id);
+  });
+
+  it('orders a grant’s findings by chain position, not by log order', () => {
+    const events = trail('G-1');
+    const alteredLate = { ...at(events, 4), service_version: '6.6.6' };
+    const withoutSecond = events.filter((_, i) => i !== 1);
+    // The altered last event is read first; the gap after the deleted second event is earlier in the chain.
+    const report = verify(recordsOf([alteredLate, ...withoutSecond]));
+    expect(report.findings.map((f) => [f.kind, f.eventId])).toEqual([
+      ['GAP', at(events, 2).event_id],
+      ['ALTERED', at(events, 4).event_id],
+    ]);
+    expect(firstBadEvent(report, 'G-1')?.kind).toBe('GAP');
+  });
+
+  it('reports the partition and offset of the bad record', () => {
+    const events = trail('G-1');
+    const altered = { ...at(events, 0), funder_id: 'other' };
+    const report = verify([
+      ...recordsOf(events),
+      { key: `G-1:${altered.event_id}`, event: altered, partition: 7, offset: '12345' },
+    ]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'ALTERED', partition: 7, offset: '12345' }),
+    ]);
+  });
+
+  it('reports a tombstone whose value is already compacted away, by key', () => {
+    const report = verify([
+      { key: `G-9:${'a'.repeat(64)}`, event: null, partition: 0, offset: '3' },
+    ]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ grantId: 'G-9', kind: 'TOMBSTONE', eventId: 'a'.repeat(64) }),
+    ]);
+    expect(report.grants).toBe(1);
+    expect(report.events).toBe(0);
+  });
+
+  it('reports an altered event redelivered verbatim once', () => {
+    const events = trail('G-1');
+    const altered = { ...at(events, 1), stage: 'x' };
+    const report = verify(recordsOf([...events.slice(0, 1), altered, altered, ...events.slice(2)]));
+    expect(report.findings.filter((f) => f.kind === 'ALTERED')).toHaveLength(1);
+  });
+});
+
+describe('chainOrder', () => {
+  it('orders a shuffled trail genesis-first and drops identical redeliveries', () => {
+    const events = trail('G-1');
+    const shuffled = [
+      at(events, 3),
+      at(events, 0),
+      at(events, 4),
+      at(events, 1),
+      at(events, 3),
+      at(events, 2),
+    ];
+    expect(chainOrder(shuffled)).toEqual(events);
+  });
+
+  it('appends events not reachable from genesis after the chain, earliest first', () => {
+    const events = trail('G-1');
+    const withGap = [at(events, 4), at(events, 3), at(events, 0), at(events, 1)];
+    expect(chainOrder(withGap).map((e) => e.event_id)).toEqual(
+      [0, 1, 3, 4].map((i) => at(events, i).event_id),
+    );
+  });
+
+  it('returns nothing for nothing', () => {
+    expect(chainOrder([])).toEqual([]);
+  });
+});
