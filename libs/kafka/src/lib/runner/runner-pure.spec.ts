@@ -4,6 +4,7 @@ import { UnknownSchemaIdError } from '@grantstream/errors';
 import { backoffDelay } from './backoff';
 import { deadLetterOf } from './dead-letter';
 import { MemoryGuard } from './memory-guard';
+import { matchesSubscription } from './stage-handler';
 
 describe('backoffDelay', () => {
   const policy = { initialBackoffMs: 100, maxBackoffMs: 1000 };
@@ -70,5 +71,23 @@ describe('MemoryGuard', () => {
 
   it('refuses watermarks the wrong way round', () => {
     expect(() => new MemoryGuard(() => 0, 100, 200)).toThrow(RangeError);
+  });
+});
+
+describe('matchesSubscription', () => {
+  it('matches a topic name exactly and a pattern by test', () => {
+    expect(matchesSubscription('grants.ingest.v1', 'grants.ingest.v1')).toBe(true);
+    expect(matchesSubscription('grants.ingest.v1', 'grants.ingest.v10')).toBe(false);
+    expect(matchesSubscription(/^grants\.ingest\..+$/, 'grants.ingest.budget')).toBe(true);
+    expect(matchesSubscription(/^grants\.ingest\..+$/, 'grants.validated.v1')).toBe(false);
+  });
+
+  it('stays stateless for a global pattern', () => {
+    const global = /^grants\.ingest\..+$/g;
+    expect([1, 2, 3].map(() => matchesSubscription(global, 'grants.ingest.pdf'))).toEqual([
+      true,
+      true,
+      true,
+    ]);
   });
 });

@@ -56,11 +56,14 @@ export interface StageHandler<T = unknown> {
   handle(message: InboundMessage<T>, context: HandlerContext): Promise<HandlerResult>;
 }
 
-/** True when `topic` is one of the subscriptions. */
+/** True when `topic` is the subscription's name or matches its pattern. */
+export function matchesSubscription(subscription: string | RegExp, topic: string): boolean {
+  if (typeof subscription === 'string') return subscription === topic;
+  // A fresh RegExp without g/y: those flags make test() stateful.
+  return new RegExp(subscription.source, subscription.flags.replace(/[gy]/g, '')).test(topic);
+}
+
+/** True when `topic` is one of the handler's subscriptions. */
 export function subscribes(handler: StageHandler<unknown>, topic: string): boolean {
-  return handler.subscriptions.some((s) =>
-    typeof s === 'string'
-      ? s === topic
-      : new RegExp(s.source, s.flags.replace('g', '')).test(topic),
-  );
+  return handler.subscriptions.some((s) => matchesSubscription(s, topic));
 }

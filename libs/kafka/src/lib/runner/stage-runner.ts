@@ -24,6 +24,7 @@ import { backoffDelay } from './backoff';
 import { deadLetterOf } from './dead-letter';
 import { MemoryGuard, processRss, type RssProbe } from './memory-guard';
 import {
+  matchesSubscription,
   subscribes,
   type HandlerResult,
   type InboundMessage,
@@ -123,7 +124,6 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private generation = 0;
-  private assignment: Record<string, number[]> = {};
   private topics: string[] = [];
   private running = false;
   private restarting: Promise<void> | null = null;
@@ -212,7 +212,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         if (typeof s === 'string') names.add(s);
         else
           for (const t of existing)
-            if (!t.startsWith('__') && subscribes({ ...h, subscriptions: [s] }, t)) names.add(t);
+            if (!t.startsWith('__') && matchesSubscription(s, t)) names.add(t);
       }
     }
     return [...names].sort();
@@ -239,7 +239,6 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       // Synchronous with the join: every partition must be fenced again before
       // its first batch of this generation.
       this.generation += 1;
-      this.assignment = payload.memberAssignment;
       this.emit('groupJoined', {
         generation: this.generation,
         assignment: payload.memberAssignment,
