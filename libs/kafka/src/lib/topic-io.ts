@@ -21,6 +21,21 @@ export interface ReadMessage {
   timestamp: string;
 }
 
+/** Header values as kafkajs may give them: a string or Buffer, or a list of them. */
+type KafkaHeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+/** Headers as Buffers, the first value of a repeated header: how every reader here exposes them. */
+export function headersOf(
+  headers: Record<string, KafkaHeaderValue> | undefined,
+): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    out[k] = typeof first === 'string' ? Buffer.from(first) : first;
+  }
+  return out;
+}
+
 /** Options of {@link TopicIO.read}. */
 export interface ReadOptions {
   /** Stop once this many messages arrived. */
@@ -88,12 +103,7 @@ export class TopicIO {
             offset: message.offset,
             key: message.key,
             value: message.value,
-            headers: Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([k, v]) => [
-                k,
-                Array.isArray(v) ? v[0] : v,
-              ]),
-            ) as Record<string, Buffer | undefined>,
+            headers: headersOf(message.headers),
             timestamp: message.timestamp,
           });
           if (out.length >= options.expected) done();

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { InfrastructureError } from '@grantstream/errors';
-import type { ReadMessage } from './topic-io';
+import { headersOf, type ReadMessage } from './topic-io';
 
 // kafkajs has no public way to read partitions without joining a consumer
 // group. These internals (frozen: kafkajs 2.2.4 is its last release) fetch
@@ -163,12 +163,7 @@ export class TopicScanner {
             key: m.key,
             value: m.value,
             timestamp: m.timestamp,
-            headers: Object.fromEntries(
-              Object.entries(m.headers ?? {}).map(([k, v]) => {
-                const first = Array.isArray(v) ? v[0] : v;
-                return [k, typeof first === 'string' ? Buffer.from(first) : first];
-              }),
-            ),
+            headers: headersOf(m.headers),
           };
         }
         const last = batch.rawMessages[batch.rawMessages.length - 1];

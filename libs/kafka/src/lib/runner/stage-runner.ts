@@ -19,7 +19,7 @@ import {
 } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import type { AvroSerde } from '../serde/avro-serde';
-import type { OutgoingMessage } from '../topic-io';
+import { headersOf, type OutgoingMessage } from '../topic-io';
 import { backoffDelay } from './backoff';
 import { deadLetterOf } from './dead-letter';
 import { MemoryGuard, processRss, type RssProbe } from './memory-guard';
@@ -491,12 +491,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     live: () => boolean,
   ): Promise<{ records: { topic: string; message: OutgoingMessage }[]; deadLettered: boolean }> {
     const c = this.options.config;
-    const headers = Object.fromEntries(
-      Object.entries(message.headers ?? {}).map(([k, v]) => [
-        k,
-        Array.isArray(v) ? (v[0] as Buffer | undefined) : v,
-      ]),
-    ) as Record<string, Buffer | undefined>;
+    const headers = headersOf(message.headers);
     // Built only when something logs: a pino child per message costs more than
     // the Avro decode on the hot path.
     let child: GrantLogger | undefined;

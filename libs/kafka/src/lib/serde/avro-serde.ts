@@ -15,7 +15,7 @@ import {
   SchemaViolationError,
   UnknownSchemaIdError,
 } from '@grantstream/errors';
-import { MAGIC_BYTE, WIRE_HEADER_BYTES, parseWire } from './wire-format';
+import { WIRE_HEADER_BYTES, parseWire, writeWireHeader } from './wire-format';
 
 /** Subject compatibility levels the serde can set when registering. */
 export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
@@ -76,8 +76,8 @@ export class AvroSerde {
   private readonly now: () => number;
   private readonly forSchemaOptions: Partial<ForSchemaOptions>;
   private readonly readers = new Map<Schema, Type>();
-  private readonly resolvers = new Map<string, Resolver | null>();
-  private readonly readerKeys = new Map<Schema, string>();
+  /** Per reader type, per writer schema id: its resolver, or null when the schemas are equal. */
+  private readonly resolvers = new Map<Type, Map<number, Resolver | null>>();
   private readonly subjectsOfId = new Map<number, SubjectsEntry>();
   private scratch = Buffer.allocUnsafe(64 * 1024);
   private readonly mismatchCheckedAt = new Map<string, number>();
@@ -232,8 +232,12 @@ export class AvroSerde {
     const { schemaId, body } = parseWire(value);
     const writer = this.knownTypes.get(schemaId) ?? (await this.typeFor(schemaId));
     const readerType = this.readerType(reader);
-    const key = `${schemaId}:${this.readerKey(reader, readerType)}`;
-    let resolver = this.resolvers.get(key);
+    let byWriter = this.resolvers.get(readerType);
+    if (!byWriter) {
+      byWriter = new Map();
+      this.resolvers.set(readerType, byWriter);
+    }
+    let resolver = byWriter.get(schemaId);
     if (resolver === undefined) {
       try {
         // Same schema on both sides (the common case): decode directly, no resolver.
@@ -244,7 +248,7 @@ export class AvroSerde {
           { cause: err, metadata: { schemaId } },
         );
       }
-      this.resolvers.set(key, resolver);
+      byWriter.set(schemaId, resolver);
     }
     try {
       const value: unknown = resolver
@@ -326,8 +330,7 @@ export class AvroSerde {
       if (end >= 0) {
         const out = Buffer.allocUnsafe(end);
         this.scratch.copy(out, 0, 0, end);
-        out.writeUInt8(MAGIC_BYTE, 0);
-        out.writeUInt32BE(schemaId, 1);
+        writeWireHeader(out, schemaId);
         return out;
       }
       // A negative end is minus the bytes that did not fit: grow and write again.
@@ -335,16 +338,6 @@ export class AvroSerde {
         Math.max(this.scratch.length * 2, this.scratch.length - end),
       );
     }
-  }
-
-  /** A stable key for a reader schema, computed once per schema object. */
-  private readerKey(schema: Schema, type: Type): string {
-    let key = this.readerKeys.get(schema);
-    if (key === undefined) {
-      key = type.fingerprint().toString('hex');
-      this.readerKeys.set(schema, key);
-    }
-    return key;
   }
 
   private readerType(schema: Schema): Type {

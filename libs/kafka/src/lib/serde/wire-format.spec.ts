@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { WireFormatError } from '@grantstream/errors';
-import { encodeWire, parseWire } from './wire-format';
+import { WIRE_HEADER_BYTES, parseWire, writeWireHeader } from './wire-format';
 
 describe('Confluent wire format', () => {
   it('frames and splits a body with its schema id', () => {
-    const framed = encodeWire(0x01020304, Buffer.from('avro'));
+    const framed = Buffer.concat([Buffer.alloc(WIRE_HEADER_BYTES), Buffer.from('avro')]);
+    writeWireHeader(framed, 0x01020304);
     expect([...framed.subarray(0, 5)]).toEqual([0, 1, 2, 3, 4]);
     expect(parseWire(framed)).toEqual({ schemaId: 0x01020304, body: Buffer.from('avro') });
   });

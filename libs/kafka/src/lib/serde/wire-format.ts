@@ -11,12 +11,10 @@ export interface WireMessage {
   body: Buffer;
 }
 
-/** Frames an Avro body with its schema id. */
-export function encodeWire(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(WIRE_HEADER_BYTES);
-  header.writeUInt8(MAGIC_BYTE, 0);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
+/** Writes the wire header (magic byte, schema id) into the first bytes of `target`. */
+export function writeWireHeader(target: Buffer, schemaId: number): void {
+  target.writeUInt8(MAGIC_BYTE, 0);
+  target.writeUInt32BE(schemaId, 1);
 }
 
 /**
