@@ -8,9 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, spawnTs, testClients, testConfig } from '@grantstream/testing';
+import { ENTRY, runTs, testClients, testConfig } from '@grantstream/testing';
 import { createAuditTopic } from '../support/audit';
-import { createHopTopics, produceGrants, type HopTopics } from '../support/fanout';
+import {
+  createHopTopics,
+  spawnFanoutStage,
+  produceGrants,
+  type HopTopics,
+} from '../support/fanout';
 
 const INPUTS = 600;
 
@@ -33,32 +38,7 @@ describe('audit chains through crashes and compaction', () => {
   });
   afterAll(() => clients.close());
 
-  const stage = () =>
-    spawnTs(
-      'test/support/fanout-stage.ts',
-      [
-        '--input',
-        t.input,
-        '--output',
-        t.output,
-        '--dlq',
-        t.dlq,
-        '--group',
-        t.group,
-        '--prefix',
-        t.prefix,
-        '--fanout',
-        '1',
-        '--delay-ms',
-        '5',
-        '--audit-topic',
-        audit,
-      ],
-      {
-        GRANTSTREAM__RUNNER__SESSION_TIMEOUT_MS: '6000',
-        GRANTSTREAM__RUNNER__MAX_BATCH_MESSAGES: '40',
-      },
-    );
+  const stage = () => spawnFanoutStage(t, { fanout: 1, delayMs: 5, auditTopic: audit });
 
   const verify = async () => {
     const r = await runTs(ENTRY.grantctl, ['audit', 'verify', '--topic', audit, '--json']);

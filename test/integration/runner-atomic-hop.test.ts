@@ -6,9 +6,10 @@
 // a NestJS microservice over StageTransport, as real stages are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClients } from '@grantstream/kafka';
-import { spawnTs, testClients } from '@grantstream/testing';
+import { testClients } from '@grantstream/testing';
 import {
   createHopTopics,
+  spawnFanoutStage,
   multiplicity,
   produceGrants,
   readFanout,
@@ -30,30 +31,7 @@ describe('atomic hop under SIGKILL', () => {
   });
   afterAll(() => clients.close());
 
-  const stage = () =>
-    spawnTs(
-      'test/support/fanout-stage.ts',
-      [
-        '--input',
-        t.input,
-        '--output',
-        t.output,
-        '--dlq',
-        t.dlq,
-        '--group',
-        t.group,
-        '--prefix',
-        t.prefix,
-        '--fanout',
-        String(FANOUT),
-        '--delay-ms',
-        '4',
-      ],
-      {
-        GRANTSTREAM__RUNNER__SESSION_TIMEOUT_MS: '6000',
-        GRANTSTREAM__RUNNER__MAX_BATCH_MESSAGES: '40',
-      },
-    );
+  const stage = () => spawnFanoutStage(t, { fanout: FANOUT, delayMs: 4 });
 
   it('commits every output exactly once across three kills', { timeout: 300_000 }, async () => {
     let killedAfterCommits = 0;

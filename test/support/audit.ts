@@ -1,5 +1,10 @@
 import { AUDIT_GENESIS_HASH, buildAuditEvent, type AuditDecision } from '@grantstream/audit';
-import { AuditEventV1Avro, type AuditActionV1, type AuditEventV1 } from '@grantstream/contracts';
+import {
+  AuditEventV1Avro,
+  funderIdOf,
+  type AuditActionV1,
+  type AuditEventV1,
+} from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
 import { testConfig, uniqueName } from '@grantstream/testing';
 
@@ -37,7 +42,7 @@ export function decisionOf(grantId: string, step: number, occurredAt: number): A
   const life = LIFE[step % LIFE.length] ?? LIFE[0]!;
   return {
     grantId,
-    funderId: grantId.split('-')[0] ?? '',
+    funderId: funderIdOf(grantId),
     auditTrailId: `at-${grantId}`,
     stage: life.stage,
     action: life.action,

@@ -11,11 +11,7 @@ import {
   GrantSubmissionV1Schema,
   type GrantSubmissionV1,
 } from '@grantstream/contracts';
-import {
-  DEFAULT_CONFIG_FILE,
-  grantstreamConfigSchema,
-  loadConfigOrExit,
-} from '@grantstream/config';
+import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import {
   StageEvent,
   StageTransport,
@@ -51,11 +47,7 @@ async function main(): Promise<void> {
       delayMs: number;
       auditTopic?: string;
     }>();
-  const config = loadConfigOrExit({
-    schema: grantstreamConfigSchema,
-    files: [DEFAULT_CONFIG_FILE],
-    env: process.env,
-  });
+  const config = loadGrantstreamConfigOrExit(process.env);
   const logger = createLogger({
     service: 'fanout-stage',
     level: config.logging.level,

@@ -2,6 +2,7 @@ import type { schema } from 'avsc';
 import {
   GrantSubmissionV1Avro,
   GrantSubmissionV1Schema,
+  funderIdOf,
   type GrantSubmissionV1,
 } from '@grantstream/contracts';
 import type { StageRunnerConfig } from '@grantstream/config';
@@ -12,7 +13,13 @@ import type {
   StageHandler,
 } from '@grantstream/kafka';
 import { AUDIT_GENESIS_HASH, buildAuditEvent } from '@grantstream/audit';
-import { aGrantSubmission, testConfig, uniqueName } from '@grantstream/testing';
+import {
+  aGrantSubmission,
+  spawnTs,
+  testConfig,
+  uniqueName,
+  type TsProcess,
+} from '@grantstream/testing';
 
 /** Output record of the test stage: which input it came from and which of the N outputs it is. */
 export const FanoutRecordAvro: schema.RecordType = {
@@ -167,7 +174,7 @@ export function fanoutHandler(o: FanoutOptions): StageHandler<GrantSubmissionV1>
 function auditTrailOf(message: InboundMessage<GrantSubmissionV1>, topic: string): OutboundRecord[] {
   const base = {
     grantId: message.value.grant_id,
-    funderId: message.value.grant_id.split('-')[0] ?? '',
+    funderId: funderIdOf(message.value.grant_id),
     auditTrailId: `at-${message.value.grant_id}`,
     stage: 'ingest',
     payloadHash: AUDIT_GENESIS_HASH.replace(/0/g, 'b'),
@@ -202,4 +209,38 @@ export function multiplicity(records: readonly FanoutRecord[]): Map<string, numb
     seen.set(id, (seen.get(id) ?? 0) + 1);
   }
   return seen;
+}
+
+/**
+ * Starts the fan-out stage (test/support/fanout-stage.ts) as its own process on
+ * the scenario's topics, with a short session timeout so a killed member is
+ * replaced quickly, and small chunks so a kill lands mid-batch.
+ */
+export function spawnFanoutStage(
+  t: HopTopics,
+  o: { fanout: number; delayMs: number; auditTopic?: string },
+): TsProcess {
+  return spawnTs(
+    'test/support/fanout-stage.ts',
+    [
+      ...[
+        '--input',
+        t.input,
+        '--output',
+        t.output,
+        '--dlq',
+        t.dlq,
+        '--group',
+        t.group,
+        '--prefix',
+        t.prefix,
+      ],
+      ...['--fanout', String(o.fanout), '--delay-ms', String(o.delayMs)],
+      ...(o.auditTopic ? ['--audit-topic', o.auditTopic] : []),
+    ],
+    {
+      GRANTSTREAM__RUNNER__SESSION_TIMEOUT_MS: '6000',
+      GRANTSTREAM__RUNNER__MAX_BATCH_MESSAGES: '40',
+    },
+  );
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join, resolve } from 'node:path';
 import { StackStartError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
-import type { StackConfig } from './stack-config';
+import type { GrantstreamConfig as StackConfig } from '@grantstream/config';
 
 const POM = resolve(__dirname, '../kafka-runtime.pom.xml');
 const COMPLETE = '.complete';

@@ -1,12 +1,12 @@
+import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { Command } from 'commander';
 import { createLogger } from '@grantstream/logging';
 import { isPipelineError } from '@grantstream/errors';
 import { LocalStack } from './stack';
-import { loadStackConfigOrExit } from './stack-config';
 
 /** `npm run stack:up|down|status`: the local embedded Kafka + registry. */
 async function main(argv: string[]): Promise<number> {
-  const config = loadStackConfigOrExit(process.env);
+  const config = loadGrantstreamConfigOrExit(process.env);
   const log = createLogger({ service: 'stack', level: config.logging.level });
   const stack = new LocalStack(config, log);
   let exitCode = 0;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_FILE, grantstreamConfigSchema, loadConfig } from '@grantstream/config';
+import { loadGrantstreamConfig } from '@grantstream/config';
 import { serverProperties } from './kafka-files';
 
 interface Service {
@@ -12,11 +12,7 @@ interface Service {
 const compose = parse(readFileSync(resolve(__dirname, '../../../docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
 };
-const config = loadConfig({
-  schema: grantstreamConfigSchema,
-  files: [DEFAULT_CONFIG_FILE],
-  env: {},
-});
+const config = loadGrantstreamConfig({});
 const kafka = compose.services['kafka'];
 const registry = compose.services['registry'];
 

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_FILE, grantstreamConfigSchema, loadConfig } from '@grantstream/config';
+import { loadGrantstreamConfig } from '@grantstream/config';
 import { serverProperties } from './kafka-files';
 import { marker } from './processes';
 
-const config = loadConfig({
-  schema: grantstreamConfigSchema,
-  files: [DEFAULT_CONFIG_FILE],
-  env: {
-    GRANTSTREAM__STACK__KAFKA__PORT: '19092',
-    GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: '19093',
-  },
+const config = loadGrantstreamConfig({
+  GRANTSTREAM__STACK__KAFKA__PORT: '19092',
+  GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: '19093',
 });
 
 function props(text: string): Map<string, string> {

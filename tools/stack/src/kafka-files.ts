@@ -1,4 +1,4 @@
-import type { StackConfig } from './stack-config';
+import type { GrantstreamConfig as StackConfig } from '@grantstream/config';
 
 /**
  * server.properties of the single-node KRaft broker. The replication and ISR

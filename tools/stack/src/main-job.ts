@@ -1,7 +1,9 @@
+import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   GrantSubmissionV1Schema,
   TOPICS,
+  funderIdOf,
   TOPIC_DECLARATIONS,
   type GrantSubmissionV1,
 } from '@grantstream/contracts';
@@ -10,7 +12,6 @@ import { applyDeclaredTopics, createPlatformClients, topicSpecsOf } from '@grant
 import { createLogger } from '@grantstream/logging';
 import { sampleBatch } from './sample-batch';
 import { LocalStack } from './stack';
-import { loadStackConfigOrExit } from './stack-config';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .parse(argv)
     .opts<{ count: number; readTimeoutMs: number }>();
-  const config = loadStackConfigOrExit(process.env);
+  const config = loadGrantstreamConfigOrExit(process.env);
   // Logs go to stderr: stdout is the progress and summary a person reads.
   const log = createLogger({
     service: 'main-job',
@@ -95,11 +96,10 @@ async function main(argv: string[]): Promise<number> {
       else problems.push(key);
     }
     const byFunder = new Map<string, number>();
-    for (const g of batch)
-      byFunder.set(
-        g.grant_id.split('-')[0] ?? '',
-        (byFunder.get(g.grant_id.split('-')[0] ?? '') ?? 0) + 1,
-      );
+    for (const g of batch) {
+      const funder = funderIdOf(g.grant_id);
+      byFunder.set(funder, (byFunder.get(funder) ?? 0) + 1);
+    }
     out('');
     out(
       `summary: ${equal}/${batch.length} applications read back and decoded equal; ${problems.length} mismatched`,

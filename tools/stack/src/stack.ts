@@ -16,7 +16,7 @@ import {
   stopProcess,
   tail,
 } from './processes';
-import type { StackConfig } from './stack-config';
+import type { GrantstreamConfig as StackConfig } from '@grantstream/config';
 
 /** The two components of the local stack, in start order. */
 export const COMPONENTS = ['kafka', 'registry'] as const;

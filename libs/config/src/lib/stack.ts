@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { loadConfig, loadConfigOrExit } from './load-config';
 import { auditReadSchema, platformConfigSchema, runnerDefaultsSchema } from './fragments';
 
 const port = z.number().int().min(1024).max(65535);
@@ -68,3 +69,31 @@ export type GrantstreamConfig = z.infer<typeof grantstreamConfigSchema>;
 
 /** The default configuration file of a checkout: `config/grantstream.yaml` at the workspace root. */
 export const DEFAULT_CONFIG_FILE = resolve(__dirname, '../../../../config/grantstream.yaml');
+
+/**
+ * The whole configuration: the default file, then `extraFiles`, then
+ * GRANTSTREAM_CONFIG files and GRANTSTREAM__* overrides from `env`.
+ * @throws ConfigError listing every problem.
+ */
+export function loadGrantstreamConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  extraFiles: readonly string[] = [],
+): GrantstreamConfig {
+  return loadConfig({
+    schema: grantstreamConfigSchema,
+    files: [DEFAULT_CONFIG_FILE, ...extraFiles],
+    env,
+  });
+}
+
+/** Entry-point form of {@link loadGrantstreamConfig}: prints every problem and exits 2. */
+export function loadGrantstreamConfigOrExit(
+  env: Readonly<Record<string, string | undefined>>,
+  extraFiles: readonly string[] = [],
+): GrantstreamConfig {
+  return loadConfigOrExit({
+    schema: grantstreamConfigSchema,
+    files: [DEFAULT_CONFIG_FILE, ...extraFiles],
+    env,
+  });
+}

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DEFAULT_CONFIG_FILE,
-  grantstreamConfigSchema,
-  loadConfig,
-  type GrantstreamConfig,
-} from '@grantstream/config';
+import { loadGrantstreamConfig, type GrantstreamConfig } from '@grantstream/config';
 import { createPlatformClients, type PlatformClients } from '@grantstream/kafka';
 import { createLogger, type GrantLogger } from '@grantstream/logging';
 
 /** The configuration the test run's stack was started with (defaults + the run's env overrides). */
 export function testConfig(env: NodeJS.ProcessEnv = process.env): GrantstreamConfig {
-  return loadConfig({ schema: grantstreamConfigSchema, files: [DEFAULT_CONFIG_FILE], env });
+  return loadGrantstreamConfig(env);
 }
 
 /** A logger for tests: errors only, so a failing test's output stays readable. */

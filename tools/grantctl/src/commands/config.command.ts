@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { grantstreamConfigSchema, loadConfig } from '@grantstream/config';
+import { DEFAULT_CONFIG_FILE, loadGrantstreamConfig } from '@grantstream/config';
 import { ConfigError } from '@grantstream/errors';
 import { configFiles } from './context';
 
@@ -15,10 +15,12 @@ export function registerConfigCommands(program: Command): void {
       'validate config files and GRANTSTREAM__* overrides; exits 2 listing every problem',
     )
     .action((_opts: unknown, cmd: Command) => {
-      const files = configFiles(cmd);
+      const extra = configFiles(cmd);
       try {
-        loadConfig({ schema: grantstreamConfigSchema, files, env: process.env });
-        process.stdout.write(`configuration valid (${files.join(', ')})\n`);
+        loadGrantstreamConfig(process.env, extra);
+        process.stdout.write(
+          `configuration valid (${[DEFAULT_CONFIG_FILE, ...extra].join(', ')})\n`,
+        );
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         process.stderr.write(`${err.message}\n`);

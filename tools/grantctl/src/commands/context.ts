@@ -1,25 +1,15 @@
 import type { Command } from 'commander';
-import {
-  DEFAULT_CONFIG_FILE,
-  grantstreamConfigSchema,
-  loadConfigOrExit,
-  type GrantstreamConfig,
-} from '@grantstream/config';
+import { loadGrantstreamConfigOrExit, type GrantstreamConfig } from '@grantstream/config';
 import { createLogger, type GrantLogger } from '@grantstream/logging';
 
-/** Config files named by the global `--config` option, after the default file. */
+/** Config files named by the global `--config` option (applied after the default file). */
 export function configFiles(cmd: Command): string[] {
-  const { config } = cmd.optsWithGlobals<{ config: string[] }>();
-  return [DEFAULT_CONFIG_FILE, ...config];
+  return cmd.optsWithGlobals<{ config: string[] }>().config;
 }
 
 /** Loads configuration for a command (exits 2 listing every problem) and its logger. */
 export function commandContext(cmd: Command): { config: GrantstreamConfig; log: GrantLogger } {
-  const config = loadConfigOrExit({
-    schema: grantstreamConfigSchema,
-    files: configFiles(cmd),
-    env: process.env,
-  });
+  const config = loadGrantstreamConfigOrExit(process.env, configFiles(cmd));
   // Logs go to stderr so stdout stays a clean report that scripts can parse.
   const log = createLogger({
     service: 'grantctl',
