@@ -10,6 +10,9 @@ const alias = {
   '@grantstream/kafka': src('./libs/kafka/src/index.ts'),
   '@grantstream/testing': src('./libs/testing/src/index.ts'),
   '@grantstream/audit': src('./libs/audit/src/index.ts'),
+  '@grantstream/rules': src('./libs/rules/src/index.ts'),
+  '@grantstream/storage': src('./libs/storage/src/index.ts'),
+  '@grantstream/harness': src('./libs/harness/src/index.ts'),
 };
 
 const unit = (name: string, root: string) => ({
@@ -29,6 +32,12 @@ export default defineConfig({
       unit('stack', 'tools/stack'),
       unit('grantctl', 'tools/grantctl'),
       unit('codegen', 'tools/codegen'),
+      unit('rules', 'libs/rules'),
+      unit('storage', 'libs/storage'),
+      unit('ingest', 'services/ingest'),
+      unit('normalization', 'services/normalization'),
+      unit('routing', 'services/routing'),
+      unit('examples', 'examples'),
       {
         resolve: { alias },
         test: {

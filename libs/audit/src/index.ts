@@ -31,3 +31,10 @@ export {
   type EvidenceBundle,
   type EvidenceTimelineEntry,
 } from './lib/evidence-bundle';
+export {
+  AUDIT_HEAD_HEADER,
+  auditTrailIdFor,
+  previousEventHashOf,
+  stageAuditRecord,
+  type StageAuditRecord,
+} from './lib/stage-trail';

@@ -1331,3 +1331,184 @@ export const ValidatedGrantV1Avro: schema.RecordType = {
     },
   ],
 };
+
+/**
+ * The Avro schema of validation/ValidatedGrant.v2.avsc, as registered under each topic's subject.
+ */
+export const ValidatedGrantV2Avro: schema.RecordType = {
+  type: 'record',
+  name: 'ValidatedGrant',
+  namespace: 'org.grantstream.validation',
+  doc: 'A submission that passed schema and attachment validation, produced by the ingest stage to grants.validated.v1. v2 embeds GrantSubmission v2, so program_code and applicant_ein reach normalization.',
+  fields: [
+    {
+      name: 'grant_id',
+      type: 'string',
+      doc: 'Grant id, copied from the submission; the Kafka message key.',
+    },
+    {
+      name: 'funder_id',
+      type: 'string',
+      doc: "Funder id derived from grant_id (the part before the first '-').",
+    },
+    {
+      name: 'audit_trail_id',
+      type: 'string',
+      doc: "Id that ties every audit event of this grant's journey together; assigned at ingest.",
+    },
+    {
+      name: 'submission',
+      type: {
+        type: 'record',
+        name: 'GrantSubmission',
+        namespace: 'org.grantstream.ingest',
+        doc: 'A grant application as an upstream parser hands it to the pipeline on grants.ingest.*. Attachments are claim-check references, never bytes. v2 adds optional program_code and applicant_ein.',
+        fields: [
+          {
+            name: 'grant_id',
+            type: 'string',
+            doc: "Globally unique grant id; the funder id is the part before the first '-' (e.g. NSF-2026-00042). Also the Kafka message key.",
+          },
+          {
+            name: 'funder_portal',
+            type: 'string',
+            doc: 'Identifier of the funder portal the application is submitted to (an adapter key in the funder configuration).',
+          },
+          {
+            name: 'submission_deadline',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When the funder stops accepting the application, epoch milliseconds UTC.',
+          },
+          {
+            name: 'metadata',
+            type: {
+              type: 'map',
+              logicalType: 'grantstream-metadata',
+              values: [
+                'null',
+                'boolean',
+                'long',
+                'double',
+                'string',
+                { type: 'array', items: 'string' },
+              ],
+            },
+            doc: 'Application fields extracted by the parser (title, amounts, PI, ...). The grantstream-metadata logical type lets readers see plain JSON values; other Avro readers see the underlying union.',
+          },
+          {
+            name: 'attachments',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'AttachmentRef',
+                doc: 'Where an attachment lives and what the parser claims about it; validation verifies the claims by streaming the object.',
+                fields: [
+                  {
+                    name: 'uri',
+                    type: 'string',
+                    doc: 'Location of the attachment (s3://, gs://, https:// or file://).',
+                  },
+                  {
+                    name: 'media_type',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Media type claimed by the producer, if any.',
+                  },
+                  {
+                    name: 'size_bytes',
+                    type: ['null', 'long'],
+                    default: null,
+                    doc: 'Size in bytes claimed by the producer, if any.',
+                  },
+                  {
+                    name: 'sha256',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Lower-case hex SHA-256 claimed by the producer, if any.',
+                  },
+                  {
+                    name: 'filename',
+                    type: 'string',
+                    doc: 'File name as the funder portal should see it.',
+                  },
+                ],
+              },
+            },
+            doc: "References to the application's attachments, in submission order.",
+          },
+          {
+            name: 'audit_timestamp',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When the upstream producer created this record, epoch milliseconds UTC.',
+          },
+          {
+            name: 'program_code',
+            type: ['null', 'string'],
+            default: null,
+            doc: 'Funder program or solicitation code (e.g. NSF 24-583), when the parser found one.',
+          },
+          {
+            name: 'applicant_ein',
+            type: ['null', 'string'],
+            default: null,
+            doc: "Applicant's US Employer Identification Number (NN-NNNNNNN), when known.",
+          },
+        ],
+      },
+      doc: 'The submission exactly as received (after schema resolution to this version).',
+    },
+    {
+      name: 'verified_attachments',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'VerifiedAttachment',
+          namespace: 'org.grantstream.validation',
+          doc: 'What validation measured by streaming an attachment, next to what the producer claimed.',
+          fields: [
+            {
+              name: 'uri',
+              type: 'string',
+              doc: 'Location of the attachment, as in the submission.',
+            },
+            {
+              name: 'filename',
+              type: 'string',
+              doc: 'File name as the funder portal should see it.',
+            },
+            {
+              name: 'media_type',
+              type: 'string',
+              doc: "Media type sniffed from the content's leading bytes (not the producer's claim).",
+            },
+            {
+              name: 'declared_media_type',
+              type: ['null', 'string'],
+              default: null,
+              doc: 'Media type the producer claimed, kept so reviewers can see a mismatch.',
+            },
+            { name: 'size_bytes', type: 'long', doc: 'Size in bytes counted while streaming.' },
+            {
+              name: 'sha256',
+              type: 'string',
+              doc: 'Lower-case hex SHA-256 computed while streaming; the integrity anchor for the audit trail.',
+            },
+          ],
+        },
+      },
+      doc: 'One entry per submission attachment, in the same order, with the measured facts.',
+    },
+    {
+      name: 'source_topic',
+      type: 'string',
+      doc: 'Ingest topic the submission arrived on (grants.ingest.v1 or another grants.ingest.* topic).',
+    },
+    {
+      name: 'validated_at',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When validation finished, epoch milliseconds UTC.',
+    },
+  ],
+};

@@ -673,3 +673,40 @@ export const ValidatedGrantV1Schema = z.strictObject({
   source_topic: z.string(),
   validated_at: z.int(),
 }) satisfies z.ZodType<ValidatedGrantV1>;
+
+/**
+ * A submission that passed schema and attachment validation, produced by the ingest stage to
+ * grants.validated.v1. v2 embeds GrantSubmission v2, so program_code and applicant_ein reach
+ * normalization. (Avro org.grantstream.validation.ValidatedGrant, from
+ * validation/ValidatedGrant.v2.avsc.)
+ */
+export interface ValidatedGrantV2 {
+  /** Grant id, copied from the submission; the Kafka message key. */
+  grant_id: string;
+  /** Funder id derived from grant_id (the part before the first '-'). */
+  funder_id: string;
+  /** Id that ties every audit event of this grant's journey together; assigned at ingest. */
+  audit_trail_id: string;
+  /** The submission exactly as received (after schema resolution to this version). */
+  submission: GrantSubmissionV2;
+  /** One entry per submission attachment, in the same order, with the measured facts. */
+  verified_attachments: VerifiedAttachmentV1[];
+  /** Ingest topic the submission arrived on (grants.ingest.v1 or another grants.ingest.* topic). */
+  source_topic: string;
+  /** When validation finished, epoch milliseconds UTC. */
+  validated_at: number;
+}
+
+/**
+ * zod schema of {@link ValidatedGrantV2}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const ValidatedGrantV2Schema = z.strictObject({
+  grant_id: z.string(),
+  funder_id: z.string(),
+  audit_trail_id: z.string(),
+  submission: GrantSubmissionV2Schema,
+  verified_attachments: z.array(VerifiedAttachmentV1Schema),
+  source_topic: z.string(),
+  validated_at: z.int(),
+}) satisfies z.ZodType<ValidatedGrantV2>;

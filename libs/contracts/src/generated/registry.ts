@@ -10,6 +10,7 @@ import {
   GrantStatusV1Avro,
   SubmissionRetryV1Avro,
   ValidatedGrantV1Avro,
+  ValidatedGrantV2Avro,
 } from './avro-schemas';
 import {
   AuditEventV1Schema,
@@ -21,6 +22,7 @@ import {
   GrantStatusV1Schema,
   SubmissionRetryV1Schema,
   ValidatedGrantV1Schema,
+  ValidatedGrantV2Schema,
 } from './records';
 
 /**
@@ -99,5 +101,13 @@ export const RECORD_VERSIONS: readonly RecordVersion[] = [
     file: 'validation/ValidatedGrant.v1.avsc',
     avro: ValidatedGrantV1Avro,
     zod: ValidatedGrantV1Schema,
+  },
+  {
+    record: 'ValidatedGrant',
+    fullName: 'org.grantstream.validation.ValidatedGrant',
+    version: 2,
+    file: 'validation/ValidatedGrant.v2.avsc',
+    avro: ValidatedGrantV2Avro,
+    zod: ValidatedGrantV2Schema,
   },
 ];

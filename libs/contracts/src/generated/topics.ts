@@ -4,11 +4,11 @@ import {
   AuditEventV1Avro,
   ComplianceBlockedGrantV1Avro,
   GrantStatusV1Avro,
-  GrantSubmissionV1Avro,
+  GrantSubmissionV2Avro,
   NormalizedGrantV1Avro,
   RoutedGrantV1Avro,
   SubmissionRetryV1Avro,
-  ValidatedGrantV1Avro,
+  ValidatedGrantV2Avro,
 } from './avro-schemas';
 import {
   type AuditEventV1,
@@ -17,16 +17,16 @@ import {
   ComplianceBlockedGrantV1Schema,
   type GrantStatusV1,
   GrantStatusV1Schema,
-  type GrantSubmissionV1,
-  GrantSubmissionV1Schema,
+  type GrantSubmissionV2,
+  GrantSubmissionV2Schema,
   type NormalizedGrantV1,
   NormalizedGrantV1Schema,
   type RoutedGrantV1,
   RoutedGrantV1Schema,
   type SubmissionRetryV1,
   SubmissionRetryV1Schema,
-  type ValidatedGrantV1,
-  ValidatedGrantV1Schema,
+  type ValidatedGrantV2,
+  ValidatedGrantV2Schema,
 } from './records';
 
 /**
@@ -105,11 +105,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'GrantSubmission',
       fullName: 'org.grantstream.ingest.GrantSubmission',
-      version: 1,
-      file: 'ingest/GrantSubmission.v1.avsc',
+      version: 2,
+      file: 'ingest/GrantSubmission.v2.avsc',
       subject: SUBJECTS.INGEST,
-      avro: GrantSubmissionV1Avro,
-      zod: GrantSubmissionV1Schema,
+      avro: GrantSubmissionV2Avro,
+      zod: GrantSubmissionV2Schema,
     },
   },
   {
@@ -124,11 +124,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'ValidatedGrant',
       fullName: 'org.grantstream.validation.ValidatedGrant',
-      version: 1,
-      file: 'validation/ValidatedGrant.v1.avsc',
+      version: 2,
+      file: 'validation/ValidatedGrant.v2.avsc',
       subject: SUBJECTS.VALIDATED,
-      avro: ValidatedGrantV1Avro,
-      zod: ValidatedGrantV1Schema,
+      avro: ValidatedGrantV2Avro,
+      zod: ValidatedGrantV2Schema,
     },
   },
   {
@@ -323,8 +323,8 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
 
 /** The decoded value type of each topic; the DLQ carries the original bytes, undecoded. */
 export interface TopicValues {
-  'grants.ingest.v1': GrantSubmissionV1;
-  'grants.validated.v1': ValidatedGrantV1;
+  'grants.ingest.v1': GrantSubmissionV2;
+  'grants.validated.v1': ValidatedGrantV2;
   'grants.normalized.v1': NormalizedGrantV1;
   'grants.routed.v1': RoutedGrantV1;
   'grants.compliance-blocked.v1': ComplianceBlockedGrantV1;

@@ -74,3 +74,81 @@ export class UnexpectedHandlerError extends PipelineError {
   readonly category: ErrorCategory = 'INTERNAL';
   readonly retriable = false;
 }
+
+/** One thing wrong with an input, as a stage reports it: a stable code, a sentence, and where. */
+export interface InputProblem {
+  /** Stable machine-readable code, e.g. `GRANT_ID_FORMAT`, `ATTACHMENT_CHECKSUM_MISMATCH`. */
+  code: string;
+  /** What is wrong, for the person who fixes the input. */
+  message: string;
+  /** The field or attachment the problem is about, when there is one (e.g. `metadata`, `attachments[2]`). */
+  field?: string;
+}
+
+function describeProblems(problems: readonly InputProblem[]): string {
+  return problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join('; ');
+}
+
+/**
+ * Base of the errors that reject one input for what it contains. The code is
+ * the first problem's, so the dead-letter header names the precise reason;
+ * every problem travels in the message and metadata.
+ */
+abstract class RejectedInputError extends PipelineError {
+  readonly code: string;
+  readonly retriable = false;
+  constructor(
+    readonly problems: readonly InputProblem[],
+    fallbackCode: string,
+    options: PipelineErrorOptions = {},
+  ) {
+    super(describeProblems(problems), {
+      ...options,
+      metadata: { ...options.metadata, problems },
+    });
+    this.code = problems[0]?.code ?? fallbackCode;
+  }
+}
+
+/**
+ * Raised by ingest when a decoded submission breaks a business rule the schema
+ * cannot express (grant id format, deadline, metadata size and depth): permanent.
+ */
+export class BusinessRuleViolationError extends RejectedInputError {
+  readonly category: ErrorCategory = 'SCHEMA_VIOLATION';
+  constructor(problems: readonly InputProblem[], options: PipelineErrorOptions = {}) {
+    super(problems, 'BUSINESS_RULE_VIOLATION', options);
+  }
+}
+
+/** Raised when a grant names a funder no rule pack is configured for: nothing can check or submit it. */
+export class UnknownFunderError extends RejectedInputError {
+  readonly category: ErrorCategory = 'UNKNOWN_FUNDER';
+  constructor(problems: readonly InputProblem[], options: PipelineErrorOptions = {}) {
+    super(problems, 'UNKNOWN_FUNDER', options);
+  }
+}
+
+/**
+ * Raised when an attachment reference or the attachment itself breaks a rule:
+ * outside the storage roots, missing, wrong type, checksum or size mismatch,
+ * a funder's file rules. Permanent: the same bytes fail the same way.
+ */
+export class AttachmentInvalidError extends RejectedInputError {
+  readonly category: ErrorCategory = 'ATTACHMENT_INVALID';
+  constructor(problems: readonly InputProblem[], options: PipelineErrorOptions = {}) {
+    super(problems, 'ATTACHMENT_INVALID', options);
+  }
+}
+
+/**
+ * Raised when attachment storage fails for a reason that may pass (an I/O
+ * error, an object store answering 5xx): retried within the stage's attempt
+ * budget, then dead-lettered for a redrive, rather than stalling the partition
+ * forever the way a broker outage is allowed to.
+ */
+export class AttachmentStorageError extends PipelineError {
+  readonly code = 'ATTACHMENT_STORAGE_UNAVAILABLE';
+  readonly category: ErrorCategory = 'ATTACHMENT_INVALID';
+  readonly retriable = true;
+}

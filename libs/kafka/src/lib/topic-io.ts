@@ -36,6 +36,9 @@ export function headersOf(
   return out;
 }
 
+/** Offsets by partition, by topic. */
+export type TopicPositions = Map<string, Map<number, string>>;
+
 /** Options of {@link TopicIO.read}. */
 export interface ReadOptions {
   /** Stop once this many messages arrived. */
@@ -120,6 +123,90 @@ export class TopicIO {
       await admin.disconnect();
     }
     return out;
+  }
+
+  /** The current end offset of every partition of each topic: where a {@link follow} should start. */
+  async endOffsets(topics: readonly string[]): Promise<TopicPositions> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const positions: TopicPositions = new Map();
+      for (const topic of topics) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        positions.set(topic, new Map(offsets.map((o) => [o.partition, o.high])));
+      }
+      return positions;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Follows topics from the given positions (read_committed, throwaway group,
+   * nothing committed) and hands every message to `onMessage` until it
+   * returns true or `timeoutMs` passes. Returns true when `onMessage` ended it.
+   * Starting from positions taken before producing means nothing produced
+   * afterwards is missed, whenever the consumer joins.
+   */
+  async follow(
+    from: TopicPositions,
+    onMessage: (message: ReadMessage) => boolean,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const groupId = `grantstream-follower-${randomUUID()}`;
+    const consumer = this.kafka.consumer({ groupId });
+    let ended = false;
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const timer = setTimeout(done, timeoutMs);
+    const seeked = new Set<string>();
+    try {
+      await consumer.connect();
+      for (const topic of from.keys()) await consumer.subscribe({ topic, fromBeginning: true });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const key = `${topic}:${partition}`;
+            const offset = from.get(topic)?.get(partition);
+            if (offset === undefined || seeked.has(key)) continue;
+            seeked.add(key);
+            consumer.seek({ topic, partition, offset });
+          }
+        }
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: ({ topic, partition, message }) => {
+          if (ended) return Promise.resolve();
+          const start = from.get(topic)?.get(partition);
+          if (start !== undefined && BigInt(message.offset) < BigInt(start))
+            return Promise.resolve();
+          const stop = onMessage({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: headersOf(message.headers),
+            timestamp: message.timestamp,
+          });
+          if (stop) {
+            ended = true;
+            done();
+          }
+          return Promise.resolve();
+        },
+      });
+      await finished;
+      return ended;
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect();
+      const admin = this.kafka.admin();
+      await admin.connect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+      await admin.disconnect();
+    }
   }
 
   /** Disconnects the producer, if one was made. */

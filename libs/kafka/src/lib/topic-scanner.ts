@@ -65,6 +65,8 @@ export interface ScanOptions {
   maxWaitMs: number;
   /** Empty fetches in a row below the end before the scan gives up on a partition. */
   maxEmptyFetches: number;
+  /** Start here instead of each partition's first offset (partition -> offset). */
+  from?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -121,7 +123,10 @@ export class TopicScanner {
     return { starts: await offsets(true), ends: await offsets(false) };
   }
 
-  /** Every committed message of the topic, partition by partition, in offset order. */
+  /**
+   * Every committed message of the topic (from `options.from` when given) up
+   * to the end it had when the scan started, partition by partition, in offset order.
+   */
   async *scan(topic: string, options: ScanOptions): AsyncGenerator<ReadMessage> {
     const cluster = await this.connect();
     const { starts, ends } = await this.bounds(topic);
@@ -129,7 +134,9 @@ export class TopicScanner {
       cluster.findTopicPartitionMetadata(topic).map((p) => [p.partitionId, p.leader]),
     );
     for (const [partition, end] of [...ends].sort((a, b) => a[0] - b[0])) {
-      let offset = starts.get(partition) ?? '0';
+      const first = starts.get(partition) ?? '0';
+      const wanted = options.from?.get(partition);
+      let offset = wanted !== undefined && BigInt(wanted) > BigInt(first) ? wanted : first;
       let empty = 0;
       while (BigInt(offset) < BigInt(end)) {
         const broker = await cluster.findBroker({ nodeId: leaders.get(partition) ?? 0 });

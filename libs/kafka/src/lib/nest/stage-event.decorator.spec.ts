@@ -71,6 +71,7 @@ describe('a stage controller, unit-tested with Nest DI and no broker', () => {
       offset: '5',
       key: 'o-1',
       value: { id: 'o-1', lines: 2 },
+      raw: null,
       headers: {},
       schemaId: 3,
       timestamp: '0',

@@ -80,6 +80,7 @@ const message = (topic: string, id = 'p-1'): InboundMessage<unknown> => ({
   offset: '7',
   key: id,
   value: { id },
+  raw: null,
   headers: {},
   schemaId: 1,
   timestamp: '0',

@@ -8,6 +8,7 @@ import type { GrantLogger } from '@grantstream/logging';
 import type { AvroSerde } from '../serde/avro-serde';
 import type { RssProbe } from '../runner/memory-guard';
 import type {
+  DeadLetterHook,
   HandlerContext,
   HandlerResult,
   InboundMessage,
@@ -48,6 +49,8 @@ export interface StageTransportOptions {
   clients: { kafka: Kafka; serde: AvroSerde };
   logger: GrantLogger;
   rssProbe?: RssProbe;
+  /** Extra records produced with every dead letter (the stage's audit event). */
+  onDeadLetter?: DeadLetterHook;
   createRunner?: StageRunnerFactory;
 }
 
@@ -214,7 +217,7 @@ export class StageTransport
 
   private async start(): Promise<void> {
     this._status$.next('connecting');
-    const { service, config, clients, logger, rssProbe, createRunner } = this.options;
+    const { service, config, clients, logger, rssProbe, onDeadLetter, createRunner } = this.options;
     const runner = (createRunner ?? ((o) => new StageRunner(o)))({
       service,
       config,
@@ -223,6 +226,7 @@ export class StageTransport
       handlers: this.stageHandlers(),
       logger,
       ...(rssProbe ? { rssProbe } : {}),
+      ...(onDeadLetter ? { onDeadLetter } : {}),
     });
     for (const entry of this.listeners) this.attach(runner, entry);
     // Set before start() resolves: a start that fails half-way still has

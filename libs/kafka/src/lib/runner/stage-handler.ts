@@ -1,5 +1,6 @@
 import type { schema } from 'avsc';
 import type { z } from 'zod';
+import type { PipelineError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 
 /** A decoded input message as a handler sees it. */
@@ -9,6 +10,8 @@ export interface InboundMessage<T> {
   offset: string;
   key: string | null;
   value: T;
+  /** The value bytes as consumed (wire header and Avro body): what an audit payload hash covers. */
+  raw: Buffer | null;
   headers: Readonly<Record<string, Buffer | undefined>>;
   /** The writer's schema id (the reader schema is the handler's `input.avro`). */
   schemaId: number;
@@ -55,6 +58,30 @@ export interface StageHandler<T = unknown> {
   input: InputContract<T>;
   handle(message: InboundMessage<T>, context: HandlerContext): Promise<HandlerResult>;
 }
+
+/** A message the runner is dead-lettering, as a stage's {@link DeadLetterHook} sees it. */
+export interface DeadLetterFailure {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  /** The input value exactly as consumed (what the dead letter carries). */
+  value: Buffer | null;
+  headers: Readonly<Record<string, Buffer | undefined>>;
+  error: PipelineError;
+  attempts: number;
+  /** The decoded, contract-checked input when the failure came after decoding; undefined otherwise. */
+  decoded: unknown;
+}
+
+/**
+ * Records a stage produces together with each dead letter, in the same
+ * transaction (its audit event): a dead letter and its evidence are never
+ * separated. Called for any input, including undecodable bytes, so it must
+ * not assume a decoded value; if it throws, the dead letter is still produced
+ * and the failure is logged.
+ */
+export type DeadLetterHook = (failure: DeadLetterFailure) => OutboundRecord[];
 
 /** True when `topic` is the subscription's name or matches its pattern. */
 export function matchesSubscription(subscription: string | RegExp, topic: string): boolean {

@@ -26,6 +26,8 @@ import { MemoryGuard, processRss, type RssProbe } from './memory-guard';
 import {
   matchesSubscription,
   subscribes,
+  type DeadLetterFailure,
+  type DeadLetterHook,
   type HandlerResult,
   type InboundMessage,
   type StageHandler,
@@ -46,6 +48,8 @@ export interface StageRunnerOptions {
   serde: AvroSerde;
   handlers: readonly StageHandler<unknown>[];
   logger: GrantLogger;
+  /** Extra records produced with every dead letter (the stage's audit event). */
+  onDeadLetter?: DeadLetterHook;
   /** RSS source for the memory guard; tests inject pressure through it. */
   rssProbe?: RssProbe;
 }
@@ -497,6 +501,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     let child: GrantLogger | undefined;
     const log = () => (child ??= this.log.child({ topic, partition, offset: message.offset }));
     const signal = this.stopController.signal;
+    let decodedInput: unknown;
     for (let attempt = 1; ; attempt += 1) {
       try {
         const decoded = await this.options.serde.decodeAs(message.value, handler.input.avro);
@@ -507,12 +512,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             `record breaks the ${handler.input.avro.name} contract: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
           );
         }
+        decodedInput = parsed.data;
         const inbound: InboundMessage<unknown> = {
           topic,
           partition,
           offset: message.offset,
           key: message.key ? message.key.toString() : null,
           value: parsed.data,
+          raw: message.value,
           headers,
           schemaId: decoded.schemaId,
           timestamp: message.timestamp,
@@ -551,7 +558,21 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
               failedAt: new Date(),
             },
           );
-          return { records: [{ topic: c.deadLetterTopic, message: dl }], deadLettered: true };
+          const evidence = await this.deadLetterEvidence({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key ? message.key.toString() : null,
+            value: message.value,
+            headers,
+            error,
+            attempts: attempt,
+            decoded: decodedInput,
+          });
+          return {
+            records: [{ topic: c.deadLetterTopic, message: dl }, ...evidence],
+            deadLettered: true,
+          };
         }
         // Transient: the input is not at fault. Infrastructure outages retry
         // until they end; other retriable failures within the attempt budget.
@@ -560,6 +581,23 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         await sleep(delay);
         if (!live()) throw new Interrupted();
       }
+    }
+  }
+
+  /** The stage's records for a dead letter; a failing hook costs the evidence, never the dead letter. */
+  private async deadLetterEvidence(
+    failure: DeadLetterFailure,
+  ): Promise<{ topic: string; message: OutgoingMessage }[]> {
+    const hook = this.options.onDeadLetter;
+    if (!hook) return [];
+    try {
+      return await this.encode({ records: hook(failure) });
+    } catch (err) {
+      this.log.error(
+        { err, topic: failure.topic, partition: failure.partition, offset: failure.offset },
+        'dead-letter hook failed; the dead letter is produced without its extra records',
+      );
+      return [];
     }
   }
 

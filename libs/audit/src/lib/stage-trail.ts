@@ -1,0 +1,57 @@
+import { TOPICS, type AuditEventV1, type SourcePositionV1 } from '@grantstream/contracts';
+import { buildAuditEvent, type AuditDecision } from './audit-event';
+import { AUDIT_GENESIS_HASH, isSha256Hex, sha256Hex } from './hashing';
+
+/**
+ * Message header carrying the event_hash of the grant's latest audit event
+ * from one stage to the next. The next stage chains its own event to it, so a
+ * grant's trail is one hash chain across every stage without any stage having
+ * to read the audit topic back.
+ */
+export const AUDIT_HEAD_HEADER = 'grantstream.audit.head';
+
+/**
+ * The hash the next audit event of a grant must point to: the head a previous
+ * stage put on the message, or genesis when there is none. A malformed header
+ * also yields genesis, which `grantctl audit verify` then reports as a fork or
+ * a second root rather than the stage failing on it.
+ */
+export function previousEventHashOf(headers: Readonly<Record<string, Buffer | undefined>>): string {
+  const head = headers[AUDIT_HEAD_HEADER]?.toString();
+  return head !== undefined && isSha256Hex(head) ? head : AUDIT_GENESIS_HASH;
+}
+
+/**
+ * The audit trail id ingest assigns to a submission: derived from where it was
+ * read, so a redelivery after a crash gets the same id (and the same events),
+ * while the same grant submitted again gets a new trail id. UUID-shaped.
+ */
+export function auditTrailIdFor(source: SourcePositionV1): string {
+  const h = sha256Hex(`${source.topic}\u0000${source.partition}\u0000${source.offset}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** An audit event ready to produce, and the header that passes its hash on to the next stage. */
+export interface StageAuditRecord {
+  /** Structurally a libs/kafka OutboundRecord for the audit topic. */
+  record: { topic: string; key: string; value: AuditEventV1 };
+  /** Headers for the stage's output about the same grant: the new head of its chain. */
+  headHeaders: Record<string, string>;
+}
+
+/**
+ * The audit record of a stage's decision, chained to `previousEventHash`, and
+ * the head header its output should carry. Produced in the same transaction as
+ * the output, the event exists exactly when the output does.
+ */
+export function stageAuditRecord(
+  decision: AuditDecision,
+  previousEventHash: string,
+  topic: string = TOPICS.AUDIT,
+): StageAuditRecord {
+  const { key, event } = buildAuditEvent(decision, previousEventHash);
+  return {
+    record: { topic, key, value: event },
+    headHeaders: { [AUDIT_HEAD_HEADER]: event.event_hash },
+  };
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { runnerDefaultsSchema, type RunnerDefaults, type StageRunnerConfig } from './fragments';
+
+/**
+ * A stage's own runner settings: its consumer group and transactional id
+ * prefix, plus any runner default it needs different (e.g. smaller batches
+ * for a stage that streams large attachments).
+ */
+export const stageRunnerOverridesSchema = runnerDefaultsSchema.partial().extend({
+  groupId: z.string().min(1),
+  transactionalIdPrefix: z.string().min(1),
+});
+
+/** Parsed {@link stageRunnerOverridesSchema}. */
+export type StageRunnerOverrides = z.infer<typeof stageRunnerOverridesSchema>;
+
+/** The runner configuration of one stage: the shared defaults with the stage's overrides on top. */
+export function stageRunnerConfig(
+  defaults: RunnerDefaults,
+  overrides: StageRunnerOverrides,
+): StageRunnerConfig {
+  const config: StageRunnerConfig = { ...defaults, ...overrides };
+  return config;
+}
+
+/** Where the funders' rule packs live: ingest, normalization and routing read the same packs. */
+export const rulesSectionSchema = z.strictObject({
+  /** Directory of one YAML rule pack per funder; relative to the working directory. */
+  packDir: z.string().min(1),
+});
+
+/** Parsed {@link rulesSectionSchema}. */
+export type RulesSection = z.infer<typeof rulesSectionSchema>;
+
+/**
+ * Version of the workspace (package.json), recorded as service_version on
+ * every audit event so an auditor can tell which code made a decision.
+ */
+export const GRANTSTREAM_VERSION: string = (
+  JSON.parse(readFileSync(resolve(__dirname, '../../../../package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;

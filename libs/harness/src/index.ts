@@ -1,0 +1,6 @@
+/**
+ * Running the pipeline as a whole on a live stack: start and stop the stage
+ * services as processes, follow applications to their outcome, verify their
+ * audit trails. Used by the main job, the end-to-end scenarios and the benchmarks.
+ */
+export * from './lib/pipeline';

@@ -1,0 +1,18 @@
+/**
+ * Attachment storage: claim-check references (URIs) turned back into byte
+ * streams, confined to configured roots, and inspected in one bounded-memory
+ * pass (SHA-256, size, sniffed media type). Node I/O lives here so stage
+ * domain code can stay pure.
+ */
+export { AttachmentStores, type AttachmentStore, type OpenOptions } from './lib/attachment-store';
+export {
+  FILE_READ_CHUNK_BYTES,
+  FileAttachmentStore,
+  type FileAttachmentStoreOptions,
+} from './lib/file-attachment-store';
+export {
+  inspectAttachment,
+  type InspectOptions,
+  type InspectedAttachment,
+} from './lib/inspect-attachment';
+export { EXECUTABLE_MEDIA_TYPES, MEDIA_TYPES, sniffMediaType } from './lib/sniff-media-type';

@@ -1,0 +1,87 @@
+import type { Readable } from 'node:stream';
+import { AttachmentInvalidError, ConfigError } from '@grantstream/errors';
+
+/** Options of {@link AttachmentStore.open}. */
+export interface OpenOptions {
+  /** Abandons opening (and reading): the stream, if any, is destroyed with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Opens attachment bytes by URI. Attachments travel as claim-check references,
+ * never as bytes in Kafka; a store turns a reference back into a stream. An
+ * S3-compatible store implements the same interface.
+ *
+ * `open` rejects with AttachmentInvalidError when the reference itself is bad
+ * (outside the store's confinement, missing, not a file: retrying cannot help)
+ * and with AttachmentStorageError when the store failed in a way that may pass.
+ */
+export interface AttachmentStore {
+  /** URL schemes this store serves, with the colon as `URL.protocol` has it, e.g. `file:`. */
+  readonly schemes: readonly string[];
+  open(uri: string, options?: OpenOptions): Promise<Readable>;
+}
+
+/**
+ * The configured stores behind one `open`, dispatching on the URI's scheme,
+ * so a stage holds one object whatever mix of file and object storage it reads.
+ */
+export class AttachmentStores {
+  private readonly byScheme = new Map<string, AttachmentStore>();
+
+  /** Throws ConfigError when two stores claim the same scheme. */
+  constructor(stores: readonly AttachmentStore[]) {
+    const problems: string[] = [];
+    for (const store of stores) {
+      for (const scheme of store.schemes) {
+        const key = scheme.toLowerCase();
+        if (this.byScheme.has(key)) {
+          problems.push(`attachment stores: scheme ${scheme} is served by more than one store`);
+        }
+        this.byScheme.set(key, store);
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+
+  /** URL schemes some store serves. */
+  get schemes(): readonly string[] {
+    return [...this.byScheme.keys()];
+  }
+
+  /**
+   * Opens `uri` with the store serving its scheme. Rejects with
+   * AttachmentInvalidError ATTACHMENT_URI_INVALID for a string that is not a
+   * URL and ATTACHMENT_SCHEME_UNSUPPORTED for a scheme no store serves.
+   */
+  open(uri: string, options: OpenOptions = {}): Promise<Readable> {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return Promise.reject(
+        new AttachmentInvalidError([
+          {
+            code: 'ATTACHMENT_URI_INVALID',
+            message: 'the URI is not an absolute URL',
+            field: 'uri',
+          },
+        ]),
+      );
+    }
+    const store = this.byScheme.get(url.protocol);
+    if (!store) {
+      const served = [...this.byScheme.keys()].join(', ') || 'none';
+      return Promise.reject(
+        new AttachmentInvalidError([
+          {
+            code: 'ATTACHMENT_SCHEME_UNSUPPORTED',
+            message: `no attachment store serves ${url.protocol} URIs (served: ${served})`,
+            field: 'uri',
+          },
+        ]),
+      );
+    }
+    return store.open(uri, options);
+  }
+}

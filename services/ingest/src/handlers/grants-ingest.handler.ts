@@ -1,0 +1,90 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  GrantSubmissionV2Avro,
+  GrantSubmissionV2Schema,
+  INGEST_TOPIC_PATTERN,
+  TOPICS,
+  funderIdOf,
+  type GrantSubmissionV2,
+  type ValidatedGrantV2,
+} from '@grantstream/contracts';
+import { auditTrailIdFor } from '@grantstream/audit';
+import {
+  StageEvent,
+  auditedRecords,
+  type HandlerResult,
+  type InboundMessage,
+  type ServiceIdentity,
+  type StageContext,
+} from '@grantstream/kafka';
+import {
+  validateSubmission,
+  type SubmissionValidatorDeps,
+} from '../validation/validate-submission';
+
+/** Injection token of {@link IngestDeps}. */
+export const INGEST_DEPS = Symbol('INGEST_DEPS');
+
+/** What the handler needs, provided by the module. */
+export interface IngestDeps {
+  validator: SubmissionValidatorDeps;
+  service: ServiceIdentity;
+}
+
+/**
+ * Every topic matching grants.ingest.* (a new upstream parser's topic is
+ * picked up without a restart) → grants.validated.v1 with a VALIDATED audit
+ * event that starts the grant's trail. A rejected submission throws its
+ * categorized error; the runner dead-letters it with a DEAD_LETTER event.
+ */
+@Controller()
+export class GrantsIngestHandler {
+  constructor(@Inject(INGEST_DEPS) private readonly deps: IngestDeps) {}
+
+  @StageEvent(INGEST_TOPIC_PATTERN, { avro: GrantSubmissionV2Avro, zod: GrantSubmissionV2Schema })
+  async handle(
+    message: InboundMessage<GrantSubmissionV2>,
+    ctx: StageContext<GrantSubmissionV2>,
+  ): Promise<HandlerResult> {
+    const { validator, service } = this.deps;
+    const submission = message.value;
+    const verified = await validateSubmission(submission, validator, ctx.signal);
+    const source = {
+      topic: message.topic,
+      partition: message.partition,
+      offset: Number(message.offset),
+    };
+    const at = validator.now();
+    // validateSubmission has checked the grant id, so it has a funder prefix.
+    const funderId = funderIdOf(submission.grant_id);
+    const validated: ValidatedGrantV2 = {
+      grant_id: submission.grant_id,
+      funder_id: funderId,
+      audit_trail_id: auditTrailIdFor(source),
+      submission,
+      verified_attachments: verified,
+      source_topic: message.topic,
+      validated_at: at,
+    };
+    const records = auditedRecords(
+      message,
+      {
+        grantId: submission.grant_id,
+        funderId,
+        auditTrailId: validated.audit_trail_id,
+        stage: service.stage,
+        action: 'VALIDATED',
+        ruleSetVersion: validator.packs.get(funderId)?.version ?? null,
+        service,
+        occurredAt: at,
+        startsTrail: true,
+        details: {
+          attachments: String(verified.length),
+          attachment_bytes: String(verified.reduce((n, a) => n + a.size_bytes, 0)),
+        },
+      },
+      [{ topic: TOPICS.VALIDATED, key: submission.grant_id, value: validated }],
+    );
+    return { records };
+  }
+}

@@ -1,0 +1,76 @@
+// Guarantee: a new upstream parser adds its topic without a deploy or a
+// restart. grants.ingest.budget, created while the ingest service runs, is
+// consumed by that same process and its application validated.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrantSubmissionV2Avro, TOPICS } from '@grantstream/contracts';
+import type { PlatformClients } from '@grantstream/kafka';
+import { testClients, testConfig, uniqueName } from '@grantstream/testing';
+import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
+import {
+  anNsfSubmission,
+  awaitValidated,
+  produceSubmissions,
+  scenarioDir,
+  waitForLog,
+  writePdf,
+} from '../support/stages';
+
+const BUDGET_TOPIC = 'grants.ingest.budget';
+
+describe('ingest picks up a new ingest topic', () => {
+  let clients: PlatformClients;
+  let stages: StageProcess[] = [];
+  const dir = scenarioDir('new-topic');
+
+  beforeAll(async () => {
+    clients = await testClients();
+    // A stack that ran this scenario before already has the topic: start without it.
+    if ((await clients.admin.listTopics()).includes(BUDGET_TOPIC)) {
+      await clients.admin.deleteTopics([BUDGET_TOPIC]);
+      for (let i = 0; i < 50 && (await clients.admin.listTopics()).includes(BUDGET_TOPIC); i++)
+        await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  afterAll(async () => {
+    await stopStages(stages, testConfig().runner.shutdownGraceMs);
+    await clients.close();
+  });
+
+  it('consumes grants.ingest.budget created after the service started', async () => {
+    stages = startStages(['ingest'], {
+      logDir: dir,
+      env: {
+        GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
+        GRANTSTREAM__INGEST__RUNNER__TOPICREFRESHINTERVALMS: '2000',
+      },
+    });
+    const ingest = stages[0];
+    if (!ingest) throw new Error('ingest did not start');
+    await waitForLog(ingest.logFile, /stage service consuming/, 90_000);
+    const pid = ingest.child.pid;
+
+    await clients.admin.createTopics([
+      { name: BUDGET_TOPIC, partitions: 3, replicationFactor: 1, config: {}, valueSchema: null },
+    ]);
+    await clients.serde.register(
+      BUDGET_TOPIC,
+      GrantSubmissionV2Avro,
+      testConfig().topics.compatibility,
+    );
+    const tag = uniqueName('B')
+      .replace(/[^A-Z0-9]/gi, '')
+      .slice(-10)
+      .toUpperCase();
+    const submission = anNsfSubmission(`NSF-2026-00001-${tag}`, [
+      writePdf(dir, 'budget-justification.pdf', 'budget justification'),
+    ]);
+    const from = await clients.io.endOffsets([TOPICS.VALIDATED]);
+    await produceSubmissions(clients, BUDGET_TOPIC, [submission]);
+
+    const validated = await awaitValidated(clients, from, new Set([submission.grant_id]), 90_000);
+    expect(validated.get(submission.grant_id)?.source_topic).toBe(BUDGET_TOPIC);
+    // The same process, never restarted.
+    expect(ingest.child.pid).toBe(pid);
+    expect(ingest.child.exitCode).toBeNull();
+  }, 180_000);
+});
