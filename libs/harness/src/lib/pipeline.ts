@@ -52,7 +52,13 @@ export interface StageProcess {
  */
 export function startStages(
   names: readonly StageServiceName[],
-  options: { env?: NodeJS.ProcessEnv; logDir: string; suffix?: string },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    logDir: string;
+    suffix?: string;
+    /** Extra Node options (e.g. --cpu-prof for profiling). */
+    nodeArgs?: readonly string[];
+  },
 ): StageProcess[] {
   mkdirSync(options.logDir, { recursive: true });
   return names.map((name) => {
@@ -60,7 +66,12 @@ export function startStages(
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', resolve(WORKSPACE_ROOT, STAGE_SERVICES[name])],
+      [
+        ...(options.nodeArgs ?? []),
+        '--import',
+        'tsx',
+        resolve(WORKSPACE_ROOT, STAGE_SERVICES[name]),
+      ],
       {
         cwd: WORKSPACE_ROOT,
         env: { ...process.env, ...options.env },

@@ -1,0 +1,89 @@
+const DAY_MS = 86_400_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/**
+ * The calendar date of an instant in a time zone, as YYYY-MM-DD. Deadlines and
+ * business days are counted in the funder's zone: 23:59 in Los Angeles is
+ * already the next day in UTC.
+ */
+export function localDateOf(epochMs: number, timeZone: string): string {
+  let year = '';
+  let month = '';
+  let day = '';
+  for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
+    if (part.type === 'year') year = part.value;
+    else if (part.type === 'month') month = part.value;
+    else if (part.type === 'day') day = part.value;
+  }
+  return `${year.padStart(4, '0')}-${month}-${day}`;
+}
+
+/** True when a text is a YYYY-MM-DD date that exists on the calendar (not 2026-02-30). */
+export function isCalendarDate(iso: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) return false;
+  const [y, m, d] = iso.split('-').map(Number);
+  const date = new Date(Date.UTC(y ?? NaN, (m ?? NaN) - 1, d ?? NaN));
+  date.setUTCFullYear(y ?? NaN);
+  return date.toISOString().slice(0, 10) === iso;
+}
+
+/** Days since 1970-01-01 of a YYYY-MM-DD calendar date (no time zone involved). */
+function dayNumber(isoDate: string): number {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  return Math.round(Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1) / DAY_MS);
+}
+
+/** Monday..Friday; day 0 (1970-01-01) was a Thursday. */
+function isWeekday(day: number): boolean {
+  const weekday = (((day + 4) % 7) + 7) % 7; // 0 = Sunday
+  return weekday !== 0 && weekday !== 6;
+}
+
+/** Weekdays in the day-number range (after, upTo]. */
+function weekdaysIn(after: number, upTo: number): number {
+  const days = upTo - after;
+  const weeks = Math.floor(days / 7);
+  let count = weeks * 5;
+  for (let d = after + weeks * 7 + 1; d <= upTo; d++) if (isWeekday(d)) count++;
+  return count;
+}
+
+/**
+ * Whole business days (Monday to Friday, not a holiday) strictly after the
+ * local date of `fromMs` up to and including the local date of `toMs`, both
+ * dates taken in `timeZone`; 0 when `toMs <= fromMs`. So on a Friday, a
+ * deadline the next Monday is 1 business day away.
+ */
+export function businessDaysBetween(
+  fromMs: number,
+  toMs: number,
+  timeZone: string,
+  holidays: readonly string[],
+): number {
+  if (toMs <= fromMs) return 0;
+  const from = dayNumber(localDateOf(fromMs, timeZone));
+  const to = dayNumber(localDateOf(toMs, timeZone));
+  if (to <= from) return 0;
+  let count = weekdaysIn(from, to);
+  for (const holiday of new Set(holidays)) {
+    const d = dayNumber(holiday);
+    if (d > from && d <= to && isWeekday(d)) count--;
+  }
+  return count;
+}
