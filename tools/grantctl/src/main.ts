@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isPipelineError } from '@grantstream/errors';
 import { registerAuditCommands } from './commands/audit.command';
 import { registerConfigCommands } from './commands/config.command';
+import { registerSubmitCommands } from './commands/submit.command';
 import { registerTopicsCommands } from './commands/topics.command';
 
 /** grantctl: what grant operations and ops run against the pipeline. */
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerTopicsCommands(program);
   registerConfigCommands(program);
   registerAuditCommands(program);
+  registerSubmitCommands(program);
   return program;
 }
 

@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     const latencies: number[] = [];
     for (const [id, want] of expected) {
       const got: GrantOutcome | undefined = outcomes.outcomes.get(id);
-      const funder = id.split('-')[0] ?? '?';
+      const funder = /^[A-Za-z0-9]+/.exec(id)?.[0] ?? '?';
       const row = byFunder.get(funder) ?? { routed: 0, blocked: 0, dlq: 0, expected: 0 };
       row.expected += 1;
       if (got) {
@@ -175,8 +175,13 @@ async function main(argv: string[]): Promise<number> {
         if (got.latencyMs !== null) latencies.push(got.latencyMs);
       }
       byFunder.set(funder, row);
-      const codesOk = want.codes.every((c) => got?.codes.includes(c));
-      if (!got || got.destination !== want.destination || !codesOk) {
+      // A dead letter names one error code (the first problem's); a decision names every flag.
+      const codesOk =
+        want.destination === 'dlq'
+          ? got?.codes[0] === want.codes[0]
+          : want.codes.every((c) => got?.codes.includes(c));
+      const categoryOk = want.category === undefined || got?.category === want.category;
+      if (!got || got.destination !== want.destination || !codesOk || !categoryOk) {
         mismatches.push(
           `${id}: expected ${want.destination} ${want.codes.join(',')}, got ${got ? `${got.destination} ${got.codes.join(',')}` : 'nothing'}`,
         );

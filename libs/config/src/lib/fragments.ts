@@ -71,6 +71,10 @@ export const stageRunnerSchema = z.strictObject({
   /** Messages committed per transaction at most. */
   maxBatchMessages: z.number().int().min(1),
   maxBytesPerPartition: z.number().int().min(1024),
+  /** Largest output record a stage produces (key + value + headers); keep below the broker's message.max.bytes. */
+  maxRecordBytes: z.number().int().min(1024),
+  /** Bytes per produce request of a transaction; a chunk's outputs are split into requests of this size. */
+  maxRequestBytes: z.number().int().min(1024),
   maxBytes: z.number().int().min(1024),
   /** Bounds how long a stuck transaction can stall read_committed readers downstream. */
   transactionTimeoutMs: z.number().int().min(1000),

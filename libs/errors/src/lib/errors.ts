@@ -152,3 +152,14 @@ export class AttachmentStorageError extends PipelineError {
   readonly category: ErrorCategory = 'ATTACHMENT_INVALID';
   readonly retriable = true;
 }
+
+/**
+ * Raised when a stage's output record would exceed the record size the broker
+ * accepts: permanent for that input, which is dead-lettered instead of failing
+ * its chunk's transaction forever.
+ */
+export class RecordTooLargeError extends PipelineError {
+  readonly code = 'RECORD_TOO_LARGE';
+  readonly category: ErrorCategory = 'SCHEMA_VIOLATION';
+  readonly retriable = false;
+}

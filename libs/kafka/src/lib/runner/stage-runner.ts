@@ -12,6 +12,7 @@ import type { StageRunnerConfig } from '@grantstream/config';
 import {
   ContractViolationError,
   InfrastructureError,
+  RecordTooLargeError,
   UnexpectedHandlerError,
   isPipelineError,
   type ErrorCategory,
@@ -451,11 +452,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   ): Promise<void> {
     const txn = await producer.transaction();
     try {
-      if (outputs.size > 0) {
-        await txn.sendBatch({
-          acks: -1,
-          topicMessages: [...outputs].map(([t, messages]) => ({ topic: t, messages })),
-        });
+      // Several requests when the chunk is large: kafkajs puts all of one
+      // partition's messages in one record batch, which the broker caps.
+      for (const topicMessages of requestsOf(outputs, this.options.config.maxRequestBytes)) {
+        await txn.sendBatch({ acks: -1, topicMessages });
       }
       await txn.sendOffsets({
         consumerGroupId: this.options.config.groupId,
@@ -531,7 +531,9 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             return log();
           },
         });
-        return { records: await this.encode(result), deadLettered: false };
+        const records = await this.encode(result);
+        this.assertRecordSizes(records);
+        return { records, deadLettered: false };
       } catch (err) {
         if (err instanceof Interrupted) throw err;
         const error = asPipelineError(err);
@@ -601,6 +603,24 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     }
   }
 
+  /**
+   * A record the broker would refuse would fail its whole chunk's transaction
+   * on every retry, stalling the partition: refuse it here, where it costs
+   * only its own input (dead-lettered).
+   */
+  private assertRecordSizes(records: readonly { topic: string; message: OutgoingMessage }[]): void {
+    const max = this.options.config.maxRecordBytes;
+    for (const { topic, message } of records) {
+      const size = messageBytes(message);
+      if (size > max) {
+        throw new RecordTooLargeError(
+          `an output record for ${topic} is ${size} bytes; records are limited to ${max} bytes`,
+          { metadata: { topic, size, max } },
+        );
+      }
+    }
+  }
+
   private async encode(
     result: HandlerResult,
   ): Promise<{ topic: string; message: OutgoingMessage }[]> {
@@ -640,6 +660,41 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       clearInterval(timer);
     }
   }
+}
+
+/** Approximate bytes a message takes in a record batch: key, value and headers. */
+function messageBytes(m: OutgoingMessage): number {
+  let n = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + v.length;
+  return n;
+}
+
+/** The outputs of a chunk as produce requests of at most `maxBytes` each (one message may exceed it alone). */
+function requestsOf(
+  outputs: Map<string, OutgoingMessage[]>,
+  maxBytes: number,
+): { topic: string; messages: OutgoingMessage[] }[][] {
+  const requests: { topic: string; messages: OutgoingMessage[] }[][] = [];
+  let current = new Map<string, OutgoingMessage[]>();
+  let bytes = 0;
+  const flush = () => {
+    if (current.size > 0)
+      requests.push([...current].map(([topic, messages]) => ({ topic, messages })));
+    current = new Map();
+    bytes = 0;
+  };
+  for (const [topic, messages] of outputs) {
+    for (const m of messages) {
+      const size = messageBytes(m);
+      if (bytes > 0 && bytes + size > maxBytes) flush();
+      const list = current.get(topic);
+      if (list) list.push(m);
+      else current.set(topic, [m]);
+      bytes += size;
+    }
+  }
+  flush();
+  return requests;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

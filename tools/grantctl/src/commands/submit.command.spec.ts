@@ -1,0 +1,392 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfrastructureError, SchemaViolationError } from '@grantstream/errors';
+import type { OutgoingMessage } from '@grantstream/kafka';
+import {
+  SUBMIT_INVALID_EXIT,
+  SUBMIT_SEND_FAILED_EXIT,
+  convertLine,
+  exitCodeOf,
+  formatLineProblem,
+  formatSubmitSummary,
+  listInputFiles,
+  parseTimestamp,
+  resolveAttachmentUri,
+  submitFiles,
+  type SubmitClients,
+} from './submit.command';
+
+const NOW = Date.parse('2026-12-01T15:00:00Z');
+const ctx = { attachmentsBase: '/data/batch', now: NOW };
+
+const line = (overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    grant_id: 'NSF-2026-00042',
+    funder_portal: 'grants-gov',
+    submission_deadline: '2027-01-15T17:00:00-05:00',
+    metadata: { project_title: 'Coastal Marsh Carbon', requested_amount: 125000 },
+    attachments: [
+      { uri: 'attachments/NSF-2026-00042/pd.pdf', filename: 'Project_Description.pdf' },
+    ],
+    ...overrides,
+  });
+
+describe('convertLine', () => {
+  it('turns the JSON form into a GrantSubmission v2 with defaults filled', () => {
+    const result = convertLine(line(), ctx);
+    expect(result).toEqual({
+      ok: true,
+      grantId: 'NSF-2026-00042',
+      record: {
+        grant_id: 'NSF-2026-00042',
+        funder_portal: 'grants-gov',
+        submission_deadline: Date.parse('2027-01-15T22:00:00Z'),
+        metadata: { project_title: 'Coastal Marsh Carbon', requested_amount: 125000 },
+        attachments: [
+          {
+            uri: 'file:///data/batch/attachments/NSF-2026-00042/pd.pdf',
+            media_type: null,
+            size_bytes: null,
+            sha256: null,
+            filename: 'Project_Description.pdf',
+          },
+        ],
+        audit_timestamp: NOW,
+        program_code: null,
+        applicant_ein: null,
+      },
+    });
+  });
+
+  it('accepts epoch milliseconds and keeps given optional fields', () => {
+    const result = convertLine(
+      line({
+        submission_deadline: 1_800_000_000_000,
+        audit_timestamp: '2026-11-30T08:00:00Z',
+        program_code: 'NSF 25-541',
+        applicant_ein: '12-3456789',
+      }),
+      ctx,
+    );
+    expect(result.ok && result.record).toMatchObject({
+      submission_deadline: 1_800_000_000_000,
+      audit_timestamp: Date.parse('2026-11-30T08:00:00Z'),
+      program_code: 'NSF 25-541',
+      applicant_ein: '12-3456789',
+    });
+  });
+
+  it.each([
+    ['not JSON', '{"grant_id": "NSF-2026-1",', null, '(root)', /not valid JSON/],
+    ['not an object', '[1, 2]', null, '(root)', /expected a JSON object/],
+    [
+      'a deadline without an offset',
+      line({ submission_deadline: '2027-01-15T17:00:00' }),
+      'NSF-2026-00042',
+      'submission_deadline',
+      /UTC offset/,
+    ],
+    [
+      'a fractional epoch',
+      line({ audit_timestamp: 1.5 }),
+      'NSF-2026-00042',
+      'audit_timestamp',
+      /epoch milliseconds/,
+    ],
+    [
+      'a missing deadline',
+      line({ submission_deadline: undefined }),
+      'NSF-2026-00042',
+      'submission_deadline',
+      /^required/,
+    ],
+    [
+      'a nested metadata object',
+      line({ metadata: { budget: { total: 5 } } }),
+      'NSF-2026-00042',
+      'metadata.budget',
+      /Invalid input/,
+    ],
+    [
+      'a fractional size',
+      line({ attachments: [{ uri: 'a.pdf', filename: 'a.pdf', size_bytes: 1.5 }] }),
+      'NSF-2026-00042',
+      'attachments[0].size_bytes',
+      /expected int/,
+    ],
+    [
+      'an attachment without filename',
+      line({ attachments: [{ uri: 'a.pdf' }] }),
+      'NSF-2026-00042',
+      'attachments[0].filename',
+      /expected string/,
+    ],
+    ['an unknown field', line({ priority: 'high' }), 'NSF-2026-00042', '(root)', /priority/],
+    ['a numeric grant id', line({ grant_id: 42 }), null, 'grant_id', /expected string/],
+  ])('reports %s with its field', (_name, text, grantId, field, message) => {
+    const result = convertLine(text, ctx);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.grantId).toBe(grantId);
+    expect(result.problems.map((p) => p.field)).toContain(field);
+    expect(result.problems.find((p) => p.field === field)?.message).toMatch(message);
+  });
+
+  it('reports every problem of a line, not only the first', () => {
+    const result = convertLine(
+      line({ submission_deadline: 'soon', funder_portal: 7, attachments: 'none' }),
+      ctx,
+    );
+    expect(result.ok ? [] : result.problems.map((p) => p.field).sort()).toEqual([
+      'attachments',
+      'funder_portal',
+      'submission_deadline',
+    ]);
+  });
+});
+
+describe('parseTimestamp', () => {
+  it.each([
+    ['2027-03-01T17:00:00-05:00', Date.parse('2027-03-01T22:00:00Z')],
+    ['2027-03-01T22:00:00.250Z', Date.parse('2027-03-01T22:00:00.250Z')],
+    ['2027-03-01T17:00-0500', Date.parse('2027-03-01T22:00:00Z')],
+    [0, 0],
+  ])('%s -> %s', (input, expected) => {
+    expect(parseTimestamp(input)).toBe(expected);
+  });
+
+  it.each([['2027-03-01'], ['03/01/2027'], ['1800000000000'], [-1], [null], [true]])(
+    'refuses %s',
+    (input) => {
+      expect(typeof parseTimestamp(input)).toBe('string');
+    },
+  );
+});
+
+describe('resolveAttachmentUri', () => {
+  it.each([
+    ['attachments/NSF-1/pd.pdf', 'file:///data/batch/attachments/NSF-1/pd.pdf'],
+    // Traversal stays literal: ingest judges and records it.
+    ['attachments/../../../etc/passwd', 'file:///data/batch/attachments/../../../etc/passwd'],
+    ['%2e%2e/%2e%2e/etc/hostname', 'file:///data/batch/%2e%2e/%2e%2e/etc/hostname'],
+    ['./a/./b.pdf', 'file:///data/batch/./a/./b.pdf'],
+    ['file:///etc/passwd', 'file:///etc/passwd'],
+    ['s3://bucket/key.pdf', 's3://bucket/key.pdf'],
+    ['https://example.org/a.pdf', 'https://example.org/a.pdf'],
+    ['/srv/files/a.pdf', 'file:///srv/files/a.pdf'],
+  ])('%s -> %s', (uri, expected) => {
+    expect(resolveAttachmentUri(uri, '/data/batch')).toBe(expected);
+  });
+
+  it('makes the base absolute and URI-escapes it, but not the reference', () => {
+    expect(resolveAttachmentUri('x/../y.pdf', '/data/my batch/')).toBe(
+      'file:///data/my%20batch/x/../y.pdf',
+    );
+    expect(resolveAttachmentUri('a.pdf', 'rel/dir')).toBe(
+      `file://${join(process.cwd(), 'rel/dir')}/a.pdf`,
+    );
+  });
+});
+
+describe('formatLineProblem', () => {
+  it('reads file:line: grant: field: why, without the grant id when unknown', () => {
+    const p = { file: 'b.jsonl', line: 7, field: 'metadata.x', message: 'bad' };
+    expect(formatLineProblem({ ...p, grantId: 'BCF-2026-00001' })).toBe(
+      'b.jsonl:7: BCF-2026-00001: metadata.x: bad',
+    );
+    expect(formatLineProblem({ ...p, grantId: null })).toBe('b.jsonl:7: metadata.x: bad');
+  });
+});
+
+/** Clients that record what would be produced, failing produce calls from `failFromCall` on. */
+function fakeClients(options: { failFromCall?: number; refuse?: string } = {}) {
+  const calls: { topic: string; messages: OutgoingMessage[] }[] = [];
+  const clients: SubmitClients = {
+    serde: {
+      encode: (topic: string, value: unknown) => {
+        const record = value as { grant_id: string };
+        if (record.grant_id === options.refuse) {
+          return Promise.reject(new SchemaViolationError(`value does not match ${topic}-value`));
+        }
+        return Promise.resolve(Buffer.from(JSON.stringify(value)));
+      },
+    },
+    io: {
+      produce: (topic: string, messages: readonly OutgoingMessage[]) => {
+        if (options.failFromCall !== undefined && calls.length + 1 >= options.failFromCall) {
+          return Promise.reject(new Error('broker went away'));
+        }
+        calls.push({ topic, messages: [...messages] });
+        return Promise.resolve();
+      },
+    },
+  };
+  return { clients, calls };
+}
+
+const keysOf = (calls: { messages: OutgoingMessage[] }[]) =>
+  calls.map((c) => c.messages.map((m) => String(m.key)));
+
+describe('submitFiles', () => {
+  let dir: string;
+  const id = (n: number) => `SCDA-2026-${String(n).padStart(5, '0')}`;
+  const good = (n: number) =>
+    line({
+      grant_id: id(n),
+      attachments: [{ uri: `attachments/${id(n)}/b.xlsx`, filename: 'Budget.xlsx' }],
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'grantctl-submit-'));
+    await mkdir(join(dir, 'parts'));
+    await writeFile(join(dir, 'five.jsonl'), [1, 2, 3, 4, 5].map(good).join('\n') + '\n');
+    await writeFile(
+      join(dir, 'mixed.jsonl'),
+      [
+        good(10),
+        '',
+        '   ',
+        line({ grant_id: id(11), submission_deadline: 'next friday' }),
+        good(12),
+        'not json',
+        good(10),
+        good(13),
+      ].join('\r\n'),
+    );
+    await writeFile(join(dir, 'parts', 'b.jsonl'), `${good(21)}\n`);
+    await writeFile(join(dir, 'parts', 'a.jsonl'), `\uFEFF${good(20)}\n`);
+    await writeFile(join(dir, 'parts', 'notes.txt'), 'not a batch');
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports every bad line with its number and reason, and a repeated grant id', async () => {
+    const file = join(dir, 'mixed.jsonl');
+    const { clients, calls } = fakeClients();
+    const summary = await submitFiles([file], { topic: 't', now: NOW }, clients);
+    expect(summary.problems.map(formatLineProblem)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${file}:4: ${id(11)}: submission_deadline: expected an ISO-8601`),
+      ),
+      expect.stringMatching(new RegExp(`^${file}:6: \\(root\\): not valid JSON`)),
+      `${file}:7: ${id(10)}: grant_id: duplicate of ${file}:1`,
+    ]);
+    expect(summary).toMatchObject({ linesRead: 6, valid: 3, invalid: 3, sent: 0 });
+    expect(calls).toEqual([]);
+    expect(exitCodeOf(summary, false)).toBe(SUBMIT_INVALID_EXIT);
+    expect(formatSubmitSummary(summary, false)).toContain('nothing sent');
+  });
+
+  it('sends the valid lines, in order, when told to skip the invalid ones', async () => {
+    const { clients, calls } = fakeClients();
+    const summary = await submitFiles(
+      [join(dir, 'mixed.jsonl')],
+      { topic: 'grants.ingest.v1', now: NOW, skipInvalid: true },
+      clients,
+    );
+    expect(keysOf(calls)).toEqual([[id(10), id(12), id(13)]]);
+    expect(calls[0]?.topic).toBe('grants.ingest.v1');
+    expect(summary).toMatchObject({ sent: 3, sentByFunder: { SCDA: 3 }, failure: null });
+    expect(exitCodeOf(summary, true)).toBe(0);
+  });
+
+  it('produces chunk by chunk, keyed by grant id, with attachment URIs resolved', async () => {
+    const { clients, calls } = fakeClients();
+    const progress: [number, number][] = [];
+    const summary = await submitFiles(
+      [join(dir, 'five.jsonl')],
+      { topic: 't', now: NOW, chunkSize: 2, onProgress: (s, t) => progress.push([s, t]) },
+      clients,
+    );
+    expect(keysOf(calls)).toEqual([[id(1), id(2)], [id(3), id(4)], [id(5)]]);
+    expect(progress).toEqual([
+      [0, 5],
+      [2, 5],
+      [4, 5],
+      [5, 5],
+    ]);
+    const first = JSON.parse(String(calls[0]?.messages[0]?.value)) as {
+      attachments: { uri: string }[];
+    };
+    expect(first.attachments[0]?.uri).toBe(`file://${dir}/attachments/${id(1)}/b.xlsx`);
+    expect(summary.sent).toBe(5);
+  });
+
+  it('says how much was acknowledged and where to resume when producing fails', async () => {
+    const { clients, calls } = fakeClients({ failFromCall: 2 });
+    const file = join(dir, 'five.jsonl');
+    const summary = await submitFiles([file], { topic: 't', now: NOW, chunkSize: 2 }, clients);
+    expect(keysOf(calls)).toEqual([[id(1), id(2)]]);
+    expect(summary.failure).toEqual({
+      message: 'broker went away',
+      acknowledged: 2,
+      resumeFrom: { file, line: 3 },
+    });
+    expect(exitCodeOf(summary, false)).toBe(SUBMIT_SEND_FAILED_EXIT);
+    expect(formatSubmitSummary(summary, false)).toContain(`resume from ${file}:3`);
+  });
+
+  it('treats a record the registry schema refuses as an invalid line, before sending anything', async () => {
+    const { clients, calls } = fakeClients({ refuse: id(4) });
+    const file = join(dir, 'five.jsonl');
+    const summary = await submitFiles([file], { topic: 't', now: NOW }, clients);
+    expect(summary.problems.map(formatLineProblem)).toEqual([
+      `${file}:4: ${id(4)}: (root): value does not match t-value`,
+    ]);
+    expect(calls).toEqual([]);
+  });
+
+  it('stops before sending anything when the registry cannot be reached', async () => {
+    const { clients, calls } = fakeClients();
+    clients.serde = {
+      encode: () => Promise.reject(new InfrastructureError('schema registry failed: ECONNREFUSED')),
+    };
+    await expect(
+      submitFiles([join(dir, 'five.jsonl')], { topic: 't', now: NOW }, clients),
+    ).rejects.toThrow(/ECONNREFUSED/);
+    expect(calls).toEqual([]);
+  });
+
+  it('validates only on a dry run, without clients', async () => {
+    const summary = await submitFiles(
+      [join(dir, 'five.jsonl')],
+      { topic: 't', dryRun: true },
+      null,
+    );
+    expect(summary).toMatchObject({ valid: 5, sent: 0, dryRun: true, validByFunder: { SCDA: 5 } });
+    expect(formatSubmitSummary(summary, false)).toContain('dry run: nothing sent');
+  });
+
+  it('reads every *.jsonl of a directory in name order and resolves against --attachments-base', async () => {
+    const files = await listInputFiles([join(dir, 'parts')]);
+    expect(files).toEqual([join(dir, 'parts', 'a.jsonl'), join(dir, 'parts', 'b.jsonl')]);
+    const { clients, calls } = fakeClients();
+    await submitFiles(files, { topic: 't', now: NOW, attachmentsBase: '/mnt/batch' }, clients);
+    expect(keysOf(calls)).toEqual([[id(20), id(21)]]);
+    const record = JSON.parse(String(calls[0]?.messages[1]?.value)) as {
+      attachments: { uri: string }[];
+    };
+    expect(record.attachments[0]?.uri).toBe(`file:///mnt/batch/attachments/${id(21)}/b.xlsx`);
+    await expect(listInputFiles([join(dir, 'nope')])).rejects.toThrow(/no such file/);
+  });
+});
+
+describe('the example batch', () => {
+  it('is valid JSON form, line for line, and keeps its deliberate path traversals', async () => {
+    const file = join(__dirname, '../../../../examples/applications.jsonl');
+    const summary = await submitFiles([file], { topic: 't', dryRun: true }, null);
+    expect(summary.problems.map(formatLineProblem)).toEqual([]);
+    expect(summary.valid).toBeGreaterThanOrEqual(210);
+    const traversal = (await readFile(file, 'utf8'))
+      .split('\n')
+      .find((l) => l.includes('"attachments/../../../etc/passwd"'));
+    const result = convertLine(traversal ?? '', { attachmentsBase: '/b', now: NOW });
+    expect(result.ok && result.record.attachments.map((a) => a.uri)).toContain(
+      'file:///b/attachments/../../../etc/passwd',
+    );
+  });
+});

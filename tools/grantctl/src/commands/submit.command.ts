@@ -1,0 +1,594 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  GrantSubmissionV2Avro,
+  GrantSubmissionV2Schema,
+  TOPICS,
+  avroTypeFor,
+  type GrantSubmissionV2,
+} from '@grantstream/contracts';
+import { SchemaViolationError } from '@grantstream/errors';
+import {
+  createPlatformClients,
+  type AvroSerde,
+  type OutgoingMessage,
+  type PlatformClients,
+  type TopicIO,
+} from '@grantstream/kafka';
+import { commandContext } from './context';
+
+/** Exit status of `submit` when a line is invalid and --skip-invalid was not given (nothing sent). */
+export const SUBMIT_INVALID_EXIT = 4;
+/** Exit status of `submit` when producing failed part-way; the summary says where to resume. */
+export const SUBMIT_SEND_FAILED_EXIT = 5;
+/** Records per produce call unless --chunk-size says otherwise. */
+export const DEFAULT_CHUNK_SIZE = 500;
+
+/** One thing wrong with one input line. */
+export interface LineProblem {
+  file: string;
+  /** 1-based line number in the file. */
+  line: number;
+  /** The line's grant id, when it has a string one. */
+  grantId: string | null;
+  /** Where in the record, e.g. `attachments[0].uri`; `(root)` for the line as a whole. */
+  field: string;
+  message: string;
+}
+
+/** `file:line: <grant_id>: <field>: <why>` (the grant id left out when unknown). */
+export function formatLineProblem(p: LineProblem): string {
+  return `${p.file}:${p.line}: ${p.grantId === null ? '' : `${p.grantId}: `}${p.field}: ${p.message}`;
+}
+
+/** Context of converting one JSON line. */
+export interface ConvertContext {
+  /** Directory relative attachment URIs are resolved against. */
+  attachmentsBase: string;
+  /** audit_timestamp of lines that carry none (epoch ms). */
+  now: number;
+}
+
+/** Result of converting one JSON line: the record, or every problem found. */
+export type ConvertResult =
+  | { ok: true; grantId: string; record: GrantSubmissionV2 }
+  | { ok: false; grantId: string | null; problems: { field: string; message: string }[] };
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+/**
+ * Resolves an attachment reference of the JSON form. An absolute URI (with a
+ * scheme) is kept as it is; a path-absolute reference becomes a file URI of
+ * that path; any other reference is appended to the base directory's file URI
+ * by string concatenation. Dot segments (`..`, `%2e%2e`) are deliberately
+ * kept: whether a reference escapes the attachment root is judged, and
+ * recorded, by ingest, not silently repaired here.
+ */
+export function resolveAttachmentUri(uri: string, attachmentsBase: string): string {
+  if (SCHEME.test(uri)) return uri;
+  if (uri.startsWith('/')) return `file://${uri}`;
+  const base = pathToFileURL(resolve(attachmentsBase)).href.replace(/\/+$/, '');
+  return `${base}/${uri}`;
+}
+
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A timestamp of the JSON form: an ISO-8601 date-time with a UTC offset, or
+ * epoch milliseconds. A date-time without an offset is refused: which zone
+ * it meant is exactly what a deadline must not leave open.
+ */
+export function parseTimestamp(value: unknown): number | string {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && value >= 0
+      ? value
+      : `expected epoch milliseconds (a non-negative integer), got ${value}`;
+  }
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    if (ISO_DATE_TIME.test(value) && Number.isFinite(ms)) return ms;
+    return `expected an ISO-8601 date-time with a UTC offset (e.g. 2027-03-01T17:00:00-05:00) or epoch milliseconds, got ${JSON.stringify(value)}`;
+  }
+  return `expected an ISO-8601 date-time string or epoch milliseconds, got ${value === null ? 'null' : typeof value}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `attachments.0.uri` -> `attachments[0].uri`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out || '(root)';
+}
+
+const avroType = avroTypeFor(GrantSubmissionV2Avro);
+
+/**
+ * Converts one line of the JSON form into a GrantSubmission v2 record and
+ * validates it with the zod contract and the Avro type: timestamps may be
+ * ISO-8601 or epoch ms, audit_timestamp defaults to `now`, optional fields to
+ * null, and relative attachment URIs are resolved (see {@link resolveAttachmentUri}).
+ */
+export function convertLine(text: string, ctx: ConvertContext): ConvertResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return {
+      ok: false,
+      grantId: null,
+      problems: [{ field: '(root)', message: `not valid JSON (${(err as Error).message})` }],
+    };
+  }
+  if (!isObject(parsed)) {
+    return {
+      ok: false,
+      grantId: null,
+      problems: [{ field: '(root)', message: 'expected a JSON object' }],
+    };
+  }
+  const grantId = typeof parsed['grant_id'] === 'string' ? parsed['grant_id'] : null;
+  const problems: { field: string; message: string }[] = [];
+  const candidate: Record<string, unknown> = { ...parsed };
+
+  for (const field of ['submission_deadline', 'audit_timestamp'] as const) {
+    const value = parsed[field];
+    if (field === 'audit_timestamp' && (value === undefined || value === null)) {
+      candidate[field] = ctx.now;
+      continue;
+    }
+    const ms =
+      value === undefined
+        ? 'required: an ISO-8601 date-time with a UTC offset or epoch milliseconds'
+        : parseTimestamp(value);
+    if (typeof ms === 'string') {
+      problems.push({ field, message: ms });
+      // A placeholder, so the schema check does not report the same field twice.
+      candidate[field] = 0;
+    } else {
+      candidate[field] = ms;
+    }
+  }
+
+  if (Array.isArray(parsed['attachments'])) {
+    candidate['attachments'] = parsed['attachments'].map((a: unknown) =>
+      isObject(a) && typeof a['uri'] === 'string'
+        ? { ...a, uri: resolveAttachmentUri(a['uri'], ctx.attachmentsBase) }
+        : a,
+    );
+  }
+
+  const result = GrantSubmissionV2Schema.safeParse(candidate);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push({ field: fieldPath(issue.path), message: issue.message });
+    }
+  }
+  if (problems.length > 0 || !result.success) return { ok: false, grantId, problems };
+
+  const record = result.data;
+  avroType.isValid(record, {
+    errorHook: (path, value) =>
+      problems.push({
+        field: fieldPath(path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))),
+        message: `not a valid Avro value for GrantSubmission v2 (${JSON.stringify(value) ?? String(value)})`,
+      }),
+  });
+  if (problems.length > 0) return { ok: false, grantId, problems };
+  return { ok: true, grantId: record.grant_id, record };
+}
+
+/** The funder prefix a grant is counted under: letters and digits before the first separator. */
+export function funderPrefixOf(grantId: string): string {
+  return /^[A-Za-z0-9]+/.exec(grantId)?.[0] ?? '(none)';
+}
+
+/**
+ * The input files of `submit`: a file as given, a directory as every `*.jsonl`
+ * directly in it, sorted by name (so a batch split into parts is sent in order).
+ */
+export async function listInputFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    let s;
+    try {
+      s = await stat(p);
+    } catch {
+      throw new InvalidArgumentError(`no such file or directory: ${p}`);
+    }
+    if (s.isDirectory()) {
+      const names = (await readdir(p, { withFileTypes: true }))
+        .filter((e) => e.isFile() && e.name.endsWith('.jsonl'))
+        .map((e) => e.name)
+        .sort();
+      if (names.length === 0) throw new InvalidArgumentError(`no *.jsonl file in ${p}`);
+      files.push(...names.map((n) => join(p, n)));
+    } else {
+      files.push(p);
+    }
+  }
+  return files;
+}
+
+interface InputLine {
+  file: string;
+  fileIndex: number;
+  line: number;
+  text: string;
+}
+
+/** Every non-blank line of the files, streamed (constant memory whatever the input size). */
+async function* readLines(files: readonly string[]): AsyncGenerator<InputLine> {
+  for (const [fileIndex, file] of files.entries()) {
+    const stream = createReadStream(file);
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    let line = 0;
+    try {
+      for await (const raw of rl) {
+        line += 1;
+        const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+        if (text.trim() === '') continue;
+        yield { file, fileIndex, line, text };
+      }
+    } finally {
+      // A consumer that stops early (a failed send) must not leave the file open.
+      rl.close();
+      stream.destroy();
+    }
+  }
+}
+
+/** What submit needs of the platform: the serde to encode, TopicIO to produce. */
+export interface SubmitClients {
+  serde: Pick<AvroSerde, 'encode'>;
+  io: Pick<TopicIO, 'produce'>;
+}
+
+/** Options of {@link submitFiles}. */
+export interface SubmitOptions {
+  topic: string;
+  /** Base of relative attachment URIs; default: the directory of each input file. */
+  attachmentsBase?: string;
+  /** Send the valid lines even when some are invalid. */
+  skipInvalid?: boolean;
+  /** Validate only; no clients are needed. */
+  dryRun?: boolean;
+  /** Records per produce call. */
+  chunkSize?: number;
+  /** audit_timestamp of lines without one (default: the time the run started). */
+  now?: number;
+  /** Called after each acknowledged chunk and once before the first, with the total to send. */
+  onProgress?: (sent: number, total: number) => void;
+}
+
+/** Where sending stopped and how to go on. */
+export interface SubmitFailure {
+  message: string;
+  /** Records the broker acknowledged before the failure. */
+  acknowledged: number;
+  /** The first line of the chunk that failed: nothing from here on is known to be written. */
+  resumeFrom: { file: string; line: number };
+}
+
+/** Summary of a submit run (printed as text, or as JSON with --json). */
+export interface SubmitSummary {
+  topic: string;
+  files: string[];
+  /** Non-blank lines read. */
+  linesRead: number;
+  valid: number;
+  invalid: number;
+  sent: number;
+  /** Records sent, by funder prefix of the grant id. */
+  sentByFunder: Record<string, number>;
+  /** Valid records by funder prefix (what would be sent). */
+  validByFunder: Record<string, number>;
+  problems: LineProblem[];
+  dryRun: boolean;
+  durationMs: number;
+  failure: SubmitFailure | null;
+}
+
+/** The exit status a summary calls for. */
+export function exitCodeOf(summary: SubmitSummary, skipInvalid: boolean): number {
+  if (summary.failure) return SUBMIT_SEND_FAILED_EXIT;
+  if (summary.invalid > 0 && !skipInvalid) return SUBMIT_INVALID_EXIT;
+  return 0;
+}
+
+const lineKey = (l: { fileIndex: number; line: number }) => `${l.fileIndex}:${l.line}`;
+
+const increment = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+/**
+ * Validates every line of the input files first, then (unless a line is
+ * invalid and `skipInvalid` is off, or `dryRun` is on) encodes the valid
+ * records as Avro with the topic's latest registered schema and produces them
+ * keyed by grant id, `chunkSize` records per produce call, in input order.
+ * A grant id seen on an earlier line makes a later line invalid. Before
+ * sending, every record is encoded once with the registry's schema, so a
+ * record it refuses is reported like any invalid line and nothing is sent.
+ *
+ * The input is read again for each pass (validate, encode, send) instead of
+ * being held in memory, so a batch of any size runs in constant memory.
+ */
+export async function submitFiles(
+  files: readonly string[],
+  options: SubmitOptions,
+  clients: SubmitClients | null,
+): Promise<SubmitSummary> {
+  const started = Date.now();
+  const now = options.now ?? started;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+    throw new InvalidArgumentError(`chunk size must be a positive integer, not ${chunkSize}`);
+  }
+  const dryRun = Boolean(options.dryRun);
+  if (!dryRun && !clients) throw new Error('submitFiles needs clients unless dryRun is set');
+  const baseOf = (file: string) => options.attachmentsBase ?? dirname(resolve(file));
+  const summary: SubmitSummary = {
+    topic: options.topic,
+    files: [...files],
+    linesRead: 0,
+    valid: 0,
+    invalid: 0,
+    sent: 0,
+    sentByFunder: {},
+    validByFunder: {},
+    problems: [],
+    dryRun,
+    durationMs: 0,
+    failure: null,
+  };
+  const firstSeen = new Map<string, { file: string; line: number }>();
+  const validLines = new Set<string>();
+
+  for await (const input of readLines(files)) {
+    summary.linesRead += 1;
+    const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
+    const report = (grantId: string | null, field: string, message: string) =>
+      summary.problems.push({ file: input.file, line: input.line, grantId, field, message });
+    if (!result.ok) {
+      for (const p of result.problems) report(result.grantId, p.field, p.message);
+      summary.invalid += 1;
+      continue;
+    }
+    const earlier = firstSeen.get(result.grantId);
+    if (earlier) {
+      report(result.grantId, 'grant_id', `duplicate of ${earlier.file}:${earlier.line}`);
+      summary.invalid += 1;
+      continue;
+    }
+    firstSeen.set(result.grantId, { file: input.file, line: input.line });
+    summary.valid += 1;
+    increment(summary.validByFunder, funderPrefixOf(result.grantId));
+    validLines.add(lineKey(input));
+  }
+
+  const finished = () => {
+    summary.validByFunder = sortedKeys(summary.validByFunder);
+    summary.durationMs = Date.now() - started;
+    return summary;
+  };
+  const blocked = () => summary.invalid > 0 && !options.skipInvalid;
+  if (dryRun || blocked() || summary.valid === 0 || !clients) return finished();
+
+  // The registry's latest schema is the one records are written with: encode
+  // every record once before sending any, so a record it refuses is an invalid
+  // line like the others and nothing is half-sent. A registry that cannot be
+  // reached throws here, also before anything is sent.
+  const refused: LineProblem[] = [];
+  for await (const input of readLines(files)) {
+    if (!validLines.has(lineKey(input))) continue;
+    const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
+    if (!result.ok) continue;
+    try {
+      await clients.serde.encode(options.topic, result.record);
+    } catch (err) {
+      if (!(err instanceof SchemaViolationError)) throw err;
+      refused.push({
+        file: input.file,
+        line: input.line,
+        grantId: result.grantId,
+        field: '(root)',
+        message: err.message,
+      });
+      validLines.delete(lineKey(input));
+      summary.valid -= 1;
+      summary.invalid += 1;
+      const funder = funderPrefixOf(result.grantId);
+      const left = (summary.validByFunder[funder] ?? 1) - 1;
+      if (left > 0) summary.validByFunder[funder] = left;
+      else delete summary.validByFunder[funder];
+    }
+  }
+  if (refused.length > 0) {
+    const order = new Map(files.map((f, i) => [f, i]));
+    summary.problems = [...summary.problems, ...refused].sort(
+      (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line,
+    );
+  }
+  if (blocked() || summary.valid === 0) return finished();
+
+  options.onProgress?.(0, summary.valid);
+  let chunk: OutgoingMessage[] = [];
+  let chunkFunders: string[] = [];
+  let chunkStart: InputLine | null = null;
+  const fail = (message: string, at: InputLine) => {
+    const from = chunkStart ?? at;
+    summary.failure = {
+      message,
+      acknowledged: summary.sent,
+      resumeFrom: { file: from.file, line: from.line },
+    };
+  };
+  const flush = async (): Promise<boolean> => {
+    if (chunk.length === 0 || !chunkStart) return true;
+    try {
+      await clients.io.produce(options.topic, chunk);
+    } catch (err) {
+      fail((err as Error).message, chunkStart);
+      return false;
+    }
+    summary.sent += chunk.length;
+    for (const f of chunkFunders) increment(summary.sentByFunder, f);
+    options.onProgress?.(summary.sent, summary.valid);
+    chunk = [];
+    chunkFunders = [];
+    chunkStart = null;
+    return true;
+  };
+
+  for await (const input of readLines(files)) {
+    if (!validLines.has(lineKey(input))) continue;
+    const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
+    if (!result.ok) {
+      // Only a file changed while it was being submitted gets here.
+      fail(`${input.file}:${input.line} changed since it was validated`, input);
+      break;
+    }
+    let value: Buffer;
+    try {
+      value = await clients.serde.encode(options.topic, result.record);
+    } catch (err) {
+      fail((err as Error).message, input);
+      break;
+    }
+    chunkStart ??= input;
+    chunk.push({ key: result.grantId, value });
+    chunkFunders.push(funderPrefixOf(result.grantId));
+    if (chunk.length >= chunkSize && !(await flush())) break;
+  }
+  if (!summary.failure) await flush();
+  summary.sentByFunder = sortedKeys(summary.sentByFunder);
+  return finished();
+}
+
+function sortedKeys(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const counts = (byFunder: Record<string, number>) =>
+  Object.keys(byFunder)
+    .sort()
+    .map((f) => `${f} ${byFunder[f]}`)
+    .join(', ') || 'none';
+
+/** The summary for people. */
+export function formatSubmitSummary(summary: SubmitSummary, skipInvalid: boolean): string {
+  const lines = [
+    `read ${summary.linesRead} line(s) from ${summary.files.length} file(s): ${summary.valid} valid, ${summary.invalid} invalid`,
+  ];
+  if (summary.dryRun) {
+    lines.push(`dry run: nothing sent; valid by funder: ${counts(summary.validByFunder)}`);
+  } else if (summary.invalid > 0 && !skipInvalid) {
+    lines.push(
+      `nothing sent: fix the invalid line(s) or rerun with --skip-invalid to send the ${summary.valid} valid one(s)`,
+    );
+  } else {
+    lines.push(
+      `sent ${summary.sent} record(s) to ${summary.topic}: ${counts(summary.sentByFunder)}`,
+    );
+  }
+  if (summary.failure) {
+    const { file, line } = summary.failure.resumeFrom;
+    lines.push(
+      `sending failed: ${summary.failure.message}`,
+      `${summary.failure.acknowledged} record(s) were acknowledged; the chunk from ${file}:${line} may be written in part (its records carry the same keys if sent again)`,
+      `resume from ${file}:${line}: e.g. tail -n +${line} ${file} > rest.jsonl, then submit rest.jsonl (and any later file) with --attachments-base ${dirname(resolve(file))}`,
+    );
+  }
+  lines.push(`${summary.durationMs} ms`);
+  return `${lines.join('\n')}\n`;
+}
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, not ${value}`);
+  }
+  return Number(value);
+}
+
+interface SubmitCommandOptions {
+  topic: string;
+  attachmentsBase?: string;
+  skipInvalid?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  chunkSize: number;
+}
+
+/** `grantctl submit`: validate JSON-lines applications and produce them to the ingest topic as Avro. */
+export function registerSubmitCommands(program: Command): void {
+  program
+    .command('submit')
+    .description(
+      `validate JSON-lines applications (a .jsonl file, or every *.jsonl in a directory) and produce them as Avro, keyed by grant id; sends nothing and exits ${SUBMIT_INVALID_EXIT} if any line is invalid`,
+    )
+    .argument('<path...>', '.jsonl files or directories of them')
+    .option('--topic <name>', 'topic to produce to', TOPICS.INGEST)
+    .option(
+      '--attachments-base <dir>',
+      'directory relative attachment URIs are resolved against (default: the directory of each file)',
+    )
+    .option('--skip-invalid', 'send the valid lines even if some are invalid')
+    .option('--dry-run', 'validate only; connect to nothing')
+    .option('--json', 'print the summary as JSON')
+    .option('--chunk-size <n>', 'records per produce call', positiveInteger, DEFAULT_CHUNK_SIZE)
+    .action(async (paths: string[], opts: SubmitCommandOptions, cmd: Command) => {
+      const files = await listInputFiles(paths);
+      // A dry run connects to nothing, so it needs no configuration either.
+      let clients: PlatformClients | null = null;
+      if (!opts.dryRun) {
+        const { config, log } = commandContext(cmd);
+        clients = createPlatformClients(config, log);
+      }
+      const bar =
+        process.stderr.isTTY && !opts.dryRun
+          ? new SingleBar({ stream: process.stderr, etaBuffer: 1000 })
+          : null;
+      let summary: SubmitSummary;
+      try {
+        summary = await submitFiles(
+          files,
+          {
+            topic: opts.topic,
+            ...(opts.attachmentsBase ? { attachmentsBase: opts.attachmentsBase } : {}),
+            skipInvalid: Boolean(opts.skipInvalid),
+            dryRun: Boolean(opts.dryRun),
+            chunkSize: opts.chunkSize,
+            onProgress: (sent, total) => {
+              if (!bar) return;
+              if (sent === 0) bar.start(total, 0);
+              else bar.update(sent);
+            },
+          },
+          clients,
+        );
+      } finally {
+        bar?.stop();
+        await clients?.close();
+      }
+      for (const p of summary.problems) process.stderr.write(`${formatLineProblem(p)}\n`);
+      const skipInvalid = Boolean(opts.skipInvalid);
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify({ ...summary, problems: summary.problems.map(formatLineProblem) }, null, 2)}\n`
+          : formatSubmitSummary(summary, skipInvalid),
+      );
+      const code = exitCodeOf(summary, skipInvalid);
+      if (code !== 0) process.exitCode = code;
+    });
+}
