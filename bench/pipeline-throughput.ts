@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     },
   });
   try {
-    for (const s of stages) await waitForLog(s.logFile, /stage service consuming/, 120_000);
+    for (const s of stages) await waitForLog(s, /stage service consuming/, 120_000);
     // Joined; let the first assignments settle before the clock starts.
     await new Promise((r) => setTimeout(r, 5000));
     const tag = () =>

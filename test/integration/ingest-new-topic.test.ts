@@ -41,12 +41,12 @@ describe('ingest picks up a new ingest topic', () => {
       logDir: dir,
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
-        GRANTSTREAM__INGEST__RUNNER__TOPICREFRESHINTERVALMS: '2000',
+        GRANTSTREAM__RUNNER__TOPICREFRESHINTERVALMS: '2000',
       },
     });
     const ingest = stages[0];
     if (!ingest) throw new Error('ingest did not start');
-    await waitForLog(ingest.logFile, /stage service consuming/, 90_000);
+    await waitForLog(ingest, /stage service consuming/, 90_000);
     const pid = ingest.child.pid;
 
     await clients.admin.createTopics([

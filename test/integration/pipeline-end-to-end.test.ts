@@ -8,6 +8,25 @@
 import { describe, expect, it } from 'vitest';
 import { ENTRY, runTs } from '@grantstream/testing';
 
+/** Each bad input the stages must catch: the example defect, where it must end, and why. */
+const BAD_INPUTS: readonly [defect: string, destination: string, category: string, code: string][] =
+  [
+    ['unknown-funder', 'dlq', 'UNKNOWN_FUNDER', 'UNKNOWN_FUNDER'],
+    ['deadline-passed', 'blocked', 'COMPLIANCE_BLOCK', 'DEADLINE_PASSED'],
+    ['missing-required-field', 'blocked', 'COMPLIANCE_BLOCK', 'MISSING_REQUIRED_FIELD'],
+    ['title-too-long', 'blocked', 'COMPLIANCE_BLOCK', 'TRUNCATION_RISK'],
+    ['path-traversal', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_PATH_TRAVERSAL'],
+    ['path-traversal-encoded', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_PATH_TRAVERSAL'],
+    ['absolute-uri-outside-root', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_PATH_OUTSIDE_ROOT'],
+    ['symlink-outside-root', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_PATH_OUTSIDE_ROOT'],
+    ['attachment-not-found', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_NOT_FOUND'],
+    ['checksum-mismatch', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_CHECKSUM_MISMATCH'],
+    ['executable-as-pdf', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_TYPE_MISMATCH'],
+    ['oversize-attachment', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_TOO_LARGE'],
+    ['duplicate-filenames', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_FILENAME_INVALID'],
+    ['too-many-metadata-keys', 'dlq', 'SCHEMA_VIOLATION', 'METADATA_TOO_MANY_KEYS'],
+  ];
+
 interface MainJobReport {
   ok: boolean;
   applications: number;
@@ -16,7 +35,10 @@ interface MainJobReport {
   duplicates: string[];
   mismatches: string[];
   byFunder: Record<string, { routed: number; blocked: number; dlq: number; expected: number }>;
-  outcomes: Record<string, { destination: string; codes: string[]; category: string | null }>;
+  outcomes: Record<
+    string,
+    { destination: string; codes: string[]; category: string | null; defect: string | null }
+  >;
   audit: { grants: number; events: number; ok: boolean; findings: unknown[] };
 }
 
@@ -46,6 +68,26 @@ describe('pipeline end to end (main job)', () => {
         expect(['SCHEMA_VIOLATION', 'UNKNOWN_FUNDER', 'ATTACHMENT_INVALID']).toContain(o.category);
       if (o.destination === 'blocked')
         expect(o.category).toMatch(/COMPLIANCE_BLOCK|UNKNOWN_FUNDER/);
+    }
+
+    // Every kind of bad input is in the batch and ended where, and why, it must.
+    for (const [defect, destination, category, code] of BAD_INPUTS) {
+      const hits = Object.values(report.outcomes).filter((o) => o.defect === defect);
+      expect(hits.length, defect).toBeGreaterThan(0);
+      for (const o of hits) {
+        expect(o.destination, defect).toBe(destination);
+        expect(o.category, defect).toBe(category);
+        expect(o.codes, defect).toContain(code);
+      }
+    }
+    // A deadline inside the buffer: a warning for NSF and BCF, a block for SCDA.
+    const atRisk = Object.entries(report.outcomes).filter(
+      ([, o]) => o.defect === 'deadline-at-risk',
+    );
+    expect(atRisk.length).toBeGreaterThan(0);
+    for (const [id, o] of atRisk) {
+      expect(o.codes).toContain('DEADLINE_AT_RISK');
+      expect(o.destination).toBe(id.startsWith('SCDA-') ? 'blocked' : 'routed');
     }
 
     // One chain per application: three events when it passed ingest, one when dead-lettered there.

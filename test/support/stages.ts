@@ -9,6 +9,7 @@ import {
   type GrantSubmissionV2,
   type ValidatedGrantV2,
 } from '@grantstream/contracts';
+import type { StageProcess } from '@grantstream/harness';
 import type { PlatformClients, TopicPositions } from '@grantstream/kafka';
 import { testConfig, uniqueName } from '@grantstream/testing';
 
@@ -114,19 +115,27 @@ export async function awaitValidated(
   return out;
 }
 
-/** Waits until a stage's log file has a line matching `pattern`. */
-export async function waitForLog(file: string, pattern: RegExp, timeoutMs: number): Promise<void> {
+/** Waits until a stage's log has a line matching `pattern`; fails at once if the stage exits. */
+export async function waitForLog(
+  stage: Pick<StageProcess, 'logFile' | 'child'>,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let text = '';
     try {
-      text = readFileSync(file, 'utf8');
+      text = readFileSync(stage.logFile, 'utf8');
     } catch {
       // not created yet
     }
     if (pattern.test(text)) return;
-    if (Date.now() > deadline)
-      throw new Error(`no ${pattern} in ${file} after ${timeoutMs} ms:\n${text.slice(-3000)}`);
+    const exited = stage.child.exitCode !== null || stage.child.signalCode !== null;
+    if (exited || Date.now() > deadline) {
+      throw new Error(
+        `${exited ? `stage exited (${stage.child.exitCode ?? stage.child.signalCode})` : `no ${String(pattern)} after ${timeoutMs} ms`}; log ${stage.logFile}:\n${text.slice(-3000)}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -203,7 +203,12 @@ async function main(argv: string[]): Promise<number> {
       duplicates: outcomes.duplicates,
       mismatches,
       byFunder: Object.fromEntries(byFunder),
-      outcomes: Object.fromEntries(outcomes.outcomes),
+      outcomes: Object.fromEntries(
+        [...outcomes.outcomes].map(([id, o]) => [
+          id,
+          { ...o, defect: expected.get(id)?.defect ?? null },
+        ]),
+      ),
       audit: {
         grants: audit.report.grants,
         events: trailEvents,

@@ -585,7 +585,7 @@ export function registerSubmitCommands(program: Command): void {
       const skipInvalid = Boolean(opts.skipInvalid);
       process.stdout.write(
         opts.json
-          ? `${JSON.stringify({ ...summary, problems: summary.problems.map(formatLineProblem) }, null, 2)}\n`
+          ? `${JSON.stringify({ ...summary, problems: summary.problems.map((p) => ({ ...p, text: formatLineProblem(p) })) }, null, 2)}\n`
           : formatSubmitSummary(summary, skipInvalid),
       );
       const code = exitCodeOf(summary, skipInvalid);
