@@ -69,6 +69,11 @@ describe('ingest picks up a new ingest topic', () => {
 
     const validated = await awaitValidated(clients, from, new Set([submission.grant_id]), 90_000);
     expect(validated.get(submission.grant_id)?.source_topic).toBe(BUDGET_TOPIC);
+    // Its metrics count the new topic's input.
+    const scraped = await (await fetch('http://127.0.0.1:9464/metrics')).text();
+    expect(scraped).toMatch(
+      /grantstream_stage_messages_in_total\{topic="grants\.ingest\.budget"[^}]*\} [1-9]/,
+    );
     // The same process, never restarted.
     expect(ingest.child.pid).toBe(pid);
     expect(ingest.child.exitCode).toBeNull();

@@ -1,9 +1,10 @@
 // Guarantee: memory pressure slows consumption instead of crashing it. When
 // the RSS probe reports more than the pause watermark, the runner pauses every
 // partition (nothing more is processed); when it falls below the resume
-// watermark, consumption resumes and nothing is lost.
+// watermark, consumption resumes and nothing is lost. The stage's metrics
+// show the pause while it lasts and count it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StageRunner, createKafka, type PlatformClients } from '@grantstream/kafka';
+import { StageMetrics, StageRunner, createKafka, type PlatformClients } from '@grantstream/kafka';
 import { testClients, testConfig, testLogger } from '@grantstream/testing';
 import {
   createHopTopics,
@@ -23,6 +24,11 @@ describe('memory pressure', () => {
   let runner: StageRunner;
   let rss = 100 * MB;
   const seen: string[] = [];
+  let metrics: StageMetrics;
+  const metric = async (name: string) => {
+    const m = await metrics.registry.getSingleMetricAsString(name);
+    return Number(/ ([0-9.e+-]+)$/m.exec(m)?.[1] ?? NaN);
+  };
 
   beforeAll(async () => {
     clients = await testClients();
@@ -41,6 +47,8 @@ describe('memory pressure', () => {
     });
     runner.on('paused', () => seen.push('paused'));
     runner.on('resumed', () => seen.push('resumed'));
+    metrics = new StageMetrics({ stage: 'memory', name: 'memory-stage', version: '0' });
+    metrics.observe(runner);
     await runner.start();
   });
   afterAll(async () => {
@@ -58,6 +66,7 @@ describe('memory pressure', () => {
       rss = 400 * MB;
       await until(() => seen.includes('paused'));
       expect(runner.memoryPaused).toBe(true);
+      expect(await metric('grantstream_stage_memory_paused')).toBe(1);
       await produceGrants(clients, t.input, 30, 'B');
       // Still above the resume watermark: stays paused.
       rss = 250 * MB;
@@ -70,6 +79,8 @@ describe('memory pressure', () => {
       expect(all).toHaveLength(120);
       expect([...multiplicity(all).values()].every((n) => n === 1)).toBe(true);
       expect(seen).toEqual(['paused', 'resumed']);
+      expect(await metric('grantstream_stage_memory_paused')).toBe(0);
+      expect(await metric('grantstream_stage_memory_pauses_total')).toBe(1);
     },
   );
 });

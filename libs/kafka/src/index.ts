@@ -19,3 +19,4 @@ export * from './lib/nest/stage-transport';
 export * from './lib/nest/close-on-signals';
 export * from './lib/topic-scanner';
 export * from './lib/nest/run-stage-service';
+export * from './lib/observability/stage-metrics';

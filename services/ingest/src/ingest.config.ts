@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DEFAULT_CONFIG_FILE,
   loadConfigOrExit,
+  metricsEndpointSchema,
   platformConfigSchema,
   rulesSectionSchema,
   runnerDefaultsSchema,
@@ -16,6 +17,7 @@ export const ingestConfigSchema = platformConfigSchema.extend({
   rules: rulesSectionSchema,
   ingest: z.strictObject({
     runner: stageRunnerOverridesSchema,
+    metrics: metricsEndpointSchema,
     storage: z.strictObject({
       /** file:// references must resolve inside one of these directories (symlinks included). */
       fileRoots: z.array(z.string().min(1)).min(1),

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     }),
     service,
     config: stageRunnerConfig(config.runner, config.ingest.runner),
+    metrics: config.ingest.metrics,
     clients,
     logger,
     onDeadLetter: deadLetterAuditHook({

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     }),
     service,
     config: stageRunnerConfig(config.runner, config.normalization.runner),
+    metrics: config.normalization.metrics,
     clients,
     logger,
     onDeadLetter: deadLetterAuditHook({ service, startsTrail: false }),

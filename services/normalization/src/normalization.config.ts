@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DEFAULT_CONFIG_FILE,
   loadConfigOrExit,
+  metricsEndpointSchema,
   platformConfigSchema,
   rulesSectionSchema,
   runnerDefaultsSchema,
@@ -14,6 +15,7 @@ export const normalizationConfigSchema = platformConfigSchema.extend({
   rules: rulesSectionSchema,
   normalization: z.strictObject({
     runner: stageRunnerOverridesSchema,
+    metrics: metricsEndpointSchema,
     /** Version of the normalization code's rules, recorded on every NormalizedGrant and audit event. */
     normalizerVersion: z.string().min(1),
   }),

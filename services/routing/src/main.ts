@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     }),
     service,
     config: stageRunnerConfig(config.runner, config.routing.runner),
+    metrics: config.routing.metrics,
     clients,
     logger,
     onDeadLetter: deadLetterAuditHook({ service, startsTrail: false }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DEFAULT_CONFIG_FILE,
   loadConfigOrExit,
+  metricsEndpointSchema,
   platformConfigSchema,
   rulesSectionSchema,
   runnerDefaultsSchema,
@@ -14,6 +15,7 @@ export const routingConfigSchema = platformConfigSchema.extend({
   rules: rulesSectionSchema,
   routing: z.strictObject({
     runner: stageRunnerOverridesSchema,
+    metrics: metricsEndpointSchema,
   }),
 });
 

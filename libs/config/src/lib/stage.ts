@@ -43,3 +43,9 @@ export const GRANTSTREAM_VERSION: string = (
     version: string;
   }
 ).version;
+
+/** Where a stage serves Prometheus metrics; port 0 picks a free one (logged). */
+export const metricsEndpointSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.int().min(0).max(65535),
+});

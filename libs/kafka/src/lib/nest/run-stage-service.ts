@@ -6,6 +6,7 @@ import type { GrantLogger } from '@grantstream/logging';
 import type { PlatformClients } from '../platform';
 import type { DeadLetterHook } from '../runner/stage-handler';
 import type { ServiceIdentity } from '../runner/stage-runner';
+import { StageMetrics, serveMetrics, type MetricsEndpoint } from '../observability/stage-metrics';
 import { closeOnSignals } from './close-on-signals';
 import { StageTransport } from './stage-transport';
 
@@ -18,6 +19,8 @@ export interface StageServiceOptions {
   clients: PlatformClients;
   logger: GrantLogger;
   onDeadLetter?: DeadLetterHook;
+  /** Where to serve Prometheus metrics (`GET /metrics`). */
+  metrics: MetricsEndpoint;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface StageServiceOptions {
  */
 export async function runStageService(options: StageServiceOptions): Promise<INestMicroservice> {
   const { module, service, config, clients, logger, onDeadLetter } = options;
+  const metrics = new StageMetrics(service);
+  const metricsServer = await serveMetrics(metrics.registry, options.metrics, logger);
   const strategy = new StageTransport({
     service,
     config,
@@ -34,11 +39,13 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
     logger,
     ...(onDeadLetter ? { onDeadLetter } : {}),
   });
+  metrics.observe(strategy);
   const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
   const closable = {
     close: async () => {
       await app.close();
       await clients.close();
+      await new Promise((resolve) => metricsServer.close(resolve));
     },
   };
   closeOnSignals(closable, { logger });

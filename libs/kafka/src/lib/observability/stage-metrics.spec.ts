@@ -1,0 +1,68 @@
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@grantstream/logging';
+import { StageMetrics, serveMetrics } from './stage-metrics';
+
+const service = { stage: 'ingest', name: 'grantstream-ingest', version: '1.0.0' };
+
+describe('StageMetrics', () => {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  it('counts commits, records, dead letters and memory pauses from runner events', async () => {
+    const metrics = new StageMetrics(service);
+    const events = new EventEmitter();
+    metrics.observe(events);
+    events.emit('committed', {
+      topic: 'grants.ingest.v1',
+      partition: 0,
+      inputs: 3,
+      outputs: 7,
+      deadLetters: 1,
+      nextOffset: '3',
+    });
+    events.emit('aborted', { topic: 'grants.ingest.v1', partition: 0, error: new Error('x') });
+    events.emit('deadLettered', {
+      topic: 'grants.ingest.v1',
+      partition: 0,
+      offset: '2',
+      category: 'ATTACHMENT_INVALID',
+      code: 'ATTACHMENT_NOT_FOUND',
+    });
+    events.emit('paused', { rssBytes: 1 });
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(
+      /grantstream_stage_messages_in_total\{topic="grants.ingest.v1",service="grantstream-ingest",stage="ingest"\} 3/,
+    );
+    expect(text).toMatch(/grantstream_stage_records_out_total\{[^}]*\} 7/);
+    expect(text).toMatch(/grantstream_stage_transactions_committed_total\{[^}]*\} 1/);
+    expect(text).toMatch(/grantstream_stage_transactions_aborted_total\{[^}]*\} 1/);
+    expect(text).toMatch(
+      /grantstream_stage_dead_letters_total\{category="ATTACHMENT_INVALID",code="ATTACHMENT_NOT_FOUND"[^}]*\} 1/,
+    );
+    expect(text).toMatch(/grantstream_stage_memory_paused\{[^}]*\} 1/);
+    events.emit('resumed', { rssBytes: 0 });
+    expect(
+      await metrics.registry.getSingleMetricAsString('grantstream_stage_memory_paused'),
+    ).toMatch(/ 0$/m);
+    expect(text).toMatch(/process_resident_memory_bytes/);
+  });
+
+  it('serves the registry at GET /metrics and nothing else', async () => {
+    const metrics = new StageMetrics(service);
+    const server = await serveMetrics(
+      metrics.registry,
+      { host: '127.0.0.1', port: 0 },
+      createLogger({ service: 't', level: 'silent' }),
+    );
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const ok = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('grantstream_stage_memory_paused');
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+  });
+});
