@@ -16,6 +16,8 @@
  * minus the moment its batch was handed to the producer; p50/p99.
  * See docs/benchmarks.md.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { TOPICS } from '@grantstream/contracts';
 import { startStages, stopStages } from '@grantstream/harness';
@@ -28,6 +30,22 @@ import {
   waitForLog,
   writePdf,
 } from '../test/support/stages';
+
+/** CPU milliseconds (user + system) a process has used so far. */
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
+/** The local broker's pid, found by the stack's command-line marker. */
+const brokerPid = (): number | null => {
+  try {
+    const out = execFileSync('pgrep', ['-f', 'grantstream.stack=.*#kafka'], { encoding: 'utf8' });
+    return Number(out.trim().split('\n')[0]) || null;
+  } catch {
+    return null;
+  }
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const pct = (sorted: number[], p: number) =>
@@ -55,8 +73,8 @@ async function main(): Promise<void> {
   // discovered at the next pattern refresh, which would be timed too.
   const roundTopics: string[] = [];
   for (let round = 1; round <= o.rounds; round++)
-    roundTopics.push(await createIngestTopic(clients, `bench-${round}`));
-  const latencyTopic = await createIngestTopic(clients, 'bench-latency');
+    roundTopics.push(await createIngestTopic(clients, `bench-${round}`, 6));
+  const latencyTopic = await createIngestTopic(clients, 'bench-latency', 6);
   const stages = startStages(['ingest', 'normalization', 'routing'], {
     logDir: dir,
     ...(o.cpuProf ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] } : {}),
@@ -87,6 +105,12 @@ async function main(): Promise<void> {
       const ids = new Set(subs.map((s) => s.grant_id));
       let last = 0;
       const seen = new Set<string>();
+      const pids: [string, number | null][] = [
+        ...stages.map((st) => [st.name, st.child.pid ?? null] as [string, number | null]),
+        ['broker', brokerPid()],
+        ['bench', process.pid],
+      ];
+      const cpu0 = pids.map(([, pid]) => (pid ? cpuMs(pid) : 0));
       const started = Date.now();
       const follow = clients.io.follow(
         from,
@@ -104,8 +128,11 @@ async function main(): Promise<void> {
       await follow;
       const rate = (seen.size / (last - started)) * 1000;
       rates.push(rate);
+      const cpu = pids.map(
+        ([name, pid], i) => `${name} ${pid ? cpuMs(pid) - (cpu0[i] ?? 0) : '?'}`,
+      );
       console.log(
-        `round ${round}: ${seen.size}/${o.grants} routed in ${last - started} ms = ${rate.toFixed(0)} grants/s`,
+        `round ${round}: ${seen.size}/${o.grants} routed in ${last - started} ms = ${rate.toFixed(0)} grants/s; CPU ms: ${cpu.join(', ')}`,
       );
     }
     const throughput = median(rates);

@@ -1,9 +1,10 @@
 // Guarantee: a GrantSubmission produced as Avro in Confluent wire format through
 // the real registry is consumed from the real broker and decodes equal; the
-// registry holds the public subject grants.ingest.v1-value with the v1 schema.
+// registry holds the public subject grants.ingest.v1-value with the GrantSubmission schema it declares.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GrantSubmissionV1Avro,
+  GrantSubmissionV2Avro,
   GrantSubmissionV1Schema,
   SUBJECTS,
   TOPICS,
@@ -27,15 +28,15 @@ describe('Avro round trip through the registry', () => {
     await clients.close();
   });
 
-  it('holds the ingest subject with the GrantSubmission v1 schema', async () => {
+  it('holds the ingest subject with the GrantSubmission v2 schema it declares', async () => {
     const res = await fetch(`${config.registry.url}/subjects/${SUBJECTS.INGEST}/versions/latest`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { subject: string; schema: string };
     expect(body.subject).toBe('grants.ingest.v1-value');
     const registered = JSON.parse(body.schema) as { name: string; fields: { name: string }[] };
-    expect(registered.name).toBe(GrantSubmissionV1Avro.name);
+    expect(registered.name).toBe(GrantSubmissionV2Avro.name);
     expect(registered.fields.map((f) => f.name)).toEqual(
-      GrantSubmissionV1Avro.fields.map((f) => f.name),
+      GrantSubmissionV2Avro.fields.map((f) => f.name),
     );
     expect(TOPICS.INGEST).toBe('grants.ingest.v1');
   });

@@ -25,10 +25,8 @@ describe('memory pressure', () => {
   let rss = 100 * MB;
   const seen: string[] = [];
   let metrics: StageMetrics;
-  const metric = async (name: string) => {
-    const m = await metrics.registry.getSingleMetricAsString(name);
-    return Number(/ ([0-9.e+-]+)$/m.exec(m)?.[1] ?? NaN);
-  };
+  const metric = async (name: string) =>
+    (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
 
   beforeAll(async () => {
     clients = await testClients();

@@ -19,10 +19,14 @@ export function scenarioDir(name: string): string {
 }
 
 /** A fresh topic matching grants.ingest.* with the GrantSubmission schema registered. */
-export async function createIngestTopic(clients: PlatformClients, name: string): Promise<string> {
+export async function createIngestTopic(
+  clients: PlatformClients,
+  name: string,
+  partitions = 3,
+): Promise<string> {
   const topic = uniqueName(`grants.ingest.${name}`);
   await clients.admin.createTopics([
-    { name: topic, partitions: 3, replicationFactor: 1, config: {}, valueSchema: null },
+    { name: topic, partitions, replicationFactor: 1, config: {}, valueSchema: null },
   ]);
   await clients.serde.register(topic, GrantSubmissionV2Avro, testConfig().topics.compatibility);
   return topic;
