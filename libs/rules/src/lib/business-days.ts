@@ -81,9 +81,18 @@ export function businessDaysBetween(
   const to = dayNumber(localDateOf(toMs, timeZone));
   if (to <= from) return 0;
   let count = weekdaysIn(from, to);
-  for (const holiday of new Set(holidays)) {
-    const d = dayNumber(holiday);
-    if (d > from && d <= to && isWeekday(d)) count--;
-  }
+  for (const d of holidayDays(holidays)) if (d > from && d <= to) count--;
   return count;
+}
+
+const holidayCache = new WeakMap<readonly string[], readonly number[]>();
+
+/** Distinct weekday holidays as day numbers, computed once per (immutable) pack list. */
+function holidayDays(holidays: readonly string[]): readonly number[] {
+  let days = holidayCache.get(holidays);
+  if (!days) {
+    days = [...new Set(holidays.map(dayNumber))].filter(isWeekday);
+    holidayCache.set(holidays, days);
+  }
+  return days;
 }

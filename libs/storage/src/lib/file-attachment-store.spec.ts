@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -6,7 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { AttachmentInvalidError, AttachmentStorageError, ConfigError } from '@grantstream/errors';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AttachmentStores, type AttachmentStore } from './attachment-store';
-import { FILE_READ_CHUNK_BYTES, FileAttachmentStore } from './file-attachment-store';
+import {
+  FILE_READ_CHUNK_BYTES,
+  FileAttachmentStore,
+  NODE_FILE_OPS,
+  type FileOps,
+} from './file-attachment-store';
 
 async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -36,6 +41,7 @@ describe('FileAttachmentStore', () => {
   let base: string;
   let root: string;
   let store: FileAttachmentStore;
+  const ops: FileOps = { ...NODE_FILE_OPS };
   const uriOf = (p: string): string => `file://${p}`;
 
   beforeAll(async () => {
@@ -55,7 +61,7 @@ describe('FileAttachmentStore', () => {
     await fsp.symlink(path.join(root, 'loop-b'), path.join(root, 'loop-a'));
     await fsp.symlink(path.join(root, 'loop-a'), path.join(root, 'loop-b'));
     await fsp.symlink(root, path.join(base, 'root-link'));
-    store = new FileAttachmentStore({ roots: [root] });
+    store = new FileAttachmentStore({ roots: [root], fileOps: ops });
   });
 
   afterEach(() => {
@@ -103,8 +109,8 @@ describe('FileAttachmentStore', () => {
     ['a relative reference', () => 'narrative.pdf', 'ATTACHMENT_URI_INVALID'],
     ['a query', (r) => `file://${r}/narrative.pdf?v=2`, 'ATTACHMENT_URI_INVALID'],
   ])('refuses %s before opening anything', async (_what, uri, code) => {
-    const open = vi.spyOn(fsp, 'open');
-    const realpath = vi.spyOn(fsp, 'realpath');
+    const open = vi.spyOn(ops, 'open');
+    const realpath = vi.spyOn(ops, 'realpath');
     expect(await codeOf(store.open(uri(root, base)))).toBe(code);
     expect(open).not.toHaveBeenCalled();
     expect(realpath).not.toHaveBeenCalled();
@@ -118,7 +124,7 @@ describe('FileAttachmentStore', () => {
     ['a path through a file', 'narrative.pdf/x', 'ATTACHMENT_NOT_FOUND'],
     ['a directory', 'sub', 'ATTACHMENT_NOT_A_FILE'],
   ])('refuses %s without opening it', async (_what, relative, code) => {
-    const open = vi.spyOn(fsp, 'open');
+    const open = vi.spyOn(ops, 'open');
     expect(await codeOf(store.open(uriOf(path.join(root, relative))))).toBe(code);
     expect(open).not.toHaveBeenCalled();
   });
@@ -136,11 +142,10 @@ describe('FileAttachmentStore', () => {
   it('refuses a file swapped for a symbolic link between the check and the open', async () => {
     const victim = path.join(root, 'swap-link.pdf');
     await fsp.writeFile(victim, '%PDF-1.7');
-    const realOpen = fsp.open.bind(fsp);
-    vi.spyOn(fsp, 'open').mockImplementationOnce(async (file, flags) => {
-      await fsp.rm(victim);
-      await fsp.symlink(path.join(base, 'outside', 'secret.txt'), victim);
-      return realOpen(file, flags);
+    vi.spyOn(ops, 'open').mockImplementationOnce((file, flags) => {
+      rmSync(victim);
+      symlinkSync(path.join(base, 'outside', 'secret.txt'), victim);
+      return NODE_FILE_OPS.open(file, flags);
     });
     expect(await codeOf(store.open(uriOf(victim)))).toBe('ATTACHMENT_PATH_OUTSIDE_ROOT');
   });
@@ -148,12 +153,11 @@ describe('FileAttachmentStore', () => {
   it('refuses a file replaced by another file between the check and the open', async () => {
     const victim = path.join(root, 'swap-file.pdf');
     await fsp.writeFile(victim, '%PDF-1.7 original');
-    const realOpen = fsp.open.bind(fsp);
-    vi.spyOn(fsp, 'open').mockImplementationOnce(async (file, flags) => {
+    vi.spyOn(ops, 'open').mockImplementationOnce((file, flags) => {
       // Written aside and renamed over, so the replacement cannot reuse the inode.
-      await fsp.writeFile(`${victim}.new`, 'MZ replacement');
-      await fsp.rename(`${victim}.new`, victim);
-      return realOpen(file, flags);
+      writeFileSync(`${victim}.new`, 'MZ replacement');
+      renameSync(`${victim}.new`, victim);
+      return NODE_FILE_OPS.open(file, flags);
     });
     const err = await rejection(store.open(uriOf(victim)));
     expect(err).toBeInstanceOf(AttachmentInvalidError);
@@ -166,16 +170,18 @@ describe('FileAttachmentStore', () => {
     ['EIO', 'ATTACHMENT_STORAGE_UNAVAILABLE', AttachmentStorageError],
     ['EMFILE', 'ATTACHMENT_STORAGE_UNAVAILABLE', AttachmentStorageError],
   ])('classifies %s as %s', async (errno, code, kind) => {
-    vi.spyOn(fsp, 'realpath').mockRejectedValueOnce(
-      Object.assign(new Error(`${errno}: simulated`), { code: errno }),
-    );
+    vi.spyOn(ops, 'realpath').mockImplementationOnce(() => {
+      throw Object.assign(new Error(`${errno}: simulated`), { code: errno });
+    });
     const err = await rejection(store.open(uriOf(path.join(root, 'narrative.pdf'))));
     expect(err).toBeInstanceOf(kind);
     expect((err as AttachmentInvalidError | AttachmentStorageError).code).toBe(code);
   });
 
   it('marks storage failures retriable and bad references permanent', async () => {
-    vi.spyOn(fsp, 'realpath').mockRejectedValueOnce(Object.assign(new Error('x'), { code: 'EIO' }));
+    vi.spyOn(ops, 'realpath').mockImplementationOnce(() => {
+      throw Object.assign(new Error('x'), { code: 'EIO' });
+    });
     const transient = await rejection(store.open(uriOf(path.join(root, 'narrative.pdf'))));
     const permanent = await rejection(store.open(uriOf(path.join(root, 'missing.pdf'))));
     expect((transient as AttachmentStorageError).retriable).toBe(true);
@@ -183,7 +189,7 @@ describe('FileAttachmentStore', () => {
   });
 
   it('does not open anything once aborted', async () => {
-    const open = vi.spyOn(fsp, 'open');
+    const open = vi.spyOn(ops, 'open');
     await expect(
       store.open(uriOf(path.join(root, 'narrative.pdf')), { signal: AbortSignal.abort() }),
     ).rejects.toMatchObject({ name: 'AbortError' });

@@ -1,4 +1,13 @@
-import { constants, promises as fsp, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fstatSync,
+  openSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +23,27 @@ import type { AttachmentStore, OpenOptions } from './attachment-store';
 export interface FileAttachmentStoreOptions {
   /** Directories attachments may live in; every file:// URI must resolve inside one of them. */
   roots: readonly string[];
+  /** The file-system calls used to check and open a file; tests interpose on them. */
+  fileOps?: FileOps;
 }
+
+/** The synchronous file-system calls {@link FileAttachmentStore} checks and opens a file with. */
+export interface FileOps {
+  realpath(path: string): string;
+  stat(path: string): Stats;
+  open(path: string, flags: number): number;
+  fstat(fd: number): Stats;
+  close(fd: number): void;
+}
+
+/** Node's own calls. */
+export const NODE_FILE_OPS: FileOps = {
+  realpath: (p) => realpathSync.native(p),
+  stat: (p) => statSync(p),
+  open: (p, flags) => openSync(p, flags),
+  fstat: (fd) => fstatSync(fd),
+  close: (fd) => closeSync(fd),
+};
 
 /** Chunk size of the read streams; inspection memory is bounded by it. */
 export const FILE_READ_CHUNK_BYTES = 64 * 1024;
@@ -68,7 +97,10 @@ export class FileAttachmentStore implements AttachmentStore {
    * Resolves every root once; throws ConfigError listing every root that does
    * not exist or is not a directory, so a typo fails at startup, not per message.
    */
+  private readonly ops: FileOps;
+
   constructor(options: FileAttachmentStoreOptions) {
+    this.ops = options.fileOps ?? NODE_FILE_OPS;
     const problems: string[] = [];
     const roots: Root[] = [];
     if (options.roots.length === 0)
@@ -96,26 +128,37 @@ export class FileAttachmentStore implements AttachmentStore {
    * ATTACHMENT_PATH_OUTSIDE_ROOT, ATTACHMENT_NOT_FOUND, ATTACHMENT_NOT_A_FILE,
    * ATTACHMENT_NOT_READABLE) or, for I/O failures that may pass, AttachmentStorageError.
    */
-  async open(uri: string, options: OpenOptions = {}): Promise<Readable> {
+  open(uri: string, options: OpenOptions = {}): Promise<Readable> {
+    try {
+      return Promise.resolve(this.openChecked(uri, options));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private openChecked(uri: string, options: OpenOptions): Readable {
     const { signal } = options;
     signal?.throwIfAborted();
     const lexicalPath = this.confine(uri);
-    const realPath = await this.io(uri, () => fsp.realpath(lexicalPath));
+    // Metadata calls are synchronous: each is one quick syscall on a local
+    // filesystem, where a thread-pool round trip per call costs more than the
+    // call itself. The bytes are streamed asynchronously.
+    const realPath = this.io(uri, () => this.ops.realpath(lexicalPath));
     if (!this.roots.some((r) => isInside(realPath, r.real))) {
       throw invalid(
         'ATTACHMENT_PATH_OUTSIDE_ROOT',
         `${uri} leads through a symbolic link to a file outside the attachment roots`,
       );
     }
-    const checked = await this.io(uri, () => fsp.stat(realPath));
+    const checked = this.io(uri, () => this.ops.stat(realPath));
     if (!checked.isFile()) throw invalid('ATTACHMENT_NOT_A_FILE', `${uri} is not a regular file`);
     signal?.throwIfAborted();
 
-    const handle = await this.io(uri, () =>
-      fsp.open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK),
+    const fd = this.io(uri, () =>
+      this.ops.open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK),
     );
     try {
-      const opened = await this.io(uri, () => handle.stat());
+      const opened = this.io(uri, () => this.ops.fstat(fd));
       if (!sameFile(checked, opened)) {
         throw invalid(
           'ATTACHMENT_PATH_OUTSIDE_ROOT',
@@ -124,10 +167,10 @@ export class FileAttachmentStore implements AttachmentStore {
       }
       signal?.throwIfAborted();
     } catch (err) {
-      await handle.close();
+      this.ops.close(fd);
       throw err;
     }
-    const stream = handle.createReadStream({ highWaterMark: FILE_READ_CHUNK_BYTES });
+    const stream = createReadStream('', { fd, highWaterMark: FILE_READ_CHUNK_BYTES });
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 
@@ -176,9 +219,9 @@ export class FileAttachmentStore implements AttachmentStore {
   }
 
   /** Runs one file-system call, turning its errors into the store's error kinds. */
-  private async io<T>(uri: string, call: () => Promise<T>): Promise<T> {
+  private io<T>(uri: string, call: () => T): T {
     try {
-      return await call();
+      return call();
     } catch (err) {
       throw classifyIoError(uri, err);
     }

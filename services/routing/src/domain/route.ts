@@ -101,9 +101,10 @@ class Flags {
 
 function checkDeadline(grant: NormalizedGrantV1, pack: RulePack, now: number, flags: Flags) {
   const deadline = grant.submission_deadline;
-  const local = `${localDateTime(deadline, pack.time_zone)} (${pack.time_zone})`;
+  // Formatting a zoned time is costly; only a flag needs it.
+  const local = () => `${localDateTime(deadline, pack.time_zone)} (${pack.time_zone})`;
   if (deadline <= now) {
-    flags.add('DEADLINE_PASSED', 'deadline.passed', `the deadline ${local} has passed`);
+    flags.add('DEADLINE_PASSED', 'deadline.passed', `the deadline ${local()} has passed`);
     return;
   }
   const { buffer_business_days: buffer, holidays } = pack.deadline;
@@ -112,7 +113,7 @@ function checkDeadline(grant: NormalizedGrantV1, pack: RulePack, now: number, fl
     flags.add(
       'DEADLINE_AT_RISK',
       'deadline.buffer',
-      `the deadline ${local} is ${plural(left, 'business day')} away; ${pack.funder_id} needs at least ${plural(buffer, 'business day')} for review and submission`,
+      `the deadline ${local()} is ${plural(left, 'business day')} away; ${pack.funder_id} needs at least ${plural(buffer, 'business day')} for review and submission`,
     );
   }
 }
