@@ -1,49 +1,10 @@
+import { zonedParts, type ZonedParts } from '@grantstream/rules';
+
 const DAY_MS = 86_400_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /** Local calendar fields of an instant in a time zone. */
-interface LocalFields {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function localFields(epochMs: number, timeZone: string): LocalFields {
-  const out: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(new Date(epochMs))) {
-    if (p.type !== 'literal') out[p.type] = Number(p.value);
-  }
-  return {
-    year: out['year'] ?? 1970,
-    month: out['month'] ?? 1,
-    day: out['day'] ?? 1,
-    hour: out['hour'] ?? 0,
-    minute: out['minute'] ?? 0,
-    second: out['second'] ?? 0,
-  };
-}
+const localFields = (epochMs: number, timeZone: string): ZonedParts =>
+  zonedParts(epochMs, timeZone);
 
 /** Offset of a time zone from UTC at an instant, in milliseconds (negative west of Greenwich). */
 function offsetMs(epochMs: number, timeZone: string): number {

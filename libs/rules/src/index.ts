@@ -13,4 +13,11 @@ export {
 } from './lib/attachments';
 export { severityOf } from './lib/severity';
 export { canonicalKey } from './lib/canonical-key';
-export { businessDaysBetween, isCalendarDate, localDateOf } from './lib/business-days';
+export {
+  businessDaysBetween,
+  isCalendarDate,
+  localDateOf,
+  localDateTimeOf,
+  zonedParts,
+  type ZonedParts,
+} from './lib/business-days';

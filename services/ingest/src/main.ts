@@ -1,27 +1,23 @@
 import 'reflect-metadata';
-import { GRANTSTREAM_VERSION, stageRunnerConfig } from '@grantstream/config';
-import { createPlatformClients, deadLetterAuditHook, runStageService } from '@grantstream/kafka';
-import { createLogger } from '@grantstream/logging';
+import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
+import { runStage } from '@grantstream/kafka';
 import { loadRulePacks } from '@grantstream/rules';
 import { AttachmentStores, FileAttachmentStore } from '@grantstream/storage';
 import { loadIngestConfig } from './ingest.config';
 import { IngestModule } from './ingest.module';
 
-async function main(): Promise<void> {
-  const config = loadIngestConfig(process.env);
-  const service = { stage: 'ingest', name: 'grantstream-ingest', version: GRANTSTREAM_VERSION };
-  const logger = createLogger({
-    service: service.name,
-    version: service.version,
-    level: config.logging.level,
-  });
-  const packs = loadRulePacks(config.rules.packDir);
-  const stores = new AttachmentStores([
-    new FileAttachmentStore({ roots: config.ingest.storage.fileRoots }),
-  ]);
-  const clients = createPlatformClients(config, logger);
-  await runStageService({
-    module: IngestModule.forRoot({
+const config = loadIngestConfig(process.env);
+const packs = orExitOnConfigError(() => loadRulePacks(config.rules.packDir));
+const stores = orExitOnConfigError(
+  () => new AttachmentStores([new FileAttachmentStore({ roots: config.ingest.storage.fileRoots })]),
+);
+runStage({
+  stage: 'ingest',
+  config,
+  runner: stageRunnerConfig(config.runner, config.ingest.runner),
+  metrics: config.ingest.metrics,
+  module: ({ service }) =>
+    IngestModule.forRoot({
       validator: {
         stores,
         packs,
@@ -31,24 +27,13 @@ async function main(): Promise<void> {
       },
       service,
     }),
-    service,
-    config: stageRunnerConfig(config.runner, config.ingest.runner),
-    metrics: config.ingest.metrics,
-    clients,
-    logger,
-    onDeadLetter: deadLetterAuditHook({
-      service,
-      startsTrail: true,
-      ruleSetVersion: (failure) => {
-        const decoded = failure.decoded as { grant_id?: string } | undefined;
-        const funder = decoded?.grant_id?.split('-')[0];
-        return funder ? (packs.get(funder)?.version ?? null) : null;
-      },
-    }),
-  });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`ingest failed to start: ${String((err as Error).stack ?? err)}\n`);
-  process.exit(1);
+  deadLetters: {
+    // Ingest starts every trail; a dead letter there records the pack of the funder it named.
+    startsTrail: true,
+    ruleSetVersion: (failure) => {
+      const grantId = (failure.decoded as { grant_id?: string } | undefined)?.grant_id;
+      const funder = grantId?.split('-')[0];
+      return funder ? (packs.get(funder)?.version ?? null) : null;
+    },
+  },
 });

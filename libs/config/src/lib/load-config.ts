@@ -144,8 +144,17 @@ function sourceOf(path: string, origin: Map<string, string>, files: readonly str
  * problem to stderr and exits non-zero, so a bad deployment fails at once and says why.
  */
 export function loadConfigOrExit<S extends z.ZodType>(options: LoadConfigOptions<S>): z.infer<S> {
+  return orExitOnConfigError(() => loadConfig(options));
+}
+
+/**
+ * Entry-point form of anything built from configuration at startup (rule
+ * packs, storage roots): a ConfigError prints every problem and exits 2,
+ * like a bad configuration file.
+ */
+export function orExitOnConfigError<T>(build: () => T): T {
   try {
-    return loadConfig(options);
+    return build();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);

@@ -10,12 +10,46 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
       hourCycle: 'h23',
+      timeZoneName: 'short',
     });
     formatters.set(timeZone, f);
   }
   return f;
 }
+
+/** The wall-clock fields of an instant in a time zone, and the zone's short name then (EST, PDT). */
+export interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  zoneName: string;
+}
+
+/** What a clock and calendar in `timeZone` show at `epochMs` (one cached formatter per zone). */
+export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
+  const out: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
+    out[part.type] = part.value;
+  }
+  return {
+    year: Number(out['year']),
+    month: Number(out['month']),
+    day: Number(out['day']),
+    hour: Number(out['hour']),
+    minute: Number(out['minute']),
+    second: Number(out['second']),
+    zoneName: out['timeZoneName'] ?? timeZone,
+  };
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /**
  * The calendar date of an instant in a time zone, as YYYY-MM-DD. Deadlines and
@@ -23,15 +57,14 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * already the next day in UTC.
  */
 export function localDateOf(epochMs: number, timeZone: string): string {
-  let year = '';
-  let month = '';
-  let day = '';
-  for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
-    if (part.type === 'year') year = part.value;
-    else if (part.type === 'month') month = part.value;
-    else if (part.type === 'day') day = part.value;
-  }
-  return `${year.padStart(4, '0')}-${month}-${day}`;
+  const p = zonedParts(epochMs, timeZone);
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+/** "2026-11-20 17:00 EST": how the funder's own calendar and clock show an instant. */
+export function localDateTimeOf(epochMs: number, timeZone: string): string {
+  const p = zonedParts(epochMs, timeZone);
+  return `${localDateOf(epochMs, timeZone)} ${pad(p.hour)}:${pad(p.minute)} ${p.zoneName}`;
 }
 
 /** True when a text is a YYYY-MM-DD date that exists on the calendar (not 2026-02-30). */

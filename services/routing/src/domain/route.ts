@@ -6,6 +6,7 @@ import {
   type RulePack,
   attachmentFindings,
   businessDaysBetween,
+  localDateTimeOf,
   isCalendarDate,
   severityOf,
 } from '@grantstream/rules';
@@ -48,29 +49,6 @@ const FORMAT_NAMES: Readonly<Record<FieldType, string>> = {
   email: 'an email address',
 };
 
-const localFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** "2026-11-20 17:00 EST": how the funder's own calendar shows the deadline. */
-function localDateTime(epochMs: number, timeZone: string): string {
-  let f = localFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-      timeZoneName: 'short',
-    });
-    localFormatters.set(timeZone, f);
-  }
-  const part: Record<string, string> = {};
-  for (const p of f.formatToParts(new Date(epochMs))) part[p.type] = p.value;
-  return `${part['year']}-${part['month']}-${part['day']} ${part['hour']}:${part['minute']} ${part['timeZoneName']}`;
-}
-
 /** Integer cents as dollars for messages ("125050" -> "$1,250.50"). */
 function dollars(cents: number): string {
   return (cents / 100).toLocaleString('en-US', { style: 'currency', currency: 'USD' });
@@ -102,7 +80,7 @@ class Flags {
 function checkDeadline(grant: NormalizedGrantV1, pack: RulePack, now: number, flags: Flags) {
   const deadline = grant.submission_deadline;
   // Formatting a zoned time is costly; only a flag needs it.
-  const local = () => `${localDateTime(deadline, pack.time_zone)} (${pack.time_zone})`;
+  const local = () => `${localDateTimeOf(deadline, pack.time_zone)} (${pack.time_zone})`;
   if (deadline <= now) {
     flags.add('DEADLINE_PASSED', 'deadline.passed', `the deadline ${local()} has passed`);
     return;

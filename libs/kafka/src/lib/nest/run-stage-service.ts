@@ -1,9 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
-import type { StageRunnerConfig } from '@grantstream/config';
-import type { GrantLogger } from '@grantstream/logging';
-import type { PlatformClients } from '../platform';
+import {
+  GRANTSTREAM_VERSION,
+  type PlatformConfig,
+  type StageRunnerConfig,
+} from '@grantstream/config';
+import { createLogger, type GrantLogger } from '@grantstream/logging';
+import { createPlatformClients, type PlatformClients } from '../platform';
+import { deadLetterAuditHook, type DeadLetterAuditOptions } from '../runner/dead-letter-audit';
 import type { DeadLetterHook } from '../runner/stage-handler';
 import type { ServiceIdentity } from '../runner/stage-runner';
 import { StageMetrics, serveMetrics, type MetricsEndpoint } from '../observability/stage-metrics';
@@ -52,4 +57,53 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
   await app.listen();
   logger.info({ stage: service.stage, groupId: config.groupId }, 'stage service consuming');
   return app;
+}
+
+/** What a stage's entry point declares; {@link runStage} does the rest. */
+export interface StageSpec {
+  /** Stage name (ingest, normalization, routing, ...); the service is `grantstream-<stage>`. */
+  stage: string;
+  /** The stage's validated configuration. */
+  config: PlatformConfig;
+  runner: StageRunnerConfig;
+  metrics: MetricsEndpoint;
+  /** The stage's Nest module, built once its identity and logger exist. */
+  module: (context: { service: ServiceIdentity; logger: GrantLogger }) => DynamicModule;
+  /** Dead-letter audit settings besides the service (whether the stage starts trails, rule versions). */
+  deadLetters: Omit<DeadLetterAuditOptions, 'service'>;
+}
+
+/**
+ * The entry point of a stage service: identity (name and workspace version),
+ * logger, clients, the dead-letter audit hook, then {@link runStageService}.
+ * A failed start prints why and exits 1.
+ */
+export function runStage(spec: StageSpec): void {
+  const service: ServiceIdentity = {
+    stage: spec.stage,
+    name: `grantstream-${spec.stage}`,
+    version: GRANTSTREAM_VERSION,
+  };
+  const logger = createLogger({
+    service: service.name,
+    version: service.version,
+    level: spec.config.logging.level,
+  });
+  const start = async () => {
+    await runStageService({
+      module: spec.module({ service, logger }),
+      service,
+      config: spec.runner,
+      metrics: spec.metrics,
+      clients: createPlatformClients(spec.config, logger),
+      logger,
+      onDeadLetter: deadLetterAuditHook({ ...spec.deadLetters, service }),
+    });
+  };
+  start().catch((err: unknown) => {
+    process.stderr.write(
+      `${service.name} failed to start: ${String((err as Error).stack ?? err)}\n`,
+    );
+    process.exit(1);
+  });
 }
