@@ -73,7 +73,7 @@ describe('generate', () => {
     expect(topics).toContain("  INGEST: 'grants.ingest.v1',");
     expect(topics).toContain("  INGEST: 'grants.ingest.v1-value',");
     expect(topics).toMatch(
-      /name: TOPICS\.INGEST,[\s\S]*?file: 'ingest\/GrantSubmission\.v1\.avsc'/,
+      /name: TOPICS\.INGEST,[\s\S]*?file: 'ingest\/GrantSubmission\.v2\.avsc'/,
     );
     expect(topics).toContain("  'grants.dlq.v1': Buffer;");
   });
@@ -92,7 +92,7 @@ describe('generate', () => {
     const path = join(dir, 'topics.yaml');
     writeFileSync(
       path,
-      readFileSync(path, 'utf8').replace('ingest/GrantSubmission.v1.avsc', 'ingest/Nope.v1.avsc'),
+      readFileSync(path, 'utf8').replace('ingest/GrantSubmission.v2.avsc', 'ingest/Nope.v1.avsc'),
     );
     expect(() => generate(dir)).toThrow(/grants\.ingest\.v1 names ingest\/Nope\.v1\.avsc/);
   });
