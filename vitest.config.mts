@@ -13,6 +13,7 @@ const alias = {
   '@grantstream/rules': src('./libs/rules/src/index.ts'),
   '@grantstream/storage': src('./libs/storage/src/index.ts'),
   '@grantstream/harness': src('./libs/harness/src/index.ts'),
+  '@grantstream/funders': src('./libs/funders/src/index.ts'),
 };
 
 const unit = (name: string, root: string) => ({
@@ -38,6 +39,8 @@ export default defineConfig({
       unit('normalization', 'services/normalization'),
       unit('routing', 'services/routing'),
       unit('examples', 'examples'),
+      unit('funders', 'libs/funders'),
+      unit('funder-simulator', 'services/funder-simulator'),
       {
         resolve: { alias },
         test: {
