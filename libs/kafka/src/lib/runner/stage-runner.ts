@@ -536,7 +536,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         this.assertRecordSizes(records);
         return { records, deadLettered: false };
       } catch (err) {
-        if (err instanceof Interrupted) throw err;
+        // Stopping aborts the handlers' signal; whatever a handler then throws
+        // (an AbortError, a failed read) says nothing about the input: the
+        // chunk is left uncommitted and is processed again after a restart.
+        if (err instanceof Interrupted || signal.aborted) throw new Interrupted();
         const error = asPipelineError(err);
         const infrastructure = error.category === 'INFRASTRUCTURE';
         if (!error.retriable || (!infrastructure && attempt >= c.retry.maxAttempts)) {
