@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { funderPrefixOf } from '@grantstream/contracts';
 import {
   BCF_PROJECTS,
   BUDGET_LINES,
@@ -154,10 +155,8 @@ export function expectedOutcome(funder: string, defect: DefectKind | null): Expe
   }
 }
 
-/** The funder prefix a grant is counted under: letters and digits before the first separator. */
-export function funderPrefixOf(grantId: string): string {
-  return /^[A-Za-z0-9]+/.exec(grantId)?.[0] ?? '(none)';
-}
+/** The funder a grant is counted under (a malformed id still counts under its funder). */
+export { funderPrefixOf };
 
 /** The key style of the parser that produced an application. */
 type Profile = 'snake' | 'label' | 'camel' | 'form';

@@ -13,7 +13,7 @@ export {
   avroTypeFor,
   type MetadataValue,
 } from './lib/metadata';
-export { funderIdOf, subjectFor } from './lib/naming';
+export { funderIdOf, funderIdOrNull, funderPrefixOf, subjectFor } from './lib/naming';
 export type {
   DeadLetterHeaderDeclaration,
   RecordVersion,

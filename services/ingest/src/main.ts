@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
+import { funderIdOrNull } from '@grantstream/contracts';
 import { runStage } from '@grantstream/kafka';
 import { loadRulePacks } from '@grantstream/rules';
 import { AttachmentStores, FileAttachmentStore } from '@grantstream/storage';
@@ -32,8 +33,8 @@ runStage({
     startsTrail: true,
     ruleSetVersion: (failure) => {
       const grantId = (failure.decoded as { grant_id?: string } | undefined)?.grant_id;
-      const funder = grantId?.split('-')[0];
-      return funder ? (packs.get(funder)?.version ?? null) : null;
+      const funder = grantId === undefined ? null : funderIdOrNull(grantId);
+      return funder === null ? null : (packs.get(funder)?.version ?? null);
     },
   },
 });

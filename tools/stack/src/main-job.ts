@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
-import { TOPICS, TOPIC_DECLARATIONS } from '@grantstream/contracts';
+import { TOPICS, TOPIC_DECLARATIONS, funderPrefixOf } from '@grantstream/contracts';
 import { isPipelineError } from '@grantstream/errors';
 import { applyDeclaredTopics, createPlatformClients, topicSpecsOf } from '@grantstream/kafka';
 import { createLogger } from '@grantstream/logging';
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     const latencies: number[] = [];
     for (const [id, want] of expected) {
       const got: GrantOutcome | undefined = outcomes.outcomes.get(id);
-      const funder = /^[A-Za-z0-9]+/.exec(id)?.[0] ?? '?';
+      const funder = funderPrefixOf(id);
       const row = byFunder.get(funder) ?? { routed: 0, blocked: 0, dlq: 0, expected: 0 };
       row.expected += 1;
       if (got) {

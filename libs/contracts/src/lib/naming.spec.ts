@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { funderIdOf, subjectFor } from './naming';
+import { funderIdOf, funderIdOrNull, funderPrefixOf, subjectFor } from './naming';
 
 describe('funderIdOf', () => {
   it.each([
@@ -13,6 +13,18 @@ describe('funderIdOf', () => {
 
   it.each(['NSF2026', '-2026-1', ''])('refuses %j, which has no funder prefix', (grantId) => {
     expect(() => funderIdOf(grantId)).toThrow(/no funder prefix/);
+  });
+});
+
+describe('funderIdOrNull and funderPrefixOf', () => {
+  it.each([
+    ['NSF-2026-00042', 'NSF', 'NSF'],
+    ['NSF_2026_1', null, 'NSF'],
+    ['-2026-1', null, '(none)'],
+    ['', null, '(none)'],
+  ])('%j: funder id %j, counted under %j', (grantId, id, prefix) => {
+    expect(funderIdOrNull(grantId)).toBe(id);
+    expect(funderPrefixOf(grantId)).toBe(prefix);
   });
 });
 

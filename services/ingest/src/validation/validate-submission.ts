@@ -1,5 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { GrantSubmissionV2, VerifiedAttachmentV1 } from '@grantstream/contracts';
+import {
+  funderIdOrNull,
+  type GrantSubmissionV2,
+  type VerifiedAttachmentV1,
+} from '@grantstream/contracts';
 import {
   AttachmentInvalidError,
   AttachmentStorageError,
@@ -29,11 +33,6 @@ export interface SubmissionValidatorDeps {
   /** Leading bytes of each attachment kept for type sniffing. */
   sniffBytes: number;
   now: () => number;
-}
-
-function funderPrefixOf(grantId: string): string | null {
-  const dash = grantId.indexOf('-');
-  return dash > 0 ? grantId.slice(0, dash) : null;
 }
 
 function isAbort(err: unknown): boolean {
@@ -101,7 +100,7 @@ export async function validateSubmission(
   deps: SubmissionValidatorDeps,
   signal?: AbortSignal,
 ): Promise<VerifiedAttachmentV1[]> {
-  const funderId = funderPrefixOf(sub.grant_id);
+  const funderId = funderIdOrNull(sub.grant_id);
   const pack = funderId === null ? undefined : deps.packs.get(funderId);
   const verdict = submissionProblems(sub, {
     limits: deps.limits,

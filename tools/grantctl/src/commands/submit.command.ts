@@ -10,6 +10,7 @@ import {
   GrantSubmissionV2Schema,
   TOPICS,
   avroTypeFor,
+  funderPrefixOf,
   type GrantSubmissionV2,
 } from '@grantstream/contracts';
 import { SchemaViolationError } from '@grantstream/errors';
@@ -186,11 +187,6 @@ export function convertLine(text: string, ctx: ConvertContext): ConvertResult {
   });
   if (problems.length > 0) return { ok: false, grantId, problems };
   return { ok: true, grantId: record.grant_id, record };
-}
-
-/** The funder prefix a grant is counted under: letters and digits before the first separator. */
-export function funderPrefixOf(grantId: string): string {
-  return /^[A-Za-z0-9]+/.exec(grantId)?.[0] ?? '(none)';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { TOPICS, funderIdOf } from '@grantstream/contracts';
+import { TOPICS, funderIdOrNull } from '@grantstream/contracts';
 import {
   AUDIT_GENESIS_HASH,
   auditTrailIdFor,
@@ -19,14 +19,6 @@ function grantIdOf(failure: DeadLetterFailure): string {
   if (failure.key !== null && failure.key !== '') return failure.key;
   // Neither value nor key names the grant: the position is the only identity left.
   return `UNKEYED-${failure.topic}-${failure.partition}-${failure.offset}`;
-}
-
-function funderOf(grantId: string): string {
-  try {
-    return funderIdOf(grantId);
-  } catch {
-    return 'UNKNOWN';
-  }
 }
 
 /** Options of {@link deadLetterAuditHook}. */
@@ -63,7 +55,7 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
     const { record } = stageAuditRecord(
       {
         grantId,
-        funderId: funderOf(grantId),
+        funderId: funderIdOrNull(grantId) ?? 'UNKNOWN',
         auditTrailId:
           typeof decoded?.audit_trail_id === 'string'
             ? decoded.audit_trail_id
