@@ -1,4 +1,4 @@
-import type { GrantSubmissionV2 } from '@grantstream/contracts';
+import { funderIdOrNull, type GrantSubmissionV2 } from '@grantstream/contracts';
 import type { InputProblem } from '@grantstream/errors';
 import type { IngestLimits } from './ingest-limits';
 
@@ -38,19 +38,25 @@ function isoOf(ms: number): string {
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
-/** The funder id a grant id names, or null when it has no `<FUNDER>-` prefix. */
-function funderPrefixOf(grantId: string): string | null {
-  const dash = grantId.indexOf('-');
-  return dash > 0 ? grantId.slice(0, dash) : null;
+const compiledPatterns = new Map<string, RegExp>();
+
+/** The configured grant-id pattern, anchored and compiled once rather than per submission. */
+function grantIdRegExp(source: string): RegExp {
+  let pattern = compiledPatterns.get(source);
+  if (!pattern) {
+    // No 'u' flag: the configuration validates the pattern without it.
+    pattern = new RegExp(`^(?:${source})$`);
+    compiledPatterns.set(source, pattern);
+  }
+  return pattern;
 }
 
 function grantIdProblems(
   grantId: string,
   ctx: SubmissionContext,
 ): { format?: InputProblem; unknownFunder?: InputProblem } {
-  // No 'u' flag: the configuration validates the pattern without it.
-  const pattern = new RegExp(`^(?:${ctx.limits.grantIdPattern})$`);
-  const funder = funderPrefixOf(grantId);
+  const pattern = grantIdRegExp(ctx.limits.grantIdPattern);
+  const funder = funderIdOrNull(grantId);
   if (!pattern.test(grantId) || funder === null) {
     return {
       format: {
