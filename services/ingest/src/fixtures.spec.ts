@@ -8,8 +8,8 @@ import {
 import { loadRulePacks } from '@grantstream/rules';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { IngestLimits } from './domain/ingest-limits';
 import { submissionProblems } from './domain/submission-problems';
+import { FIXTURE_LIMITS } from './domain/ingest-limits.fixture';
 
 // The ingest fixtures (test/fixtures/ingest/{ok,not-ok}) run against the pure
 // submission checks with the funders of the example rule packs, so a fixture
@@ -22,19 +22,7 @@ const PACKS = join(ROOT, 'examples/rule-packs');
 /** The instant fixture deadlines are judged at. */
 const NOW = Date.UTC(2026, 10, 1);
 
-/** The limits of config/grantstream.yaml, fixed here so a config change cannot silently rewrite the fixtures. */
-const limits: IngestLimits = {
-  grantIdPattern: '^[A-Z][A-Z0-9]{1,15}-[0-9]{4}-[0-9]{5}(-[A-Z0-9]{1,16})?$',
-  maxMetadataKeys: 500,
-  maxMetadataKeyLength: 128,
-  maxMetadataValueChars: 20_000,
-  maxMetadataTotalChars: 200_000,
-  maxMetadataDepth: 2,
-  maxArrayItems: 200,
-  maxAttachments: 50,
-  earliestDeadline: Date.UTC(2000, 0, 1),
-  maxDeadlineAheadDays: 1095,
-};
+const limits = FIXTURE_LIMITS;
 
 const knownFunders: ReadonlySet<string> = new Set(
   existsSync(PACKS) ? loadRulePacks(PACKS).funderIds : ['NSF', 'BCF', 'SCDA'],

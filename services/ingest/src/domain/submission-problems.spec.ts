@@ -1,23 +1,12 @@
 import type { GrantSubmissionV2, MetadataValue } from '@grantstream/contracts';
 import { describe, expect, it } from 'vitest';
-import type { IngestLimits } from './ingest-limits';
 import { submissionProblems, type SubmissionContext } from './submission-problems';
+import { FIXTURE_LIMITS } from './ingest-limits.fixture';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
 const DAY = 86_400_000;
 
-const limits: IngestLimits = {
-  grantIdPattern: '^[A-Z][A-Z0-9]{1,15}-[0-9]{4}-[0-9]{5}(-[A-Z0-9]{1,16})?$',
-  maxMetadataKeys: 500,
-  maxMetadataKeyLength: 128,
-  maxMetadataValueChars: 20_000,
-  maxMetadataTotalChars: 200_000,
-  maxMetadataDepth: 2,
-  maxArrayItems: 200,
-  maxAttachments: 50,
-  earliestDeadline: Date.UTC(2000, 0, 1),
-  maxDeadlineAheadDays: 1095,
-};
+const limits = FIXTURE_LIMITS;
 const ctx: SubmissionContext = { limits, knownFunders: new Set(['NSF', 'BCF']), now: NOW };
 
 function submission(overrides: Partial<GrantSubmissionV2> = {}): GrantSubmissionV2 {

@@ -13,8 +13,8 @@ import {
 import { rulePackSchema, type RulePack } from '@grantstream/rules';
 import { AttachmentStores, FileAttachmentStore } from '@grantstream/storage';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { IngestLimits } from '../domain/ingest-limits';
 import { validateSubmission, type SubmissionValidatorDeps } from './validate-submission';
+import { FIXTURE_LIMITS } from '../domain/ingest-limits.fixture';
 
 const NOW = Date.UTC(2026, 10, 1);
 const PDF = 'application/pdf';
@@ -22,18 +22,7 @@ const MAX_FILE_BYTES = 4096;
 const NARRATIVE = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-const limits: IngestLimits = {
-  grantIdPattern: '^[A-Z][A-Z0-9]{1,15}-[0-9]{4}-[0-9]{5}(-[A-Z0-9]{1,16})?$',
-  maxMetadataKeys: 500,
-  maxMetadataKeyLength: 128,
-  maxMetadataValueChars: 20_000,
-  maxMetadataTotalChars: 200_000,
-  maxMetadataDepth: 2,
-  maxArrayItems: 200,
-  maxAttachments: 50,
-  earliestDeadline: Date.UTC(2000, 0, 1),
-  maxDeadlineAheadDays: 1095,
-};
+const limits = FIXTURE_LIMITS;
 
 const pack: RulePack = rulePackSchema.parse({
   funder_id: 'NSF',
