@@ -11,7 +11,7 @@ export {
   type AttachmentFacts,
   type AttachmentFinding,
 } from './lib/attachments';
-export { severityOf } from './lib/severity';
+export { decisionCategoryOf, severityOf } from './lib/severity';
 export { canonicalKey } from './lib/canonical-key';
 export {
   businessDaysBetween,

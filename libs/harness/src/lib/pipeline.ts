@@ -13,6 +13,7 @@ import {
   type RoutedGrantV1,
 } from '@grantstream/contracts';
 import { ChainVerifier, type VerificationReport } from '@grantstream/audit';
+import { decisionCategoryOf } from '@grantstream/rules';
 import {
   TopicScanner,
   type PlatformClients,
@@ -204,16 +205,10 @@ export async function collectOutcomes(
       m.value,
       reader,
     );
-    const critical = value.compliance_flags.filter((f) => f.severity === 'CRITICAL');
     outcomes.set(grantId, {
       destination,
       codes: value.compliance_flags.map((f) => f.code),
-      category:
-        destination === 'routed'
-          ? null
-          : critical.some((f) => f.code === 'UNKNOWN_FUNDER')
-            ? 'UNKNOWN_FUNDER'
-            : 'COMPLIANCE_BLOCK',
+      category: decisionCategoryOf(value.compliance_flags),
       latencyMs,
     });
   }

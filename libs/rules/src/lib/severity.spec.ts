@@ -6,7 +6,7 @@ import {
   type Severity,
   rulePackSchema,
 } from './rule-pack';
-import { severityOf } from './severity';
+import { decisionCategoryOf, severityOf } from './severity';
 
 const pack: RulePack = rulePackSchema.parse({
   funder_id: 'TST',
@@ -42,5 +42,27 @@ describe('severityOf', () => {
     ['default warning', 'DEADLINE_AT_RISK', undefined, 'WARNING'],
   ])('%s', (_name, code, field, expected) => {
     expect(severityOf(pack, code, field)).toBe(expected);
+  });
+});
+
+describe('decisionCategoryOf', () => {
+  it.each([
+    ['no flags', [], null],
+    ['warnings only', [{ code: 'DEADLINE_AT_RISK', severity: 'WARNING' as const }], null],
+    [
+      'a critical rule',
+      [{ code: 'TRUNCATION_RISK', severity: 'CRITICAL' as const }],
+      'COMPLIANCE_BLOCK',
+    ],
+    [
+      'an unknown funder',
+      [
+        { code: 'PORTAL_MISMATCH', severity: 'WARNING' as const },
+        { code: 'UNKNOWN_FUNDER', severity: 'CRITICAL' as const },
+      ],
+      'UNKNOWN_FUNDER',
+    ],
+  ])('%s', (_, flags, expected) => {
+    expect(decisionCategoryOf(flags)).toBe(expected);
   });
 });

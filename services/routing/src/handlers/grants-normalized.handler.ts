@@ -15,7 +15,7 @@ import {
   type InboundMessage,
   type ServiceIdentity,
 } from '@grantstream/kafka';
-import type { RulePackSet } from '@grantstream/rules';
+import { decisionCategoryOf, type RulePackSet } from '@grantstream/rules';
 import { routeGrant } from '../domain/route';
 
 /** Injection token of {@link RoutingDeps}. */
@@ -55,7 +55,6 @@ export class GrantsNormalizedHandler {
       routed_at: at,
     };
     const blocked = outcome.decision === 'REJECT';
-    const critical = outcome.flags.filter((f) => f.severity === 'CRITICAL');
     const records = auditedRecords(
       message,
       {
@@ -64,11 +63,7 @@ export class GrantsNormalizedHandler {
         auditTrailId: grant.audit_trail_id,
         stage: service.stage,
         action: outcome.decision,
-        errorCategory: blocked
-          ? critical.some((f) => f.code === 'UNKNOWN_FUNDER')
-            ? 'UNKNOWN_FUNDER'
-            : 'COMPLIANCE_BLOCK'
-          : null,
+        errorCategory: decisionCategoryOf(outcome.flags),
         severity: blocked ? 'HIGH' : null,
         ruleSetVersion: outcome.rulePackVersion,
         service,
