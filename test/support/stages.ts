@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import {
   type GrantSubmissionV2,
   type ValidatedGrantV2,
 } from '@grantstream/contracts';
+import { sha256Hex } from '@grantstream/audit';
 import type { StageProcess } from '@grantstream/harness';
 import type { PlatformClients, TopicPositions } from '@grantstream/kafka';
 import { testConfig, uniqueName } from '@grantstream/testing';
@@ -54,7 +54,7 @@ export function writePdf(dir: string, filename: string, body: string) {
     uri: `file://${path}`,
     media_type: 'application/pdf',
     size_bytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: sha256Hex(bytes),
     filename,
   };
 }

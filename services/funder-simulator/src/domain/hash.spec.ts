@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, grantFraction, seededRandom, unitHash } from './hash';
+import { canonicalJson } from '@grantstream/audit';
+import { grantFraction, seededRandom, unitHash } from './hash';
 
 describe('unitHash', () => {
   it('is stable and in [0, 1)', () => {

@@ -49,22 +49,3 @@ export function seededRandom(seed: number): RandomSource {
     return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
   };
 }
-
-/**
- * JSON with object keys sorted at every level: two bodies that differ only in
- * key order are the same request for idempotency purposes.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const source = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(source).sort()) out[key] = sortKeys(source[key]);
-    return out;
-  }
-  return value;
-}

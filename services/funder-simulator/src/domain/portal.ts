@@ -1,6 +1,7 @@
 import { burstOf, type FunderBehaviour } from './behaviour';
 import { decide, type BodyFacts, type Decision, type Delivery } from './decide';
-import { canonicalJson, type RandomSource } from './hash';
+import { canonicalJson } from '@grantstream/audit';
+import type { RandomSource } from './hash';
 import {
   agencyTrackingNumber,
   planLifecycle,
