@@ -17,6 +17,7 @@ const env = {
   GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: '19193',
   GRANTSTREAM__STACK__REGISTRY__PORT: '18191',
   GRANTSTREAM__STACK__REGISTRY__MANAGEMENT_PORT: '19191',
+  GRANTSTREAM__STACK__REDIS__PORT: '16392',
   GRANTSTREAM__STACK__KAFKA__HEAP_MB: '384',
   GRANTSTREAM__STACK__REGISTRY__HEAP_MB: '384',
 };
@@ -55,6 +56,7 @@ describe('local stack lifecycle', () => {
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('kafka: started');
     expect(up.stdout).toContain('registry: started');
+    expect(up.stdout).toContain('redis: started');
 
     const after = await status();
     expect(after.code).toBe(0);
@@ -71,6 +73,7 @@ describe('local stack lifecycle', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('kafka: already-running');
     expect(again.stdout).toContain('registry: already-running');
+    expect(again.stdout).toContain('redis: already-running');
     expect(Date.now() - started).toBeLessThan(15_000);
     const pidsAfter = [...(await status()).byComponent.values()].flatMap((s) => s.pids);
     expect(pidsAfter).toEqual(pidsBefore);
@@ -93,15 +96,20 @@ describe('local stack lifecycle', () => {
   });
 
   it('leaves no process behind after down', async () => {
-    expect(processesOfThisStack().length).toBeGreaterThanOrEqual(2);
+    expect(processesOfThisStack().length).toBeGreaterThanOrEqual(3);
     const down = await stack('down');
     expect(down.code).toBe(0);
     expect(down.stdout).toContain('kafka: stopped');
     expect(down.stdout).toContain('registry: stopped');
+    expect(down.stdout).toContain('redis: stopped');
     expect(processesOfThisStack()).toEqual([]);
     const after = await status();
     expect(after.code).toBe(1);
-    expect([...after.byComponent.values()].map((s) => s.state)).toEqual(['stopped', 'stopped']);
+    expect([...after.byComponent.values()].map((s) => s.state)).toEqual([
+      'stopped',
+      'stopped',
+      'stopped',
+    ]);
     const again = await stack('down');
     expect(again.stdout).toContain('kafka: was not running');
   });

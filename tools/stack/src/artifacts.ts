@@ -1,9 +1,26 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { StackStartError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import type { GrantstreamConfig as StackConfig } from '@grantstream/config';
+import {
+  MIN_REDIS_VERSION,
+  findOnPath,
+  parseRedisVersion,
+  redisFetchFailure,
+  versionAtLeast,
+} from './redis-files';
 
 const POM = resolve(__dirname, '../kafka-runtime.pom.xml');
 const COMPLETE = '.complete';
@@ -43,7 +60,12 @@ function fillOnce(
     `downloading ${what} (first start on this machine; later starts reuse the cache)`,
   );
   const started = Date.now();
-  fill(tmp);
+  try {
+    fill(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   writeFileSync(join(tmp, COMPLETE), new Date().toISOString());
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
@@ -89,4 +111,127 @@ export function ensureRegistry(config: StackConfig, log: GrantLogger): string {
   const runner = readdirSync(dir).find((f) => f === 'quarkus-run.jar' || f.endsWith('-runner.jar'));
   if (!runner) throw new StackStartError(`no runnable jar in ${dir}`);
   return join(dir, runner);
+}
+
+/** A runnable redis-server: its path, the environment it needs, and where it came from. */
+export interface RedisServer {
+  bin: string;
+  /** Adds the unpacked libraries to the loader path; empty for a redis-server on PATH. */
+  env: NodeJS.ProcessEnv;
+  version: string;
+  source: 'path' | 'cache';
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `redis-server --version` of `bin`, or a StackStartError naming what failed. */
+function redisVersionOf(bin: string, env: NodeJS.ProcessEnv): string {
+  let out: string;
+  try {
+    out = execFileSync(bin, ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new StackStartError(`${bin} --version failed: ${e.stderr || e.message}`, {
+      cause: err,
+    });
+  }
+  const version = parseRedisVersion(out);
+  if (!version) throw new StackStartError(`${bin} --version printed no version: ${out.trim()}`);
+  return version;
+}
+
+/**
+ * Library folders of an unpacked Debian tree (`usr/lib/<multiarch>` and the
+ * like), for LD_LIBRARY_PATH: Debian's redis-server links liblzf and jemalloc.
+ */
+function libraryPath(root: string): string {
+  const dirs: string[] = [];
+  for (const base of [join(root, 'usr', 'lib'), join(root, 'lib')]) {
+    if (!existsSync(base)) continue;
+    dirs.push(base);
+    for (const d of readdirSync(base)) if (d.includes('-linux-')) dirs.push(join(base, d));
+  }
+  return dirs.join(delimiter);
+}
+
+function runFetchStep(command: string, args: string[], cwd: string, packages: string[]): void {
+  try {
+    execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  } catch (err) {
+    const e = err as { code?: string; stdout?: string; stderr?: string; message: string };
+    const detail =
+      e.code === 'ENOENT'
+        ? `${command} is not available on this machine (not a Debian-based system?)`
+        : `${command} ${args.join(' ')} failed:\n${(e.stderr ?? '') + (e.stdout ?? '') || e.message}`;
+    throw new StackStartError(redisFetchFailure(packages, detail), { cause: err });
+  }
+}
+
+/**
+ * A redis-server for the stack: the one on PATH if there is one (any Redis
+ * from ${MIN_REDIS_VERSION}), else Debian's packages fetched once with
+ * `apt-get download` into `<cacheDir>/redis/<version>/` and unpacked there
+ * with `dpkg -x` (no root, nothing installed). An unpacked download must be
+ * the configured version, so the cache folder never lies about its contents.
+ */
+export function ensureRedis(
+  config: StackConfig,
+  log: GrantLogger,
+  env: NodeJS.ProcessEnv = process.env,
+): RedisServer {
+  const onPath = findOnPath('redis-server', env, isExecutableFile);
+  if (onPath) {
+    const version = redisVersionOf(onPath, {});
+    if (!versionAtLeast(version, MIN_REDIS_VERSION)) {
+      throw new StackStartError(
+        `${onPath} is Redis ${version}; the stack needs ${MIN_REDIS_VERSION}+ (remove it from PATH to use the packaged one)`,
+      );
+    }
+    return { bin: onPath, env: {}, version, source: 'path' };
+  }
+  const { version, packages } = config.stack.redis;
+  const dir = join(config.stack.cacheDir, 'redis', version);
+  const serverIn = (root: string) => join(root, 'root', 'usr', 'bin', 'redis-server');
+  fillOnce(dir, log, `Redis ${version} (Debian packages ${packages.join(', ')})`, (tmp) => {
+    runFetchStep('apt-get', ['download', ...packages], tmp, packages);
+    const debs = readdirSync(tmp).filter((f) => f.endsWith('.deb'));
+    if (debs.length < packages.length) {
+      throw new StackStartError(
+        redisFetchFailure(packages, `apt-get download left only ${debs.join(', ') || 'nothing'}`),
+      );
+    }
+    // dpkg -x keeps symlinks: Debian's redis-server is a link to redis-check-rdb.
+    for (const deb of debs) runFetchStep('dpkg', ['-x', deb, 'root'], tmp, packages);
+    for (const deb of debs) rmSync(join(tmp, deb));
+    const bin = serverIn(tmp);
+    if (!existsSync(bin)) {
+      throw new StackStartError(`the packages ${packages.join(', ')} hold no usr/bin/redis-server`);
+    }
+    const got = redisVersionOf(bin, { LD_LIBRARY_PATH: libraryPath(join(tmp, 'root')) });
+    if (got !== version) {
+      throw new StackStartError(
+        `apt-get fetched Redis ${got}, but stack.redis.version is ${version}: set it to ${got} ` +
+          `(GRANTSTREAM__STACK__REDIS__VERSION=${got}) or put a redis-server on PATH`,
+      );
+    }
+  });
+  const inherited = env['LD_LIBRARY_PATH'];
+  const libs = libraryPath(join(dir, 'root'));
+  return {
+    bin: serverIn(dir),
+    env: { LD_LIBRARY_PATH: inherited ? `${libs}${delimiter}${inherited}` : libs },
+    version,
+    source: 'cache',
+  };
 }

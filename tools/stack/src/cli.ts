@@ -4,18 +4,20 @@ import { createLogger } from '@grantstream/logging';
 import { isPipelineError } from '@grantstream/errors';
 import { LocalStack } from './stack';
 
-/** `npm run stack:up|down|status`: the local embedded Kafka + registry. */
+/** `npm run stack:up|down|status`: the local embedded Kafka, registry and Redis. */
 async function main(argv: string[]): Promise<number> {
   const config = loadGrantstreamConfigOrExit(process.env);
   const log = createLogger({ service: 'stack', level: config.logging.level });
   const stack = new LocalStack(config, log);
   let exitCode = 0;
   const program = new Command('stack').description(
-    'Local Apache Kafka (KRaft) and Apicurio Registry on loopback',
+    'Local Apache Kafka (KRaft), Apicurio Registry and Redis on loopback',
   );
   program
     .command('up')
-    .description('start whatever is not running and wait until both answer (idempotent)')
+    .description(
+      'start whatever is not running and wait until every component answers (idempotent)',
+    )
     .action(async () => {
       const actions = await stack.up();
       for (const [component, action] of Object.entries(actions))
@@ -23,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     });
   program
     .command('down')
-    .description('stop both components; nothing of this stack is left running')
+    .description('stop every component; nothing of this stack is left running')
     .action(async () => {
       const stopped = await stack.down();
       for (const [component, n] of Object.entries(stopped)) {
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     });
   program
     .command('status')
-    .description('state of each component; exits 1 unless both are ready')
+    .description('state of each component; exits 1 unless all are ready')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const status = await stack.status();

@@ -81,9 +81,11 @@ async function main(argv: string[]): Promise<number> {
   };
   const started = Date.now();
 
-  say('1/6 local stack: Apache Kafka (KRaft) + Apicurio Registry on loopback');
+  say('1/6 local stack: Apache Kafka (KRaft) + Apicurio Registry + Redis on loopback');
   const actions = await new LocalStack(config, log).up();
-  say(`    kafka ${actions.kafka}, registry ${actions.registry} (${Date.now() - started} ms)`);
+  say(
+    `    kafka ${actions.kafka}, registry ${actions.registry}, redis ${actions.redis} (${Date.now() - started} ms)`,
+  );
 
   const clients = createPlatformClients(config, log);
   const runTag = `R${Date.now().toString(36).toUpperCase()}`;

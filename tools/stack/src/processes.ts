@@ -9,9 +9,11 @@ export interface StackProcess {
 }
 
 /**
- * The JVM system property that marks a process as one component of one stack.
- * Processes are found by this marker rather than by pid files: a pid file can
- * go stale or be deleted, the process table cannot lie about what is running.
+ * The word that marks a process as one component of one stack: a JVM system
+ * property for Kafka and the registry, a word of the process title for Redis
+ * (which refuses unknown arguments). Processes are found by this marker rather
+ * than by pid files: a pid file can go stale or be deleted, the process table
+ * cannot lie about what is running.
  */
 export function marker(stateDir: string, component: string): string {
   return `-Dgrantstream.stack=${stateDir}#${component}`;
@@ -41,16 +43,25 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Starts a detached background process whose stdout and stderr append to `logFile`. */
+/**
+ * Starts a detached background process whose stdout and stderr append to
+ * `logFile`; `env` adds to this process's environment.
+ */
 export function spawnDetached(
   command: string,
   args: string[],
   cwd: string,
   logFile: string,
+  env: NodeJS.ProcessEnv = {},
 ): number {
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(command, args, {
+      cwd,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...env },
+    });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start ${command}`);
     return child.pid;

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { StackStartError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import { KafkaAdmin, createKafka } from '@grantstream/kafka';
-import { ensureKafkaJars, ensureRegistry } from './artifacts';
+import { ensureKafkaJars, ensureRedis, ensureRegistry } from './artifacts';
 import { LOG4J2_YAML, serverProperties } from './kafka-files';
+import { redisServerArgs } from './redis-files';
 import {
   findJava,
   findProcesses,
@@ -18,8 +20,8 @@ import {
 } from './processes';
 import type { GrantstreamConfig as StackConfig } from '@grantstream/config';
 
-/** The two components of the local stack, in start order. */
-export const COMPONENTS = ['kafka', 'registry'] as const;
+/** The components of the local stack, in start order. */
+export const COMPONENTS = ['kafka', 'registry', 'redis'] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
 
@@ -48,6 +50,8 @@ function paths(config: StackConfig) {
     registryDir: join(root, 'registry'),
     registryLog: join(root, 'registry', 'registry.log'),
     registryDb: join(root, 'registry', 'db', 'registry'),
+    redisDir: join(root, 'redis'),
+    redisLog: join(root, 'redis', 'redis.log'),
   };
 }
 
@@ -61,7 +65,15 @@ export function brokerAddress(config: StackConfig): string {
   return `${config.stack.host}:${config.stack.kafka.port}`;
 }
 
-/** The local stack: a real single-node KRaft Kafka and a real Apicurio registry on loopback. */
+/** The address of this stack's Redis. */
+export function redisEndpoint(config: StackConfig): string {
+  return `redis://${config.stack.host}:${config.stack.redis.port}`;
+}
+
+/**
+ * The local stack: a real single-node KRaft Kafka, a real Apicurio registry
+ * and a real Redis (the funder limiters' shared state), all on loopback.
+ */
 export class LocalStack {
   constructor(
     private readonly config: StackConfig,
@@ -69,18 +81,22 @@ export class LocalStack {
   ) {}
 
   /**
-   * Brings both components up and waits until each answers its API. A second
+   * Brings every component up and waits until each answers its API. A second
    * call is a no-op; a component whose process died is started again.
    */
   async up(): Promise<Record<Component, UpAction>> {
     const kafka = await this.upKafka();
     const registry = await this.upRegistry();
-    return { kafka, registry };
+    const redis = await this.upRedis();
+    return { kafka, registry, redis };
   }
 
-  /** Stops both components (registry first: it is Kafka's client) and waits until no process is left. */
+  /**
+   * Stops every component in reverse start order (the registry before Kafka:
+   * it is Kafka's client) and waits until no process is left.
+   */
   async down(): Promise<Record<Component, number>> {
-    const stopped = { kafka: 0, registry: 0 };
+    const stopped = { kafka: 0, registry: 0, redis: 0 };
     for (const component of [...COMPONENTS].reverse()) {
       for (const p of findProcesses(this.config.stack.stateDir, component)) {
         const how = await stopProcess(p.pid, this.config.stack.stopTimeoutMs);
@@ -96,6 +112,7 @@ export class LocalStack {
     const p = paths(this.config);
     const kafkaPids = findProcesses(this.config.stack.stateDir, 'kafka').map((x) => x.pid);
     const registryPids = findProcesses(this.config.stack.stateDir, 'registry').map((x) => x.pid);
+    const redisPids = findProcesses(this.config.stack.stateDir, 'redis').map((x) => x.pid);
     const state = async (pids: number[], probe: () => Promise<boolean>) =>
       pids.length === 0
         ? ('stopped' as const)
@@ -116,6 +133,13 @@ export class LocalStack {
         pids: registryPids,
         endpoint: registryUrl(this.config),
         log: p.registryLog,
+      },
+      {
+        component: 'redis',
+        state: await state(redisPids, () => this.redisAnswers(redisPids)),
+        pids: redisPids,
+        endpoint: redisEndpoint(this.config),
+        log: p.redisLog,
       },
     ];
   }
@@ -235,6 +259,39 @@ export class LocalStack {
     return wasStarted ? 'restarted' : 'started';
   }
 
+  private async upRedis(): Promise<UpAction> {
+    const p = paths(this.config);
+    const { stateDir } = this.config.stack;
+    const running = findProcesses(stateDir, 'redis').map((x) => x.pid);
+    if (running.length > 0) {
+      await this.waitReady('redis', running, () => this.redisAnswers(running), p.redisLog);
+      return 'already-running';
+    }
+    const wasStarted = existsSync(p.redisDir);
+    const server = ensureRedis(this.config, this.log);
+    mkdirSync(p.redisDir, { recursive: true });
+    const pid = spawnDetached(
+      server.bin,
+      redisServerArgs(this.config, p.redisDir, marker(stateDir, 'redis')),
+      p.redisDir,
+      p.redisLog,
+      server.env,
+    );
+    this.log.info(
+      {
+        pid,
+        bin: server.bin,
+        version: server.version,
+        source: server.source,
+        log: p.redisLog,
+        endpoint: redisEndpoint(this.config),
+      },
+      'redis starting',
+    );
+    await this.waitReady('redis', [pid], () => this.redisAnswers([pid]), p.redisLog);
+    return wasStarted ? 'restarted' : 'started';
+  }
+
   private async waitReady(
     component: Component,
     pids: number[],
@@ -280,6 +337,35 @@ export class LocalStack {
       return false;
     } finally {
       await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Ready means PING answers PONG, from one of `pids`: another Redis already
+   * on the port must not pass for ours while ours fails to bind it.
+   */
+  private async redisAnswers(pids: readonly number[]): Promise<boolean> {
+    const client = new Redis({
+      host: this.config.stack.host,
+      port: this.config.stack.redis.port,
+      lazyConnect: true,
+      connectTimeout: 1000,
+      commandTimeout: 2000,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      if ((await client.ping()) !== 'PONG') return false;
+      const info = await client.info('server');
+      const pid = /^process_id:(\d+)/m.exec(info)?.[1];
+      return pid !== undefined && pids.includes(Number(pid));
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
     }
   }
 

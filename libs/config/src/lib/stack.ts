@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig, loadConfigOrExit } from './load-config';
 import { auditReadSchema, platformConfigSchema, runnerDefaultsSchema } from './fragments';
+import { redisConnectionSchema } from './redis';
 
 const port = z.number().int().min(1024).max(65535);
 const dir = z
@@ -43,17 +44,36 @@ export const stackSectionSchema = z.strictObject({
     minJavaVersion: z.number().int().min(17),
     javaSearchPaths: z.array(z.string()),
   }),
+  /**
+   * Redis from Debian's redis-server package: the one on PATH, else the
+   * packages fetched with `apt-get download` into the cache and unpacked there.
+   */
+  redis: z.strictObject({
+    /** The version `redis-server --version` must report for an unpacked download. */
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a Redis version such as 7.0.15'),
+    port,
+    /** Debian packages that together hold a runnable redis-server and the libraries it links. */
+    packages: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name'))
+      .min(1),
+  }),
 });
 
-/** The whole configuration file: platform settings plus the local stack section. */
+/** The whole configuration file: platform settings, Redis, and the local stack section. */
 export const grantstreamConfigSchema = platformConfigSchema
-  .extend({ stack: stackSectionSchema, runner: runnerDefaultsSchema, audit: auditReadSchema })
+  .extend({
+    stack: stackSectionSchema,
+    runner: runnerDefaultsSchema,
+    audit: auditReadSchema,
+    redis: redisConnectionSchema,
+  })
   .superRefine((c, ctx) => {
     const ports = [
       c.stack.kafka.port,
       c.stack.kafka.controllerPort,
       c.stack.registry.port,
       c.stack.registry.managementPort,
+      c.stack.redis.port,
     ];
     if (new Set(ports).size !== ports.length) {
       ctx.addIssue({
