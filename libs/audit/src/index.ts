@@ -16,6 +16,7 @@ export {
 } from './lib/audit-event';
 export { chainOrder } from './lib/chain';
 export {
+  ANNOTATION_ACTIONS,
   ChainVerifier,
   firstBadEvent,
   type AuditRecord,

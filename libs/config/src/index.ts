@@ -1,4 +1,6 @@
 export * from './lib/load-config';
 export * from './lib/fragments';
+export * from './lib/redis';
 export * from './lib/stack';
 export * from './lib/stage';
+export * from './lib/fallbacks';

@@ -8,7 +8,13 @@
 export { fullJitterBackoff, type BackoffBounds } from './lib/backoff';
 export { classifyForAudit, type AuditClassification } from './lib/classify-for-audit';
 export type { FunderAdapter, SubmitRequest } from './lib/funder-adapter';
-export { funderClientConfigSchema, type FunderClientConfig } from './lib/funder-client-config';
+export {
+  funderClientConfigSchema,
+  fundersSectionSchema,
+  resolveFunderTokens,
+  type FunderClientConfig,
+  type FundersSection,
+} from './lib/funder-client-config';
 export {
   FunderGuard,
   isPortalFailure,
@@ -19,6 +25,18 @@ export {
   type FunderGuardOptions,
   type GuardedFunderAdapter,
 } from './lib/funder-guard';
+export {
+  FunderLimiter,
+  minTimeOf,
+  type FunderLimiterCounts,
+  type FunderLimiterDeps,
+  type FunderLimiterOptions,
+  type FunderLimiterRedis,
+  type RanResult,
+  type ScheduleOptions,
+  type ScheduleResult,
+  type ThrottledResult,
+} from './lib/funder-limiter';
 export { idempotencyKeyOf } from './lib/idempotency-key';
 export type {
   AcceptedOutcome,

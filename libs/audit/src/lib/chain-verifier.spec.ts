@@ -103,6 +103,53 @@ describe('ChainVerifier on intact trails', () => {
   });
 });
 
+/** A NOTIFIED event pointing at `anchor`, as the notification service writes it. */
+function notifiedAbout(anchor: AuditEventV1, index: number): AuditEventV1 {
+  const step: Step = { stage: 'notification', action: 'NOTIFIED', details: { kind: 'X' } };
+  return buildAuditEvent(decisionFor(anchor.grant_id, step, index), anchor.event_hash).event;
+}
+
+describe('ChainVerifier on notification annotations', () => {
+  it('accepts a notification beside the trail while the trail moves on', () => {
+    const events = trail('G-1');
+    const report = verify(recordsOf([...events, notifiedAbout(at(events, 3), 10)]));
+    expect(report.ok).toBe(true);
+    expect(report.events).toBe(6);
+  });
+
+  it('still reports a step of the trail that forks, annotations aside', () => {
+    const events = trail('G-1');
+    const step: Step = { stage: 'status', action: 'STATUS_CHANGED', details: { status: 'X' } };
+    const forged = buildAuditEvent(decisionFor('G-1', step, 11), at(events, 3).event_hash).event;
+    const report = verify(recordsOf([...events, notifiedAbout(at(events, 3), 10), forged]));
+    expect(report.findings.map((f) => f.kind)).toEqual(['FORK']);
+  });
+
+  it('reports a notification about an event the grant does not have as a gap', () => {
+    const events = trail('G-1');
+    const stray = notifiedAbout(
+      trail('G-1', [{ stage: 'ingest', action: 'REJECT' }])[0] as AuditEventV1,
+      10,
+    );
+    const report = verify(recordsOf([...events, stray]));
+    expect(report.findings.map((f) => f.kind)).toEqual(['GAP']);
+  });
+
+  it('does not let a notification start a trail', () => {
+    const step: Step = { stage: 'notification', action: 'NOTIFIED' };
+    const { event } = buildAuditEvent(decisionFor('G-9', step, 0), AUDIT_GENESIS_HASH);
+    const report = verify(recordsOf([event]));
+    expect(report.findings.map((f) => f.kind)).toEqual(['NO_GENESIS', 'GAP']);
+  });
+
+  it('reports an altered notification', () => {
+    const events = trail('G-1');
+    const note = notifiedAbout(at(events, 2), 10);
+    const report = verify(recordsOf([...events, { ...note, details: { kind: 'Y' } }]));
+    expect(report.findings.map((f) => f.kind)).toEqual(['ALTERED']);
+  });
+});
+
 interface TamperCase {
   name: string;
   /** Returns the records on the topic and the index (in the genuine trail) of the event to blame. */

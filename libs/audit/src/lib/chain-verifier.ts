@@ -2,6 +2,15 @@ import type { AuditEventV1 } from '@grantstream/contracts';
 import { auditKeyOf, computeEventHash, eventIdOf } from './audit-event';
 import { layoutChain, type ChainLayout, type ChainLink } from './chain';
 
+/**
+ * Actions recorded as annotations of the event they point to rather than as
+ * steps of the trail: a notification is delivered while the grant moves on
+ * (a deadline-risk alert while its retry waits), so its event cannot be the
+ * trail's next link without forking it. It must still point to an event of
+ * the grant and is hashed like every event; see {@link ChainLink.annotation}.
+ */
+export const ANNOTATION_ACTIONS: ReadonlySet<AuditEventV1['action']> = new Set(['NOTIFIED']);
+
 /** One record read from the audit topic; `event` null is a tombstone. */
 export interface AuditRecord {
   key: string;
@@ -148,6 +157,7 @@ export class ChainVerifier {
         prev: event.previous_event_hash,
         occurredAt: event.occurred_at,
         stage: event.stage,
+        annotation: ANNOTATION_ACTIONS.has(event.action),
         partition,
         offset,
       });

@@ -9,6 +9,13 @@ export interface ChainLink {
   readonly hashes: readonly string[];
   readonly prev: string;
   readonly occurredAt: number;
+  /**
+   * True for an annotation: an event that records something done about the
+   * event it points to (a notification delivered), in parallel with the
+   * trail's progress. It must point to an event of the grant, but it neither
+   * continues the trail nor forks it.
+   */
+  readonly annotation?: boolean;
 }
 
 /** A set of events that claim the same predecessor, the one judged genuine first. */
@@ -54,8 +61,9 @@ export function layoutChain<N extends ChainLink>(nodes: readonly N[]): ChainLayo
   const children = new Map<N, N[]>();
   const genesisRoots: N[] = [];
   const orphans: N[] = [];
+  const annotations: N[] = [];
   for (const node of nodes) {
-    if (node.prev === AUDIT_GENESIS_HASH) {
+    if (node.prev === AUDIT_GENESIS_HASH && node.annotation !== true) {
       genesisRoots.push(node);
       continue;
     }
@@ -63,6 +71,10 @@ export function layoutChain<N extends ChainLink>(nodes: readonly N[]): ChainLayo
     // A node pointing at itself links to nothing that came before it.
     if (parent === undefined || parent === node) {
       orphans.push(node);
+      continue;
+    }
+    if (node.annotation === true) {
+      annotations.push(node);
       continue;
     }
     const siblings = children.get(parent);
@@ -108,6 +120,11 @@ export function layoutChain<N extends ChainLink>(nodes: readonly N[]): ChainLayo
     }
   };
   walk(genesisRoots);
+  // Annotations sit after the trail they annotate, earliest first.
+  for (const node of annotations.sort(earliestFirst)) {
+    visited.add(node);
+    ordered.push(node);
+  }
   for (const orphan of orphans) walk([orphan]);
   for (const node of nodes.filter((n) => !visited.has(n)).sort(earliestFirst)) walk([node]);
 

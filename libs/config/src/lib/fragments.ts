@@ -70,6 +70,13 @@ export const stageRunnerSchema = z.strictObject({
   partitionsConsumedConcurrently: z.number().int().min(1),
   /** Messages committed per transaction at most. */
   maxBatchMessages: z.number().int().min(1),
+  /**
+   * Messages of one chunk handled at once. 1 (in order, one at a time) suits
+   * CPU-bound stages; a stage waiting on remote calls (funder portals) sets it
+   * higher so one slow call does not hold up the rest of its chunk. Outputs
+   * keep input order either way.
+   */
+  messageConcurrency: z.number().int().min(1),
   maxBytesPerPartition: z.number().int().min(1024),
   /** Largest output record a stage produces (key + value + headers); keep below the broker's message.max.bytes. */
   maxRecordBytes: z.number().int().min(1024),

@@ -418,6 +418,68 @@ export const NormalizedGrantV1Avro: schema.RecordType = {
 };
 
 /**
+ * The Avro schema of notification/NotificationRequest.v1.avsc, as registered under each topic's
+ * subject.
+ */
+export const NotificationRequestV1Avro: schema.RecordType = {
+  type: 'record',
+  name: 'NotificationRequest',
+  namespace: 'org.grantstream.notification',
+  doc: 'A stage asking the notification service to tell the compliance officer about a grant, produced to grants.notifications.v1 together with the audit event of the decision that needs a person.',
+  fields: [
+    {
+      name: 'notification_id',
+      type: 'string',
+      doc: "Deterministic id (grant, kind and the deciding event): the webhook's Idempotency-Key, so a redelivered request notifies once.",
+    },
+    { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+    { name: 'funder_id', type: 'string', doc: 'Funder id derived from grant_id.' },
+    { name: 'audit_trail_id', type: 'string', doc: 'Audit trail id assigned at ingest.' },
+    {
+      name: 'kind',
+      type: {
+        type: 'enum',
+        name: 'NotificationKind',
+        doc: "Why a person must look: a compliance block, a deadline at risk, a portal's terminal rejection, a dead letter, or a status the portal never resolved.",
+        symbols: [
+          'COMPLIANCE_BLOCK',
+          'DEADLINE_AT_RISK',
+          'FUNDER_REJECTION',
+          'DEAD_LETTER',
+          'STATUS_UNRESOLVED',
+        ],
+      },
+      doc: 'What happened.',
+    },
+    {
+      name: 'error_category',
+      type: ['null', 'string'],
+      default: null,
+      doc: 'Error category of the cause, when an error caused it.',
+    },
+    { name: 'severity', type: 'string', doc: 'HIGH or MEDIUM, as the audit event.' },
+    { name: 'summary', type: 'string', doc: 'One line for the compliance officer.' },
+    {
+      name: 'details',
+      type: { type: 'map', values: 'string' },
+      doc: 'Facts behind the summary (portal messages, next attempt, tracking number ...); never secrets.',
+    },
+    {
+      name: 'deadline',
+      type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+      default: null,
+      doc: "The funder's submission deadline, when known.",
+    },
+    { name: 'requested_by', type: 'string', doc: 'Stage that asked for the notification.' },
+    {
+      name: 'requested_at',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When the stage asked, epoch milliseconds UTC.',
+    },
+  ],
+};
+
+/**
  * The Avro schema of routing/ComplianceBlockedGrant.v1.avsc, as registered under each topic's
  * subject.
  */

@@ -385,6 +385,83 @@ export const NormalizedGrantV1Schema = z.strictObject({
 }) satisfies z.ZodType<NormalizedGrantV1>;
 
 /**
+ * Why a person must look: a compliance block, a deadline at risk, a portal's terminal rejection, a
+ * dead letter, or a status the portal never resolved. (Avro
+ * org.grantstream.notification.NotificationKind, from notification/NotificationRequest.v1.avsc.)
+ */
+export type NotificationKindV1 =
+  | 'COMPLIANCE_BLOCK'
+  | 'DEADLINE_AT_RISK'
+  | 'FUNDER_REJECTION'
+  | 'DEAD_LETTER'
+  | 'STATUS_UNRESOLVED';
+
+/** zod schema of {@link NotificationKindV1}. */
+export const NotificationKindV1Schema = z.enum([
+  'COMPLIANCE_BLOCK',
+  'DEADLINE_AT_RISK',
+  'FUNDER_REJECTION',
+  'DEAD_LETTER',
+  'STATUS_UNRESOLVED',
+]);
+
+/**
+ * A stage asking the notification service to tell the compliance officer about a grant, produced to
+ * grants.notifications.v1 together with the audit event of the decision that needs a person. (Avro
+ * org.grantstream.notification.NotificationRequest, from notification/NotificationRequest.v1.avsc.)
+ */
+export interface NotificationRequestV1 {
+  /**
+   * Deterministic id (grant, kind and the deciding event): the webhook's Idempotency-Key, so a
+   * redelivered request notifies once.
+   */
+  notification_id: string;
+  /** Grant id; the Kafka message key. */
+  grant_id: string;
+  /** Funder id derived from grant_id. */
+  funder_id: string;
+  /** Audit trail id assigned at ingest. */
+  audit_trail_id: string;
+  /** What happened. */
+  kind: NotificationKindV1;
+  /** Error category of the cause, when an error caused it. */
+  error_category: string | null;
+  /** HIGH or MEDIUM, as the audit event. */
+  severity: string;
+  /** One line for the compliance officer. */
+  summary: string;
+  /**
+   * Facts behind the summary (portal messages, next attempt, tracking number ...); never secrets.
+   */
+  details: Record<string, string>;
+  /** The funder's submission deadline, when known. */
+  deadline: number | null;
+  /** Stage that asked for the notification. */
+  requested_by: string;
+  /** When the stage asked, epoch milliseconds UTC. */
+  requested_at: number;
+}
+
+/**
+ * zod schema of {@link NotificationRequestV1}: the decoded record, defaults filled, undeclared
+ * fields refused.
+ */
+export const NotificationRequestV1Schema = z.strictObject({
+  notification_id: z.string(),
+  grant_id: z.string(),
+  funder_id: z.string(),
+  audit_trail_id: z.string(),
+  kind: NotificationKindV1Schema,
+  error_category: z.string().nullable().default(null),
+  severity: z.string(),
+  summary: z.string(),
+  details: z.record(z.string(), z.string()),
+  deadline: z.int().nullable().default(null),
+  requested_by: z.string(),
+  requested_at: z.int(),
+}) satisfies z.ZodType<NotificationRequestV1>;
+
+/**
  * The compliance routing outcome. (Avro org.grantstream.routing.RoutingDecision, from
  * routing/ComplianceBlockedGrant.v1.avsc.)
  */

@@ -6,6 +6,7 @@ import {
   GrantStatusV1Avro,
   GrantSubmissionV2Avro,
   NormalizedGrantV1Avro,
+  NotificationRequestV1Avro,
   RoutedGrantV1Avro,
   SubmissionRetryV1Avro,
   ValidatedGrantV2Avro,
@@ -21,6 +22,8 @@ import {
   GrantSubmissionV2Schema,
   type NormalizedGrantV1,
   NormalizedGrantV1Schema,
+  type NotificationRequestV1,
+  NotificationRequestV1Schema,
   type RoutedGrantV1,
   RoutedGrantV1Schema,
   type SubmissionRetryV1,
@@ -46,6 +49,11 @@ export const TOPICS = {
    * Grants compliance routing blocked (decision REJECT); notification tells the compliance officer.
    */
   COMPLIANCE_BLOCKED: 'grants.compliance-blocked.v1',
+  /**
+   * Submissions to retry after a few seconds (our own per-funder limiter was full, an open circuit
+   * about to half-open, first backoffs).
+   */
+  SUBMISSION_RETRY_5S: 'grants.submission.retry.5s.v1',
   /** Submissions to retry after about 30 seconds (first network or 5xx failures). */
   SUBMISSION_RETRY_30S: 'grants.submission.retry.30s.v1',
   /** Submissions to retry after about 5 minutes. */
@@ -54,6 +62,16 @@ export const TOPICS = {
   SUBMISSION_RETRY_15M: 'grants.submission.retry.15m.v1',
   /** Portal statuses of submitted grants, re-produced by status polling until terminal. */
   STATUS: 'grants.status.v1',
+  /**
+   * Status polling's schedule of submissions still waiting for a terminal status (internal to
+   * status polling; unchanged polls go here, changes go to grants.status.v1).
+   */
+  STATUS_POLL: 'grants.status.poll.v1',
+  /**
+   * Requests to tell the compliance officer about a grant (deadline at risk, an unresolved status);
+   * notification delivers them with compliance blocks, terminal rejections and dead letters.
+   */
+  NOTIFICATIONS: 'grants.notifications.v1',
   /**
    * One event per decision of every stage; each grant's events form a hash chain. Kept forever (2
    * CFR 200.334).
@@ -79,10 +97,13 @@ export const SUBJECTS = {
   NORMALIZED: 'grants.normalized.v1-value',
   ROUTED: 'grants.routed.v1-value',
   COMPLIANCE_BLOCKED: 'grants.compliance-blocked.v1-value',
+  SUBMISSION_RETRY_5S: 'grants.submission.retry.5s.v1-value',
   SUBMISSION_RETRY_30S: 'grants.submission.retry.30s.v1-value',
   SUBMISSION_RETRY_5M: 'grants.submission.retry.5m.v1-value',
   SUBMISSION_RETRY_15M: 'grants.submission.retry.15m.v1-value',
   STATUS: 'grants.status.v1-value',
+  STATUS_POLL: 'grants.status.poll.v1-value',
+  NOTIFICATIONS: 'grants.notifications.v1-value',
   AUDIT: 'grants.audit.v1-value',
 } as const;
 
@@ -194,6 +215,27 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     },
   },
   {
+    constant: 'SUBMISSION_RETRY_5S',
+    name: TOPICS.SUBMISSION_RETRY_5S,
+    description:
+      'Submissions to retry after a few seconds (our own per-funder limiter was full, an open circuit about to half-open, first backoffs).',
+    ownerStage: 'submission',
+    key: 'grant_id',
+    partitions: 6,
+    replicationFactor: 3,
+    retryDelayMs: 5000,
+    config: { 'cleanup.policy': 'delete', 'min.insync.replicas': '2', 'retention.ms': '604800000' },
+    valueSchema: {
+      record: 'SubmissionRetry',
+      fullName: 'org.grantstream.submission.SubmissionRetry',
+      version: 1,
+      file: 'submission/SubmissionRetry.v1.avsc',
+      subject: SUBJECTS.SUBMISSION_RETRY_5S,
+      avro: SubmissionRetryV1Avro,
+      zod: SubmissionRetryV1Schema,
+    },
+  },
+  {
     constant: 'SUBMISSION_RETRY_30S',
     name: TOPICS.SUBMISSION_RETRY_30S,
     description: 'Submissions to retry after about 30 seconds (first network or 5xx failures).',
@@ -278,6 +320,54 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     },
   },
   {
+    constant: 'STATUS_POLL',
+    name: TOPICS.STATUS_POLL,
+    description:
+      "Status polling's schedule of submissions still waiting for a terminal status (internal to status polling; unchanged polls go here, changes go to grants.status.v1).",
+    ownerStage: 'status-polling',
+    key: 'grant_id',
+    partitions: 6,
+    replicationFactor: 3,
+    config: {
+      'cleanup.policy': 'delete',
+      'min.insync.replicas': '2',
+      'retention.ms': '2592000000',
+    },
+    valueSchema: {
+      record: 'GrantStatus',
+      fullName: 'org.grantstream.submission.GrantStatus',
+      version: 1,
+      file: 'submission/GrantStatus.v1.avsc',
+      subject: SUBJECTS.STATUS_POLL,
+      avro: GrantStatusV1Avro,
+      zod: GrantStatusV1Schema,
+    },
+  },
+  {
+    constant: 'NOTIFICATIONS',
+    name: TOPICS.NOTIFICATIONS,
+    description:
+      'Requests to tell the compliance officer about a grant (deadline at risk, an unresolved status); notification delivers them with compliance blocks, terminal rejections and dead letters.',
+    ownerStage: 'every',
+    key: 'grant_id',
+    partitions: 6,
+    replicationFactor: 3,
+    config: {
+      'cleanup.policy': 'delete',
+      'min.insync.replicas': '2',
+      'retention.ms': '2592000000',
+    },
+    valueSchema: {
+      record: 'NotificationRequest',
+      fullName: 'org.grantstream.notification.NotificationRequest',
+      version: 1,
+      file: 'notification/NotificationRequest.v1.avsc',
+      subject: SUBJECTS.NOTIFICATIONS,
+      avro: NotificationRequestV1Avro,
+      zod: NotificationRequestV1Schema,
+    },
+  },
+  {
     constant: 'AUDIT',
     name: TOPICS.AUDIT,
     description:
@@ -328,10 +418,13 @@ export interface TopicValues {
   'grants.normalized.v1': NormalizedGrantV1;
   'grants.routed.v1': RoutedGrantV1;
   'grants.compliance-blocked.v1': ComplianceBlockedGrantV1;
+  'grants.submission.retry.5s.v1': SubmissionRetryV1;
   'grants.submission.retry.30s.v1': SubmissionRetryV1;
   'grants.submission.retry.5m.v1': SubmissionRetryV1;
   'grants.submission.retry.15m.v1': SubmissionRetryV1;
   'grants.status.v1': GrantStatusV1;
+  'grants.status.poll.v1': GrantStatusV1;
+  'grants.notifications.v1': NotificationRequestV1;
   'grants.audit.v1': AuditEventV1;
   'grants.dlq.v1': Buffer;
 }

@@ -163,3 +163,43 @@ export class RecordTooLargeError extends PipelineError {
   readonly category: ErrorCategory = 'SCHEMA_VIOLATION';
   readonly retriable = false;
 }
+
+/**
+ * Raised by submission when a grant's retry budget is spent (attempts or time)
+ * on failures that might have passed: the category is the last failure's
+ * (API_RATE_LIMIT, NETWORK_TIMEOUT, INFRASTRUCTURE, CIRCUIT_OPEN), so ops see
+ * why the portal never took it. Permanent: the grant is dead-lettered.
+ */
+export class RetryBudgetExhaustedError extends PipelineError {
+  readonly code = 'RETRY_BUDGET_EXHAUSTED';
+  readonly retriable = false;
+  constructor(
+    readonly category: ErrorCategory,
+    message: string,
+    options: PipelineErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Raised by submission and status polling when a portal refuses our
+ * credentials or the configured URL leads nowhere (401, 403, 404 on submit):
+ * no retry can help until the configuration is fixed, so the grant is
+ * dead-lettered for a redrive.
+ */
+export class FunderMisconfiguredError extends PipelineError {
+  readonly code = 'FUNDER_MISCONFIGURED';
+  readonly category: ErrorCategory = 'CONFIGURATION';
+  readonly retriable = false;
+}
+
+/**
+ * Raised by status polling when a submission has not reached a terminal
+ * status within the configured give-up age: a person must ask the funder.
+ */
+export class StatusUnresolvedError extends PipelineError {
+  readonly code = 'STATUS_UNRESOLVED';
+  readonly category: ErrorCategory = 'STATUS_UNRESOLVED';
+  readonly retriable = false;
+}

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { funderClientConfigSchema } from './funder-client-config';
+import {
+  funderClientConfigSchema,
+  fundersSectionSchema,
+  resolveFunderTokens,
+} from './funder-client-config';
 
 const valid = {
   baseUrl: 'https://portal.nsf.example/api',
@@ -9,6 +13,7 @@ const valid = {
   maxConcurrent: 4,
   retry: { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000 },
   circuit: { consecutiveFailures: 5, halfOpenAfterMs: 30_000 },
+  status: { pollIntervalMs: 60_000, giveUpAfterMs: 604_800_000 },
 };
 
 describe('funderClientConfigSchema', () => {
@@ -43,5 +48,25 @@ describe('funderClientConfigSchema', () => {
     const result = funderClientConfigSchema.safeParse(input);
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
+  });
+});
+
+describe('funders section', () => {
+  it('keys funders by id and reads every token, listing every missing secret', () => {
+    const funders = fundersSectionSchema.parse({
+      NSF: valid,
+      BCF: { ...valid, tokenSecret: 'BCF_TOKEN' },
+      SCDA: { ...valid, tokenSecret: 'SCDA_TOKEN' },
+    });
+    const { tokens, problems } = resolveFunderTokens(funders, { NSF_PORTAL_TOKEN: 't-nsf' });
+    expect([...tokens]).toEqual([['NSF', 't-nsf']]);
+    expect(problems).toEqual([
+      'funders.BCF.tokenSecret: secret BCF_TOKEN is not set',
+      'funders.SCDA.tokenSecret: secret SCDA_TOKEN is not set',
+    ]);
+  });
+
+  it('refuses a funder id that grant ids cannot carry', () => {
+    expect(fundersSectionSchema.safeParse({ 'nsf-x': valid }).success).toBe(false);
   });
 });

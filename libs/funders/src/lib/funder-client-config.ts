@@ -35,7 +35,46 @@ export const funderClientConfigSchema = z.strictObject({
     /** How long the circuit stays open before one probe call is let through. */
     halfOpenAfterMs: positiveInt,
   }),
+  status: z.strictObject({
+    /** How often status polling asks this portal about a submission that is not terminal yet. */
+    pollIntervalMs: positiveInt,
+    /** Age (from submission) after which a status still not terminal goes to a person. */
+    giveUpAfterMs: positiveInt,
+  }),
 });
 
 /** Parsed {@link funderClientConfigSchema}. */
 export type FunderClientConfig = z.infer<typeof funderClientConfigSchema>;
+
+/** Funder ids as grant ids carry them (the part before the first `-`). */
+const funderIdSchema = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9]{1,15}$/, 'a funder id is 2-16 upper-case letters or digits');
+
+/** Every funder portal the pipeline talks to, by funder id: shared by submission and status polling. */
+export const fundersSectionSchema = z.record(funderIdSchema, funderClientConfigSchema);
+
+/** Parsed {@link fundersSectionSchema}. */
+export type FundersSection = z.infer<typeof fundersSectionSchema>;
+
+/**
+ * The bearer token of every configured funder, read from the secrets
+ * (environment variables) the config names. Every missing secret is reported
+ * at once, so a deployment learns of all of them in one failed start.
+ */
+export function resolveFunderTokens(
+  funders: FundersSection,
+  env: Readonly<Record<string, string | undefined>>,
+): { tokens: Map<string, string>; problems: string[] } {
+  const tokens = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [funderId, funder] of Object.entries(funders)) {
+    const token = env[funder.tokenSecret];
+    if (token === undefined || token === '') {
+      problems.push(`funders.${funderId}.tokenSecret: secret ${funder.tokenSecret} is not set`);
+    } else {
+      tokens.set(funderId, token);
+    }
+  }
+  return { tokens, problems };
+}

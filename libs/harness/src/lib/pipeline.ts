@@ -30,6 +30,10 @@ export const STAGE_SERVICES = {
   ingest: 'services/ingest/src/main.ts',
   normalization: 'services/normalization/src/main.ts',
   routing: 'services/routing/src/main.ts',
+  submission: 'services/submission/src/main.ts',
+  'status-polling': 'services/status-polling/src/main.ts',
+  notification: 'services/notification/src/main.ts',
+  'funder-simulator': 'services/funder-simulator/src/main.ts',
 } as const;
 
 /** Name of a stage service. */

@@ -139,6 +139,26 @@ export class KafkaAdmin {
     return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
   }
 
+  /**
+   * Commits `positions` for a consumer group that has no active member: where
+   * it starts when it first joins (a new group starts at the topics' current
+   * ends this way, skipping their history without relying on offset reset).
+   */
+  async setGroupOffsets(
+    groupId: string,
+    positions: ReadonlyMap<string, ReadonlyMap<number, string>>,
+  ): Promise<void> {
+    for (const [topic, partitions] of positions) {
+      await this.wrap('setOffsets', () =>
+        this.admin.setOffsets({
+          groupId,
+          topic,
+          partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
+        }),
+      );
+    }
+  }
+
   async deleteTopics(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     await this.wrap('deleteTopics', () => this.admin.deleteTopics({ topics: [...names] }));

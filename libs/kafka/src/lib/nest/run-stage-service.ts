@@ -26,6 +26,8 @@ export interface StageServiceOptions {
   onDeadLetter?: DeadLetterHook;
   /** Where to serve Prometheus metrics (`GET /metrics`). */
   metrics: MetricsEndpoint;
+  /** The stage's metrics, when the stage registers its own on them too; made here otherwise. */
+  stageMetrics?: StageMetrics;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface StageServiceOptions {
  */
 export async function runStageService(options: StageServiceOptions): Promise<INestMicroservice> {
   const { module, service, config, clients, logger, onDeadLetter } = options;
-  const metrics = new StageMetrics(service);
+  const metrics = options.stageMetrics ?? new StageMetrics(service);
   const metricsServer = await serveMetrics(metrics.registry, options.metrics, logger);
   const strategy = new StageTransport({
     service,
@@ -67,8 +69,15 @@ export interface StageSpec {
   config: PlatformConfig;
   runner: StageRunnerConfig;
   metrics: MetricsEndpoint;
-  /** The stage's Nest module, built once its identity and logger exist. */
-  module: (context: { service: ServiceIdentity; logger: GrantLogger }) => DynamicModule;
+  /**
+   * The stage's Nest module, built once its identity, logger and metrics exist
+   * (a stage registers its own metrics on `metrics.registry`).
+   */
+  module: (context: {
+    service: ServiceIdentity;
+    logger: GrantLogger;
+    metrics: StageMetrics;
+  }) => DynamicModule;
   /** Dead-letter audit settings besides the service (whether the stage starts trails, rule versions). */
   deadLetters: Omit<DeadLetterAuditOptions, 'service'>;
 }
@@ -90,8 +99,10 @@ export function runStage(spec: StageSpec): void {
     level: spec.config.logging.level,
   });
   const start = async () => {
+    const stageMetrics = new StageMetrics(service);
     await runStageService({
-      module: spec.module({ service, logger }),
+      module: spec.module({ service, logger, metrics: stageMetrics }),
+      stageMetrics,
       service,
       config: spec.runner,
       metrics: spec.metrics,

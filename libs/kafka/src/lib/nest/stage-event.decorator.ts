@@ -62,7 +62,7 @@ export function stageInputOf(method: object): InputContract<unknown> | undefined
  * method with parameter decorators (`@Payload()`, `@Ctx()`) keeps them; one
  * without receives (message, StageContext).
  */
-export function StageInput<T>(avro: schema.RecordType, zod: z.ZodType<T>) {
+export function StageInput<T>(avro: schema.RecordType | null, zod: z.ZodType<T>) {
   const contract: InputContract<T> = { avro, zod };
   return <M extends StageMethod<T>>(
     target: object,

@@ -37,7 +37,9 @@ export interface DeadLetterAuditOptions {
 /**
  * The DEAD_LETTER audit event of every message a stage gives up on, chained
  * to the grant's trail and produced in the dead letter's transaction: every
- * dead letter has evidence, with its category, code and reason.
+ * dead letter has evidence, with its category, code and reason. The dead
+ * letter carries the event's hash as its audit head, so the notification of
+ * it, or a redrive, continues the same chain.
  */
 export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetterHook {
   return (failure) => {
@@ -52,7 +54,7 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
       failure.error.message.length > MAX_REASON_CHARS
         ? `${failure.error.message.slice(0, MAX_REASON_CHARS)}…`
         : failure.error.message;
-    const { record } = stageAuditRecord(
+    const { record, headHeaders } = stageAuditRecord(
       {
         grantId,
         funderId: funderIdOrNull(grantId) ?? 'UNKNOWN',
@@ -78,6 +80,6 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
       options.startsTrail ? AUDIT_GENESIS_HASH : previousEventHashOf(failure.headers),
       options.auditTopic ?? TOPICS.AUDIT,
     );
-    return [record];
+    return { records: [record], headers: headHeaders };
   };
 }

@@ -29,16 +29,21 @@ const MAX_REASON_CHARS = 1000;
  * (so it can be fixed and redriven as it was), plus the dead-letter headers
  * of schemas/dlq/dead-letter-headers.v1.json. A header of the input that has
  * a dead-letter name (a message dead-lettered before) is replaced, and the
- * redrive count is kept.
+ * redrive count is kept. `extraHeaders` (the dead letter's audit head)
+ * replace input headers of the same name.
  */
-export function deadLetterOf(input: RawInput, ctx: DeadLetterContext): OutgoingMessage {
+export function deadLetterOf(
+  input: RawInput,
+  ctx: DeadLetterContext,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): OutgoingMessage {
   const headers: Record<string, string | Buffer> = {};
   for (const [k, v] of Object.entries(input.headers)) if (v !== undefined) headers[k] = v;
   const reason =
     ctx.error.message.length > MAX_REASON_CHARS
       ? `${ctx.error.message.slice(0, MAX_REASON_CHARS)}…`
       : ctx.error.message;
-  Object.assign(headers, {
+  Object.assign(headers, extraHeaders, {
     [DLQ_HEADERS.STAGE]: ctx.stage,
     [DLQ_HEADERS.SERVICE]: ctx.service,
     [DLQ_HEADERS.SOURCE_TOPIC]: ctx.topic,

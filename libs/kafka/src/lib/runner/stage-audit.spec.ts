@@ -76,8 +76,10 @@ describe('deadLetterAuditHook', () => {
   });
 
   it('records a DEAD_LETTER event with the category, impact and code, chained to the head', () => {
-    const [record] = deadLetterAuditHook({ service, startsTrail: false })(failure({}));
+    const evidence = deadLetterAuditHook({ service, startsTrail: false })(failure({}));
+    const [record] = evidence.records;
     const event = record?.value as AuditEventV1;
+    expect(evidence.headers).toEqual({ [AUDIT_HEAD_HEADER]: event.event_hash });
     expect(event.action).toBe('DEAD_LETTER');
     expect(event.grant_id).toBe('BCF-2026-00002');
     expect(event.funder_id).toBe('BCF');
@@ -89,7 +91,9 @@ describe('deadLetterAuditHook', () => {
   });
 
   it('prefers the decoded grant and trail, and starts at genesis for the first stage', () => {
-    const [record] = deadLetterAuditHook({ service, startsTrail: true })(
+    const {
+      records: [record],
+    } = deadLetterAuditHook({ service, startsTrail: true })(
       failure({
         decoded: { grant_id: 'SCDA-2026-00003', audit_trail_id: 'trail-9' },
         error: new UnknownFunderError([{ code: 'UNKNOWN_FUNDER', message: 'no pack' }]),
@@ -104,9 +108,9 @@ describe('deadLetterAuditHook', () => {
   });
 
   it('still names an input with neither a decodable value nor a key', () => {
-    const [record] = deadLetterAuditHook({ service, startsTrail: true })(
-      failure({ key: null, value: null }),
-    );
+    const {
+      records: [record],
+    } = deadLetterAuditHook({ service, startsTrail: true })(failure({ key: null, value: null }));
     const event = record?.value as AuditEventV1;
     expect(event.grant_id).toBe('UNKEYED-grants.validated.v1-1-5');
     expect(event.funder_id).toBe('UNKEYED');

@@ -1,5 +1,5 @@
 import type { schema } from 'avsc';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { PipelineError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 
@@ -29,6 +29,15 @@ export interface OutboundRecord {
 /** What a handler decided for one input: every record to produce in the same transaction. */
 export interface HandlerResult {
   records: OutboundRecord[];
+  /**
+   * Set (with no records) when the input is not due before this time, epoch
+   * milliseconds: a retry waiting out its delay, a status poll not yet due.
+   * The runner commits the chunk up to the message before it, pauses the
+   * partition and hands the message again at that time, so waiting costs no
+   * slot and blocks no other partition. Inputs of one partition should come
+   * in due order (one delay per topic), as later ones wait behind it.
+   */
+  deferUntil?: number;
 }
 
 /** What the runner gives a handler besides the message. */
@@ -40,11 +49,22 @@ export interface HandlerContext {
   log: GrantLogger;
 }
 
-/** The reader contract of a handler's input: Avro reader schema and a zod contract (may be stricter). */
+/**
+ * The reader contract of a handler's input: Avro reader schema and a zod
+ * contract (may be stricter). `avro: null` takes the value's bytes as they are
+ * (a topic of foreign bytes, such as the dead-letter topic): the handler gets
+ * `value` = the raw bytes and `schemaId` -1, and nothing is decoded.
+ */
 export interface InputContract<T> {
-  avro: schema.RecordType;
+  avro: schema.RecordType | null;
   zod: z.ZodType<T>;
 }
+
+/** The input contract of a handler that reads values as raw bytes (see {@link InputContract}). */
+export const RAW_INPUT: InputContract<Buffer | null> = {
+  avro: null,
+  zod: z.custom<Buffer | null>((v) => v === null || Buffer.isBuffer(v), 'expected raw bytes'),
+};
 
 /**
  * One stage's handling of the topics it subscribes to. The runner owns
@@ -74,6 +94,17 @@ export interface DeadLetterFailure {
   decoded: unknown;
 }
 
+/** What a {@link DeadLetterHook} adds to a dead letter. */
+export interface DeadLetterEvidence {
+  /** Records produced in the dead letter's transaction (its audit event). */
+  records: OutboundRecord[];
+  /**
+   * Headers added to the dead letter itself (the new head of the grant's
+   * audit chain, so whoever acts on the dead letter chains after its event).
+   */
+  headers?: Record<string, string>;
+}
+
 /**
  * Records a stage produces together with each dead letter, in the same
  * transaction (its audit event): a dead letter and its evidence are never
@@ -81,7 +112,7 @@ export interface DeadLetterFailure {
  * not assume a decoded value; if it throws, the dead letter is still produced
  * and the failure is logged.
  */
-export type DeadLetterHook = (failure: DeadLetterFailure) => OutboundRecord[];
+export type DeadLetterHook = (failure: DeadLetterFailure) => DeadLetterEvidence;
 
 /** True when `topic` is the subscription's name or matches its pattern. */
 export function matchesSubscription(subscription: string | RegExp, topic: string): boolean {

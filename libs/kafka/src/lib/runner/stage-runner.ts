@@ -74,6 +74,8 @@ export interface StageRunnerEvents {
   deadLettered: [
     { topic: string; partition: number; offset: string; category: ErrorCategory; code: string },
   ];
+  /** A partition's next message is not due: the partition is paused until `untilMs`. */
+  deferred: [{ topic: string; partition: number; offset: string; untilMs: number }];
   /** The memory guard paused or resumed consumption. */
   paused: [{ rssBytes: number }];
   resumed: [{ rssBytes: number }];
@@ -100,6 +102,20 @@ function asPipelineError(err: unknown): PipelineError {
   if (isPipelineError(err)) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   return new UnexpectedHandlerError(`handler failed: ${e.message}`, { cause: e });
+}
+
+/** What handling one message gave: records to produce, or a due time to wait for. */
+interface ProcessedMessage {
+  records: { topic: string; message: OutgoingMessage }[];
+  deadLettered: boolean;
+  /** Set when the message is not due yet; see {@link HandlerResult.deferUntil}. */
+  deferUntil?: number;
+}
+
+/** A chunk's handled prefix, and the message it stopped at because it is not due. */
+interface ChunkOutcome {
+  results: ProcessedMessage[];
+  deferred: { offset: string; untilMs: number } | null;
 }
 
 interface PartitionProducer {
@@ -129,6 +145,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private readonly memory: MemoryGuard;
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private readonly deferTimers = new Map<string, NodeJS.Timeout>();
   private generation = 0;
   private topics: string[] = [];
   private running = false;
@@ -194,6 +211,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     this.stopController.abort();
     if (this.memoryTimer) clearInterval(this.memoryTimer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    for (const timer of this.deferTimers.values()) clearTimeout(timer);
+    this.deferTimers.clear();
     const grace = this.options.config.shutdownGraceMs;
     const work = (async () => {
       await this.restarting?.catch(() => undefined);
@@ -359,24 +378,12 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     for (let i = 0; i < messages.length; i += max) {
       if (!live()) return;
       const chunk = messages.slice(i, i + max);
-      const outputs = new Map<string, OutgoingMessage[]>();
-      let outputCount = 0;
-      let deadLetters = 0;
+      let handled: ChunkOutcome;
       try {
         // One heartbeat timer for the whole chunk, not one per message.
-        await this.withHeartbeats(heartbeat, async (beatFailed) => {
-          for (const message of chunk) {
-            if (beatFailed()) return;
-            const produced = await this.processMessage(handler, topic, partition, message, live);
-            for (const { topic: out, message: m } of produced.records) {
-              const list = outputs.get(out);
-              if (list) list.push(m);
-              else outputs.set(out, [m]);
-              outputCount += 1;
-            }
-            if (produced.deadLettered) deadLetters += 1;
-          }
-        });
+        handled = await this.withHeartbeats(heartbeat, (beatFailed) =>
+          this.handleChunk(handler, topic, partition, chunk, live, beatFailed),
+        );
       } catch (err) {
         if (err instanceof Interrupted) return;
         if (err instanceof HeartbeatFailed) throw err.kafkaError;
@@ -385,21 +392,114 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       // A finished chunk commits even when stopping or under memory pressure:
       // its work is done, and a fenced producer refuses it if the partition moved.
       if (payload.isStale()) return;
-      const last = chunk[chunk.length - 1];
-      if (!last) return;
-      const nextOffset = (BigInt(last.offset) + 1n).toString();
-      await this.commit(producer, topic, partition, outputs, nextOffset);
-      resolveOffset(last.offset);
-      this.emit('committed', {
-        topic,
-        partition,
-        inputs: chunk.length,
-        outputs: outputCount,
-        deadLetters,
-        nextOffset,
-      });
+      const { results, deferred } = handled;
+      const last = chunk[results.length - 1];
+      if (last) {
+        const outputs = new Map<string, OutgoingMessage[]>();
+        let outputCount = 0;
+        let deadLetters = 0;
+        for (const produced of results) {
+          for (const { topic: out, message: m } of produced.records) {
+            const list = outputs.get(out);
+            if (list) list.push(m);
+            else outputs.set(out, [m]);
+            outputCount += 1;
+          }
+          if (produced.deadLettered) deadLetters += 1;
+        }
+        const nextOffset = (BigInt(last.offset) + 1n).toString();
+        await this.commit(producer, topic, partition, outputs, nextOffset);
+        resolveOffset(last.offset);
+        this.emit('committed', {
+          topic,
+          partition,
+          inputs: results.length,
+          outputs: outputCount,
+          deadLetters,
+          nextOffset,
+        });
+      }
+      if (deferred) {
+        this.deferPartition(payload, deferred.offset, deferred.untilMs);
+        return;
+      }
       await heartbeat();
     }
+  }
+
+  /**
+   * Handles a chunk's messages, `messageConcurrency` at a time, and returns
+   * their results in input order up to the first message that is not due yet
+   * (see {@link HandlerResult.deferUntil}). Work started on later messages
+   * is discarded: it is done again once the partition resumes, which the
+   * handlers that defer (retry tiers, polling) make safe.
+   */
+  private async handleChunk(
+    handler: StageHandler<unknown>,
+    topic: string,
+    partition: number,
+    chunk: readonly KafkaMessage[],
+    live: () => boolean,
+    beatFailed: () => boolean,
+  ): Promise<ChunkOutcome> {
+    const results: (ProcessedMessage | undefined)[] = new Array<ProcessedMessage | undefined>(
+      chunk.length,
+    );
+    let firstDeferred = chunk.length;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < firstDeferred && !beatFailed()) {
+        const index = next;
+        next += 1;
+        const message = chunk[index] as KafkaMessage;
+        const processed = await this.processMessage(handler, topic, partition, message, live);
+        results[index] = processed;
+        if (processed.deferUntil !== undefined && index < firstDeferred) firstDeferred = index;
+      }
+    };
+    const workers = Math.min(this.options.config.messageConcurrency, chunk.length);
+    await Promise.all(Array.from({ length: workers }, () => worker()));
+    // withHeartbeats then rethrows the heartbeat's error, so kafkajs rejoins.
+    if (beatFailed()) return { results: [], deferred: null };
+    const done: ProcessedMessage[] = [];
+    for (let i = 0; i < firstDeferred; i += 1) done.push(results[i] as ProcessedMessage);
+    const deferredMessage = chunk[firstDeferred];
+    const untilMs = results[firstDeferred]?.deferUntil;
+    return {
+      results: done,
+      deferred:
+        deferredMessage && untilMs !== undefined
+          ? { offset: deferredMessage.offset, untilMs }
+          : null,
+    };
+  }
+
+  /**
+   * Parks a partition whose next message is not due: pauses it, rewinds the
+   * fetch position to that message and resumes at its due time. A paused
+   * partition holds no slot of partitionsConsumedConcurrently, so waiting
+   * messages (retry tiers, status polls) never block other partitions.
+   */
+  private deferPartition(payload: EachBatchPayload, offset: string, untilMs: number): void {
+    const { topic, partition } = payload.batch;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    payload.pause();
+    consumer.seek({ topic, partition, offset });
+    const key = tpKey(topic, partition);
+    const existing = this.deferTimers.get(key);
+    if (existing) clearTimeout(existing);
+    const delay = Math.max(0, untilMs - Date.now());
+    this.deferTimers.set(
+      key,
+      setTimeout(() => {
+        this.deferTimers.delete(key);
+        // Under memory pressure the guard resumes everything once it clears.
+        if (this.running && !this.memory.engaged)
+          consumer.resume([{ topic, partitions: [partition] }]);
+      }, delay),
+    );
+    this.emit('deferred', { topic, partition, offset, untilMs });
   }
 
   /**
@@ -494,7 +594,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     partition: number,
     message: KafkaMessage,
     live: () => boolean,
-  ): Promise<{ records: { topic: string; message: OutgoingMessage }[]; deadLettered: boolean }> {
+  ): Promise<ProcessedMessage> {
     const c = this.options.config;
     const headers = headersOf(message.headers);
     // Built only when something logs: a pino child per message costs more than
@@ -505,12 +605,15 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     let decodedInput: unknown;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const decoded = await this.options.serde.decodeAs(message.value, handler.input.avro);
-        await this.options.serde.assertSubject(decoded.schemaId, topic);
+        const { avro } = handler.input;
+        const decoded = avro
+          ? await this.options.serde.decodeAs(message.value, avro)
+          : { value: message.value, schemaId: -1 };
+        if (avro) await this.options.serde.assertSubject(decoded.schemaId, topic);
         const parsed = handler.input.zod.safeParse(decoded.value);
         if (!parsed.success) {
           throw new ContractViolationError(
-            `record breaks the ${handler.input.avro.name} contract: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+            `record breaks the ${avro?.name ?? 'raw input'} contract: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
           );
         }
         decodedInput = parsed.data;
@@ -532,6 +635,13 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             return log();
           },
         });
+        if (result.deferUntil !== undefined) {
+          if (result.records.length > 0)
+            throw new UnexpectedHandlerError(
+              'a handler result defers the message and also has records; a deferred message produces nothing',
+            );
+          return { records: [], deadLettered: false, deferUntil: result.deferUntil };
+        }
         const records = await this.encode(result);
         this.assertRecordSizes(records);
         return { records, deadLettered: false };
@@ -551,6 +661,17 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             category: error.category,
             code: error.code,
           });
+          const evidence = await this.deadLetterEvidence({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key ? message.key.toString() : null,
+            value: message.value,
+            headers,
+            error,
+            attempts: attempt,
+            decoded: decodedInput,
+          });
           const dl = deadLetterOf(
             { key: message.key, value: message.value, headers },
             {
@@ -563,20 +684,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
               error,
               failedAt: new Date(),
             },
+            evidence.headers,
           );
-          const evidence = await this.deadLetterEvidence({
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key ? message.key.toString() : null,
-            value: message.value,
-            headers,
-            error,
-            attempts: attempt,
-            decoded: decodedInput,
-          });
           return {
-            records: [{ topic: c.deadLetterTopic, message: dl }, ...evidence],
+            records: [{ topic: c.deadLetterTopic, message: dl }, ...evidence.records],
             deadLettered: true,
           };
         }
@@ -590,20 +701,22 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     }
   }
 
-  /** The stage's records for a dead letter; a failing hook costs the evidence, never the dead letter. */
-  private async deadLetterEvidence(
-    failure: DeadLetterFailure,
-  ): Promise<{ topic: string; message: OutgoingMessage }[]> {
+  /** The stage's records and headers for a dead letter; a failing hook costs the evidence, never the dead letter. */
+  private async deadLetterEvidence(failure: DeadLetterFailure): Promise<{
+    records: { topic: string; message: OutgoingMessage }[];
+    headers: Record<string, string>;
+  }> {
     const hook = this.options.onDeadLetter;
-    if (!hook) return [];
+    if (!hook) return { records: [], headers: {} };
     try {
-      return await this.encode({ records: hook(failure) });
+      const evidence = hook(failure);
+      return { records: await this.encode(evidence), headers: evidence.headers ?? {} };
     } catch (err) {
       this.log.error(
         { err, topic: failure.topic, partition: failure.partition, offset: failure.offset },
         'dead-letter hook failed; the dead letter is produced without its extra records',
       );
-      return [];
+      return { records: [], headers: {} };
     }
   }
 
