@@ -41,6 +41,9 @@ export default defineConfig({
       unit('examples', 'examples'),
       unit('funders', 'libs/funders'),
       unit('funder-simulator', 'services/funder-simulator'),
+      unit('submission', 'services/submission'),
+      unit('status-polling', 'services/status-polling'),
+      unit('notification', 'services/notification'),
       {
         resolve: { alias },
         test: {

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { stageRunnerConfig } from '@grantstream/config';
+import { runStage } from '@grantstream/kafka';
+import { loadNotificationConfig } from './notification.config';
+import { NotificationModule } from './notification.module';
+import { WebhookClient } from './webhook/webhook-client';
+
+const { config, webhookToken } = loadNotificationConfig(process.env);
+const { webhook, kinds } = config.notification;
+runStage({
+  stage: 'notification',
+  config,
+  runner: stageRunnerConfig(config.runner, config.notification.runner),
+  metrics: config.notification.metrics,
+  module: ({ service }) =>
+    NotificationModule.forRoot({
+      service,
+      webhook: new WebhookClient({
+        url: webhook.url,
+        timeoutMs: webhook.timeoutMs,
+        token: webhookToken,
+      }),
+      policy: { kinds, fallbacks: config.fallbacks },
+      now: Date.now,
+    }),
+  deadLetters: { startsTrail: false },
+});

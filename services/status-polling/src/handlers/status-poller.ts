@@ -1,0 +1,189 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
+import { AUDIT_HEAD_HEADER } from '@grantstream/audit';
+import {
+  ContractViolationError,
+  FunderMisconfiguredError,
+  StatusUnresolvedError,
+  UnknownFunderError,
+} from '@grantstream/errors';
+import {
+  auditedRecords,
+  type HandlerResult,
+  type InboundMessage,
+  type OutboundRecord,
+  type ServiceIdentity,
+} from '@grantstream/kafka';
+import type { GrantLogger } from '@grantstream/logging';
+import {
+  decidePoll,
+  planPoll,
+  type PollOutcome,
+  type StatusChange,
+  type UnconfiguredFunderAction,
+} from '../domain/poll-decision';
+import type { FunderClient, FunderClients } from '../funder-clients';
+
+/** Injection token of {@link StatusPollingDeps}. */
+export const STATUS_POLLING_DEPS = Symbol('STATUS_POLLING_DEPS');
+
+/** What the handlers need, provided by the module. */
+export interface StatusPollingDeps {
+  funders: FunderClients;
+  service: ServiceIdentity;
+  now: () => number;
+  /** Longest a poll waits for its funder's limiter before it is rescheduled (`statusPolling.limiterWaitMs`). */
+  limiterWaitMs: number;
+  /** Longest any poll is put off (`statusPolling.maxPollDelayMs`). */
+  maxPollDelayMs: number;
+  /** What becomes of a live status of a funder missing from `funders` (`statusPolling.unconfiguredFunders`). */
+  unconfiguredFunders: UnconfiguredFunderAction;
+}
+
+function unknownFunder(record: GrantStatusV1): UnknownFunderError {
+  return new UnknownFunderError([
+    {
+      code: 'UNKNOWN_FUNDER',
+      message: `no funder portal is configured for ${record.funder_id}: its status cannot be polled`,
+      field: 'funder_id',
+    },
+  ]);
+}
+
+/** The input's audit head, so a record going back on the schedule keeps the grant's chain where it was. */
+function headHeadersOf(message: InboundMessage<unknown>): Record<string, string> {
+  const head = message.headers[AUDIT_HEAD_HEADER];
+  return head === undefined ? {} : { [AUDIT_HEAD_HEADER]: head.toString() };
+}
+
+/**
+ * One poll of one status record, shared by the handlers of grants.status.v1
+ * and grants.status.poll.v1 (the same record, first published or
+ * rescheduled): plan, ask the portal through the funder's limiter and
+ * circuit, decide, and turn the decision into records or an error for the
+ * runner to dead-letter.
+ */
+@Injectable()
+export class StatusPoller {
+  constructor(@Inject(STATUS_POLLING_DEPS) private readonly deps: StatusPollingDeps) {}
+
+  /** The records one status record leads to, or `deferUntil` when it is not due. */
+  async poll(
+    message: InboundMessage<GrantStatusV1>,
+    signal: AbortSignal,
+    log: GrantLogger,
+  ): Promise<HandlerResult> {
+    const { funders, now } = this.deps;
+    const record = message.value;
+    const client = funders.get(record.funder_id);
+    const plan = planPoll(record, client?.settings, now(), this.deps.unconfiguredFunders);
+    switch (plan.kind) {
+      case 'ignore':
+        return { records: [] };
+      case 'skip':
+        log.debug(
+          { grantId: record.grant_id, funderId: plan.funderId },
+          'status of a funder this deployment does not follow; skipped',
+        );
+        return { records: [] };
+      case 'defer':
+        return { records: [], deferUntil: plan.untilMs };
+      case 'unknown_funder':
+        throw unknownFunder(record);
+      case 'untrackable':
+        throw new ContractViolationError(
+          `status record of ${record.grant_id} is not terminal (${record.status}) but has no tracking number to poll`,
+        );
+      case 'poll':
+        break;
+    }
+    if (client === undefined) throw unknownFunder(record);
+
+    const outcome = await this.ask(client, plan.trackingNumber, signal);
+    const at = now();
+    const decision = decidePoll(
+      record,
+      outcome,
+      { ...client.settings, maxPollDelayMs: this.deps.maxPollDelayMs },
+      at,
+    );
+    switch (decision.kind) {
+      case 'changed':
+        log.debug(
+          { grantId: record.grant_id, from: decision.change.from, to: decision.change.to },
+          'status changed',
+        );
+        return { records: this.changed(message, decision.next, decision.change, at) };
+      case 'reschedule':
+        log.debug(
+          { grantId: record.grant_id, cause: decision.cause, delayMs: decision.delayMs },
+          'status poll rescheduled',
+        );
+        return {
+          records: [
+            {
+              topic: TOPICS.STATUS_POLL,
+              key: record.grant_id,
+              value: decision.next,
+              headers: headHeadersOf(message),
+            },
+          ],
+        };
+      case 'give_up':
+        throw new StatusUnresolvedError(`${record.grant_id}: ${decision.reason}`, {
+          metadata: {
+            grantId: record.grant_id,
+            funderId: record.funder_id,
+            trackingNumber: plan.trackingNumber,
+            status: record.status,
+            ageMs: decision.ageMs,
+          },
+        });
+      case 'misconfigured':
+        throw new FunderMisconfiguredError(
+          `${record.funder_id} portal refused a status poll: ${decision.reason}`,
+          { metadata: { funderId: record.funder_id, httpStatus: decision.httpStatus } },
+        );
+    }
+  }
+
+  /** The portal's answer, or `throttled` when the funder's limiter has no slot within the wait bound. */
+  private async ask(
+    client: FunderClient,
+    trackingNumber: string,
+    signal: AbortSignal,
+  ): Promise<PollOutcome> {
+    const scheduled = await client.limiter.schedule(
+      () => client.portal.status(trackingNumber, signal),
+      { maxWaitMs: this.deps.limiterWaitMs, signal },
+    );
+    return scheduled.kind === 'ran' ? scheduled.value : scheduled;
+  }
+
+  /** The new status on grants.status.v1 and its STATUS_CHANGED event, chained to the input's head. */
+  private changed(
+    message: InboundMessage<GrantStatusV1>,
+    next: GrantStatusV1,
+    change: StatusChange,
+    at: number,
+  ): OutboundRecord[] {
+    const { service } = this.deps;
+    return auditedRecords(
+      message,
+      {
+        grantId: next.grant_id,
+        funderId: next.funder_id,
+        auditTrailId: next.audit_trail_id,
+        stage: service.stage,
+        action: 'STATUS_CHANGED',
+        errorCategory: change.errorCategory,
+        severity: change.severity,
+        ruleSetVersion: null,
+        service,
+        occurredAt: at,
+        details: change.details,
+      },
+      [{ topic: TOPICS.STATUS, key: next.grant_id, value: next }],
+    );
+  }
+}

@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { stageRunnerConfig } from '@grantstream/config';
+import { runStage } from '@grantstream/kafka';
+import { createFunderClients } from './funder-clients';
+import { funderTokensOrExit, loadStatusPollingConfig } from './status-polling.config';
+import { StatusPollingModule } from './status-polling.module';
+
+const env = process.env;
+const config = loadStatusPollingConfig(env);
+const tokens = funderTokensOrExit(config.funders, env);
+runStage({
+  stage: 'status-polling',
+  config,
+  runner: stageRunnerConfig(config.runner, config.statusPolling.runner),
+  metrics: config.statusPolling.metrics,
+  module: ({ service, logger }) =>
+    StatusPollingModule.forRoot({
+      funders: createFunderClients({
+        funders: config.funders,
+        tokens,
+        redis: config.redis,
+        logger,
+      }),
+      service,
+      now: Date.now,
+      limiterWaitMs: config.statusPolling.limiterWaitMs,
+      maxPollDelayMs: config.statusPolling.maxPollDelayMs,
+      unconfiguredFunders: config.statusPolling.unconfiguredFunders,
+    }),
+  deadLetters: { startsTrail: false },
+});

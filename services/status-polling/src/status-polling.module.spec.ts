@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { describe, expect, it, vi } from 'vitest';
+import { GrantStatusV1Avro, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
+import { StageContext, stageInputOf, type InboundMessage } from '@grantstream/kafka';
+import { createLogger } from '@grantstream/logging';
+import type { FunderClients } from './funder-clients';
+import { GrantsStatusPollHandler } from './handlers/grants-status-poll.handler';
+import { GrantsStatusHandler } from './handlers/grants-status.handler';
+import { StatusPollingModule } from './status-polling.module';
+
+const log = createLogger({ service: 'status-polling-spec', level: 'silent' });
+
+function fakeFunders() {
+  const ready = vi.fn(() => Promise.resolve());
+  const close = vi.fn(() => Promise.resolve());
+  const funders: FunderClients = { get: () => undefined, ready, close };
+  return { funders, ready, close };
+}
+
+const terminal: GrantStatusV1 = {
+  grant_id: 'NSF-2026-00042',
+  funder_id: 'NSF',
+  funder_portal: 'grants-gov',
+  audit_trail_id: 'trail-42',
+  idempotency_key: 'key-42',
+  tracking_number: 'GRANT00000042',
+  status: 'AGENCY_TRACKING_NUMBER_ASSIGNED',
+  portal_messages: [],
+  terminal: true,
+  submitted_at: 0,
+  observed_at: 0,
+  next_poll_at: null,
+  attempt: 4,
+};
+
+describe('StatusPollingModule', () => {
+  it('connects the funder clients at start, wires both handlers and closes the clients at shutdown', async () => {
+    const { funders, ready, close } = fakeFunders();
+    const app = await NestFactory.createApplicationContext(
+      StatusPollingModule.forRoot({
+        funders,
+        service: { stage: 'status-polling', name: 'grantstream-status-polling', version: '0' },
+        now: () => 0,
+        limiterWaitMs: 1,
+        maxPollDelayMs: 60_000,
+        unconfiguredFunders: 'dead_letter',
+      }),
+      { logger: false },
+    );
+    expect(ready).toHaveBeenCalledTimes(1);
+
+    for (const [Handler, topic] of [
+      [GrantsStatusHandler, TOPICS.STATUS],
+      [GrantsStatusPollHandler, TOPICS.STATUS_POLL],
+    ] as const) {
+      const message: InboundMessage<GrantStatusV1> = {
+        topic,
+        partition: 0,
+        offset: '0',
+        key: terminal.grant_id,
+        value: terminal,
+        raw: null,
+        headers: {},
+        schemaId: 1,
+        timestamp: '0',
+      };
+      const context = new StageContext<GrantStatusV1>([
+        message,
+        { attempt: 1, signal: new AbortController().signal, log },
+      ]);
+      expect(await app.get(Handler).handle(message, context)).toEqual({ records: [] });
+    }
+
+    expect(close).not.toHaveBeenCalled();
+    await app.close();
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    [GrantsStatusHandler, TOPICS.STATUS],
+    [GrantsStatusPollHandler, TOPICS.STATUS_POLL],
+  ] as const)('%o handles %s with the GrantStatus v1 contract', (Handler, topic) => {
+    const method = (Handler.prototype as unknown as Record<string, object>)['handle'] as object;
+    expect(Reflect.getMetadata(PATTERN_METADATA, method)).toEqual([topic]);
+    expect(stageInputOf(method)?.avro).toBe(GrantStatusV1Avro);
+  });
+});

@@ -1,0 +1,329 @@
+import { describe, expect, it } from 'vitest';
+import { AUDIT_HEAD_HEADER } from '@grantstream/audit';
+import { fallbackChainSchema } from '@grantstream/config';
+import {
+  TOPICS,
+  type AuditEventV1,
+  type GrantStatusV1,
+  type NotificationRequestV1,
+  type RoutedGrantV1,
+  type SubmissionRetryV1,
+} from '@grantstream/contracts';
+import {
+  FunderGuard,
+  type FunderClientConfig,
+  type GuardedFunderAdapter,
+  type SubmitOutcome,
+} from '@grantstream/funders';
+import type { HandlerContext, InboundMessage, OutboundRecord } from '@grantstream/kafka';
+import { FunderPortal, type CallLimiter } from '../funder-portal';
+import { SubmissionHandler, type SubmissionDeps } from './submission.handler';
+
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+const HEAD = 'a'.repeat(64);
+
+const funderConfig: FunderClientConfig = {
+  baseUrl: 'http://127.0.0.1:1/funders/NSF',
+  tokenSecret: 'T',
+  timeoutMs: 1000,
+  ratePerSecond: 10,
+  maxConcurrent: 2,
+  retry: { maxAttempts: 4, initialBackoffMs: 100, maxBackoffMs: 60_000 },
+  circuit: { consecutiveFailures: 3, halfOpenAfterMs: 5000 },
+  status: { pollIntervalMs: 2000, giveUpAfterMs: 600_000 },
+};
+
+function routedGrant(deadline = NOW + 72 * 3_600_000): RoutedGrantV1 {
+  return {
+    grant_id: 'NSF-2026-00001',
+    funder_id: 'NSF',
+    audit_trail_id: 'trail-1',
+    decision: 'FORWARD',
+    compliance_flags: [],
+    compliance_tags: ['2 CFR 200.302'],
+    rule_pack_version: 'nsf-1',
+    grant: {
+      grant_id: 'NSF-2026-00001',
+      funder_id: 'NSF',
+      funder_portal: 'research.gov',
+      submission_deadline: deadline,
+      audit_trail_id: 'trail-1',
+      normalized_fields: { title: 'Water' },
+      field_changes: [],
+      attachments: [],
+      normalizer_version: '1',
+      normalized_at: NOW - 1000,
+    },
+    routed_at: NOW - 500,
+  };
+}
+
+/** A portal answering from a script, recording what it was asked. */
+function scriptedPortal(answers: (SubmitOutcome | 'found' | 'not_found')[]) {
+  const calls: string[] = [];
+  const next = () => {
+    const answer = answers.shift();
+    if (answer === undefined) throw new Error('portal asked more often than scripted');
+    return answer;
+  };
+  const adapter: GuardedFunderAdapter = {
+    funderId: 'NSF',
+    submit: (request) => {
+      calls.push(`submit ${request.idempotencyKey}`);
+      const answer = next();
+      if (typeof answer === 'string') throw new Error('scripted a lookup answer for a submit');
+      return Promise.resolve(answer);
+    },
+    lookup: (key) => {
+      calls.push(`lookup ${key}`);
+      const answer = next();
+      if (answer === 'found')
+        return Promise.resolve({
+          kind: 'found',
+          trackingNumber: 'TRK-9',
+          grantId: 'NSF-2026-00001',
+          status: 'PROCESSING',
+          messages: [],
+          history: [],
+        });
+      if (answer === 'not_found') return Promise.resolve({ kind: 'not_found' });
+      throw new Error('scripted a submit answer for a lookup');
+    },
+    status: () => Promise.reject(new Error('not used')),
+  };
+  const limiter: CallLimiter = {
+    schedule: async (call) => ({ kind: 'ran', value: await call() }),
+    counts: () => ({ queued: 0, running: 0 }),
+    close: () => Promise.resolve(),
+  };
+  const guard = new FunderGuard({ funderId: 'NSF', circuit: funderConfig.circuit, now: () => NOW });
+  return { calls, portal: new FunderPortal('NSF', funderConfig, guard, adapter, limiter) };
+}
+
+function handlerWith(portal: FunderPortal, inlineRetryMaxMs = 0): SubmissionHandler {
+  const deps: SubmissionDeps = {
+    portals: new Map([['NSF', portal]]),
+    policyFor: () => ({
+      maxAttempts: 4,
+      initialBackoffMs: 100,
+      maxBackoffMs: 60_000,
+      maxRetryAgeMs: 86_400_000,
+      throttledDelayMs: 3000,
+      rateLimitDefaultDelayMs: 900_000,
+      deadlineRiskMarginMs: 3_600_000,
+      fallbacks: fallbackChainSchema.parse({
+        API_RATE_LIMIT: { action: 'retry_later' },
+        default: { action: 'requeue' },
+      }),
+    }),
+    tiers: [
+      { topic: TOPICS.SUBMISSION_RETRY_5S, delayMs: 5000 },
+      { topic: TOPICS.SUBMISSION_RETRY_15M, delayMs: 900_000 },
+    ],
+    inlineRetryMaxMs,
+    service: { stage: 'submission', name: 'grantstream-submission', version: '0.1.0' },
+    now: () => NOW,
+    events: { attempted: () => undefined, retried: () => undefined, escalated: () => undefined },
+  };
+  return new SubmissionHandler(deps);
+}
+
+function inbound<T>(topic: string, value: T): InboundMessage<T> {
+  return {
+    topic,
+    partition: 2,
+    offset: '41',
+    key: 'NSF-2026-00001',
+    value,
+    raw: Buffer.from('input'),
+    headers: { [AUDIT_HEAD_HEADER]: Buffer.from(HEAD) },
+    schemaId: 1,
+    timestamp: String(NOW),
+  };
+}
+
+const context = { attempt: 1, signal: new AbortController().signal } as HandlerContext;
+const on = (records: OutboundRecord[], topic: string) => records.filter((r) => r.topic === topic);
+const events = (records: OutboundRecord[]) =>
+  on(records, TOPICS.AUDIT).map((r) => r.value as AuditEventV1);
+
+describe('SubmissionHandler', () => {
+  it('files a routed grant: first status and a SUBMITTED event chained to the input head', async () => {
+    const { portal } = scriptedPortal([
+      { kind: 'accepted', trackingNumber: 'TRK-1', status: 'RECEIVED', created: true },
+    ]);
+    const { records } = await handlerWith(portal).routed(
+      inbound(TOPICS.ROUTED, routedGrant()),
+      context,
+    );
+    const [status] = on(records, TOPICS.STATUS);
+    const [event] = events(records);
+    expect(status?.value).toMatchObject({
+      tracking_number: 'TRK-1',
+      status: 'RECEIVED',
+      terminal: false,
+      attempt: 0,
+      next_poll_at: NOW + 2000,
+    } satisfies Partial<GrantStatusV1>);
+    expect(event).toMatchObject({ action: 'SUBMITTED', previous_event_hash: HEAD });
+    expect(status?.headers).toEqual({ [AUDIT_HEAD_HEADER]: event?.event_hash });
+  });
+
+  it('puts a 429 with Retry-After 900 s into the 15-minute tier, not before its time', async () => {
+    const { portal } = scriptedPortal([{ kind: 'rate_limited', retryAfterMs: 900_000 }]);
+    const { records } = await handlerWith(portal).routed(
+      inbound(TOPICS.ROUTED, routedGrant()),
+      context,
+    );
+    const [retry] = on(records, TOPICS.SUBMISSION_RETRY_15M);
+    expect(retry?.value).toMatchObject({
+      attempt: 1,
+      not_before: NOW + 900_000,
+      last_error_category: 'API_RATE_LIMIT',
+      first_attempt_at: NOW,
+    } satisfies Partial<SubmissionRetryV1>);
+    expect(events(records).map((e) => e.action)).toEqual(['RETRY']);
+  });
+
+  it('defers a retry that is not due, and asks the portal before resubmitting after a timeout', async () => {
+    const { portal, calls } = scriptedPortal(['found']);
+    const handler = handlerWith(portal);
+    const waiting: SubmissionRetryV1 = {
+      grant_id: 'NSF-2026-00001',
+      audit_trail_id: 'trail-1',
+      routed: routedGrant(),
+      attempt: 1,
+      not_before: NOW + 1,
+      last_error_category: 'NETWORK_TIMEOUT',
+      last_error_message: 'no answer',
+      idempotency_key: 'k',
+      first_attempt_at: NOW - 10_000,
+    };
+    expect(await handler.retry(inbound(TOPICS.SUBMISSION_RETRY_5S, waiting), context)).toEqual({
+      records: [],
+      deferUntil: NOW + 1,
+    });
+    const due = { ...waiting, not_before: NOW };
+    const { records } = await handler.retry(inbound(TOPICS.SUBMISSION_RETRY_5S, due), context);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^lookup gs1-/);
+    expect(on(records, TOPICS.STATUS)[0]?.value).toMatchObject({ tracking_number: 'TRK-9' });
+    expect(events(records)[0]?.details).toMatchObject({ attempt: '2', created: 'false' });
+  });
+
+  it('retries in place within the inline bound, recording every attempt in one chain', async () => {
+    const { portal, calls } = scriptedPortal([
+      { kind: 'transient', httpStatus: 503, reason: 'down', retryAfterMs: null },
+      { kind: 'accepted', trackingNumber: 'TRK-2', status: 'RECEIVED', created: true },
+    ]);
+    const { records } = await handlerWith(portal, 200).routed(
+      inbound(TOPICS.ROUTED, routedGrant()),
+      context,
+    );
+    expect(calls).toHaveLength(2);
+    const [retry, submitted] = events(records);
+    expect([retry?.action, submitted?.action]).toEqual(['RETRY', 'SUBMITTED']);
+    expect(retry?.previous_event_hash).toBe(HEAD);
+    expect(submitted?.previous_event_hash).toBe(retry?.event_hash);
+    expect(submitted?.event_id).not.toBe(retry?.event_id);
+  });
+
+  it('ends a 422 as REJECTED_WITH_ERRORS with the portal messages', async () => {
+    const { portal } = scriptedPortal([
+      { kind: 'rejected', httpStatus: 422, messages: [{ field: 'ein', message: 'EIN unknown' }] },
+    ]);
+    const { records } = await handlerWith(portal).routed(
+      inbound(TOPICS.ROUTED, routedGrant()),
+      context,
+    );
+    expect(on(records, TOPICS.STATUS)[0]?.value).toMatchObject({
+      status: 'REJECTED_WITH_ERRORS',
+      terminal: true,
+      tracking_number: null,
+      portal_messages: ['ein: EIN unknown'],
+    });
+    expect(events(records)[0]).toMatchObject({
+      action: 'STATUS_CHANGED',
+      error_category: 'FUNDER_REJECTION',
+    });
+  });
+
+  it('escalates a retry that would end near the deadline: ESCALATED plus a notification request', async () => {
+    const { portal } = scriptedPortal([{ kind: 'rate_limited', retryAfterMs: 900_000 }]);
+    const { records } = await handlerWith(portal).routed(
+      inbound(TOPICS.ROUTED, routedGrant(NOW + 30 * 60_000)),
+      context,
+    );
+    expect(events(records).map((e) => e.action)).toEqual(['RETRY', 'ESCALATED']);
+    const [note] = on(records, TOPICS.NOTIFICATIONS);
+    const escalated = events(records)[1];
+    expect(note?.value).toMatchObject({
+      kind: 'DEADLINE_AT_RISK',
+      grant_id: 'NSF-2026-00001',
+    } satisfies Partial<NotificationRequestV1>);
+    expect(note?.headers).toEqual({ [AUDIT_HEAD_HEADER]: escalated?.event_hash });
+    expect(on(records, TOPICS.SUBMISSION_RETRY_15M)).toHaveLength(1);
+  });
+
+  it('dead-letters a spent budget with the last category and every attempt in the reason', async () => {
+    const { portal } = scriptedPortal([{ kind: 'timed_out' }]);
+    const exhausted: SubmissionRetryV1 = {
+      grant_id: 'NSF-2026-00001',
+      audit_trail_id: 'trail-1',
+      routed: routedGrant(),
+      attempt: 3,
+      not_before: NOW,
+      last_error_category: 'INFRASTRUCTURE',
+      last_error_message: '503',
+      idempotency_key: 'k',
+      first_attempt_at: NOW - 60_000,
+    };
+    await expect(
+      handlerWith(portal).retry(inbound(TOPICS.SUBMISSION_RETRY_5S, exhausted), context),
+    ).rejects.toMatchObject({
+      code: 'RETRY_BUDGET_EXHAUSTED',
+      category: 'NETWORK_TIMEOUT',
+      retriable: false,
+    });
+  });
+
+  it('sends a grant our limiter had no room for to the shortest tier, without an audit event', async () => {
+    const { portal } = scriptedPortal([]);
+    const full: CallLimiter = {
+      schedule: () => Promise.resolve({ kind: 'throttled' }),
+      counts: () => ({ queued: 0, running: 0 }),
+      close: () => Promise.resolve(),
+    };
+    const guard = new FunderGuard({
+      funderId: 'NSF',
+      circuit: funderConfig.circuit,
+      now: () => NOW,
+    });
+    const throttled = new FunderPortal(
+      'NSF',
+      funderConfig,
+      guard,
+      (portal as unknown as { adapter: GuardedFunderAdapter }).adapter,
+      full,
+    );
+    const { records } = await handlerWith(throttled, 5000).routed(
+      inbound(TOPICS.ROUTED, routedGrant(NOW + 60_000)),
+      context,
+    );
+    expect(events(records)).toEqual([]);
+    expect(on(records, TOPICS.NOTIFICATIONS)).toEqual([]);
+    const [retry] = on(records, TOPICS.SUBMISSION_RETRY_5S);
+    expect(retry?.value).toMatchObject({ attempt: 0, not_before: NOW + 3000 });
+    expect(retry?.headers).toEqual({ [AUDIT_HEAD_HEADER]: HEAD });
+  });
+
+  it('keeps the same idempotency key for every attempt of the same payload', async () => {
+    const first = scriptedPortal([{ kind: 'timed_out' }]);
+    const again = scriptedPortal([
+      { kind: 'accepted', trackingNumber: 'T', status: 'RECEIVED', created: true },
+    ]);
+    await handlerWith(first.portal).routed(inbound(TOPICS.ROUTED, routedGrant()), context);
+    await handlerWith(again.portal).routed(inbound(TOPICS.ROUTED, routedGrant()), context);
+    expect(first.calls[0]).toBe(again.calls[0]);
+  });
+});

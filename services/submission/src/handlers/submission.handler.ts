@@ -1,0 +1,397 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  RoutedGrantV1Avro,
+  RoutedGrantV1Schema,
+  SubmissionRetryV1Avro,
+  SubmissionRetryV1Schema,
+  TOPICS,
+  type RoutedGrantV1,
+  type SubmissionRetryV1,
+} from '@grantstream/contracts';
+import {
+  AUDIT_HEAD_HEADER,
+  COMPLIANCE_TAGS,
+  payloadHashOf,
+  previousEventHashOf,
+  stageAuditRecord,
+  type AuditDecision,
+} from '@grantstream/audit';
+import {
+  FunderMisconfiguredError,
+  RetryBudgetExhaustedError,
+  UnknownFunderError,
+} from '@grantstream/errors';
+import {
+  StageEvent,
+  type HandlerContext,
+  type HandlerResult,
+  type InboundMessage,
+  type OutboundRecord,
+  type ServiceIdentity,
+} from '@grantstream/kafka';
+import {
+  decideAfterAttempt,
+  type AttemptOutcome,
+  type AttemptPolicy,
+  type RetryDecision,
+} from '../domain/attempt-decision';
+import { portalRequestOf, type PortalRequest } from '../domain/portal-request';
+import { tierFor, type Tier } from '../domain/retry-tier';
+import {
+  acceptedStatus,
+  deadlineRiskNotification,
+  portalMessageTexts,
+  rejectedStatus,
+  retryRecord,
+} from '../domain/submission-records';
+import type { FunderPortal } from '../funder-portal';
+import type { SubmissionEvents } from '../submission-metrics';
+
+/** Injection token of {@link SubmissionDeps}. */
+export const SUBMISSION_DEPS = Symbol('SUBMISSION_DEPS');
+
+/** What the handler needs, built once at startup from validated config. */
+export interface SubmissionDeps {
+  portals: ReadonlyMap<string, FunderPortal>;
+  /** The fallback chain and retry bounds of a funder. */
+  policyFor: (portal: FunderPortal) => AttemptPolicy;
+  tiers: readonly Tier[];
+  inlineRetryMaxMs: number;
+  service: ServiceIdentity;
+  now: () => number;
+  events: SubmissionEvents;
+}
+
+/** Where a grant stands when an attempt begins. */
+interface AttemptStart {
+  routed: RoutedGrantV1;
+  /** Attempts already made. */
+  attemptsMade: number;
+  firstAttemptAt: number;
+  lookupFirst: boolean;
+}
+
+/** Matches every retry tier topic; the configured tiers are checked against it at startup. */
+export const RETRY_TOPIC_PATTERN = /^grants\.submission\.retry\..+\.v1$/;
+
+const MAX_DETAIL_CHARS = 500;
+const clip = (text: string): string =>
+  text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}…` : text;
+
+/**
+ * grants.routed.v1 and the retry tiers → a funder portal call, then in one
+ * transaction: the grant's first status (grants.status.v1), a retry record
+ * in the tier that covers its delay, or a dead letter; with an audit event for
+ * every attempt (SUBMITTED, RETRY), every escalation (ESCALATED plus a
+ * DEADLINE_AT_RISK notification request) and the portal's terminal rejection.
+ */
+@Controller()
+export class SubmissionHandler {
+  constructor(@Inject(SUBMISSION_DEPS) private readonly deps: SubmissionDeps) {}
+
+  @StageEvent(TOPICS.ROUTED, { avro: RoutedGrantV1Avro, zod: RoutedGrantV1Schema })
+  async routed(
+    message: InboundMessage<RoutedGrantV1>,
+    context: HandlerContext,
+  ): Promise<HandlerResult> {
+    return this.attempt(
+      message,
+      {
+        routed: message.value,
+        attemptsMade: 0,
+        firstAttemptAt: this.deps.now(),
+        lookupFirst: false,
+      },
+      context,
+    );
+  }
+
+  @StageEvent(RETRY_TOPIC_PATTERN, { avro: SubmissionRetryV1Avro, zod: SubmissionRetryV1Schema })
+  async retry(
+    message: InboundMessage<SubmissionRetryV1>,
+    context: HandlerContext,
+  ): Promise<HandlerResult> {
+    const retry = message.value;
+    if (retry.not_before > this.deps.now()) return { records: [], deferUntil: retry.not_before };
+    return this.attempt(
+      message,
+      {
+        routed: retry.routed,
+        attemptsMade: retry.attempt,
+        firstAttemptAt: retry.first_attempt_at,
+        lookupFirst: retry.last_error_category === 'NETWORK_TIMEOUT',
+      },
+      context,
+    );
+  }
+
+  private async attempt(
+    message: InboundMessage<unknown>,
+    start: AttemptStart,
+    context: HandlerContext,
+  ): Promise<HandlerResult> {
+    const { routed } = start;
+    const portal = this.deps.portals.get(routed.funder_id);
+    if (!portal) {
+      throw new UnknownFunderError([
+        {
+          code: 'UNKNOWN_FUNDER',
+          field: 'funder_id',
+          message: `no portal is configured for funder ${routed.funder_id}`,
+        },
+      ]);
+    }
+    const request = portalRequestOf(routed);
+    const policy = this.deps.policyFor(portal);
+    const trail = new AttemptTrail(message, routed, request, this.deps.service);
+    const history: string[] = [];
+    let attempt = start.attemptsMade;
+    let lookupFirst = start.lookupFirst;
+    for (;;) {
+      const outcome = await this.call(portal, request, lookupFirst, context.signal);
+      // Only a call that reached the portal counts as an attempt.
+      if (outcome.kind !== 'throttled' && outcome.kind !== 'circuit_open') attempt += 1;
+      const now = this.deps.now();
+      const decision = decideAfterAttempt(
+        outcome,
+        {
+          attempt,
+          firstAttemptAt: start.firstAttemptAt,
+          deadline: routed.grant.submission_deadline,
+        },
+        policy,
+        now,
+      );
+      this.deps.events.attempted(portal.funderId, outcome.kind);
+      switch (decision.kind) {
+        case 'accepted': {
+          trail.add('SUBMITTED', now, null, {
+            attempt: String(attempt),
+            tracking_number: decision.trackingNumber,
+            status: decision.status,
+            created: String(decision.created),
+            idempotency_key: request.idempotencyKey,
+          });
+          const status = acceptedStatus(
+            routed,
+            decision,
+            request.idempotencyKey,
+            now,
+            portal.config.status.pollIntervalMs,
+          );
+          return {
+            records: trail.finish([{ topic: TOPICS.STATUS, key: routed.grant_id, value: status }]),
+          };
+        }
+        case 'rejected': {
+          const texts = portalMessageTexts(decision.messages);
+          trail.add('STATUS_CHANGED', now, 'FUNDER_REJECTION', {
+            attempt: String(attempt),
+            status: 'REJECTED_WITH_ERRORS',
+            http_status: String(decision.httpStatus),
+            portal_messages: clip(texts.join(' | ')),
+            idempotency_key: request.idempotencyKey,
+          });
+          const status = rejectedStatus(routed, decision.messages, request.idempotencyKey, now);
+          return {
+            records: trail.finish([{ topic: TOPICS.STATUS, key: routed.grant_id, value: status }]),
+          };
+        }
+        case 'give_up': {
+          history.push(`attempt ${attempt}: ${decision.reason}`);
+          const reason = `${routed.grant_id} not filed with ${portal.funderId}: ${history.join('; ')}`;
+          throw decision.code === 'FUNDER_MISCONFIGURED'
+            ? new FunderMisconfiguredError(reason)
+            : new RetryBudgetExhaustedError(decision.category, reason);
+        }
+        case 'retry': {
+          history.push(`attempt ${attempt}: ${decision.category} ${decision.reason}`);
+          const tier = tierFor(decision.delayMs, this.deps.tiers);
+          // Waiting in place holds the partition: only short waits that need no
+          // escalation, and never for our own limiter (the partition must move on).
+          const inline =
+            decision.delayMs <= this.deps.inlineRetryMaxMs &&
+            !decision.deadlineAtRisk &&
+            !decision.flowControl;
+          if (!decision.flowControl)
+            trail.add('RETRY', now, decision.category, {
+              attempt: String(attempt),
+              reason: clip(decision.reason),
+              delay_ms: String(decision.delayMs),
+              next_attempt_at: new Date(now + decision.delayMs).toISOString(),
+              waits_in: inline ? 'place' : tier.topic,
+              lookup_first: String(decision.lookupFirst),
+              idempotency_key: request.idempotencyKey,
+            });
+          const outputs: Omit<OutboundRecord, 'headers'>[] = [];
+          if (decision.deadlineAtRisk)
+            outputs.push(...this.escalate(trail, routed, decision, request, attempt, now));
+          if (inline) {
+            this.deps.events.retried(portal.funderId, 'inline');
+            await sleep(decision.delayMs, context.signal);
+            lookupFirst = decision.lookupFirst;
+            continue;
+          }
+          this.deps.events.retried(portal.funderId, tier.topic);
+          const record = retryRecord(
+            routed,
+            decision,
+            {
+              attempt,
+              firstAttemptAt: start.firstAttemptAt,
+              idempotencyKey: request.idempotencyKey,
+            },
+            now,
+          );
+          outputs.push({ topic: tier.topic, key: routed.grant_id, value: record });
+          return { records: trail.finish(outputs) };
+        }
+      }
+    }
+  }
+
+  /** ESCALATED in the trail, and the request that makes notification tell the compliance officer. */
+  private escalate(
+    trail: AttemptTrail,
+    routed: RoutedGrantV1,
+    decision: RetryDecision,
+    request: PortalRequest,
+    attempt: number,
+    now: number,
+  ): OutboundRecord[] {
+    const notification = deadlineRiskNotification(
+      routed,
+      decision,
+      request.idempotencyKey,
+      attempt,
+      now,
+    );
+    const head = trail.add('ESCALATED', now, 'DEADLINE_AT_RISK', {
+      attempt: String(attempt),
+      deadline: new Date(routed.grant.submission_deadline).toISOString(),
+      next_attempt_at: notification.details['next_attempt_at'] ?? '',
+      notification_id: notification.notification_id,
+    });
+    this.deps.events.escalated(routed.funder_id);
+    return [
+      { topic: TOPICS.NOTIFICATIONS, key: routed.grant_id, value: notification, headers: head },
+    ];
+  }
+
+  private async call(
+    portal: FunderPortal,
+    request: PortalRequest,
+    lookupFirst: boolean,
+    signal: AbortSignal,
+  ): Promise<AttemptOutcome> {
+    const submitRequest = {
+      grantId: request.body['grant_id'] as string,
+      idempotencyKey: request.idempotencyKey,
+      body: request.body,
+    };
+    if (!lookupFirst) return portal.submit(submitRequest, signal);
+    // The last attempt's fate is unknown (timeout, cut connection): ask first.
+    const found = await portal.lookup(request.idempotencyKey, signal);
+    switch (found.kind) {
+      case 'found':
+        return {
+          kind: 'accepted',
+          trackingNumber: found.trackingNumber,
+          status: found.status,
+          created: false,
+        };
+      case 'not_found':
+        return portal.submit(submitRequest, signal);
+      default:
+        return found;
+    }
+  }
+}
+
+/**
+ * The audit events of one input's attempts, chained one after the other from
+ * the head the input carried; the outputs carry the last one as the new head.
+ */
+class AttemptTrail {
+  private head: string;
+  private readonly records: OutboundRecord[] = [];
+
+  constructor(
+    private readonly message: InboundMessage<unknown>,
+    private readonly routed: RoutedGrantV1,
+    private readonly request: PortalRequest,
+    private readonly service: ServiceIdentity,
+  ) {
+    this.head = previousEventHashOf(message.headers);
+  }
+
+  /** Appends an event; returns the head headers naming it. */
+  add(
+    action: AuditDecision['action'],
+    occurredAt: number,
+    errorCategory: AuditDecision['errorCategory'],
+    details: Record<string, string>,
+  ): Record<string, string> {
+    const { record, headHeaders } = stageAuditRecord(
+      {
+        grantId: this.routed.grant_id,
+        funderId: this.routed.funder_id,
+        auditTrailId: this.routed.audit_trail_id,
+        stage: this.service.stage,
+        action,
+        errorCategory,
+        severity:
+          errorCategory === null ? null : errorCategory === 'FUNDER_REJECTION' ? 'HIGH' : 'MEDIUM',
+        complianceTags: [...COMPLIANCE_TAGS],
+        ruleSetVersion: this.routed.rule_pack_version,
+        payloadHash: payloadHashOf(this.message.raw),
+        service: this.service,
+        occurredAt,
+        source: {
+          topic: this.message.topic,
+          partition: this.message.partition,
+          offset: Number(this.message.offset),
+        },
+        // Several events of one input differ by this; a redelivery rebuilds the same ones.
+        discriminator: `${this.records.length}`,
+        details: { ...details, portal_payload_sha256: this.request.payloadHash },
+      },
+      this.head,
+    );
+    this.records.push(record);
+    this.head = record.value.event_hash;
+    return headHeaders;
+  }
+
+  /** The events and `outputs`, each output carrying the latest head. */
+  finish(
+    outputs: readonly Omit<OutboundRecord, 'headers'>[] | readonly OutboundRecord[],
+  ): OutboundRecord[] {
+    const headHeaders = { [AUDIT_HEAD_HEADER]: this.head };
+    return [
+      ...outputs.map((o) => ({
+        ...o,
+        headers: 'headers' in o && o.headers ? o.headers : headHeaders,
+      })),
+      ...this.records,
+    ];
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

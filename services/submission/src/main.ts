@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
+import { ConfigError } from '@grantstream/errors';
+import { resolveFunderTokens } from '@grantstream/funders';
+import { createLogger } from '@grantstream/logging';
+import { runStage } from '@grantstream/kafka';
+import { RETRY_TOPIC_PATTERN } from './handlers/submission.handler';
+import { createFunderPortals } from './funder-portals';
+import { loadSubmissionConfig } from './submission.config';
+import { SubmissionMetrics } from './submission-metrics';
+import { SubmissionModule } from './submission.module';
+
+const config = loadSubmissionConfig(process.env);
+const section = config.submission;
+const tokens = orExitOnConfigError(() => {
+  const { tokens: found, problems } = resolveFunderTokens(config.funders, process.env);
+  const tierProblems = section.retryTiers
+    .filter((t) => !RETRY_TOPIC_PATTERN.test(t.topic))
+    .map((t) => `submission.retryTiers: ${t.topic} does not match ${RETRY_TOPIC_PATTERN.source}`);
+  if (problems.length + tierProblems.length > 0)
+    throw new ConfigError([...problems, ...tierProblems]);
+  return found;
+});
+
+const bootLogger = createLogger({ service: 'grantstream-submission', level: config.logging.level });
+createFunderPortals({
+  funders: config.funders,
+  tokens,
+  redis: config.redis,
+  limiterWaitMs: section.limiterWaitMs,
+  logger: bootLogger,
+}).then(
+  (portals) =>
+    runStage({
+      stage: 'submission',
+      config,
+      runner: stageRunnerConfig(config.runner, section.runner),
+      metrics: section.metrics,
+      module: ({ service, metrics }) =>
+        SubmissionModule.forRoot({
+          portals,
+          policyFor: (portal) => ({
+            maxAttempts: portal.config.retry.maxAttempts,
+            initialBackoffMs: portal.config.retry.initialBackoffMs,
+            maxBackoffMs: portal.config.retry.maxBackoffMs,
+            maxRetryAgeMs: section.maxRetryAgeMs,
+            throttledDelayMs: section.throttledDelayMs,
+            rateLimitDefaultDelayMs: section.rateLimitDefaultDelayMs,
+            deadlineRiskMarginMs: section.deadlineRiskMarginMs,
+            fallbacks: config.fallbacks,
+          }),
+          tiers: section.retryTiers,
+          inlineRetryMaxMs: section.inlineRetryMaxMs,
+          service,
+          now: Date.now,
+          events: new SubmissionMetrics(metrics.registry, portals),
+        }),
+      deadLetters: { startsTrail: false },
+    }),
+  (err: unknown) => {
+    bootLogger.fatal({ err }, 'submission could not reach its funder limiters');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { TOPIC_DECLARATIONS } from '@grantstream/contracts';
+import {
+  DEFAULT_CONFIG_FILE,
+  fallbackChainSchema,
+  loadConfigOrExit,
+  metricsEndpointSchema,
+  platformConfigSchema,
+  redisConnectionSchema,
+  runnerDefaultsSchema,
+  stageRunnerOverridesSchema,
+} from '@grantstream/config';
+import { fundersSectionSchema } from '@grantstream/funders';
+
+const positiveInt = z.int().positive();
+
+/** Topics declared (schemas/topics.yaml) to carry SubmissionRetry records: the only valid tiers. */
+const RETRY_TOPICS = new Set(
+  TOPIC_DECLARATIONS.filter((t) => t.valueSchema?.record === 'SubmissionRetry').map((t) => t.name),
+);
+
+/** One delay tier: a retry topic and the delay it stands for. */
+export const retryTierSchema = z.strictObject({
+  topic: z.string().refine((t) => RETRY_TOPICS.has(t), {
+    message: `must be a declared retry topic (${[...RETRY_TOPICS].join(', ')})`,
+  }),
+  delayMs: positiveInt,
+});
+
+/** The submission stage's own settings. */
+export const submissionSectionSchema = z
+  .strictObject({
+    runner: stageRunnerOverridesSchema,
+    metrics: metricsEndpointSchema,
+    /**
+     * Longest a grant waits for its funder's limiter. Past it the grant goes
+     * to a delay tier (`throttledDelayMs`) instead of holding its partition,
+     * and with it other funders' grants, back.
+     */
+    limiterWaitMs: positiveInt,
+    /** When our own limiter was full: how long before the grant is tried again. */
+    throttledDelayMs: positiveInt,
+    /** A retry due within this waits in place; a longer one goes to a delay tier. */
+    inlineRetryMaxMs: z.int().min(0),
+    /** Delay for a rate limit answered without Retry-After (the guide's 15 minutes). */
+    rateLimitDefaultDelayMs: positiveInt,
+    /** Delay tiers, shortest first: a retry goes to the shortest tier at least as long as its delay. */
+    retryTiers: z.array(retryTierSchema).min(1),
+    /** Oldest a grant's first attempt may be before its retries stop (with the funder's maxAttempts). */
+    maxRetryAgeMs: positiveInt,
+    /** A retry that would end closer than this to the deadline (or after it) is escalated. */
+    deadlineRiskMarginMs: z.int().min(0),
+  })
+  .refine(
+    (s) => s.retryTiers.every((t, i, all) => i === 0 || (all[i - 1]?.delayMs ?? 0) < t.delayMs),
+    { message: 'retryTiers must be ordered by strictly increasing delayMs', path: ['retryTiers'] },
+  );
+
+/** The submission stage's configuration: platform, runner defaults, funders, Redis, fallbacks and its section. */
+export const submissionConfigSchema = platformConfigSchema.extend({
+  runner: runnerDefaultsSchema,
+  funders: fundersSectionSchema,
+  redis: redisConnectionSchema,
+  fallbacks: fallbackChainSchema,
+  submission: submissionSectionSchema,
+});
+
+/** Parsed {@link submissionConfigSchema}. */
+export type SubmissionConfig = z.infer<typeof submissionConfigSchema>;
+/** Parsed {@link submissionSectionSchema}. */
+export type SubmissionSection = z.infer<typeof submissionSectionSchema>;
+/** One parsed {@link retryTierSchema}. */
+export type RetryTier = z.infer<typeof retryTierSchema>;
+
+/** Parses the configuration once at startup; every problem is printed and the process exits 2. */
+export function loadSubmissionConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): SubmissionConfig {
+  return loadConfigOrExit({ schema: submissionConfigSchema, files: [DEFAULT_CONFIG_FILE], env });
+}
