@@ -33,14 +33,14 @@ export const statusPollingSectionSchema = z.strictObject({
    * asks for. A scheduled record holds its partition until it is due, and
    * with it the polls of every other funder behind it.
    */
-  maxPollDelayMs: z.int().positive().default(60_000),
+  maxPollDelayMs: z.int().positive(),
   /**
    * A live status of a funder missing from `funders`: `dead_letter` it (one
    * deployment follows every funder, so it is a configuration error), or
    * `skip` it (deployments split the funders between them, each in its own
    * consumer group; scenario tests run this way on shared topics).
    */
-  unconfiguredFunders: z.enum(UNCONFIGURED_FUNDER_ACTIONS).default('dead_letter'),
+  unconfiguredFunders: z.enum(UNCONFIGURED_FUNDER_ACTIONS),
 });
 
 /**
