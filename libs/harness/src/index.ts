@@ -4,3 +4,4 @@
  * audit trails. Used by the main job, the end-to-end scenarios and the benchmarks.
  */
 export * from './lib/pipeline';
+export * from './lib/final-states';
