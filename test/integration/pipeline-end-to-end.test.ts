@@ -1,10 +1,13 @@
 // Guarantee: the README's main-job command carries the example batch (real
 // PDF/XLSX attachments, compliant and broken applications of three funders)
-// from ingest through validation, normalization and compliance routing; every
+// from ingest through validation, normalization and compliance routing to
+// the funder portals (the simulator) and on to a terminal status: every
 // application ends in exactly one of grants.routed.v1,
-// grants.compliance-blocked.v1 or grants.dlq.v1, where the fixtures say it
-// should, with the category they name, and every application's audit trail
-// is one hash chain across the stages that verifies.
+// grants.compliance-blocked.v1 or grants.dlq.v1 where the fixtures say it
+// should, with the category they name; every forwarded grant then reaches the
+// agency's tracking number, a portal rejection or a dead letter; the
+// compliance officer is notified; and every application's audit trail is one
+// hash chain across the stages that verifies.
 import { describe, expect, it } from 'vitest';
 import { ENTRY, runTs } from '@grantstream/testing';
 
@@ -34,7 +37,23 @@ interface MainJobReport {
   missing: string[];
   duplicates: string[];
   mismatches: string[];
-  byFunder: Record<string, { routed: number; blocked: number; dlq: number; expected: number }>;
+  unfinished: string[];
+  byFunder: Record<
+    string,
+    {
+      routed: number;
+      blocked: number;
+      dlq: number;
+      expected: number;
+      submitted: number;
+      accepted: number;
+      rejected: number;
+      deadLettered: number;
+      retries: number;
+      timeToTerminalMs: { p50: number; p99: number };
+    }
+  >;
+  notificationsDelivered: number | null;
   outcomes: Record<
     string,
     { destination: string; codes: string[]; category: string | null; defect: string | null }
@@ -90,11 +109,35 @@ describe('pipeline end to end (main job)', () => {
       expect(o.destination).toBe(id.startsWith('SCDA-') ? 'blocked' : 'routed');
     }
 
-    // One chain per application: three events when it passed ingest, one when dead-lettered there.
+    // Every forwarded grant reached a final status at its funder.
+    expect(report.unfinished).toEqual([]);
+    let submitted = 0;
+    for (const [funder, row] of Object.entries(report.byFunder)) {
+      expect(row.submitted, funder).toBe(row.routed);
+      expect(row.accepted + row.rejected + (row.deadLettered - row.dlq), funder).toBe(
+        row.submitted,
+      );
+      submitted += row.submitted;
+      if (row.submitted > 0) expect(row.timeToTerminalMs.p99, funder).toBeGreaterThan(0);
+    }
+    expect(submitted).toBeGreaterThan(100);
+    const accepted = Object.values(report.byFunder).reduce((n, r) => n + r.accepted, 0);
+    expect(accepted).toBeGreaterThan(submitted / 2);
+
+    // One chain per application: three events when it passed ingest, one when
+    // dead-lettered there, and for each forwarded grant its portal attempts and
+    // status changes besides.
     expect(report.audit.ok).toBe(true);
     expect(report.audit.findings).toEqual([]);
     expect(report.audit.grants).toBe(report.applications);
     const dlq = Object.values(report.outcomes).filter((o) => o.destination === 'dlq').length;
-    expect(report.audit.events).toBe(dlq + 3 * (report.applications - dlq));
+    expect(report.audit.events).toBeGreaterThanOrEqual(
+      dlq + 3 * (report.applications - dlq) + submitted,
+    );
+    // The compliance officer heard about every block and every dead letter at ingest.
+    const blocked = Object.values(report.outcomes).filter(
+      (o) => o.destination === 'blocked',
+    ).length;
+    expect(report.notificationsDelivered).toBeGreaterThanOrEqual(blocked + dlq);
   });
 });

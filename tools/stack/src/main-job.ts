@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadGrantstreamConfigOrExit } from '@grantstream/config';
+import { z } from 'zod';
+import { DEFAULT_CONFIG_FILE, loadConfig, loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { TOPICS, TOPIC_DECLARATIONS, funderPrefixOf } from '@grantstream/contracts';
 import { isPipelineError } from '@grantstream/errors';
 import { applyDeclaredTopics, createPlatformClients, topicSpecsOf } from '@grantstream/kafka';
@@ -12,9 +13,11 @@ import {
   OUTCOME_TOPICS,
   WORKSPACE_ROOT,
   collectOutcomes,
+  followToFinal,
+  runScopedGroups,
+  scanAuditTrails,
   startStages,
   stopStages,
-  verifyAuditTrails,
   type Destination,
   type GrantOutcome,
 } from '@grantstream/harness';
@@ -34,12 +37,33 @@ interface ExpectedGrant {
   defect: string | null;
 }
 
-/** Audit events a grant's trail has once it reached its destination. */
-const EVENTS_PER_DESTINATION: Readonly<Record<Destination, number>> = {
-  routed: 3, // VALIDATED, NORMALIZED, FORWARD
-  blocked: 3, // VALIDATED, NORMALIZED, REJECT
-  dlq: 1, // DEAD_LETTER at ingest
-};
+/**
+ * What the main job needs of the simulator's and the funders' sections: the
+ * simulator's fake tokens, handed to the services as the secrets the funders'
+ * config names, and the webhook sink notifications go to.
+ */
+const localPortalsSchema = z.object({
+  simulator: z.object({
+    host: z.string(),
+    port: z.number(),
+    funders: z.record(z.string(), z.object({ token: z.string() })),
+  }),
+  funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
+  notification: z.object({ webhook: z.object({ url: z.string() }) }),
+});
+
+/** The stage services of the whole pipeline, in flow order. */
+const PIPELINE_SERVICES = [
+  'ingest',
+  'normalization',
+  'routing',
+  'submission',
+  'status-polling',
+  'notification',
+] as const;
+
+/** A grant's last word in the pipeline, as the per-funder summary counts it. */
+type FinalCount = 'accepted' | 'rejected' | 'blocked' | 'deadLettered';
 
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length === 0
@@ -59,9 +83,11 @@ function runScript(args: readonly string[]): void {
  * The main job on the local embedded stack: start Kafka and the registry,
  * apply topics and schemas, generate the example batch (real PDF/XLSX
  * attachments, compliant and broken applications across three funders),
- * start the ingest, normalization and routing services, submit the batch with
- * `grantctl submit`, follow every application to routed, blocked or dead
- * letter, verify each audit trail, and compare with what the fixtures expect.
+ * start the funder simulator and every stage service, submit the batch with
+ * `grantctl submit`, follow every application to its final status (the
+ * agency's tracking number, a portal rejection, a compliance block or a dead
+ * letter), verify each audit trail, compare the routing decisions with what
+ * the fixtures expect, and print a summary per funder.
  */
 async function main(argv: string[]): Promise<number> {
   const opts = new Command('grantstream')
@@ -124,58 +150,118 @@ async function main(argv: string[]): Promise<number> {
     );
     say(`    ${expected.size} applications`);
 
-    say('4/6 stage services: ingest, normalization, routing');
-    stages = startStages(['ingest', 'normalization', 'routing'], {
-      logDir: runDir,
-      env: {
-        GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]),
-      },
+    say('4/6 funder simulator and stage services');
+    const portals = loadConfig({
+      schema: localPortalsSchema,
+      files: [DEFAULT_CONFIG_FILE],
+      env: process.env,
     });
+    const tokens: Record<string, string> = {};
+    for (const [funderId, funder] of Object.entries(portals.funders)) {
+      const sim = portals.simulator.funders[funderId];
+      if (sim) tokens[funder.tokenSecret] = sim.token;
+    }
+    stages = startStages(['funder-simulator'], { logDir: runDir });
+    await waitForHttp(`http://${portals.simulator.host}:${portals.simulator.port}/__sim/stats`);
+    // The run's services start at the topics' current ends, in groups of their
+    // own: a backlog that tests or benchmarks left behind never delays the batch.
+    const groups = await runScopedGroups(clients, runTag, PIPELINE_SERVICES);
+    stages.push(
+      ...startStages(PIPELINE_SERVICES, {
+        logDir: runDir,
+        env: {
+          ...tokens,
+          ...groups,
+          GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]),
+        },
+      }),
+    );
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
 
     const outcomeFrom = await clients.io.endOffsets(Object.values(OUTCOME_TOPICS));
+    const finalFrom = await clients.io.endOffsets([TOPICS.STATUS, TOPICS.DLQ]);
     const auditFrom = await clients.io.endOffsets([TOPICS.AUDIT]);
     say(`5/6 grantctl submit ${batchFile}`);
     const submitStarted = Date.now();
     runScript(['tools/grantctl/src/main.ts', 'submit', batchFile, '--attachments-base', runDir]);
     const submittedAt = new Map([...expected.keys()].map((id) => [id, submitStarted]));
 
-    say('6/6 following every application to routed, blocked or dead letter');
+    say(
+      '6/6 following every application to a final status: filed and decided by the agency, rejected, blocked or dead-lettered',
+    );
     const bar =
       process.stdout.isTTY && !opts.json
         ? new SingleBar({
-            format: '    {bar} {value}/{total} applications decided | {duration}s',
+            format:
+              '    {bar} {value}/{total} final | {routed} routed, {blocked} blocked, {filed} with a portal answer | {duration}s',
           })
         : null;
-    bar?.start(expected.size, 0);
+    bar?.start(expected.size, 0, { routed: 0, blocked: 0, filed: 0 });
+    let stoppedEarly = 0;
     const outcomes = await collectOutcomes(clients, outcomeFrom, new Set(expected.keys()), {
       timeoutMs: opts.timeoutMs,
       settleMs: 1000,
       scan: config.audit,
       producedAt: submittedAt,
-      onProgress: (n) => bar?.update(n),
+      onProgress: (n) => bar?.update(0, { routed: n, blocked: 0, filed: 0 }),
+    });
+    const routedIds = new Set(
+      [...outcomes.outcomes].filter(([, o]) => o.destination === 'routed').map(([id]) => id),
+    );
+    stoppedEarly = outcomes.outcomes.size - routedIds.size;
+    bar?.update(stoppedEarly, {
+      routed: routedIds.size,
+      blocked: [...outcomes.outcomes.values()].filter((o) => o.destination === 'blocked').length,
+      filed: 0,
+    });
+    const finals = await followToFinal(clients, finalFrom, routedIds, {
+      timeoutMs: opts.timeoutMs,
+      onProgress: (n) => bar?.update(stoppedEarly + n, { filed: n }),
     });
     bar?.stop();
-    const audit = await verifyAuditTrails(
+    const audit = await scanAuditTrails(
       clients,
       auditFrom,
       new Set(outcomes.outcomes.keys()),
-      (id) => EVENTS_PER_DESTINATION[outcomes.outcomes.get(id)?.destination ?? 'dlq'],
-      opts.timeoutMs,
+      config.audit,
     );
+    const notified = await countDeliveries(portals.notification.webhook.url);
 
     const mismatches: string[] = [];
-    const byFunder = new Map<string, Record<Destination | 'expected', number>>();
-    const latencies: number[] = [];
+    const byFunder = new Map<
+      string,
+      Record<Destination | 'expected' | FinalCount | 'retries', number>
+    >();
+    const terminalMs = new Map<string, number[]>();
     for (const [id, want] of expected) {
       const got: GrantOutcome | undefined = outcomes.outcomes.get(id);
       const funder = funderPrefixOf(id);
-      const row = byFunder.get(funder) ?? { routed: 0, blocked: 0, dlq: 0, expected: 0 };
+      const row = byFunder.get(funder) ?? {
+        expected: 0,
+        routed: 0,
+        blocked: 0,
+        dlq: 0,
+        accepted: 0,
+        rejected: 0,
+        deadLettered: 0,
+        retries: 0,
+      };
       row.expected += 1;
       if (got) {
         row[got.destination] += 1;
-        if (got.latencyMs !== null) latencies.push(got.latencyMs);
+        if (got.destination === 'dlq') row.deadLettered += 1;
       }
+      const final = finals.finals.get(id);
+      if (final) {
+        if (final.state === 'dead_letter') row.deadLettered += 1;
+        else {
+          row[final.state] += 1;
+          const list = terminalMs.get(funder) ?? [];
+          list.push(final.atMs - submitStarted);
+          terminalMs.set(funder, list);
+        }
+      }
+      row.retries += (audit.events.get(id) ?? []).filter((e) => e.action === 'RETRY').length;
       byFunder.set(funder, row);
       // A dead letter names one error code (the first problem's); a decision names every flag.
       const codesOk =
@@ -189,13 +275,18 @@ async function main(argv: string[]): Promise<number> {
         );
       }
     }
-    latencies.sort((a, b) => a - b);
+    const allTerminal = [...terminalMs.values()].flat().sort((a, b) => a - b);
     const trailEvents = [...audit.events.values()].reduce((n, e) => n + e.length, 0);
     const ok =
       mismatches.length === 0 &&
       outcomes.missing.length === 0 &&
       outcomes.duplicates.length === 0 &&
+      finals.missing.length === 0 &&
       audit.report.ok;
+    const timeToTerminal = (list: readonly number[]) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    };
     const summary = {
       runTag,
       ok,
@@ -203,12 +294,22 @@ async function main(argv: string[]): Promise<number> {
       decided: outcomes.outcomes.size,
       missing: outcomes.missing,
       duplicates: outcomes.duplicates,
+      unfinished: finals.missing,
       mismatches,
-      byFunder: Object.fromEntries(byFunder),
+      byFunder: Object.fromEntries(
+        [...byFunder].map(([funder, row]) => [
+          funder,
+          {
+            ...row,
+            submitted: row.routed,
+            timeToTerminalMs: timeToTerminal(terminalMs.get(funder) ?? []),
+          },
+        ]),
+      ),
       outcomes: Object.fromEntries(
         [...outcomes.outcomes].map(([id, o]) => [
           id,
-          { ...o, defect: expected.get(id)?.defect ?? null },
+          { ...o, defect: expected.get(id)?.defect ?? null, final: finals.finals.get(id) ?? null },
         ]),
       ),
       audit: {
@@ -217,7 +318,8 @@ async function main(argv: string[]): Promise<number> {
         ok: audit.report.ok,
         findings: audit.report.findings.slice(0, 20),
       },
-      latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      notificationsDelivered: notified,
+      timeToTerminalMs: timeToTerminal(allTerminal),
       totalMs: Date.now() - started,
     };
     if (opts.json) {
@@ -225,27 +327,57 @@ async function main(argv: string[]): Promise<number> {
     } else {
       say('');
       say(
-        `summary: ${outcomes.outcomes.size}/${expected.size} decided, ${outcomes.missing.length} missing, ${outcomes.duplicates.length} duplicated, ${mismatches.length} unlike the fixtures`,
+        `summary: ${outcomes.outcomes.size}/${expected.size} decided by routing, ${finals.finals.size}/${routedIds.size} forwarded grants final, ${outcomes.missing.length + finals.missing.length} missing, ${outcomes.duplicates.length} duplicated, ${mismatches.length} unlike the fixtures`,
       );
-      say(`    funder   routed  blocked  dead-letter  (expected total)`);
+      say(
+        `    funder   submitted  accepted  rejected  blocked  dead-lettered  retries  to terminal p50/p99`,
+      );
       for (const [funder, r] of [...byFunder].sort()) {
+        const t = timeToTerminal(terminalMs.get(funder) ?? []);
         say(
-          `    ${funder.padEnd(8)} ${String(r.routed).padStart(6)}  ${String(r.blocked).padStart(7)}  ${String(r.dlq).padStart(11)}  (${r.expected})`,
+          `    ${funder.padEnd(8)} ${String(r.routed).padStart(9)}  ${String(r.accepted).padStart(8)}  ${String(r.rejected).padStart(8)}  ${String(r.blocked).padStart(7)}  ${String(r.deadLettered).padStart(13)}  ${String(r.retries).padStart(7)}  ${(t.p50 / 1000).toFixed(1)} s / ${(t.p99 / 1000).toFixed(1)} s`,
         );
       }
       say(
-        `    audit: ${audit.report.grants} trails, ${trailEvents} events, hash chains ${audit.report.ok ? 'verified' : `BROKEN (${audit.report.findings.length} findings)`}`,
+        `    audit: ${audit.report.grants} trails, ${trailEvents} events, hash chains ${audit.report.ok ? 'verified' : `BROKEN (${audit.report.findings.length} findings)`}; ${notified} notifications delivered to the compliance officer's webhook`,
       );
       say(
-        `    submit → decision latency: p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`,
+        `    time to a terminal status: p50 ${(summary.timeToTerminalMs.p50 / 1000).toFixed(1)} s, p99 ${(summary.timeToTerminalMs.p99 / 1000).toFixed(1)} s`,
       );
       for (const m of mismatches.slice(0, 20)) say(`    mismatch ${m}`);
-      say(`    total ${summary.totalMs} ms; stage logs in ${runDir}`);
+      for (const id of finals.missing.slice(0, 20)) say(`    no final status for ${id}`);
+      say(`    total ${summary.totalMs} ms; service logs in ${runDir}`);
     }
     return ok ? 0 : 1;
   } finally {
     await stopStages(stages, config.runner.shutdownGraceMs);
     await clients.close();
+  }
+}
+
+/** Waits until `url` answers (the simulator listening). */
+async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Notifications the webhook sink stored, when the webhook is the simulator's sink; null otherwise. */
+async function countDeliveries(webhookUrl: string): Promise<number | null> {
+  try {
+    const response = await fetch(webhookUrl);
+    if (!response.ok) return null;
+    const view = (await response.json()) as { received?: unknown[] };
+    return Array.isArray(view.received) ? view.received.length : null;
+  } catch {
+    return null;
   }
 }
 

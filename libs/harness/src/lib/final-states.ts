@@ -98,7 +98,6 @@ export async function scanAuditTrails(
   grantIds: ReadonlySet<string>,
   scan: ScanOptions,
 ): Promise<{ report: VerificationReport; events: Map<string, AuditEventV1[]> }> {
-  const auditType = Type.forSchema(AuditEventV1Avro);
   const verifier = new ChainVerifier();
   const events = new Map<string, AuditEventV1[]>();
   const scanner = new TopicScanner(clients.kafka);
@@ -107,7 +106,9 @@ export async function scanAuditTrails(
       const key = m.key?.toString() ?? '';
       const grantId = key.slice(0, key.lastIndexOf(':'));
       if (!grantIds.has(grantId) || !m.value) continue;
-      const event = AuditEventV1Schema.parse(auditType.fromBuffer(m.value.subarray(5)));
+      const event = AuditEventV1Schema.parse(
+        (await clients.serde.decodeAs<AuditEventV1>(m.value, AuditEventV1Avro)).value,
+      );
       verifier.add({ key, event, partition: m.partition, offset: m.offset });
       const list = events.get(grantId) ?? [];
       list.push(event);

@@ -6,6 +6,7 @@ import {
   AuditEventV1Schema,
   ComplianceBlockedGrantV1Avro,
   DLQ_HEADERS,
+  INGEST_TOPIC_PATTERN,
   RoutedGrantV1Avro,
   TOPICS,
   type AuditEventV1,
@@ -38,6 +39,59 @@ export const STAGE_SERVICES = {
 
 /** Name of a stage service. */
 export type StageServiceName = keyof typeof STAGE_SERVICES;
+
+/** A pipeline stage service (every service but the simulator). */
+export type PipelineStageName = Exclude<StageServiceName, 'funder-simulator'>;
+
+/** Each stage's config section (as GRANTSTREAM__<SECTION>__ env overrides name it) and input topics. */
+export const STAGE_INPUTS: Readonly<
+  Record<PipelineStageName, { section: string; topics: readonly string[] | RegExp }>
+> = {
+  ingest: { section: 'INGEST', topics: INGEST_TOPIC_PATTERN },
+  normalization: { section: 'NORMALIZATION', topics: [TOPICS.VALIDATED] },
+  routing: { section: 'ROUTING', topics: [TOPICS.NORMALIZED] },
+  submission: {
+    section: 'SUBMISSION',
+    topics: [
+      TOPICS.ROUTED,
+      TOPICS.SUBMISSION_RETRY_5S,
+      TOPICS.SUBMISSION_RETRY_30S,
+      TOPICS.SUBMISSION_RETRY_5M,
+      TOPICS.SUBMISSION_RETRY_15M,
+    ],
+  },
+  'status-polling': { section: 'STATUS_POLLING', topics: [TOPICS.STATUS, TOPICS.STATUS_POLL] },
+  notification: {
+    section: 'NOTIFICATION',
+    topics: [TOPICS.COMPLIANCE_BLOCKED, TOPICS.DLQ, TOPICS.STATUS, TOPICS.NOTIFICATIONS],
+  },
+};
+
+/**
+ * Configuration overrides that put each stage in a consumer group (and
+ * transactional id prefix) of its own for one run, its offsets first set to
+ * the current end of its inputs: the run processes what it produces, never
+ * the history earlier runs, tests or benchmarks left on the shared topics.
+ */
+export async function runScopedGroups(
+  clients: PlatformClients,
+  scope: string,
+  stages: readonly PipelineStageName[],
+): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  const existing = await clients.admin.listTopics();
+  for (const stage of stages) {
+    const { section, topics } = STAGE_INPUTS[stage];
+    const inputs = Array.isArray(topics)
+      ? topics
+      : existing.filter((t) => (topics as RegExp).test(t));
+    const group = `grantstream.${stage}.${scope}`;
+    await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(inputs));
+    env[`GRANTSTREAM__${section}__RUNNER__GROUP_ID`] = group;
+    env[`GRANTSTREAM__${section}__RUNNER__TRANSACTIONAL_ID_PREFIX`] = group;
+  }
+  return env;
+}
 
 /** A running stage service process. */
 export interface StageProcess {
