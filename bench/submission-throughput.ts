@@ -167,6 +167,8 @@ function funderCounters(delta: Map<string, number>, funderId: string) {
 /** What the bench saw of one grant. */
 interface Seen {
   routedAt?: number;
+  /** The grants.routed.v1 partition: which replica handled the grant. */
+  partition?: number;
   statusAt?: number;
   /** When the handler had the portal's answer (the status record's submitted_at). */
   answeredAt?: number;
@@ -198,6 +200,7 @@ async function trackGrants(
       if (!s) seen.set(id, (s = {}));
       if (m.topic === TOPICS.ROUTED && s.routedAt === undefined) {
         s.routedAt = Number(m.timestamp);
+        s.partition = m.partition;
         routed += 1;
       } else if (m.topic === TOPICS.STATUS && s.statusAt === undefined) {
         const value = decodeFramed<GrantStatusV1>(m.value, GrantStatusV1Avro);
@@ -212,6 +215,90 @@ async function trackGrants(
     timeoutMs,
   );
   return { seen, done };
+}
+
+/** The replica (index in the group) that owns each grants.routed.v1 partition, from the last assignment each logged. */
+function routedOwners(group: ServiceGroup): Map<number, number> {
+  const owner = new Map<number, number>();
+  group.processes.forEach((p, replica) => {
+    let text = '';
+    try {
+      text = readFileSync(p.logFile, 'utf8');
+    } catch {
+      return;
+    }
+    const line = text
+      .split('\n')
+      .filter((l) => l.includes('"assignment"'))
+      .pop();
+    if (!line) return;
+    const logged = JSON.parse(line) as { assignment?: Record<string, number[]> };
+    for (const partition of logged.assignment?.[TOPICS.ROUTED] ?? []) owner.set(partition, replica);
+  });
+  return owner;
+}
+
+/** Routed → portal answer − portal latency, for grants whose replica was idle or busy when they arrived. */
+interface BusySplit {
+  idle: LatencyStats;
+  busy: LatencyStats;
+  /** For a busy arrival: how long the replica's earlier grant still took (until its status record). */
+  busyRemaining: LatencyStats;
+  /** For a busy arrival: routed → answer − portal − that remaining time. */
+  busyAfterRemaining: LatencyStats;
+}
+
+/**
+ * kafkajs fetches again only once every batch of its previous fetch is
+ * handled (one fetcher per broker). A grant is "busy" when, as it was
+ * produced, its replica was still handling an earlier grant (produced
+ * before it, status record written after): it cannot be fetched before that
+ * grant's chunk is committed.
+ */
+function busySplit(
+  seen: readonly Seen[],
+  owners: ReadonlyMap<number, number>,
+  portalMs: number,
+): BusySplit {
+  const byReplica = new Map<number, Required<Seen>[]>();
+  for (const s of seen) {
+    if (
+      s.routedAt === undefined ||
+      s.statusAt === undefined ||
+      s.answeredAt === undefined ||
+      s.partition === undefined
+    )
+      continue;
+    const replica = owners.get(s.partition) ?? -1;
+    const list = byReplica.get(replica) ?? [];
+    list.push(s as Required<Seen>);
+    byReplica.set(replica, list);
+  }
+  const idle: number[] = [];
+  const busy: number[] = [];
+  const remaining: number[] = [];
+  const after: number[] = [];
+  for (const list of byReplica.values()) {
+    for (const g of list) {
+      let left = -1;
+      for (const h of list)
+        if (h.routedAt < g.routedAt && h.statusAt > g.routedAt)
+          left = Math.max(left, h.statusAt - g.routedAt);
+      const t = g.answeredAt - g.routedAt - portalMs;
+      if (left < 0) idle.push(t);
+      else {
+        busy.push(t);
+        remaining.push(left);
+        after.push(t - left);
+      }
+    }
+  }
+  return {
+    idle: statsOf(idle),
+    busy: statsOf(busy),
+    busyRemaining: statsOf(remaining),
+    busyAfterRemaining: statsOf(after),
+  };
 }
 
 interface SimStats {
@@ -342,6 +429,8 @@ interface LatencyRound {
   answerToRecord: LatencyStats;
   /** Status record timestamp → read by a read_committed follower (commit, fetch). */
   recordToRead: LatencyStats;
+  /** routed → answer − portal, split by whether the grant's replica was busy when it arrived. */
+  replica: BusySplit;
   producedPerSecond: Record<string, number>;
   rateLimited: number;
   transactions: number;
@@ -441,6 +530,11 @@ class Bench {
     sampling = false;
     await sampler;
     const final = await simStats(simulator);
+    // The last calls may have come after the last 250 ms sample.
+    samples.push({
+      at: Date.now(),
+      created: Object.fromEntries(funders.map((f) => [f.id, final.funders[f.id]?.created ?? 0])),
+    });
     const delta = diffCounters(await scrapeCounters(this.group.metricsUrls), metrics0);
     const cpu = Bench.cpuDelta(this.cpuOf(), cpu0);
 
@@ -573,6 +667,7 @@ class Bench {
       toAnswer: statsOf(toAnswer),
       answerToRecord: statsOf(answerToRecord),
       recordToRead: statsOf(recordToRead),
+      replica: busySplit([...tracker.seen.values()], routedOwners(this.group), o.portalLatencyMs),
       producedPerSecond,
       rateLimited: funders.reduce((sum, f) => sum + (final.funders[f.id]?.rateLimited ?? 0), 0),
       transactions: delta.get('grantstream_stage_transactions_committed_total') ?? 0,
@@ -586,7 +681,7 @@ class Bench {
         .map(([k, s]) => `${k} ${fmt(s)}`)
         .join(
           ', ',
-        )}; routed→answer−portal ${fmt(result.toAnswer)}, answer→record ${fmt(result.answerToRecord)}, record→read ${fmt(result.recordToRead)}; produced/s ${JSON.stringify(producedPerSecond)}; 429s ${result.rateLimited}; ${result.transactions} transactions; CPU ms ${JSON.stringify(cpu)}`,
+        )}; routed→answer−portal ${fmt(result.toAnswer)}, answer→record ${fmt(result.answerToRecord)}, record→read ${fmt(result.recordToRead)}; routed→answer−portal with the replica idle (${result.replica.idle.n}) ${fmt(result.replica.idle)}, busy (${result.replica.busy.n}) ${fmt(result.replica.busy)}, busy minus the earlier grant's remaining time ${fmt(result.replica.busyAfterRemaining)}; produced/s ${JSON.stringify(producedPerSecond)}; 429s ${result.rateLimited}; ${result.transactions} transactions; CPU ms ${JSON.stringify(cpu)}`,
     );
     return result;
   }

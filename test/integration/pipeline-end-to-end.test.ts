@@ -62,82 +62,88 @@ interface MainJobReport {
 }
 
 describe('pipeline end to end (main job)', () => {
-  it('routes, blocks or dead-letters every example application as its fixture says', async () => {
-    const r = await runTs(ENTRY.mainJob, ['--json'], { timeoutMs: 420_000 });
-    expect(r.code, r.stderr.slice(-4000)).toBe(0);
-    const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as MainJobReport;
+  it(
+    'routes, blocks or dead-letters every example application as its fixture says, and follows the forwarded ones to a terminal status',
+    { timeout: 480_000 },
+    async () => {
+      const r = await runTs(ENTRY.mainJob, ['--json'], { timeoutMs: 420_000 });
+      expect(r.code, r.stderr.slice(-4000)).toBe(0);
+      const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as MainJobReport;
 
-    expect(report.applications).toBeGreaterThanOrEqual(200);
-    expect(report.missing).toEqual([]);
-    expect(report.duplicates).toEqual([]);
-    expect(report.mismatches).toEqual([]);
-    expect(report.decided).toBe(report.applications);
+      expect(report.applications).toBeGreaterThanOrEqual(200);
+      expect(report.missing).toEqual([]);
+      expect(report.duplicates).toEqual([]);
+      expect(report.mismatches).toEqual([]);
+      expect(report.decided).toBe(report.applications);
 
-    // Three funders, and all three destinations used.
-    const funders = Object.keys(report.byFunder);
-    for (const f of ['NSF', 'BCF', 'SCDA']) expect(funders).toContain(f);
-    const destinations = new Set(Object.values(report.outcomes).map((o) => o.destination));
-    expect([...destinations].sort()).toEqual(['blocked', 'dlq', 'routed']);
-    for (const row of Object.values(report.byFunder))
-      expect(row.routed + row.blocked + row.dlq).toBe(row.expected);
+      // Three funders, and all three destinations used.
+      const funders = Object.keys(report.byFunder);
+      for (const f of ['NSF', 'BCF', 'SCDA']) expect(funders).toContain(f);
+      const destinations = new Set(Object.values(report.outcomes).map((o) => o.destination));
+      expect([...destinations].sort()).toEqual(['blocked', 'dlq', 'routed']);
+      for (const row of Object.values(report.byFunder))
+        expect(row.routed + row.blocked + row.dlq).toBe(row.expected);
 
-    // Every dead letter and block carries its category.
-    for (const o of Object.values(report.outcomes)) {
-      if (o.destination === 'dlq')
-        expect(['SCHEMA_VIOLATION', 'UNKNOWN_FUNDER', 'ATTACHMENT_INVALID']).toContain(o.category);
-      if (o.destination === 'blocked')
-        expect(o.category).toMatch(/COMPLIANCE_BLOCK|UNKNOWN_FUNDER/);
-    }
-
-    // Every kind of bad input is in the batch and ended where, and why, it must.
-    for (const [defect, destination, category, code] of BAD_INPUTS) {
-      const hits = Object.values(report.outcomes).filter((o) => o.defect === defect);
-      expect(hits.length, defect).toBeGreaterThan(0);
-      for (const o of hits) {
-        expect(o.destination, defect).toBe(destination);
-        expect(o.category, defect).toBe(category);
-        expect(o.codes, defect).toContain(code);
+      // Every dead letter and block carries its category.
+      for (const o of Object.values(report.outcomes)) {
+        if (o.destination === 'dlq')
+          expect(['SCHEMA_VIOLATION', 'UNKNOWN_FUNDER', 'ATTACHMENT_INVALID']).toContain(
+            o.category,
+          );
+        if (o.destination === 'blocked')
+          expect(o.category).toMatch(/COMPLIANCE_BLOCK|UNKNOWN_FUNDER/);
       }
-    }
-    // A deadline inside the buffer: a warning for NSF and BCF, a block for SCDA.
-    const atRisk = Object.entries(report.outcomes).filter(
-      ([, o]) => o.defect === 'deadline-at-risk',
-    );
-    expect(atRisk.length).toBeGreaterThan(0);
-    for (const [id, o] of atRisk) {
-      expect(o.codes).toContain('DEADLINE_AT_RISK');
-      expect(o.destination).toBe(id.startsWith('SCDA-') ? 'blocked' : 'routed');
-    }
 
-    // Every forwarded grant reached a final status at its funder.
-    expect(report.unfinished).toEqual([]);
-    let submitted = 0;
-    for (const [funder, row] of Object.entries(report.byFunder)) {
-      expect(row.submitted, funder).toBe(row.routed);
-      expect(row.accepted + row.rejected + (row.deadLettered - row.dlq), funder).toBe(
-        row.submitted,
+      // Every kind of bad input is in the batch and ended where, and why, it must.
+      for (const [defect, destination, category, code] of BAD_INPUTS) {
+        const hits = Object.values(report.outcomes).filter((o) => o.defect === defect);
+        expect(hits.length, defect).toBeGreaterThan(0);
+        for (const o of hits) {
+          expect(o.destination, defect).toBe(destination);
+          expect(o.category, defect).toBe(category);
+          expect(o.codes, defect).toContain(code);
+        }
+      }
+      // A deadline inside the buffer: a warning for NSF and BCF, a block for SCDA.
+      const atRisk = Object.entries(report.outcomes).filter(
+        ([, o]) => o.defect === 'deadline-at-risk',
       );
-      submitted += row.submitted;
-      if (row.submitted > 0) expect(row.timeToTerminalMs.p99, funder).toBeGreaterThan(0);
-    }
-    expect(submitted).toBeGreaterThan(100);
-    const accepted = Object.values(report.byFunder).reduce((n, r) => n + r.accepted, 0);
-    expect(accepted).toBeGreaterThan(submitted / 2);
+      expect(atRisk.length).toBeGreaterThan(0);
+      for (const [id, o] of atRisk) {
+        expect(o.codes).toContain('DEADLINE_AT_RISK');
+        expect(o.destination).toBe(id.startsWith('SCDA-') ? 'blocked' : 'routed');
+      }
 
-    // One chain per application: three events when it passed ingest, one when
-    // dead-lettered there, and for each forwarded grant its portal attempts and
-    // status changes besides.
-    expect(report.audit.ok).toBe(true);
-    expect(report.audit.findings).toEqual([]);
-    expect(report.audit.grants).toBe(report.applications);
-    const dlq = Object.values(report.outcomes).filter((o) => o.destination === 'dlq').length;
-    expect(report.audit.events).toBeGreaterThanOrEqual(
-      dlq + 3 * (report.applications - dlq) + submitted,
-    );
-    // The compliance officer heard about every block and every dead letter at ingest.
-    const blocked = Object.values(report.outcomes).filter(
-      (o) => o.destination === 'blocked',
-    ).length;
-    expect(report.notificationsDelivered).toBeGreaterThanOrEqual(blocked + dlq);
-  });
+      // Every forwarded grant reached a final status at its funder.
+      expect(report.unfinished).toEqual([]);
+      let submitted = 0;
+      for (const [funder, row] of Object.entries(report.byFunder)) {
+        expect(row.submitted, funder).toBe(row.routed);
+        expect(row.accepted + row.rejected + (row.deadLettered - row.dlq), funder).toBe(
+          row.submitted,
+        );
+        submitted += row.submitted;
+        if (row.submitted > 0) expect(row.timeToTerminalMs.p99, funder).toBeGreaterThan(0);
+      }
+      expect(submitted).toBeGreaterThan(100);
+      const accepted = Object.values(report.byFunder).reduce((n, r) => n + r.accepted, 0);
+      expect(accepted).toBeGreaterThan(submitted / 2);
+
+      // One chain per application: three events when it passed ingest, one when
+      // dead-lettered there, and for each forwarded grant its portal attempts and
+      // status changes besides.
+      expect(report.audit.ok).toBe(true);
+      expect(report.audit.findings).toEqual([]);
+      expect(report.audit.grants).toBe(report.applications);
+      const dlq = Object.values(report.outcomes).filter((o) => o.destination === 'dlq').length;
+      expect(report.audit.events).toBeGreaterThanOrEqual(
+        dlq + 3 * (report.applications - dlq) + submitted,
+      );
+      // The compliance officer heard about every block and every dead letter at ingest.
+      const blocked = Object.values(report.outcomes).filter(
+        (o) => o.destination === 'blocked',
+      ).length;
+      expect(report.notificationsDelivered).toBeGreaterThanOrEqual(blocked + dlq);
+    },
+  );
 });

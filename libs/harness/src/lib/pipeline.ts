@@ -80,16 +80,18 @@ export async function runScopedGroups(
 ): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const existing = await clients.admin.listTopics();
-  for (const stage of stages) {
-    const { section, topics } = STAGE_INPUTS[stage];
-    const inputs = Array.isArray(topics)
-      ? topics
-      : existing.filter((t) => (topics as RegExp).test(t));
-    const group = `grantstream.${stage}.${scope}`;
-    await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(inputs));
-    env[`GRANTSTREAM__${section}__RUNNER__GROUP_ID`] = group;
-    env[`GRANTSTREAM__${section}__RUNNER__TRANSACTIONAL_ID_PREFIX`] = group;
-  }
+  await Promise.all(
+    stages.map(async (stage) => {
+      const { section, topics } = STAGE_INPUTS[stage];
+      const inputs = Array.isArray(topics)
+        ? topics
+        : existing.filter((t) => (topics as RegExp).test(t));
+      const group = `grantstream.${stage}.${scope}`;
+      await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(inputs));
+      env[`GRANTSTREAM__${section}__RUNNER__GROUP_ID`] = group;
+      env[`GRANTSTREAM__${section}__RUNNER__TRANSACTIONAL_ID_PREFIX`] = group;
+    }),
+  );
   return env;
 }
 

@@ -17,7 +17,7 @@ export class KafkaAdmin {
   private readonly admin: Admin;
   private connected = false;
 
-  constructor(kafka: Kafka) {
+  constructor(private readonly kafka: Kafka) {
     this.admin = kafka.admin();
   }
 
@@ -143,19 +143,43 @@ export class KafkaAdmin {
    * Commits `positions` for a consumer group that has no active member: where
    * it starts when it first joins (a new group starts at the topics' current
    * ends this way, skipping their history without relying on offset reset).
+   * One short-lived member joins, commits every position at once and leaves
+   * (kafkajs's setOffsets joins once per topic, seconds each).
    */
   async setGroupOffsets(
     groupId: string,
     positions: ReadonlyMap<string, ReadonlyMap<number, string>>,
+    timeoutMs = 60_000,
   ): Promise<void> {
-    for (const [topic, partitions] of positions) {
-      await this.wrap('setOffsets', () =>
-        this.admin.setOffsets({
-          groupId,
-          topic,
-          partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
-        }),
-      );
+    const topics = [...positions.keys()];
+    if (topics.length === 0) return;
+    const consumer = this.kafka.consumer({ groupId, rebalanceTimeout: timeoutMs });
+    try {
+      await this.wrap('setGroupOffsets', async () => {
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: true });
+        const joined = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`no group join within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+          consumer.on(consumer.events.GROUP_JOIN, () => {
+            clearTimeout(timer);
+            // Nothing is to be read: stop fetching before the first batch.
+            consumer.pause(topics.map((topic) => ({ topic })));
+            resolve();
+          });
+        });
+        await consumer.run({ autoCommit: false, eachBatch: () => Promise.resolve() });
+        await joined;
+        await consumer.commitOffsets(
+          [...positions].flatMap(([topic, partitions]) =>
+            [...partitions].map(([partition, offset]) => ({ topic, partition, offset })),
+          ),
+        );
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
     }
   }
 
