@@ -216,10 +216,9 @@ export interface ServiceGroup {
  * notification) in their own consumer group, whose offsets are first set to
  * the current ends of `inputs`: the scenario's services see only what the
  * scenario produces, never the history other scenarios left on the shared
- * topics. `env` adds configuration overrides (GRANTSTREAM__...). A
- * status-polling group skips the statuses of funders missing from its
- * configuration (`statusPolling.unconfiguredFunders: skip`): they are other
- * scenarios' records.
+ * topics. `env` adds configuration overrides (GRANTSTREAM__...). Submission
+ * and status-polling groups skip the records of funders missing from their
+ * configuration (`unconfiguredFunders: skip`): they are other scenarios' records.
  */
 export async function startServiceGroup(
   clients: PlatformClients,
@@ -237,14 +236,16 @@ export async function startServiceGroup(
     notification: 'NOTIFICATION',
   }[options.service];
   const group = uniqueName(`test.${options.service}`);
-  // Scenarios running at the same time share the topics: a status-polling
-  // group leaves a funder it was not given to the scenario that has it,
+  // Scenarios running at the same time share the topics: a submission or
+  // status-polling group leaves a funder it was not given to the scenario that has it,
   // instead of dead-lettering that scenario's statuses and writing
   // DEAD_LETTER events into its trails. `env` can say otherwise.
   const scopeEnv: Record<string, string> =
     options.service === 'status-polling'
       ? { GRANTSTREAM__STATUS_POLLING__UNCONFIGURED_FUNDERS: 'skip' }
-      : {};
+      : options.service === 'submission'
+        ? { GRANTSTREAM__SUBMISSION__UNCONFIGURED_FUNDERS: 'skip' }
+        : {};
   await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(options.inputs));
   const processes: StageProcess[] = [];
   const metricsUrls: string[] = [];

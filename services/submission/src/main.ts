@@ -51,6 +51,7 @@ createFunderPortals({
           }),
           tiers: section.retryTiers,
           inlineRetryMaxMs: section.inlineRetryMaxMs,
+          unconfiguredFunders: section.unconfiguredFunders,
           service,
           now: Date.now,
           events: new SubmissionMetrics(metrics.registry, portals),

@@ -50,6 +50,12 @@ export const submissionSectionSchema = z
     maxRetryAgeMs: positiveInt,
     /** A retry that would end closer than this to the deadline (or after it) is escalated. */
     deadlineRiskMarginMs: z.int().min(0),
+    /**
+     * A grant of a funder this deployment has no portal for: `dead_letter`
+     * (one deployment files for every funder), or `skip` when deployments
+     * split the funders between them on the same topics.
+     */
+    unconfiguredFunders: z.enum(['dead_letter', 'skip']),
   })
   .refine(
     (s) => s.retryTiers.every((t, i, all) => i === 0 || (all[i - 1]?.delayMs ?? 0) < t.delayMs),

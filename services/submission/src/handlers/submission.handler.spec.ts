@@ -121,6 +121,7 @@ function handlerWith(portal: FunderPortal, inlineRetryMaxMs = 0): SubmissionHand
       { topic: TOPICS.SUBMISSION_RETRY_15M, delayMs: 900_000 },
     ],
     inlineRetryMaxMs,
+    unconfiguredFunders: 'dead_letter',
     service: { stage: 'submission', name: 'grantstream-submission', version: '0.1.0' },
     now: () => NOW,
     events: { attempted: () => undefined, retried: () => undefined, escalated: () => undefined },

@@ -57,6 +57,8 @@ export interface SubmissionDeps {
   policyFor: (portal: FunderPortal) => AttemptPolicy;
   tiers: readonly Tier[];
   inlineRetryMaxMs: number;
+  /** What a grant of a funder without a configured portal gets (see submission.config.ts). */
+  unconfiguredFunders: 'dead_letter' | 'skip';
   service: ServiceIdentity;
   now: () => number;
   events: SubmissionEvents;
@@ -132,6 +134,7 @@ export class SubmissionHandler {
   ): Promise<HandlerResult> {
     const { routed } = start;
     const portal = this.deps.portals.get(routed.funder_id);
+    if (!portal && this.deps.unconfiguredFunders === 'skip') return { records: [] };
     if (!portal) {
       throw new UnknownFunderError([
         {
