@@ -112,6 +112,18 @@ const cpuMs = (pid: number | undefined): number => {
   }
 };
 
+/** CPU milliseconds the whole machine has been busy (all cores, /proc/stat). */
+const machineBusyMs = (): number => {
+  const [, user, nice, system, , , irq, softirq, steal] = (
+    readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
+  )
+    .split(/\s+/)
+    .map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 10
+  );
+};
+
 /** The local broker's pid, found by the stack's command-line marker. */
 const brokerPid = (): number | undefined => {
   try {
@@ -186,16 +198,21 @@ async function trackGrants(
   clients: PlatformClients,
   ids: ReadonlySet<string>,
   timeoutMs: number,
-): Promise<{ seen: Map<string, Seen>; done: Promise<boolean> }> {
+): Promise<{ seen: Map<string, Seen>; done: Promise<boolean>; foreignRouted: () => number }> {
   const from = await clients.io.endOffsets([TOPICS.ROUTED, TOPICS.STATUS]);
   const seen = new Map<string, Seen>();
   let routed = 0;
   let statuses = 0;
+  // Routed grants of others (tests, the main job) that this run's replicas dead-letter as unknown funders.
+  let foreign = 0;
   const done = clients.io.follow(
     from,
     (m) => {
       const id = m.key?.toString() ?? '';
-      if (!ids.has(id)) return false;
+      if (!ids.has(id)) {
+        if (m.topic === TOPICS.ROUTED) foreign += 1;
+        return false;
+      }
       let s = seen.get(id);
       if (!s) seen.set(id, (s = {}));
       if (m.topic === TOPICS.ROUTED && s.routedAt === undefined) {
@@ -214,7 +231,7 @@ async function trackGrants(
     },
     timeoutMs,
   );
-  return { seen, done };
+  return { seen, done, foreignRouted: () => foreign };
 }
 
 /** The replica (index in the group) that owns each grants.routed.v1 partition, from the last assignment each logged. */
@@ -405,6 +422,8 @@ interface UtilizationRound {
   funders: UtilizationFunder[];
   transactions: number;
   deadLetters: number;
+  /** Routed grants of others produced during the round (a concurrent test or main job). */
+  foreignRouted: number;
   cpuMs: Record<string, number>;
   /** The simulator's created counters every 250 ms (ms since the first produce). */
   samples: { ms: number; created: Record<string, number> }[];
@@ -434,6 +453,8 @@ interface LatencyRound {
   producedPerSecond: Record<string, number>;
   rateLimited: number;
   transactions: number;
+  /** Routed grants of others produced during the round (a concurrent test or main job). */
+  foreignRouted: number;
   cpuMs: Record<string, number>;
 }
 
@@ -468,12 +489,22 @@ class Bench {
       simulator: cpuMs(this.simulator.process.child.pid),
       broker: cpuMs(brokerPid()),
       bench: cpuMs(process.pid),
+      machine: machineBusyMs(),
     };
     return out;
   }
 
+  /** CPU used between two {@link cpuOf} readings; `other` is the machine's minus this run's and the broker's. */
   private static cpuDelta(after: Record<string, number>, before: Record<string, number>) {
-    return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+    const delta: Record<string, number> = Object.fromEntries(
+      Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]),
+    );
+    const ours = ['submission', 'simulator', 'broker', 'bench'].reduce(
+      (sum, k) => sum + (delta[k] ?? 0),
+      0,
+    );
+    delta['other'] = (delta['machine'] ?? 0) - ours;
+    return delta;
   }
 
   private static tag(): string {
@@ -586,6 +617,7 @@ class Bench {
       deadLetters: [...delta]
         .filter(([k]) => k.startsWith('grantstream_stage_dead_letters_total'))
         .reduce((sum, [, v]) => sum + v, 0),
+      foreignRouted: tracker.foreignRouted(),
       cpuMs: cpu,
       samples: samples.map((x) => ({ ms: x.at - started, created: x.created })),
     };
@@ -595,7 +627,9 @@ class Bench {
           (r) =>
             `${r.funder} ${r.rate}/s of ${r.limit} (${r.utilization}%, 429s ${r.rateLimited}, throttled ${r.attempts['throttled'] ?? 0}, stall ${r.longestStallMs} ms)`,
         )
-        .join('; ')}; ${result.transactions} transactions; CPU ms ${JSON.stringify(cpu)}`,
+        .join(
+          '; ',
+        )}; ${result.transactions} transactions; ${result.foreignRouted} foreign routed records; CPU ms ${JSON.stringify(cpu)}`,
     );
     return result;
   }
@@ -671,6 +705,7 @@ class Bench {
       producedPerSecond,
       rateLimited: funders.reduce((sum, f) => sum + (final.funders[f.id]?.rateLimited ?? 0), 0),
       transactions: delta.get('grantstream_stage_transactions_committed_total') ?? 0,
+      foreignRouted: tracker.foreignRouted(),
       cpuMs: cpu,
     };
     const fmt = (s: LatencyStats) => `${s.p50}/${s.p90}/${s.p99}/${s.max}`;
@@ -681,7 +716,7 @@ class Bench {
         .map(([k, s]) => `${k} ${fmt(s)}`)
         .join(
           ', ',
-        )}; routed→answer−portal ${fmt(result.toAnswer)}, answer→record ${fmt(result.answerToRecord)}, record→read ${fmt(result.recordToRead)}; routed→answer−portal with the replica idle (${result.replica.idle.n}) ${fmt(result.replica.idle)}, busy (${result.replica.busy.n}) ${fmt(result.replica.busy)}, busy minus the earlier grant's remaining time ${fmt(result.replica.busyAfterRemaining)}; produced/s ${JSON.stringify(producedPerSecond)}; 429s ${result.rateLimited}; ${result.transactions} transactions; CPU ms ${JSON.stringify(cpu)}`,
+        )}; routed→answer−portal ${fmt(result.toAnswer)}, answer→record ${fmt(result.answerToRecord)}, record→read ${fmt(result.recordToRead)}; routed→answer−portal with the replica idle (${result.replica.idle.n}) ${fmt(result.replica.idle)}, busy (${result.replica.busy.n}) ${fmt(result.replica.busy)}, busy minus the earlier grant's remaining time ${fmt(result.replica.busyAfterRemaining)}; produced/s ${JSON.stringify(producedPerSecond)}; 429s ${result.rateLimited}; ${result.transactions} transactions; ${result.foreignRouted} foreign routed records; CPU ms ${JSON.stringify(cpu)}`,
     );
     return result;
   }

@@ -96,6 +96,15 @@ export const stageRunnerSchema = z.strictObject({
     initialRetryTimeMs: z.number().int().positive(),
     maxRetryTimeMs: z.number().int().positive(),
   }),
+  /**
+   * After a commit whose outcome is unknown (the broker went away mid-commit),
+   * how long the committed offset is re-read, every `pollMs`, for the commit
+   * to show before the chunk is taken as aborted and processed again.
+   */
+  uncertainCommit: z.strictObject({
+    settleMs: z.number().int().min(0),
+    pollMs: z.number().int().positive(),
+  }),
   /** Re-list topics this often so a new topic matching a pattern is consumed without a restart. */
   topicRefreshIntervalMs: z.number().int().positive(),
   retry: z.strictObject({

@@ -146,6 +146,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly deferTimers = new Map<string, NodeJS.Timeout>();
+  /** Per input partition, the next offset of a commit that failed with an unknown outcome. */
+  private readonly uncertainCommits = new Map<string, string>();
   private generation = 0;
   private topics: string[] = [];
   private running = false;
@@ -538,10 +540,41 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     const init = await producer.transaction();
     await init.abort();
     this.producers.set(key, { producer, generation: this.generation });
-    const offsets = await this.admin?.fetchOffsets({ groupId: c.groupId, topics: [topic] });
-    const committed =
-      offsets?.[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-    return { producer, committedOffset: committed === '-1' ? null : committed };
+    const committed = await this.settledCommittedOffset(topic, partition);
+    return { producer, committedOffset: committed };
+  }
+
+  /**
+   * The group's committed offset of a partition. When this process's last
+   * commit for it failed with an unknown outcome, the transaction may still
+   * complete on the broker after the fence, and the offset it commits appears
+   * only then: re-read it for a while before taking the chunk as aborted, so
+   * a chunk that did commit is not processed a second time.
+   */
+  private async settledCommittedOffset(topic: string, partition: number): Promise<string | null> {
+    const c = this.options.config;
+    const read = async () => {
+      const offsets = await this.admin?.fetchOffsets({ groupId: c.groupId, topics: [topic] });
+      const o = offsets?.[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      return o === '-1' ? null : o;
+    };
+    const key = tpKey(topic, partition);
+    const uncertain = this.uncertainCommits.get(key);
+    let committed = await read();
+    if (uncertain === undefined) return committed;
+    const deadline = Date.now() + c.uncertainCommit.settleMs;
+    while ((committed === null || BigInt(committed) < BigInt(uncertain)) && Date.now() < deadline) {
+      await sleep(c.uncertainCommit.pollMs);
+      committed = await read();
+    }
+    this.uncertainCommits.delete(key);
+    this.log.info(
+      { topic, partition, committed, uncertainNextOffset: uncertain },
+      committed !== null && BigInt(committed) >= BigInt(uncertain)
+        ? 'the commit cut off by the failure had completed'
+        : 'the commit cut off by the failure did not complete; the chunk is processed again',
+    );
+    return committed;
   }
 
   private async commit(
@@ -566,8 +599,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     } catch (err) {
       await txn.abort().catch(() => undefined);
       // A fenced or failed transactional producer cannot be reused; the next
-      // batch makes a new one (and re-reads the committed offset).
+      // batch makes a new one (and re-reads the committed offset, allowing
+      // for this commit having gone through after all).
       const key = tpKey(topic, partition);
+      this.uncertainCommits.set(key, nextOffset);
       const entry = this.producers.get(key);
       this.producers.delete(key);
       await entry?.producer.disconnect().catch(() => undefined);
