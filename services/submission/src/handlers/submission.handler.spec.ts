@@ -100,7 +100,11 @@ function scriptedPortal(answers: (SubmitOutcome | 'found' | 'not_found')[]) {
   return { calls, portal: new FunderPortal('NSF', funderConfig, guard, adapter, limiter) };
 }
 
-function handlerWith(portal: FunderPortal, inlineRetryMaxMs = 0): SubmissionHandler {
+function handlerWith(
+  portal: FunderPortal,
+  inlineRetryMaxMs = 0,
+  unconfiguredFunders: 'dead_letter' | 'skip' = 'dead_letter',
+): SubmissionHandler {
   const deps: SubmissionDeps = {
     portals: new Map([['NSF', portal]]),
     policyFor: () => ({
@@ -121,7 +125,7 @@ function handlerWith(portal: FunderPortal, inlineRetryMaxMs = 0): SubmissionHand
       { topic: TOPICS.SUBMISSION_RETRY_15M, delayMs: 900_000 },
     ],
     inlineRetryMaxMs,
-    unconfiguredFunders: 'dead_letter',
+    unconfiguredFunders,
     service: { stage: 'submission', name: 'grantstream-submission', version: '0.1.0' },
     now: () => NOW,
     events: { attempted: () => undefined, retried: () => undefined, escalated: () => undefined },
@@ -316,6 +320,18 @@ describe('SubmissionHandler', () => {
     const [retry] = on(records, TOPICS.SUBMISSION_RETRY_5S);
     expect(retry?.value).toMatchObject({ attempt: 0, not_before: NOW + 3000 });
     expect(retry?.headers).toEqual({ [AUDIT_HEAD_HEADER]: HEAD });
+  });
+
+  it('dead-letters a grant of a funder without a portal, or leaves it to another deployment', async () => {
+    const { portal, calls } = scriptedPortal([]);
+    const other = { ...routedGrant(), funder_id: 'BCF' };
+    await expect(
+      handlerWith(portal).routed(inbound(TOPICS.ROUTED, other), context),
+    ).rejects.toMatchObject({ code: 'UNKNOWN_FUNDER', retriable: false });
+    expect(
+      await handlerWith(portal, 0, 'skip').routed(inbound(TOPICS.ROUTED, other), context),
+    ).toEqual({ records: [] });
+    expect(calls).toEqual([]);
   });
 
   it('keeps the same idempotency key for every attempt of the same payload', async () => {

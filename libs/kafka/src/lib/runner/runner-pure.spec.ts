@@ -39,6 +39,25 @@ describe('deadLetterOf', () => {
     expect(dl.headers?.['traceparent']).toBe(input.headers.traceparent);
   });
 
+  it('carries the extra headers it is given (the dead letter’s audit head)', () => {
+    const withHead = deadLetterOf(
+      input,
+      {
+        stage: 'ingest',
+        service: 'ingest@0.1.0',
+        topic: 'grants.ingest.v1',
+        partition: 4,
+        offset: '1234',
+        attempts: 1,
+        error: new UnknownSchemaIdError('schema id 77 is not known to the registry'),
+        failedAt: new Date('2026-11-28T12:00:00Z'),
+      },
+      { 'grantstream.audit.head': 'f'.repeat(64) },
+    );
+    expect(withHead.headers?.['grantstream.audit.head']).toBe('f'.repeat(64));
+    expect(withHead.headers?.[DLQ_HEADERS.STAGE]).toBe('ingest');
+  });
+
   it('adds where it came from and why, replacing stale dead-letter headers', () => {
     expect(dl.headers).toMatchObject({
       [DLQ_HEADERS.STAGE]: 'ingest',
