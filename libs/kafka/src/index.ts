@@ -20,3 +20,4 @@ export * from './lib/nest/close-on-signals';
 export * from './lib/topic-scanner';
 export * from './lib/nest/run-stage-service';
 export * from './lib/observability/stage-metrics';
+export * from './lib/observability/stage-health';

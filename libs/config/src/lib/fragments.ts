@@ -120,6 +120,8 @@ export const stageRunnerSchema = z.strictObject({
     resumeBelowRssMb: z.number().int().positive(),
     checkIntervalMs: z.number().int().positive(),
   }),
+  /** Longest a readiness probe waits for the broker or the registry to answer. */
+  readinessProbeTimeoutMs: z.number().int().positive(),
   /** How long a SIGTERM waits for the open batch to commit or abort before exiting. */
   shutdownGraceMs: z.number().int().positive(),
   /** Restart a crashed consumer after this long (broker outages). */

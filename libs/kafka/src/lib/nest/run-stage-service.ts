@@ -12,6 +12,7 @@ import { deadLetterAuditHook, type DeadLetterAuditOptions } from '../runner/dead
 import type { DeadLetterHook } from '../runner/stage-handler';
 import type { ServiceIdentity } from '../runner/stage-runner';
 import { StageMetrics, serveMetrics, type MetricsEndpoint } from '../observability/stage-metrics';
+import { StageHealth } from '../observability/stage-health';
 import { closeOnSignals } from './close-on-signals';
 import { StageTransport } from './stage-transport';
 
@@ -28,6 +29,8 @@ export interface StageServiceOptions {
   metrics: MetricsEndpoint;
   /** The stage's metrics, when the stage registers its own on them too; made here otherwise. */
   stageMetrics?: StageMetrics;
+  /** The schema registry's base URL, which readiness checks besides the broker. */
+  registryUrl: string;
 }
 
 /**
@@ -38,7 +41,18 @@ export interface StageServiceOptions {
 export async function runStageService(options: StageServiceOptions): Promise<INestMicroservice> {
   const { module, service, config, clients, logger, onDeadLetter } = options;
   const metrics = options.stageMetrics ?? new StageMetrics(service);
-  const metricsServer = await serveMetrics(metrics.registry, options.metrics, logger);
+  const health = new StageHealth({
+    timeoutMs: config.readinessProbeTimeoutMs,
+    checks: {
+      broker: async () => {
+        await clients.admin.connect();
+        await clients.admin.describeCluster();
+        return true;
+      },
+      registry: async () => (await fetch(`${options.registryUrl}/subjects`)).ok,
+    },
+  });
+  const metricsServer = await serveMetrics(metrics.registry, options.metrics, logger, health);
   const strategy = new StageTransport({
     service,
     config,
@@ -47,6 +61,7 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
     ...(onDeadLetter ? { onDeadLetter } : {}),
   });
   metrics.observe(strategy);
+  health.observe(strategy);
   const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
   const closable = {
     close: async () => {
@@ -103,6 +118,7 @@ export function runStage(spec: StageSpec): void {
     await runStageService({
       module: spec.module({ service, logger, metrics: stageMetrics }),
       stageMetrics,
+      registryUrl: spec.config.registry.url,
       service,
       config: spec.runner,
       metrics: spec.metrics,

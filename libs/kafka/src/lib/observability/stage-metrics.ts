@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GrantLogger } from '@grantstream/logging';
+import type { StageHealth } from './stage-health';
 import type { ServiceIdentity, StageRunnerEvents } from '../runner/stage-runner';
 
 /** Anything that relays runner events: a StageRunner or a StageTransport. */
@@ -95,13 +96,36 @@ export interface MetricsEndpoint {
   port: number;
 }
 
-/** Serves `GET /metrics` in the Prometheus text format; resolves once listening. */
+/**
+ * Serves `GET /metrics` in the Prometheus text format and, given a
+ * {@link StageHealth}, `GET /health/live` (200 while the process answers) and
+ * `GET /health/ready` (200 or 503 with the checks as JSON). Resolves once
+ * listening.
+ */
 export async function serveMetrics(
   registry: Registry,
   endpoint: MetricsEndpoint,
   logger: GrantLogger,
+  health?: StageHealth,
 ): Promise<Server> {
   const server = createServer((req, res) => {
+    if (req.method === 'GET' && health && req.url === '/health/live') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"live":true}');
+      return;
+    }
+    if (req.method === 'GET' && health && req.url === '/health/ready') {
+      health.readiness().then(
+        (report) =>
+          res
+            .writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' })
+            .end(JSON.stringify(report)),
+        (err: unknown) => {
+          logger.error({ err }, 'readiness check failed');
+          res.writeHead(503).end();
+        },
+      );
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
