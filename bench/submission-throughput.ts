@@ -19,7 +19,14 @@
  * Latency: each round paces grants at a share of every limit for S seconds,
  * one at a time per funder; per grant, the timestamp of its first
  * grants.status.v1 record minus that of its grants.routed.v1 record, minus the
- * portal's fixed latency. Medians over the rounds. See docs/benchmarks.md.
+ * portal's fixed latency. Medians over the rounds. Also per round: where the
+ * time goes (the status record's submitted_at is when the handler had the
+ * portal's answer), whether the grant's replica was still busy with an earlier
+ * grant when it arrived, the CPU of every process involved and of the rest of
+ * the machine, and how many routed grants of others (tests, the main job)
+ * shared grants.routed.v1 meanwhile: those make a round unrepresentative.
+ * With --json, run it as `npm run -s bench:submission -- --json` so that npm's
+ * banner does not precede the document. See docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -738,7 +745,7 @@ function report(
       limit: f.limit,
       rounds: rates,
       rate: median(rates),
-      utilization: round1((median(rates) / f.limit) * 100),
+      utilization: median(rows.map((r) => r?.utilization ?? 0)),
       rateLimited: rows.reduce((sum, r) => sum + (r?.rateLimited ?? 0), 0),
       throttled: rows.map((r) => r?.attempts['throttled'] ?? 0),
     };
@@ -811,6 +818,17 @@ function report(
       `${k.padEnd(12)}${pad(limitOf(k) ?? '', 7)}${pad(s.n, 8)}${pad(s.p50, 7)}${pad(s.p90, 7)}${pad(s.p99, 7)}${pad(s.max, 7)}  ${s.roundsP99.join(', ')}`,
     );
   }
+  const mid = (pick: (r: LatencyRound) => LatencyStats) =>
+    `${median(latency.map((r) => pick(r).p50))}/${median(latency.map((r) => pick(r).p99))}`;
+  console.log(
+    `breakdown, p50/p99 ms (median of rounds): routed→answer−portal ${mid((r) => r.toAnswer)}, answer→status record ${mid((r) => r.answerToRecord)}, record→read (not in the figure) ${mid((r) => r.recordToRead)}; replica idle at arrival ${mid((r) => r.replica.idle)}, busy ${mid((r) => r.replica.busy)}, busy minus the earlier grant's remaining time ${mid((r) => r.replica.busyAfterRemaining)}`,
+  );
+  // Others on the machine and on grants.routed.v1 show up here, not in the figures.
+  const other = (rounds: { cpuMs: Record<string, number> }[]) =>
+    rounds.map((r) => round1((r.cpuMs['other'] ?? 0) / 1000)).join(', ');
+  console.log(
+    `other processes' CPU s per round: utilization ${other(utilization)}; latency ${other(latency)}. Foreign routed records per round: utilization ${utilization.map((r) => r.foreignRouted).join(', ')}; latency ${latency.map((r) => r.foreignRouted).join(', ')}`,
+  );
   console.log('');
   console.log(summary);
 }
