@@ -5,12 +5,12 @@
 // behind an open circuit instead of holding the partitions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
-import { stopStages } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
+  endScenario,
   collectStatuses,
   produceRouted,
   scenarioLogDir,
@@ -67,13 +67,7 @@ describe('isolation between funders', () => {
       },
     });
   });
-  afterAll(async () => {
-    await stopStages(
-      [...(submission?.processes ?? []), ...(simulator ? [simulator.process] : [])],
-      10_000,
-    );
-    await clients.close();
-  });
+  afterAll(() => endScenario(clients, [submission], simulator));
 
   it(
     'keeps the healthy funders at 90% of their throughput while another times out on every call',

@@ -9,12 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainVerifier, chainOrder } from '@grantstream/audit';
 import { TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
-import { stopStages } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
+  endScenario,
   collectAudit,
   collectStatuses,
   produceRouted,
@@ -83,17 +83,7 @@ describe('kill -9 of submission mid-batch', () => {
       env,
     });
   });
-  afterAll(async () => {
-    await stopStages(
-      [
-        ...(submission?.processes ?? []),
-        ...(polling?.processes ?? []),
-        ...(simulator ? [simulator.process] : []),
-      ],
-      10_000,
-    );
-    await clients.close();
-  });
+  afterAll(() => endScenario(clients, [submission, polling], simulator));
 
   it(
     'brings every grant to a terminal status with one submission per key and intact trails',

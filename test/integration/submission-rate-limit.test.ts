@@ -5,12 +5,12 @@
 // once per idempotency key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
-import { stopStages } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
+  endScenario,
   collectStatuses,
   produceRouted,
   scenarioLogDir,
@@ -60,13 +60,7 @@ describe('a rate limit shared by three replicas', () => {
       },
     });
   });
-  afterAll(async () => {
-    await stopStages(
-      [...(submission?.processes ?? []), ...(simulator ? [simulator.process] : [])],
-      10_000,
-    );
-    await clients.close();
-  });
+  afterAll(() => endScenario(clients, [submission], simulator));
 
   it(
     'makes no call over the limit and uses at least 90% of it while a backlog exists',

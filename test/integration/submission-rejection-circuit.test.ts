@@ -7,12 +7,12 @@
 // waiting grant is filed, once per idempotency key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
-import { stopStages } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
+  endScenario,
   collectStatuses,
   produceRouted,
   scenarioLogDir,
@@ -68,13 +68,7 @@ describe('portal rejections and a 5xx storm', () => {
       },
     });
   });
-  afterAll(async () => {
-    await stopStages(
-      [...(submission?.processes ?? []), ...(simulator ? [simulator.process] : [])],
-      10_000,
-    );
-    await clients.close();
-  });
+  afterAll(() => endScenario(clients, [submission], simulator));
 
   it(
     'ends a 422 as REJECTED_WITH_ERRORS with the portal messages',

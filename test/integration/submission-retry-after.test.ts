@@ -14,12 +14,12 @@ import {
   type SubmissionRetryV1,
 } from '@grantstream/contracts';
 import { chainOrder } from '@grantstream/audit';
-import { stopStages } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
+  endScenario,
   collectAudit,
   collectRecords,
   collectStatuses,
@@ -67,13 +67,7 @@ describe('Retry-After and deadline escalation', () => {
       },
     });
   });
-  afterAll(async () => {
-    await stopStages(
-      [...(submission?.processes ?? []), ...(simulator ? [simulator.process] : [])],
-      10_000,
-    );
-    await clients.close();
-  });
+  afterAll(() => endScenario(clients, [submission], simulator));
 
   it(
     'waits out Retry-After in the right tier, files after it, and escalates a deadline at risk',

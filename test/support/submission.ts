@@ -17,7 +17,12 @@ import {
   type RoutedGrantV1,
 } from '@grantstream/contracts';
 import type { FunderClientConfig } from '@grantstream/funders';
-import { startStages, type StageProcess, type StageServiceName } from '@grantstream/harness';
+import {
+  startStages,
+  stopStages,
+  type StageProcess,
+  type StageServiceName,
+} from '@grantstream/harness';
 import {
   TopicScanner,
   type PlatformClients,
@@ -575,3 +580,19 @@ export function collectStatuses(
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Ends a scenario: stops its service groups and simulator (SIGTERM, then
+ * SIGKILL after 10 s; whichever of them started) and closes the clients.
+ */
+export async function endScenario(
+  clients: PlatformClients | undefined,
+  groups: readonly (ServiceGroup | undefined)[],
+  simulator: Simulator | undefined,
+): Promise<void> {
+  await stopStages(
+    [...groups.flatMap((g) => g?.processes ?? []), ...(simulator ? [simulator.process] : [])],
+    10_000,
+  );
+  await clients?.close();
+}
