@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import {
   Partitioners,
   type Admin,
@@ -167,6 +167,13 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       stage: options.service.stage,
       group: options.config.groupId,
     });
+    // Every handler in flight may listen for the stop (a portal call, a limiter
+    // wait): a few listeners per message handled at once, not a leak.
+    const { messageConcurrency, partitionsConsumedConcurrently } = options.config;
+    setMaxListeners(
+      4 * messageConcurrency * partitionsConsumedConcurrently + 10,
+      this.stopController.signal,
+    );
   }
 
   /** The consumer group this runner belongs to. */
