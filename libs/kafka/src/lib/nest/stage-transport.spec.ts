@@ -228,6 +228,8 @@ describe('StageTransport handler building (fake handler map)', () => {
       config: {
         groupId: 'g',
         memory: { pauseAboveRssMb: 2, resumeBelowRssMb: 1, checkIntervalMs: 1000 },
+        messageConcurrency: 1,
+        partitionsConsumedConcurrently: 1,
       } as StageRunnerConfig,
       clients: {
         // Fails at connect: enough to prove the transport built a StageRunner.
