@@ -1,21 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadGrantstreamConfig } from '@grantstream/config';
+import { DEFAULT_CONFIG_FILE, loadGrantstreamConfig } from '@grantstream/config';
+import { STAGE_INPUTS, STAGE_SERVICES, type StageServiceName } from '@grantstream/harness';
 import { serverProperties } from './kafka-files';
 import { REDIS_NO_PERSISTENCE, redisServerArgs } from './redis-files';
 
 interface Service {
   image: string;
+  build?: { context: string; dockerfile: string };
   environment: Record<string, string>;
   ports?: string[];
+  volumes?: string[];
   command?: string[];
+  profiles?: string[];
+  network_mode?: string;
+  mem_limit?: string;
+  read_only?: boolean;
+  depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
 }
-const compose = parse(readFileSync(resolve(__dirname, '../../../docker-compose.yml'), 'utf8')) as {
-  services: Record<string, Service>;
-};
+const ROOT = resolve(__dirname, '../../..');
+const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), {
+  // Compose resolves YAML merge keys (<<: *anchor); so must this reading of it.
+  merge: true,
+}) as { services: Record<string, Service> };
 const config = loadGrantstreamConfig({});
 const kafka = compose.services['kafka'];
 const registry = compose.services['registry'];
@@ -71,4 +81,192 @@ describe('docker-compose.yml stays consistent with the local stack', () => {
     expect(redis?.command).toEqual(['redis-server', ...persistence]);
     expect(redis?.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
   });
+});
+
+type Tree = Record<string, unknown>;
+const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The configuration file as written: stage sections are not part of the platform schema. */
+const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Tree;
+
+/** The value at a GRANTSTREAM__A__B path, matched as the loader matches it (case and `_` ignored). */
+function atEnvPath(name: string): { found: boolean; value?: unknown } {
+  let node: unknown = raw;
+  for (const segment of name.slice('GRANTSTREAM__'.length).split('__')) {
+    const flat = (k: string) => k.replace(/_/g, '').toLowerCase();
+    const key = isTree(node) ? Object.keys(node).find((k) => flat(k) === flat(segment)) : undefined;
+    if (!isTree(node) || key === undefined) return { found: false };
+    node = node[key];
+  }
+  return { found: true, value: node };
+}
+
+const SIMULATOR = 'funder-simulator';
+const stages = Object.keys(STAGE_INPUTS) as (keyof typeof STAGE_INPUTS)[];
+const services = Object.keys(STAGE_SERVICES) as StageServiceName[];
+
+/** A service's config section in env form (INGEST, STATUS_POLLING ...) and its HTTP port. */
+function endpointOf(name: StageServiceName): { section: string; port: number; probe: string } {
+  if (name === SIMULATOR) {
+    const sim = raw['simulator'] as { port: number };
+    return { section: 'SIMULATOR', port: sim.port, probe: '/__sim/health' };
+  }
+  const { section } = STAGE_INPUTS[name];
+  const value = atEnvPath(`GRANTSTREAM__${section}__METRICS__PORT`).value;
+  return { section, port: value as number, probe: '/health/ready' };
+}
+
+function service(name: string): Service {
+  const found = compose.services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+/** The service whose network namespace (and so published ports) `name` uses. */
+function networkOwner(name: string): Service {
+  const mode = service(name).network_mode;
+  return mode?.startsWith('service:') ? service(mode.slice('service:'.length)) : service(name);
+}
+
+describe('docker-compose.yml runs every service of the local stack', () => {
+  it.each(services)('%s is built from its Dockerfile, with config/ mounted read-only', (name) => {
+    const s = service(name);
+    expect(s.build).toEqual({ context: '.', dockerfile: `services/${name}/Dockerfile` });
+    expect(existsSync(resolve(ROOT, `services/${name}/Dockerfile`))).toBe(true);
+    expect(s.volumes).toContain('./config:/app/config:ro');
+    expect(s.read_only).toBe(true);
+  });
+
+  it.each(services)(
+    '%s listens on 0.0.0.0 at its configured port, published on loopback, and is healthy only when it answers there',
+    (name) => {
+      const { section, port, probe } = endpointOf(name);
+      const s = service(name);
+      const hostVar =
+        name === SIMULATOR
+          ? 'GRANTSTREAM__SIMULATOR__HOST'
+          : `GRANTSTREAM__${section}__METRICS__HOST`;
+      expect(s.environment[hostVar], hostVar).toBe('0.0.0.0');
+      expect(networkOwner(name).ports).toContain(`127.0.0.1:${port}:${port}`);
+      const test = s.healthcheck?.test ?? [];
+      expect(test[0]).toBe('CMD');
+      expect(test.join(' ')).toContain(`http://127.0.0.1:${port}${probe}`);
+    },
+  );
+
+  it.each(stages)(
+    '%s starts after the broker and registry are healthy and the topics are applied',
+    (name) => {
+      const deps = service(name).depends_on ?? {};
+      expect(deps['kafka']?.condition).toBe('service_healthy');
+      expect(deps['registry']?.condition).toBe('service_healthy');
+      expect(deps['topics']?.condition).toBe('service_completed_successfully');
+      expect(service(name).environment['GRANTSTREAM__KAFKA__BROKERS']).toBe('[kafka:19092]');
+      expect(service(name).environment['GRANTSTREAM__REGISTRY__URL']).toBe(
+        'http://registry:8080/apis/ccompat/v7',
+      );
+    },
+  );
+
+  it('runs the topics job on every up (no profile), reusing none of the checkout node_modules', () => {
+    const topics = service('topics');
+    expect(topics.profiles).toBeUndefined();
+    expect(topics.command?.join(' ')).toContain('topics apply');
+    expect(topics.volumes).toContain('topics-node-modules:/workspace/node_modules');
+  });
+
+  it('gives the portal callers Redis, the simulator as every funder portal, and its fake tokens', () => {
+    const funders = raw['funders'] as Record<string, { tokenSecret: string }>;
+    const sim = raw['simulator'] as { port: number; funders: Record<string, { token: string }> };
+    for (const name of ['submission', 'status-polling']) {
+      const s = service(name);
+      expect(s.depends_on?.['redis']?.condition, name).toBe('service_healthy');
+      expect(s.depends_on?.[SIMULATOR]?.condition, name).toBe('service_healthy');
+      expect(s.environment['GRANTSTREAM__REDIS__HOST']).toBe('redis');
+      expect(s.environment['GRANTSTREAM__REDIS__PORT']).toBe('6379');
+      for (const [funder, { tokenSecret }] of Object.entries(funders)) {
+        expect(s.environment[tokenSecret], `${name} ${tokenSecret}`).toBe(
+          sim.funders[funder]?.token,
+        );
+        expect(s.environment[`GRANTSTREAM__FUNDERS__${funder}__BASE_URL`]).toBe(
+          `http://${SIMULATOR}:${sim.port}/funders/${funder}`,
+        );
+      }
+    }
+  });
+
+  it('reaches the webhook sink as a loopback client, since the simulator answers only those there', () => {
+    const webhook = atEnvPath('GRANTSTREAM__NOTIFICATION__WEBHOOK__URL').value as string;
+    const sim = raw['simulator'] as { port: number };
+    expect(new URL(webhook).hostname).toBe('127.0.0.1');
+    expect(new URL(webhook).port).toBe(String(sim.port));
+    expect(service('notification').network_mode).toBe(`service:${SIMULATOR}`);
+    expect(service('notification').depends_on?.[SIMULATOR]?.condition).toBe('service_healthy');
+  });
+
+  it('overrides only settings that exist in config/grantstream.yaml', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const variable of Object.keys(s.environment ?? {})) {
+        if (!variable.startsWith('GRANTSTREAM__')) continue;
+        expect(atEnvPath(variable).found, `${name}: ${variable}`).toBe(true);
+      }
+    }
+  });
+
+  it.each(stages)("caps %s's memory above the RSS at which its memory guard pauses", (name) => {
+    const { section } = STAGE_INPUTS[name];
+    const own = atEnvPath(`GRANTSTREAM__${section}__RUNNER__MEMORY__PAUSE_ABOVE_RSS_MB`);
+    const pauseMb = (
+      own.found ? own.value : atEnvPath('GRANTSTREAM__RUNNER__MEMORY__PAUSE_ABOVE_RSS_MB').value
+    ) as number;
+    const limit = /^(\d+)([mg])$/.exec(service(name).mem_limit ?? '');
+    expect(limit, `${name} mem_limit`).not.toBeNull();
+    const limitMb = Number(limit?.[1]) * (limit?.[2] === 'g' ? 1024 : 1);
+    expect(limitMb).toBeGreaterThan(pauseMb);
+  });
+});
+
+describe('service Dockerfiles', () => {
+  const allowed = readFileSync(resolve(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('!'))
+    .map((l) => l.slice(1).replace(/\/$/, ''));
+  const scripts = (
+    JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+
+  it.each(services)(
+    '%s: builds its bundle, runs it as a non-root user on Node 20, probes liveness',
+    (name) => {
+      const text = readFileSync(resolve(ROOT, `services/${name}/Dockerfile`), 'utf8');
+      const froms = text.match(/^FROM \S+/gm) ?? [];
+      expect(froms).toHaveLength(2);
+      for (const from of froms) expect(from).toMatch(/^FROM node:20[-.]/);
+      expect(text).toContain(`RUN npm run build:bundles -- ${name}\n`);
+      expect(scripts['build:bundles']).toBe('tsx tools/stack/src/bundle.ts');
+      expect(text).toMatch(/^USER node$/m);
+      const { section, port } = endpointOf(name);
+      expect(text).toContain(`EXPOSE ${port}\n`);
+      const hostVar =
+        name === SIMULATOR
+          ? 'GRANTSTREAM__SIMULATOR__HOST'
+          : `GRANTSTREAM__${section}__METRICS__HOST`;
+      expect(text).toContain(`${hostVar}=0.0.0.0`);
+      const probe = name === SIMULATOR ? '/__sim/health' : '/health/live';
+      expect(text).toMatch(
+        new RegExp(`^HEALTHCHECK [^\\n]*\\\\\\n\\s+CMD .*127\\.0\\.0\\.1:${port}${probe}`, 'm'),
+      );
+      expect(text).toContain(
+        `ENTRYPOINT ["node", "--enable-source-maps", "dist/bundles/${name}/main.js"]`,
+      );
+      // Everything copied from the build context must pass the shared .dockerignore.
+      for (const [, args] of text.matchAll(/^COPY (?!--from)(.+)$/gm)) {
+        const sources = (args ?? '').trim().split(/\s+/).slice(0, -1);
+        for (const source of sources) {
+          expect(allowed, `${name}: COPY ${source}`).toContain(source.replace(/\/$/, ''));
+        }
+      }
+    },
+  );
 });
