@@ -109,6 +109,21 @@ describe('decideAfterAttempt', () => {
     expect(asked).toMatchObject({ kind: 'retry', delayMs: 20_000 });
   });
 
+  it.each<[string, number, number]>([
+    ['a fresh grant waits until the circuit half-opens', 0, 4200],
+    ['a grant waiting 20 s waits another 10 s', 20_000, 10_000],
+    ['a grant waiting an hour waits the maximum backoff', 3_600_000, 900_000],
+  ])('behind an open circuit, %s', (_name, waited, delay) => {
+    const decision = decideAfterAttempt(
+      { kind: 'circuit_open', retryAfterMs: 4200 },
+      { ...state, firstAttemptAt: NOW - waited },
+      policy,
+      NOW,
+      top,
+    );
+    expect(decision).toMatchObject({ kind: 'retry', delayMs: delay, category: 'CIRCUIT_OPEN' });
+  });
+
   it('bounds rate-limit waits by age, not by attempts', () => {
     const limited: AttemptOutcome = { kind: 'rate_limited', retryAfterMs: 5000 };
     expect(decideAfterAttempt(limited, { ...state, attempt: 9 }, policy, NOW, top)).toMatchObject({

@@ -188,6 +188,14 @@ export function decideAfterAttempt(
   }
   let delayMs: number;
   if (outcome.kind === 'throttled') delayMs = policy.throttledDelayMs;
+  else if (outcome.kind === 'circuit_open')
+    // Waiting on an outage: back off in proportion to how long the grant has
+    // waited already, so a long outage costs each grant a few retries, not
+    // one per half-open interval (which would crowd out healthy funders).
+    delayMs = Math.max(
+      outcome.retryAfterMs,
+      Math.min(policy.maxBackoffMs, Math.floor((now - state.firstAttemptAt) / 2)),
+    );
   else if (action === 'retry_later')
     delayMs =
       askedDelayMs ??
