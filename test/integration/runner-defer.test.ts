@@ -83,7 +83,7 @@ function startRunner(
     config: hopRunnerConfig(t, overrides),
     kafka: createKafka(testConfig().kafka, testLogger()),
     serde: clients.serde,
-    handlers: [handler as StageHandler<unknown>],
+    handlers: [handler],
     logger: testLogger(),
   });
 }
