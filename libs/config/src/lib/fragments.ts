@@ -122,6 +122,8 @@ export const stageRunnerSchema = z.strictObject({
   }),
   /** Longest a readiness probe waits for the broker or the registry to answer. */
   readinessProbeTimeoutMs: z.number().int().positive(),
+  /** Longest a metrics scrape waits for the broker's offsets to report consumer lag. */
+  lagProbeTimeoutMs: z.number().int().positive(),
   /** How long a SIGTERM waits for the open batch to commit or abort before exiting. */
   shutdownGraceMs: z.number().int().positive(),
   /** Restart a crashed consumer after this long (broker outages). */

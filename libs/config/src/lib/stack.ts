@@ -23,6 +23,8 @@ export const stackSectionSchema = z.strictObject({
   host: z.literal('127.0.0.1').or(z.ipv4()),
   readyTimeoutMs: z.number().int().positive(),
   stopTimeoutMs: z.number().int().positive(),
+  /** The main job reads every service's /metrics this often while the batch runs. */
+  metricsSampleIntervalMs: z.number().int().positive(),
   kafka: z.strictObject({
     version: z.string().regex(/^4\.\d+\.\d+$/, 'expected an Apache Kafka 4.x version'),
     port,

@@ -10,7 +10,7 @@ import { createLogger, type GrantLogger } from '@grantstream/logging';
 import { createPlatformClients, type PlatformClients } from '../platform';
 import { deadLetterAuditHook, type DeadLetterAuditOptions } from '../runner/dead-letter-audit';
 import type { DeadLetterHook } from '../runner/stage-handler';
-import type { ServiceIdentity } from '../runner/stage-runner';
+import type { ServiceIdentity, StageRunner } from '../runner/stage-runner';
 import { StageMetrics, serveMetrics, type MetricsEndpoint } from '../observability/stage-metrics';
 import { StageHealth } from '../observability/stage-health';
 import { closeOnSignals } from './close-on-signals';
@@ -31,6 +31,8 @@ export interface StageServiceOptions {
   stageMetrics?: StageMetrics;
   /** The schema registry's base URL, which readiness checks besides the broker. */
   registryUrl: string;
+  /** Called with the transport before it starts, to follow its runner's events. */
+  observe?: (transport: StageTransport) => void;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
   });
   metrics.observe(strategy);
   health.observe(strategy);
+  options.observe?.(strategy);
   const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
   const closable = {
     close: async () => {
@@ -72,6 +75,10 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
   };
   closeOnSignals(closable, { logger });
   await app.listen();
+  metrics.inspect(strategy.unwrap<StageRunner>(), {
+    timeoutMs: config.lagProbeTimeoutMs,
+    logger,
+  });
   logger.info({ stage: service.stage, groupId: config.groupId }, 'stage service consuming');
   return app;
 }

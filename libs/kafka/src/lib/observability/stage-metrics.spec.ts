@@ -22,6 +22,13 @@ describe('StageMetrics', () => {
       outputs: 7,
       deadLetters: 1,
       nextOffset: '3',
+      inputTimestamps: [Date.now() - 2000, Date.now() - 2000, Date.now() - 40_000],
+    });
+    events.emit('handled', {
+      topic: 'grants.ingest.v1',
+      partition: 0,
+      outcome: 'processed',
+      durationMs: 30,
     });
     events.emit('aborted', { topic: 'grants.ingest.v1', partition: 0, error: new Error('x') });
     events.emit('deadLettered', {
@@ -34,8 +41,18 @@ describe('StageMetrics', () => {
     events.emit('paused', { rssBytes: 1 });
     const text = await metrics.registry.metrics();
     expect(text).toMatch(
-      /grantstream_stage_messages_in_total\{topic="grants.ingest.v1",service="grantstream-ingest",stage="ingest"\} 3/,
+      /grantstream_stage_messages_in_total\{topic="grants.ingest.v1",outcome="processed",service="grantstream-ingest",stage="ingest"\} 2/,
     );
+    expect(text).toMatch(
+      /grantstream_stage_messages_in_total\{topic="grants.ingest.v1",outcome="dead_lettered",[^}]*\} 1/,
+    );
+    expect(text).toMatch(
+      /grantstream_stage_handling_seconds_bucket\{le="0.05",[^}]*topic="grants.ingest.v1",outcome="processed"\} 1/,
+    );
+    // Two inputs written 2 s ago, one 40 s ago: end-to-end latency as seen at the commit.
+    expect(text).toMatch(/grantstream_stage_latency_seconds_bucket\{le="2.5",[^}]*\} 2/);
+    expect(text).toMatch(/grantstream_stage_latency_seconds_bucket\{le="30",[^}]*\} 2/);
+    expect(text).toMatch(/grantstream_stage_latency_seconds_count\{[^}]*\} 3/);
     expect(text).toMatch(/grantstream_stage_records_out_total\{[^}]*\} 7/);
     expect(text).toMatch(/grantstream_stage_transactions_committed_total\{[^}]*\} 1/);
     expect(text).toMatch(/grantstream_stage_transactions_aborted_total\{[^}]*\} 1/);
@@ -48,6 +65,45 @@ describe('StageMetrics', () => {
       await metrics.registry.getSingleMetricAsString('grantstream_stage_memory_paused'),
     ).toMatch(/ 0$/m);
     expect(text).toMatch(/process_resident_memory_bytes/);
+  });
+
+  it('reads consumer lag per partition and paused partitions from the runner when scraped', async () => {
+    const metrics = new StageMetrics(service);
+    expect(await metrics.registry.metrics()).toMatch(
+      /grantstream_stage_paused_partitions\{[^}]*\} 0/,
+    );
+    let lags = [
+      { topic: 'grants.routed.v1', partition: 0, lag: 12 },
+      { topic: 'grants.routed.v1', partition: 3, lag: 0 },
+    ];
+    let slow = false;
+    metrics.inspect(
+      {
+        pausedPartitionCount: () => 2,
+        consumerLag: () =>
+          slow ? new Promise(() => undefined) : Promise.resolve(lags.map((l) => ({ ...l }))),
+      },
+      { timeoutMs: 50, logger: createLogger({ service: 't', level: 'silent' }) },
+    );
+    let text = await metrics.registry.metrics();
+    expect(text).toMatch(
+      /grantstream_consumer_lag\{topic="grants.routed.v1",partition="0",[^}]*\} 12/,
+    );
+    expect(text).toMatch(
+      /grantstream_consumer_lag\{topic="grants.routed.v1",partition="3",[^}]*\} 0/,
+    );
+    expect(text).toMatch(/grantstream_stage_paused_partitions\{[^}]*\} 2/);
+    // A rebalance took partition 3 away: it is no longer reported.
+    lags = [{ topic: 'grants.routed.v1', partition: 0, lag: 5 }];
+    text = await metrics.registry.metrics();
+    expect(text).toMatch(/partition="0",[^}]*\} 5/);
+    expect(text).not.toMatch(/partition="3"/);
+    // The broker does not answer in time: the scrape returns, with the last values.
+    slow = true;
+    const started = Date.now();
+    text = await metrics.registry.metrics();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(text).toMatch(/partition="0",[^}]*\} 5/);
   });
 
   it('serves the registry at GET /metrics and nothing else', async () => {

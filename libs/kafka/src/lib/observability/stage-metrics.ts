@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GrantLogger } from '@grantstream/logging';
 import type { StageHealth } from './stage-health';
-import type { ServiceIdentity, StageRunnerEvents } from '../runner/stage-runner';
+import type { PartitionLag, ServiceIdentity, StageRunnerEvents } from '../runner/stage-runner';
 
 /** Anything that relays runner events: a StageRunner or a StageTransport. */
 export interface RunnerEventSource {
@@ -12,15 +12,32 @@ export interface RunnerEventSource {
   ): unknown;
 }
 
+/** What the metrics read from a running runner when scraped. */
+export interface RunnerProbe {
+  pausedPartitionCount(): number;
+  consumerLag(): Promise<PartitionLag[]>;
+}
+
+/** Seconds, from a millisecond up to a quarter of an hour (retry tiers wait minutes). */
+const LATENCY_BUCKETS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
+];
+
 /**
  * Prometheus metrics of one stage process, fed by its runner's events:
- * messages in and out, dead letters by category, transactions committed and
- * aborted, and the memory guard (paused or not, how often), plus Node's
- * default process metrics (RSS, heap, event loop).
+ * messages in by outcome and out, dead letters by category, handling time and
+ * end-to-end latency, transactions committed and aborted, the memory guard
+ * (paused or not, how often); read from the runner when scraped: consumer lag
+ * per partition and paused partitions; plus Node's default process metrics
+ * (RSS, heap, event loop).
  */
 export class StageMetrics {
   readonly registry = new Registry();
-  private readonly messagesIn: Counter<'topic'>;
+  private readonly messagesIn: Counter<'topic' | 'outcome'>;
+  private readonly handling: Histogram<'topic' | 'outcome'>;
+  private readonly endToEnd: Histogram<'topic'>;
+  private readonly lag: Gauge<'topic' | 'partition'>;
+  private probe: { runner: RunnerProbe; timeoutMs: number; logger: GrantLogger } | null = null;
   private readonly messagesOut: Counter;
   private readonly deadLetters: Counter<'category' | 'code'>;
   private readonly commits: Counter;
@@ -34,9 +51,39 @@ export class StageMetrics {
     const registers = [this.registry];
     this.messagesIn = new Counter({
       name: 'grantstream_stage_messages_in_total',
-      help: 'Input messages whose chunk was committed.',
-      labelNames: ['topic'],
+      help: 'Input messages whose chunk was committed, by outcome (processed or dead_lettered).',
+      labelNames: ['topic', 'outcome'],
       registers,
+    });
+    this.handling = new Histogram({
+      name: 'grantstream_stage_handling_seconds',
+      help: 'Time to handle one message (decode, handler, retries of transient failures), by outcome (processed, dead_lettered, deferred).',
+      labelNames: ['topic', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.endToEnd = new Histogram({
+      name: 'grantstream_stage_latency_seconds',
+      help: 'From the input record being written to its chunk committing here: waiting, deferral and handling.',
+      labelNames: ['topic'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'grantstream_consumer_lag',
+      help: "Messages between the group's committed offset and the end of each partition assigned to this replica (a transaction marker counts as one).",
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect: () => this.collectLag(),
+    });
+    const probed = () => this.probe?.runner;
+    new Gauge({
+      name: 'grantstream_stage_paused_partitions',
+      help: 'Assigned partitions paused: waiting for a deferred message to be due, or held by the memory guard.',
+      registers,
+      collect() {
+        this.set(probed()?.pausedPartitionCount() ?? 0);
+      },
     });
     this.messagesOut = new Counter({
       name: 'grantstream_stage_records_out_total',
@@ -76,9 +123,17 @@ export class StageMetrics {
   observe(source: RunnerEventSource): void {
     source.on('committed', (c) => {
       this.commits.inc();
-      this.messagesIn.inc({ topic: c.topic }, c.inputs);
+      this.messagesIn.inc({ topic: c.topic, outcome: 'processed' }, c.inputs - c.deadLetters);
+      if (c.deadLetters > 0)
+        this.messagesIn.inc({ topic: c.topic, outcome: 'dead_lettered' }, c.deadLetters);
       this.messagesOut.inc(c.outputs);
+      const now = Date.now();
+      for (const written of c.inputTimestamps)
+        this.endToEnd.observe({ topic: c.topic }, Math.max(0, now - written) / 1000);
     });
+    source.on('handled', (h) =>
+      this.handling.observe({ topic: h.topic, outcome: h.outcome }, h.durationMs / 1000),
+    );
     source.on('aborted', () => this.aborts.inc());
     source.on('deadLettered', (d) => this.deadLetters.inc({ category: d.category, code: d.code }));
     source.on('paused', () => {
@@ -86,6 +141,38 @@ export class StageMetrics {
       this.memoryPauses.inc();
     });
     source.on('resumed', () => this.memoryPaused.set(0));
+  }
+
+  /**
+   * Reads lag and paused partitions from `runner` whenever scraped. A lag
+   * read that takes longer than `timeoutMs` (broker away) leaves the last
+   * values in place rather than holding the scrape.
+   */
+  inspect(runner: RunnerProbe, options: { timeoutMs: number; logger: GrantLogger }): void {
+    this.probe = { runner, ...options };
+  }
+
+  private async collectLag(): Promise<void> {
+    const probe = this.probe;
+    if (!probe) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), probe.timeoutMs);
+    });
+    try {
+      const lags = await Promise.race([probe.runner.consumerLag(), timeout]);
+      if (lags === null) {
+        probe.logger.debug({ timeoutMs: probe.timeoutMs }, 'consumer lag read timed out');
+        return;
+      }
+      this.lag.reset();
+      for (const { topic, partition, lag } of lags)
+        this.lag.set({ topic, partition: String(partition) }, lag);
+    } catch (err) {
+      probe.logger.debug({ err }, 'consumer lag read failed');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

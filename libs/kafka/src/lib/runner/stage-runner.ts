@@ -67,6 +67,17 @@ export interface StageRunnerEvents {
       outputs: number;
       deadLetters: number;
       nextOffset: string;
+      /** When each input of the chunk was written (epoch milliseconds), for end-to-end latency. */
+      inputTimestamps: number[];
+    },
+  ];
+  /** One message was handled: how it ended and how long its handling (retries included) took. */
+  handled: [
+    {
+      topic: string;
+      partition: number;
+      outcome: 'processed' | 'dead_lettered' | 'deferred';
+      durationMs: number;
     },
   ];
   /** A transaction was aborted; the chunk will be processed again. */
@@ -84,6 +95,14 @@ export interface StageRunnerEvents {
   /** The consumer crashed; `restarting` says whether the runner brings it back. */
   crashed: [{ error: Error; restarting: boolean }];
   subscribed: [{ topics: string[] }];
+}
+
+/** How far a group's committed offset is behind the end of one partition. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** Messages between the committed offset and the partition's end (transaction markers included). */
+  lag: number;
 }
 
 /** Marks a chunk that must not commit because the runner is stopping or lost the partition. */
@@ -149,6 +168,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   /** Per input partition, the next offset of a commit that failed with an unknown outcome. */
   private readonly uncertainCommits = new Map<string, string>();
   private generation = 0;
+  /** This member's partitions in the current generation. */
+  private assignment: Record<string, number[]> = {};
   private topics: string[] = [];
   private running = false;
   private restarting: Promise<void> | null = null;
@@ -189,6 +210,41 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   /** True while the memory guard holds consumption paused. */
   get memoryPaused(): boolean {
     return this.memory.engaged;
+  }
+
+  /** Partitions currently paused: deferred until a message is due, or held by the memory guard. */
+  pausedPartitionCount(): number {
+    return (this.consumer?.paused() ?? []).reduce((n, t) => n + t.partitions.length, 0);
+  }
+
+  /**
+   * The lag of every partition assigned to this member: the partition's end
+   * minus the group's committed offset (its start when nothing is committed).
+   * Asks the broker; empty when not consuming.
+   */
+  async consumerLag(): Promise<PartitionLag[]> {
+    const admin = this.admin;
+    const topics = Object.keys(this.assignment).filter(
+      (t) => (this.assignment[t] ?? []).length > 0,
+    );
+    if (!admin || !this.running || topics.length === 0) return [];
+    const [committed, ends] = await Promise.all([
+      admin.fetchOffsets({ groupId: this.groupId, topics }),
+      Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))),
+    ]);
+    const lags: PartitionLag[] = [];
+    topics.forEach((topic, i) => {
+      const groupOffsets = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const partition of this.assignment[topic] ?? []) {
+        const end = ends[i]?.find((e) => e.partition === partition);
+        if (!end) continue;
+        const at = groupOffsets.find((p) => p.partition === partition)?.offset ?? '-1';
+        const from = at === '-1' ? BigInt(end.low) : BigInt(at);
+        const lag = BigInt(end.high) - from;
+        lags.push({ topic, partition, lag: lag > 0n ? Number(lag) : 0 });
+      }
+    });
+    return lags;
   }
 
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
@@ -273,6 +329,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       // Synchronous with the join: every partition must be fenced again before
       // its first batch of this generation.
       this.generation += 1;
+      this.assignment = payload.memberAssignment;
       this.emit('groupJoined', {
         generation: this.generation,
         assignment: payload.memberAssignment,
@@ -426,6 +483,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
           outputs: outputCount,
           deadLetters,
           nextOffset,
+          inputTimestamps: chunk.slice(0, results.length).map((m) => Number(m.timestamp)),
         });
       }
       if (deferred) {
@@ -461,7 +519,19 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         const index = next;
         next += 1;
         const message = chunk[index] as KafkaMessage;
+        const started = performance.now();
         const processed = await this.processMessage(handler, topic, partition, message, live);
+        this.emit('handled', {
+          topic,
+          partition,
+          outcome:
+            processed.deferUntil !== undefined
+              ? 'deferred'
+              : processed.deadLettered
+                ? 'dead_lettered'
+                : 'processed',
+          durationMs: performance.now() - started,
+        });
         results[index] = processed;
         if (processed.deferUntil !== undefined && index < firstDeferred) firstDeferred = index;
       }
