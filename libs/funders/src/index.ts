@@ -37,6 +37,11 @@ export {
   type ScheduleResult,
   type ThrottledResult,
 } from './lib/funder-limiter';
+export {
+  FunderApiMetrics,
+  type PortalCall,
+  type PortalCallObserver,
+} from './lib/funder-api-metrics';
 export { idempotencyKeyOf } from './lib/idempotency-key';
 export type {
   AcceptedOutcome,

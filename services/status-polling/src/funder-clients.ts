@@ -7,6 +7,7 @@ import {
   type FunderClientConfig,
   type FundersSection,
   type GuardedFunderAdapter,
+  type PortalCallObserver,
   type ScheduleOptions,
   type ScheduleResult,
 } from '@grantstream/funders';
@@ -66,6 +67,8 @@ export interface FunderClientsOptions {
   tokens: ReadonlyMap<string, string>;
   redis: RedisConnectionConfig;
   logger: GrantLogger;
+  /** Told about every portal exchange (funder API metrics). */
+  onCall: PortalCallObserver;
 }
 
 /**
@@ -75,7 +78,7 @@ export interface FunderClientsOptions {
  * per funder across every replica of both stages.
  */
 export function createFunderClients(options: FunderClientsOptions): FunderClients {
-  const { funders, tokens, redis, logger } = options;
+  const { funders, tokens, redis, logger, onCall } = options;
   const clients = new Map<string, FunderClient>();
   const limiters: FunderLimiter[] = [];
   for (const [funderId, config] of Object.entries(funders)) {
@@ -83,12 +86,10 @@ export function createFunderClients(options: FunderClientsOptions): FunderClient
     if (token === undefined) {
       throw new ConfigError([`funders.${funderId}.tokenSecret: no token resolved`]);
     }
-    const adapter = new RestFunderAdapter({
-      funderId,
-      baseUrl: config.baseUrl,
-      token,
-      timeoutMs: config.timeoutMs,
-    });
+    const adapter = new RestFunderAdapter(
+      { funderId, baseUrl: config.baseUrl, token, timeoutMs: config.timeoutMs },
+      { onCall },
+    );
     const guard = new FunderGuard({ funderId, circuit: config.circuit });
     guard.onStateChange((change) =>
       logger.warn({ ...change }, `funder circuit ${change.from} -> ${change.to}`),

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { stageRunnerConfig } from '@grantstream/config';
+import { FunderApiMetrics } from '@grantstream/funders';
 import { runStage } from '@grantstream/kafka';
 import { createFunderClients } from './funder-clients';
 import { funderTokensOrExit, loadStatusPollingConfig } from './status-polling.config';
@@ -13,19 +14,23 @@ runStage({
   config,
   runner: stageRunnerConfig(config.runner, config.statusPolling.runner),
   metrics: config.statusPolling.metrics,
-  module: ({ service, logger }) =>
-    StatusPollingModule.forRoot({
+  module: ({ service, logger, metrics }) => {
+    const funderApi = new FunderApiMetrics();
+    funderApi.registerOn(metrics.registry);
+    return StatusPollingModule.forRoot({
       funders: createFunderClients({
         funders: config.funders,
         tokens,
         redis: config.redis,
         logger,
+        onCall: funderApi.observe,
       }),
       service,
       now: Date.now,
       limiterWaitMs: config.statusPolling.limiterWaitMs,
       maxPollDelayMs: config.statusPolling.maxPollDelayMs,
       unconfiguredFunders: config.statusPolling.unconfiguredFunders,
-    }),
+    });
+  },
   deadLetters: { startsTrail: false },
 });

@@ -4,6 +4,7 @@ import {
   FunderLimiter,
   RestFunderAdapter,
   type FundersSection,
+  type PortalCallObserver,
 } from '@grantstream/funders';
 import type { GrantLogger } from '@grantstream/logging';
 import { FunderPortal, type CallLimiter } from './funder-portal';
@@ -16,6 +17,8 @@ export interface FunderPortalsOptions {
   /** Longest a call waits for its funder's limiter. */
   limiterWaitMs: number;
   logger: GrantLogger;
+  /** Told about every portal exchange (funder API metrics). */
+  onCall: PortalCallObserver;
 }
 
 /**
@@ -55,12 +58,10 @@ export async function createFunderPortals(
     };
     const guard = new FunderGuard({ funderId, circuit: funder.circuit });
     guard.onStateChange((change) => log.warn(change, 'funder circuit changed state'));
-    const adapter = new RestFunderAdapter({
-      funderId,
-      baseUrl: funder.baseUrl,
-      token,
-      timeoutMs: funder.timeoutMs,
-    });
+    const adapter = new RestFunderAdapter(
+      { funderId, baseUrl: funder.baseUrl, token, timeoutMs: funder.timeoutMs },
+      { onCall: options.onCall },
+    );
     portals.set(
       funderId,
       new FunderPortal(funderId, funder, guard, guard.wrap(adapter), callLimiter),

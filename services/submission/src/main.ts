@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
 import { ConfigError } from '@grantstream/errors';
-import { resolveFunderTokens } from '@grantstream/funders';
+import { FunderApiMetrics, resolveFunderTokens } from '@grantstream/funders';
 import { createLogger } from '@grantstream/logging';
 import { runStage } from '@grantstream/kafka';
 import { RETRY_TOPIC_PATTERN } from './handlers/submission.handler';
@@ -23,12 +23,14 @@ const tokens = orExitOnConfigError(() => {
 });
 
 const bootLogger = createLogger({ service: 'grantstream-submission', level: config.logging.level });
+const funderApi = new FunderApiMetrics();
 createFunderPortals({
   funders: config.funders,
   tokens,
   redis: config.redis,
   limiterWaitMs: section.limiterWaitMs,
   logger: bootLogger,
+  onCall: funderApi.observe,
 }).then(
   (portals) =>
     runStage({
@@ -36,8 +38,9 @@ createFunderPortals({
       config,
       runner: stageRunnerConfig(config.runner, section.runner),
       metrics: section.metrics,
-      module: ({ service, metrics }) =>
-        SubmissionModule.forRoot({
+      module: ({ service, metrics }) => {
+        funderApi.registerOn(metrics.registry);
+        return SubmissionModule.forRoot({
           portals,
           policyFor: (portal) => ({
             maxAttempts: portal.config.retry.maxAttempts,
@@ -55,7 +58,8 @@ createFunderPortals({
           service,
           now: Date.now,
           events: new SubmissionMetrics(metrics.registry, portals),
-        }),
+        });
+      },
       deadLetters: { startsTrail: false },
     }),
   (err: unknown) => {

@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PortalCall } from './funder-api-metrics';
 import { MAX_PORTAL_RESPONSE_BYTES, RestFunderAdapter } from './rest-funder-adapter';
 
 interface Hit {
@@ -391,6 +392,43 @@ describe('RestFunderAdapter against a local portal', () => {
     it('reads 404 as never filed', async () => {
       handler = (_hit, res) => reply(res, 404, { error: 'unknown key' });
       expect(await adapter().lookup('gs1-x')).toEqual({ kind: 'not_found' });
+    });
+  });
+
+  describe('call reports (funder API metrics)', () => {
+    const reporting = (calls: PortalCall[], timeoutMs = 2000) =>
+      new RestFunderAdapter(
+        { funderId: 'NSF', baseUrl: base, token: TOKEN, timeoutMs },
+        { now: () => NOW, onCall: (c) => calls.push(c) },
+      );
+
+    it('reports each exchange with its operation, HTTP status and duration', async () => {
+      const calls: PortalCall[] = [];
+      handler = (hit, res) =>
+        hit.method === 'POST'
+          ? setTimeout(() => reply(res, 429, { error: 'slow down' }), 30)
+          : reply(res, 404, { error: 'unknown' });
+      await reporting(calls).submit(request);
+      await reporting(calls).lookup('gs1-x');
+      await reporting(calls).status('T1');
+      expect(calls.map(({ operation, status, funderId }) => [funderId, operation, status])).toEqual(
+        [
+          ['NSF', 'submit', '429'],
+          ['NSF', 'lookup', '404'],
+          ['NSF', 'status', '404'],
+        ],
+      );
+      expect(calls[0]?.durationMs).toBeGreaterThanOrEqual(25);
+    });
+
+    it('reports a call with no answer as timeout or network', async () => {
+      const calls: PortalCall[] = [];
+      handler = () => undefined;
+      await reporting(calls, 100).submit(request);
+      handler = (_hit, res) => res.socket?.destroy();
+      await reporting(calls).submit(request);
+      expect(calls.map((c) => c.status)).toEqual(['timeout', 'network']);
+      expect(calls[0]?.durationMs).toBeGreaterThanOrEqual(90);
     });
   });
 });

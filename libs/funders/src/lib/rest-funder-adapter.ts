@@ -17,6 +17,7 @@ import {
   submitResponseSchema,
 } from './portal-responses';
 import { parseRetryAfter } from './retry-after';
+import type { PortalCall, PortalCallObserver } from './funder-api-metrics';
 
 /**
  * Largest portal response body read. Portal answers are a few hundred bytes;
@@ -42,6 +43,8 @@ export interface RestFunderAdapterDeps {
   fetch?: typeof fetch;
   /** Epoch milliseconds; Retry-After dates are measured against it. Defaults to Date.now. */
   now?: () => number;
+  /** Told the status code (or timeout, network) and duration of every exchange, for metrics. */
+  onCall?: PortalCallObserver;
 }
 
 /** A response whose body has been read (or found unreadable) within the timeout. */
@@ -116,6 +119,7 @@ export class RestFunderAdapter implements FunderAdapter {
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
+  private readonly onCall: PortalCallObserver;
 
   constructor(config: RestFunderAdapterConfig, deps: RestFunderAdapterDeps = {}) {
     this.funderId = config.funderId;
@@ -128,10 +132,12 @@ export class RestFunderAdapter implements FunderAdapter {
     this.timeoutMs = config.timeoutMs;
     this.fetchFn = deps.fetch ?? fetch;
     this.now = deps.now ?? Date.now;
+    this.onCall = deps.onCall ?? (() => undefined);
   }
 
   async submit(request: SubmitRequest, signal?: AbortSignal): Promise<SubmitOutcome> {
     const exchange = await this.exchange(
+      'submit',
       'POST',
       this.submissionsUrl,
       { 'Content-Type': 'application/json', 'Idempotency-Key': request.idempotencyKey },
@@ -165,17 +171,25 @@ export class RestFunderAdapter implements FunderAdapter {
   }
 
   async status(trackingNumber: string, signal?: AbortSignal): Promise<StatusOutcome> {
-    return this.query(`${this.submissionsUrl}/${encodeURIComponent(trackingNumber)}`, signal);
+    return this.query(
+      'status',
+      `${this.submissionsUrl}/${encodeURIComponent(trackingNumber)}`,
+      signal,
+    );
   }
 
   async lookup(idempotencyKey: string, signal?: AbortSignal): Promise<LookupOutcome> {
     const url = new URL(this.submissionsUrl);
     url.searchParams.set('idempotency_key', idempotencyKey);
-    return this.query(url.toString(), signal);
+    return this.query('lookup', url.toString(), signal);
   }
 
-  private async query(url: string, signal: AbortSignal | undefined): Promise<QueryOutcome> {
-    const exchange = await this.exchange('GET', url, {}, undefined, signal);
+  private async query(
+    operation: PortalCall['operation'],
+    url: string,
+    signal: AbortSignal | undefined,
+  ): Promise<QueryOutcome> {
+    const exchange = await this.exchange(operation, 'GET', url, {}, undefined, signal);
     if (exchange.kind !== 'answer') return exchange;
     const { httpStatus } = exchange;
     if (httpStatus >= 200 && httpStatus < 300) {
@@ -244,6 +258,7 @@ export class RestFunderAdapter implements FunderAdapter {
   }
 
   private async exchange(
+    operation: PortalCall['operation'],
     method: 'GET' | 'POST',
     url: string,
     extraHeaders: Record<string, string>,
@@ -253,6 +268,14 @@ export class RestFunderAdapter implements FunderAdapter {
     signal?.throwIfAborted();
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const started = performance.now();
+    const report = (status: string) =>
+      this.onCall({
+        funderId: this.funderId,
+        operation,
+        status,
+        durationMs: performance.now() - started,
+      });
     try {
       const response = await this.fetchFn(url, {
         method,
@@ -266,6 +289,7 @@ export class RestFunderAdapter implements FunderAdapter {
         redirect: 'manual',
       });
       const { json, unreadable } = await readBody(response);
+      report(String(response.status));
       return {
         kind: 'answer',
         httpStatus: response.status,
@@ -276,7 +300,11 @@ export class RestFunderAdapter implements FunderAdapter {
     } catch (err) {
       // The caller's abort wins over our timeout: the caller is shutting down and wants its reason back.
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) return { kind: 'timed_out' };
+      if (timeout.aborted) {
+        report('timeout');
+        return { kind: 'timed_out' };
+      }
+      report('network');
       return transient(null, `network error: ${describeNetworkError(err)}`);
     }
   }
