@@ -21,6 +21,7 @@ import {
   type Destination,
   type GrantOutcome,
 } from '@grantstream/harness';
+import { MetricsSampler } from './metrics-sampler';
 import { LocalStack } from './stack';
 
 const positiveInt = (v: string) => {
@@ -51,6 +52,21 @@ const localPortalsSchema = z.object({
   funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
   notification: z.object({ webhook: z.object({ url: z.string() }) }),
 });
+
+const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
+/** Where each stage service of the main job serves /metrics. */
+const metricsEndpointsSchema = z.object({
+  ingest: endpoint,
+  normalization: endpoint,
+  routing: endpoint,
+  submission: endpoint,
+  statusPolling: endpoint,
+  notification: endpoint,
+});
+
+/** Sample names the report keeps: the pipeline's own families and the process's memory. */
+const REPORTED_METRIC =
+  /^(grantstream_|process_resident_memory_bytes$|nodejs_heap_size_used_bytes$)/;
 
 /** The stage services of the whole pipeline, in flow order. */
 const PIPELINE_SERVICES = [
@@ -156,6 +172,23 @@ async function main(argv: string[]): Promise<number> {
       files: [DEFAULT_CONFIG_FILE],
       env: process.env,
     });
+    const sampler = new MetricsSampler({
+      endpoints: Object.fromEntries(
+        Object.entries(
+          loadConfig({
+            schema: metricsEndpointsSchema,
+            files: [DEFAULT_CONFIG_FILE],
+            env: process.env,
+          }),
+        ).map(([service, { metrics }]) => [
+          service,
+          `http://${metrics.host}:${metrics.port}/metrics`,
+        ]),
+      ),
+      intervalMs: config.stack.metricsSampleIntervalMs,
+      // A page waits at most lagProbeTimeoutMs for the lag; the rest is local.
+      timeoutMs: config.runner.lagProbeTimeoutMs * 2,
+    });
     const tokens: Record<string, string> = {};
     for (const [funderId, funder] of Object.entries(portals.funders)) {
       const sim = portals.simulator.funders[funderId];
@@ -183,6 +216,7 @@ async function main(argv: string[]): Promise<number> {
     const auditFrom = await clients.io.endOffsets([TOPICS.AUDIT]);
     say(`5/6 grantctl submit ${batchFile}`);
     const submitStarted = Date.now();
+    sampler.start();
     runScript(['tools/grantctl/src/main.ts', 'submit', batchFile, '--attachments-base', runDir]);
     const submittedAt = new Map([...expected.keys()].map((id) => [id, submitStarted]));
 
@@ -219,6 +253,16 @@ async function main(argv: string[]): Promise<number> {
       onProgress: (n) => bar?.update(stoppedEarly + n, { filed: n }),
     });
     bar?.stop();
+    const sampled = await sampler.stop();
+    const metrics = {
+      scrapes: sampled.scrapes,
+      failures: sampled.failures,
+      peaks: Object.fromEntries(
+        Object.entries(sampled.peaks)
+          .filter(([name]) => REPORTED_METRIC.test(name))
+          .sort(([a], [b]) => a.localeCompare(b)),
+      ),
+    };
     const audit = await scanAuditTrails(
       clients,
       auditFrom,
@@ -319,6 +363,7 @@ async function main(argv: string[]): Promise<number> {
         findings: audit.report.findings.slice(0, 20),
       },
       notificationsDelivered: notified,
+      metrics,
       timeToTerminalMs: timeToTerminal(allTerminal),
       totalMs: Date.now() - started,
     };
@@ -340,6 +385,10 @@ async function main(argv: string[]): Promise<number> {
       }
       say(
         `    audit: ${audit.report.grants} trails, ${trailEvents} events, hash chains ${audit.report.ok ? 'verified' : `BROKEN (${audit.report.findings.length} findings)`}; ${notified} notifications delivered to the compliance officer's webhook`,
+      );
+      const peak = (name: string) => metrics.peaks[name] ?? 0;
+      say(
+        `    metrics: ${metrics.scrapes} scrapes of ${PIPELINE_SERVICES.length} services; peaks: consumer lag ${peak('grantstream_consumer_lag')}, paused partitions ${peak('grantstream_stage_paused_partitions')}, limiter queue ${peak('grantstream_funder_limiter_queued')}, portal calls ${peak('grantstream_funder_api_request_seconds_count')} per series, RSS ${Math.round(peak('process_resident_memory_bytes') / 1048576)} MB`,
       );
       say(
         `    time to a terminal status: p50 ${(summary.timeToTerminalMs.p50 / 1000).toFixed(1)} s, p99 ${(summary.timeToTerminalMs.p99 / 1000).toFixed(1)} s`,
