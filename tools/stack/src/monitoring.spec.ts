@@ -48,9 +48,12 @@ function declaredMetrics(): Map<string, MetricInfo> {
     for (const [, type, name, rest] of readFileSync(file, 'utf8').matchAll(declaration)) {
       const labelList = /labelNames: \[([^\]]*)\]/.exec(rest ?? '')?.[1] ?? '';
       const labels = [...labelList.matchAll(/'([^']+)'/g)].map((m) => m[1] ?? '');
+      const kind = (type ?? '').toLowerCase();
+      // A histogram's buckets carry `le`.
+      const bucket = kind === 'histogram' ? ['le'] : [];
       found.set(name ?? '', {
-        type: (type ?? '').toLowerCase(),
-        labels: new Set([...labels, ...COMMON_LABELS]),
+        type: kind,
+        labels: new Set([...labels, ...bucket, ...COMMON_LABELS]),
       });
     }
   }
@@ -174,7 +177,7 @@ describe('grafana dashboard', () => {
     }
   });
 
-  it('covers the stage, memory, dead-letter, lag and funder metrics', () => {
+  it('covers the stage, latency, memory, dead-letter, lag and funder metrics', () => {
     const used = new Set(expressions.flatMap(([, e]) => referencesOf(e).metrics));
     for (const metric of [
       'grantstream_stage_messages_in_total',
@@ -191,6 +194,12 @@ describe('grafana dashboard', () => {
       'grantstream_funder_limiter_queued',
       'grantstream_funder_limiter_running',
       'grantstream_funder_circuit_state',
+      'grantstream_consumer_lag',
+      'grantstream_stage_handling_seconds_bucket',
+      'grantstream_stage_latency_seconds_bucket',
+      'grantstream_stage_paused_partitions',
+      'grantstream_funder_api_request_seconds_bucket',
+      'grantstream_funder_api_request_seconds_count',
       'kafka_consumergroup_lag',
     ])
       expect(used, metric).toContain(metric);
@@ -232,7 +241,7 @@ describe('prometheus alert rules', () => {
       rules
         .filter((r) => referencesOf(String(r.expr)).metrics.includes(metric))
         .map((r) => r.alert);
-    expect(byMetric('kafka_consumergroup_lag')).toContain('GrantstreamConsumerLagGrowing');
+    expect(byMetric('grantstream_consumer_lag')).toContain('GrantstreamConsumerLagGrowing');
     expect(byMetric('grantstream_stage_dead_letters_total')).toContain(
       'GrantstreamDeadLettersAppearing',
     );
