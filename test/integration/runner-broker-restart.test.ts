@@ -1,7 +1,10 @@
 // Guarantee: the runner survives a broker outage by itself. With the broker
 // stopped for 30 s in the middle of a batch and started again, the same runner
 // instance (no manual restart) finishes the work: every output exactly once,
-// nothing lost. It runs on a second, isolated stack so the broker the other
+// nothing lost. A stage service's readiness follows the broker: 503 naming the
+// broker while it is down (liveness stays 200: nothing to restart), 200 again
+// once it is back, with the transactions the outage cut off counted as
+// aborted. It runs on a second, isolated stack so the broker the other
 // scenarios use is never stopped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,12 +19,16 @@ import {
   multiplicity,
   produceGrants,
   readFanout,
+  spawnFanoutStage,
   type HopTopics,
 } from '../support/fanout';
+import { freePort, scrapeMetric } from '../support/submission';
 
 const INPUTS = 1500;
 const FANOUT = 3;
 const OUTAGE_MS = 30_000;
+const READINESS_INPUTS = 1500;
+const READINESS_OUTAGE_MS = 10_000;
 
 const stateDir = mkdtempSync(join(tmpdir(), 'grantstream-outage-'));
 const env = {
@@ -35,6 +42,32 @@ const env = {
   GRANTSTREAM__REGISTRY__URL: 'http://127.0.0.1:18291/apis/ccompat/v7',
 };
 const stack = (...args: string[]) => runTs(ENTRY.stack, args, { env, timeoutMs: 240_000 });
+
+/** Polls `probe` until it gives a value, or fails after `timeoutMs`. */
+async function until<T>(
+  probe: () => Promise<T | null>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface Readiness {
+  status: number;
+  checks: Record<string, boolean>;
+}
+
+async function readiness(base: string): Promise<Readiness> {
+  const res = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { checks?: Record<string, boolean> };
+  return { status: res.status, checks: body.checks ?? {} };
+}
 
 async function kafkaPid(): Promise<number> {
   const r = await stack('status', '--json');
@@ -101,6 +134,77 @@ describe('broker outage', () => {
       const counts = multiplicity(out);
       expect(counts.size).toBe(INPUTS * FANOUT);
       expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+    },
+  );
+
+  it(
+    'a stage service is not ready while the broker is down and ready again after it restarts',
+    { timeout: 300_000 },
+    async () => {
+      const r = await createHopTopics(clients, 'ready');
+      await produceGrants(clients, r.input, READINESS_INPUTS);
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const stage = spawnFanoutStage(r, { fanout: FANOUT, delayMs: 10, metricsPort: port, env });
+      try {
+        await stage.waitFor((e) => e['event'] === 'committed', 60_000);
+        const before = await readiness(base);
+        expect(before).toEqual({
+          status: 200,
+          checks: { consumerGroup: true, broker: true, registry: true },
+        });
+
+        process.kill(await kafkaPid(), 'SIGTERM');
+        const down = await until(
+          async () => {
+            const now = await readiness(base);
+            return now.status === 503 ? now : null;
+          },
+          60_000,
+          'readiness to fail',
+        );
+        expect(down.checks['broker']).toBe(false);
+        expect(down.checks['registry']).toBe(true);
+        // Not a liveness failure: restarting the replica would not bring the broker back.
+        expect((await fetch(`${base}/health/live`)).status).toBe(200);
+        await new Promise((res) => setTimeout(res, READINESS_OUTAGE_MS));
+        expect((await readiness(base)).status).toBe(503);
+
+        const up = await stack('up');
+        expect(up.stdout).toContain('kafka: restarted');
+        const back = await until(
+          async () => {
+            const now = await readiness(base);
+            return now.status === 200 ? now : null;
+          },
+          120_000,
+          'readiness to recover',
+        );
+        expect(back.checks).toEqual({ consumerGroup: true, broker: true, registry: true });
+
+        const reader = await testClients(config, testLogger().child({}, { level: 'fatal' }));
+        const out = await readFanout(
+          reader,
+          r.output,
+          READINESS_INPUTS * FANOUT,
+          'read_committed',
+          180_000,
+        );
+        await reader.close();
+        expect(out).toHaveLength(READINESS_INPUTS * FANOUT);
+        expect([...multiplicity(out).values()].filter((n) => n !== 1)).toEqual([]);
+        // The chunks the outage cut off show as aborted transactions, and were done again.
+        const metrics = `${base}/metrics`;
+        expect(
+          await scrapeMetric(metrics, 'grantstream_stage_transactions_aborted_total'),
+        ).toBeGreaterThan(0);
+        expect(
+          await scrapeMetric(metrics, 'grantstream_stage_transactions_committed_total'),
+        ).toBeGreaterThan(0);
+      } finally {
+        stage.child.kill('SIGTERM');
+      }
+      expect(await stage.exited).toBe(0);
     },
   );
 });

@@ -1,10 +1,10 @@
 // A stage process for scenarios that kill or stop it: the fan-out test stage
 // written as a NestJS microservice over StageTransport (the way real stages
-// are), reporting each commit as a JSON line on stdout. SIGTERM closes the app
-// through closeOnSignals: the open chunk commits or aborts, then exit 0.
+// are, through runStageService: /metrics, /health/live and /health/ready),
+// reporting each commit as a JSON line on stdout. SIGTERM closes the app: the
+// open chunk commits or aborts, then exit 0.
 import 'reflect-metadata';
 import { Controller, Inject, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Command } from 'commander';
 import {
   GrantSubmissionV1Avro,
@@ -14,9 +14,8 @@ import {
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import {
   StageEvent,
-  StageTransport,
-  closeOnSignals,
   createPlatformClients,
+  runStageService,
   type InboundMessage,
   type StageContext,
   type StageHandler,
@@ -36,6 +35,12 @@ async function main(): Promise<void> {
     .option('--fanout <n>', 'outputs per input', Number, 3)
     .option('--delay-ms <ms>', 'work per message', Number, 0)
     .option('--audit-topic <topic>', "also write each grant's audit trail here")
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics and /health here (0: any free port)',
+      Number,
+      0,
+    )
     .parse(process.argv)
     .opts<{
       input: string;
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
       fanout: number;
       delayMs: number;
       auditTopic?: string;
+      metricsPort: number;
     }>();
   const config = loadGrantstreamConfigOrExit(process.env);
   const logger = createLogger({
@@ -86,7 +92,10 @@ async function main(): Promise<void> {
   })
   class FanoutModule {}
 
-  const strategy = new StageTransport({
+  const report = (event: string, data: object) =>
+    process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);
+  await runStageService({
+    module: FanoutModule,
     service: { stage: 'fanout', name: 'fanout-stage', version: '0.0.0' },
     config: hopRunnerConfig({
       input: o.input,
@@ -97,17 +106,16 @@ async function main(): Promise<void> {
     }),
     clients,
     logger,
+    metrics: { host: '127.0.0.1', port: o.metricsPort },
+    registryUrl: config.registry.url,
+    observe: (strategy) => {
+      strategy.on('committed', (c) => report('committed', c));
+      strategy.on('groupJoined', (g) => report('groupJoined', g));
+      strategy.status.subscribe((s) => {
+        if (s === 'disconnected') report('stopped', {});
+      });
+    },
   });
-  const report = (event: string, data: object) =>
-    process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);
-  strategy.on('committed', (c) => report('committed', c));
-  strategy.on('groupJoined', (g) => report('groupJoined', g));
-  strategy.status.subscribe((s) => {
-    if (s === 'disconnected') report('stopped', {});
-  });
-  const app = await NestFactory.createMicroservice(FanoutModule, { strategy, logger: false });
-  closeOnSignals(app, { logger });
-  await app.listen();
   report('started', {});
 }
 

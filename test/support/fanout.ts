@@ -218,7 +218,14 @@ export function multiplicity(records: readonly FanoutRecord[]): Map<string, numb
  */
 export function spawnFanoutStage(
   t: HopTopics,
-  o: { fanout: number; delayMs: number; auditTopic?: string },
+  o: {
+    fanout: number;
+    delayMs: number;
+    auditTopic?: string;
+    metricsPort?: number;
+    /** Extra environment (another stack's addresses). */
+    env?: NodeJS.ProcessEnv;
+  },
 ): TsProcess {
   return spawnTs(
     'test/support/fanout-stage.ts',
@@ -237,10 +244,12 @@ export function spawnFanoutStage(
       ],
       ...['--fanout', String(o.fanout), '--delay-ms', String(o.delayMs)],
       ...(o.auditTopic ? ['--audit-topic', o.auditTopic] : []),
+      ...(o.metricsPort !== undefined ? ['--metrics-port', String(o.metricsPort)] : []),
     ],
     {
       GRANTSTREAM__RUNNER__SESSION_TIMEOUT_MS: '6000',
       GRANTSTREAM__RUNNER__MAX_BATCH_MESSAGES: '40',
+      ...o.env,
     },
   );
 }
