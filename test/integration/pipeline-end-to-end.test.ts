@@ -6,10 +6,41 @@
 // grants.compliance-blocked.v1 or grants.dlq.v1 where the fixtures say it
 // should, with the category they name; every forwarded grant then reaches the
 // agency's tracking number, a portal rejection or a dead letter; the
-// compliance officer is notified; and every application's audit trail is one
-// hash chain across the stages that verifies.
+// compliance officer is notified; every application's audit trail is one
+// hash chain across the stages that verifies; and the services' /metrics,
+// scraped while the batch ran, carried values for every metric family.
 import { describe, expect, it } from 'vitest';
 import { ENTRY, runTs } from '@grantstream/testing';
+
+/** Metric families the batch must drive above zero on some service (histograms by their _count). */
+const ACTIVE_FAMILIES = [
+  'grantstream_consumer_lag',
+  'grantstream_stage_messages_in_total',
+  'grantstream_stage_records_out_total',
+  'grantstream_stage_dead_letters_total',
+  'grantstream_stage_handling_seconds_count',
+  'grantstream_stage_latency_seconds_count',
+  'grantstream_stage_transactions_committed_total',
+  'grantstream_stage_paused_partitions',
+  'grantstream_funder_api_request_seconds_count',
+  'grantstream_funder_limiter_queued',
+  'grantstream_funder_limiter_running',
+  'grantstream_submission_attempts_total',
+  'grantstream_submission_retries_total',
+  'process_resident_memory_bytes',
+  'nodejs_heap_size_used_bytes',
+];
+/**
+ * Families that only move on a failure the sample batch does not cause: served
+ * (so dashboards and alerts have a series), and driven above zero by the
+ * scenarios that cause them (runner-broker-restart: aborts; submission-
+ * rejection-circuit: an open circuit; runner-memory-pressure: the guard).
+ */
+const FAILURE_FAMILIES = [
+  'grantstream_stage_transactions_aborted_total',
+  'grantstream_funder_circuit_state',
+  'grantstream_stage_memory_paused',
+];
 
 /** Each bad input the stages must catch: the example defect, where it must end, and why. */
 const BAD_INPUTS: readonly [defect: string, destination: string, category: string, code: string][] =
@@ -59,6 +90,7 @@ interface MainJobReport {
     { destination: string; codes: string[]; category: string | null; defect: string | null }
   >;
   audit: { grants: number; events: number; ok: boolean; findings: unknown[] };
+  metrics: { scrapes: number; failures: Record<string, number>; peaks: Record<string, number> };
 }
 
 describe('pipeline end to end (main job)', () => {
@@ -144,6 +176,13 @@ describe('pipeline end to end (main job)', () => {
         (o) => o.destination === 'blocked',
       ).length;
       expect(report.notificationsDelivered).toBeGreaterThanOrEqual(blocked + dlq);
+
+      // Every service answered its scrapes, and every metric family carried values.
+      expect(report.metrics.scrapes).toBeGreaterThan(5);
+      expect(report.metrics.failures).toEqual({});
+      const idle = ACTIVE_FAMILIES.filter((name) => !((report.metrics.peaks[name] ?? 0) > 0));
+      expect(idle).toEqual([]);
+      for (const name of FAILURE_FAMILIES) expect(report.metrics.peaks[name], name).toBeDefined();
     },
   );
 });
