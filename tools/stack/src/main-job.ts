@@ -378,9 +378,13 @@ async function main(argv: string[]): Promise<number> {
         `    funder   submitted  accepted  rejected  blocked  dead-lettered  retries  to terminal p50/p99`,
       );
       for (const [funder, r] of [...byFunder].sort()) {
-        const t = timeToTerminal(terminalMs.get(funder) ?? []);
+        const times = terminalMs.get(funder) ?? [];
+        const t = timeToTerminal(times);
+        const latency = times.length
+          ? `${(t.p50 / 1000).toFixed(1)} s / ${(t.p99 / 1000).toFixed(1)} s`
+          : 'n/a (none filed)';
         say(
-          `    ${funder.padEnd(8)} ${String(r.routed).padStart(9)}  ${String(r.accepted).padStart(8)}  ${String(r.rejected).padStart(8)}  ${String(r.blocked).padStart(7)}  ${String(r.deadLettered).padStart(13)}  ${String(r.retries).padStart(7)}  ${(t.p50 / 1000).toFixed(1)} s / ${(t.p99 / 1000).toFixed(1)} s`,
+          `    ${funder.padEnd(8)} ${String(r.routed).padStart(9)}  ${String(r.accepted).padStart(8)}  ${String(r.rejected).padStart(8)}  ${String(r.blocked).padStart(7)}  ${String(r.deadLettered).padStart(13)}  ${String(r.retries).padStart(7)}  ${latency}`,
         );
       }
       say(
@@ -388,7 +392,7 @@ async function main(argv: string[]): Promise<number> {
       );
       const peak = (name: string) => metrics.peaks[name] ?? 0;
       say(
-        `    metrics: ${metrics.scrapes} scrapes of ${PIPELINE_SERVICES.length} services; peaks: consumer lag ${peak('grantstream_consumer_lag')}, paused partitions ${peak('grantstream_stage_paused_partitions')}, limiter queue ${peak('grantstream_funder_limiter_queued')}, portal calls ${peak('grantstream_funder_api_request_seconds_count')} per series, RSS ${Math.round(peak('process_resident_memory_bytes') / 1048576)} MB`,
+        `    metrics: ${metrics.scrapes} scrapes of ${PIPELINE_SERVICES.length} services; peaks: consumer lag ${peak('grantstream_consumer_lag')}, paused partitions ${peak('grantstream_stage_paused_partitions')}, limiter queue ${peak('grantstream_funder_limiter_queued')}, busiest portal series ${peak('grantstream_funder_api_request_seconds_count')} calls, RSS ${Math.round(peak('process_resident_memory_bytes') / 1048576)} MB`,
       );
       say(
         `    time to a terminal status: p50 ${(summary.timeToTerminalMs.p50 / 1000).toFixed(1)} s, p99 ${(summary.timeToTerminalMs.p99 / 1000).toFixed(1)} s`,
