@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isPipelineError } from '@grantstream/errors';
 import { registerAuditCommands } from './commands/audit.command';
 import { registerConfigCommands } from './commands/config.command';
+import { registerDlqCommands } from './commands/dlq.command';
 import { registerSubmitCommands } from './commands/submit.command';
 import { registerTopicsCommands } from './commands/topics.command';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerAuditCommands(program);
   registerSubmitCommands(program);
+  registerDlqCommands(program);
   return program;
 }
 

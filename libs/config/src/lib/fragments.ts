@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CATEGORIES } from '@grantstream/errors';
 
 /** Host:port of a broker; loopback by default. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
@@ -154,3 +155,23 @@ export const auditReadSchema = z.strictObject({
 
 /** Parsed {@link auditReadSchema}. */
 export type AuditReadConfig = z.infer<typeof auditReadSchema>;
+
+/** `grantctl dlq` settings (`dlq:` section). */
+export const deadLetterToolSchema = z.strictObject({
+  /**
+   * Transactional id of `grantctl dlq redrive`: a redrive's messages and its
+   * audit events commit together, and a second redrive started meanwhile
+   * fences the first instead of interleaving with it.
+   */
+  redriveTransactionalId: z.string().min(1),
+  /** Dead letters redriven per transaction. */
+  redriveBatchSize: z.number().int().min(1).max(10_000),
+  /**
+   * Error categories a redrive refuses without --force: the message itself is
+   * what failed, so sending it again can only fail again.
+   */
+  refuseCategories: z.array(z.enum(ERROR_CATEGORIES)),
+});
+
+/** Parsed {@link deadLetterToolSchema}. */
+export type DeadLetterToolConfig = z.infer<typeof deadLetterToolSchema>;

@@ -2,7 +2,12 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig, loadConfigOrExit } from './load-config';
-import { auditReadSchema, platformConfigSchema, runnerDefaultsSchema } from './fragments';
+import {
+  auditReadSchema,
+  deadLetterToolSchema,
+  platformConfigSchema,
+  runnerDefaultsSchema,
+} from './fragments';
 import { redisConnectionSchema } from './redis';
 
 const port = z.number().int().min(1024).max(65535);
@@ -67,6 +72,7 @@ export const grantstreamConfigSchema = platformConfigSchema
     stack: stackSectionSchema,
     runner: runnerDefaultsSchema,
     audit: auditReadSchema,
+    dlq: deadLetterToolSchema,
     redis: redisConnectionSchema,
   })
   .superRefine((c, ctx) => {

@@ -55,6 +55,7 @@ export interface ReadOptions {
  */
 export class TopicIO {
   private producer: Producer | null = null;
+  private readonly transactional = new Map<string, Producer>();
 
   constructor(private readonly kafka: Kafka) {}
 
@@ -77,6 +78,46 @@ export class TopicIO {
       throw new InfrastructureError(`produce to ${topic} failed: ${(err as Error).message}`, {
         cause: err,
       });
+    }
+  }
+
+  /**
+   * Sends messages to several topics in one transaction under
+   * `transactionalId`: a read_committed reader sees all of them or none. A
+   * second process using the same id fences this one (its next send fails)
+   * instead of interleaving with it.
+   */
+  async produceAtomically(
+    transactionalId: string,
+    batches: readonly { topic: string; messages: readonly OutgoingMessage[] }[],
+  ): Promise<void> {
+    let producer = this.transactional.get(transactionalId);
+    if (!producer) {
+      producer = this.kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      this.transactional.set(transactionalId, producer);
+    }
+    const transaction = await producer.transaction();
+    try {
+      await transaction.sendBatch({
+        acks: -1,
+        topicMessages: batches.map((b) => ({
+          topic: b.topic,
+          messages: b.messages.map((m) => ({ ...m })),
+        })),
+      });
+      await transaction.commit();
+    } catch (err) {
+      await transaction.abort().catch(() => undefined);
+      throw new InfrastructureError(
+        `transaction to ${batches.map((b) => b.topic).join(', ')} failed and was aborted: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -209,10 +250,11 @@ export class TopicIO {
     }
   }
 
-  /** Disconnects the producer, if one was made. */
+  /** Disconnects the producers, if any were made. */
   async close(): Promise<void> {
-    const producer = this.producer;
+    const producers = [this.producer, ...this.transactional.values()];
     this.producer = null;
-    if (producer) await producer.disconnect();
+    this.transactional.clear();
+    for (const p of producers) if (p) await p.disconnect();
   }
 }

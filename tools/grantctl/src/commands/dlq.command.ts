@@ -1,0 +1,455 @@
+import { userInfo } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { GrantstreamConfig } from '@grantstream/config';
+import { AuditEventV1Avro, AuditEventV1Schema, TOPICS } from '@grantstream/contracts';
+import {
+  TopicScanner,
+  createPlatformClients,
+  type OutgoingMessage,
+  type PlatformClients,
+  type ReadMessage,
+} from '@grantstream/kafka';
+import {
+  GRANTCTL_STAGE,
+  describeDeadLetter,
+  matchesDeadLetter,
+  parsePosition,
+  positionKey,
+  redriveAuditRecord,
+  redriveRefusal,
+  redrivenMessage,
+  selectsEverything,
+  summarize,
+  type DeadLetterEntry,
+  type DeadLetterFilter,
+} from '../dlq/dead-letters';
+import { parseTime } from './audit.command';
+import { commandContext } from './context';
+
+/** The version grantctl records on its audit events. */
+const GRANTCTL_SERVICE = { name: 'grantctl', version: '0.1.0' };
+
+const REASON_COLUMN_CHARS = 60;
+
+interface SelectOptions {
+  topic?: string;
+  category?: string;
+  code?: string;
+  stage?: string;
+  sourceTopic?: string;
+  grant?: string;
+  from?: number;
+  to?: number;
+}
+
+function position(value: string): string {
+  try {
+    return positionKey(parsePosition(value));
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function filterOf(opts: SelectOptions, positions: readonly string[]): DeadLetterFilter {
+  return {
+    ...(positions.length > 0 ? { positions: new Set(positions.map(position)) } : {}),
+    ...(opts.category !== undefined ? { category: opts.category } : {}),
+    ...(opts.code !== undefined ? { code: opts.code } : {}),
+    ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
+    ...(opts.sourceTopic !== undefined ? { sourceTopic: opts.sourceTopic } : {}),
+    ...(opts.grant !== undefined ? { grant: opts.grant } : {}),
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+    ...(opts.to !== undefined ? { to: opts.to } : {}),
+  };
+}
+
+function withSelectOptions(cmd: Command): Command {
+  return cmd
+    .option('--topic <name>', 'dead-letter topic (default: runner.deadLetterTopic)')
+    .option('--category <category>', 'only this error category (e.g. CONFIGURATION)')
+    .option('--code <code>', 'only this error code (e.g. FUNDER_MISCONFIGURED)')
+    .option('--stage <stage>', 'only dead letters of this stage')
+    .option('--source-topic <name>', 'only dead letters read from this topic')
+    .option('--grant <id>', 'only this grant')
+    .option('--from <time>', 'failed at or after (ISO-8601 or epoch ms)', parseTime)
+    .option('--to <time>', 'failed before (ISO-8601 or epoch ms)', parseTime);
+}
+
+/**
+ * Where to start each partition so a scan for `positions` skips everything
+ * before them, and every partition none of them is on entirely.
+ */
+async function startsFor(
+  clients: PlatformClients,
+  topic: string,
+  filter: DeadLetterFilter,
+): Promise<ReadonlyMap<number, string> | undefined> {
+  if (!filter.positions) return undefined;
+  const wanted = new Map<number, bigint>();
+  for (const p of filter.positions) {
+    const { partition, offset } = parsePosition(p);
+    const first = wanted.get(partition);
+    if (first === undefined || BigInt(offset) < first) wanted.set(partition, BigInt(offset));
+  }
+  const from = new Map((await clients.io.endOffsets([topic])).get(topic) ?? []);
+  for (const [partition, offset] of wanted) {
+    if (from.has(partition)) from.set(partition, offset.toString());
+  }
+  return from;
+}
+
+/** Every dead letter the filter selects, with the message it describes. */
+async function* selected(
+  clients: PlatformClients,
+  scanner: TopicScanner,
+  config: GrantstreamConfig,
+  topic: string,
+  filter: DeadLetterFilter,
+): AsyncGenerator<{ entry: DeadLetterEntry; message: ReadMessage }> {
+  const from = await startsFor(clients, topic, filter);
+  for await (const message of scanner.scan(topic, { ...config.audit, ...(from ? { from } : {}) })) {
+    const entry = describeDeadLetter(message);
+    if (matchesDeadLetter(entry, filter)) yield { entry, message };
+  }
+}
+
+/** Positions of `deadLetterTopic` some earlier redrive sent back, from the REDRIVEN audit events. */
+async function redrivenPositions(
+  clients: PlatformClients,
+  config: GrantstreamConfig,
+  auditTopic: string,
+  deadLetterTopic: string,
+): Promise<Set<string>> {
+  const positions = new Set<string>();
+  const scanner = new TopicScanner(clients.kafka);
+  try {
+    for await (const m of scanner.scan(auditTopic, config.audit)) {
+      if (m.value === null) continue;
+      let event;
+      try {
+        event = AuditEventV1Schema.parse(
+          (await clients.serde.decodeAs(m.value, AuditEventV1Avro)).value,
+        );
+      } catch {
+        // An undecodable audit record is for `grantctl audit verify` to report.
+        continue;
+      }
+      if (
+        event.action === 'REDRIVEN' &&
+        event.stage === GRANTCTL_STAGE &&
+        event.source?.topic === deadLetterTopic
+      ) {
+        positions.add(
+          positionKey({ partition: event.source.partition, offset: String(event.source.offset) }),
+        );
+      }
+    }
+  } finally {
+    await scanner.close();
+  }
+  return positions;
+}
+
+function row(e: DeadLetterEntry): string {
+  const source = e.source ? `${e.source.topic}[${e.source.partition}]@${e.source.offset}` : '?';
+  const reason = (e.reason ?? '').replace(/\s+/g, ' ');
+  return [
+    e.position.padEnd(9),
+    (e.failedAt ?? '?').padEnd(24),
+    (e.stage ?? '?').padEnd(14),
+    `${e.category ?? '?'}/${e.code ?? '?'}`.padEnd(44),
+    e.grantId.padEnd(18),
+    source.padEnd(34),
+    String(e.attempts ?? '?').padStart(8),
+    String(e.redriveCount).padStart(8),
+    reason.length > REASON_COLUMN_CHARS ? `${reason.slice(0, REASON_COLUMN_CHARS)}…` : reason,
+  ].join('  ');
+}
+
+const HEADER_ROW = [
+  'POSITION'.padEnd(9),
+  'FAILED AT'.padEnd(24),
+  'STAGE'.padEnd(14),
+  'CATEGORY/CODE'.padEnd(44),
+  'GRANT'.padEnd(18),
+  'SOURCE'.padEnd(34),
+  'ATTEMPTS'.padStart(8),
+  'REDRIVES'.padStart(8),
+  'REASON',
+].join('  ');
+
+/** JSON with bigints and bytes made printable. */
+function printable(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer') {
+        return `<${(v as { data: number[] }).data.length} bytes>`;
+      }
+      return v;
+    },
+    2,
+  );
+}
+
+/** A header value as text when it is UTF-8, else as hex. */
+function headerText(v: Buffer): string {
+  const s = v.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(v) ? s : `0x${v.toString('hex')}`;
+}
+
+/** `grantctl dlq list|show|redrive`: inspect dead letters and send them back once fixed. */
+export function registerDlqCommands(program: Command): void {
+  const dlq = program
+    .command('dlq')
+    .description('Dead letters: list and inspect them, redrive them once their cause is fixed');
+
+  withSelectOptions(
+    dlq.command('list').description('one line per dead letter, filtered, and counts by cause'),
+  )
+    .option('--json', 'one JSON object per dead letter')
+    .action(async (opts: SelectOptions & { json?: boolean }, cmd: Command) => {
+      const { config, log } = commandContext(cmd);
+      const topic = opts.topic ?? config.runner.deadLetterTopic;
+      const clients = createPlatformClients(config, log);
+      const scanner = new TopicScanner(clients.kafka);
+      const entries: DeadLetterEntry[] = [];
+      try {
+        if (!opts.json) process.stdout.write(`${HEADER_ROW}\n`);
+        for await (const { entry } of selected(
+          clients,
+          scanner,
+          config,
+          topic,
+          filterOf(opts, []),
+        )) {
+          entries.push(entry);
+          process.stdout.write(opts.json ? `${JSON.stringify(entry)}\n` : `${row(entry)}\n`);
+        }
+        const summary = summarize(entries);
+        const lines = [
+          `${entries.length} dead letter(s) in ${topic}`,
+          ...summary.map(([cause, n]) => `  ${String(n).padStart(6)}  ${cause}`),
+        ];
+        (opts.json ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
+      } finally {
+        await scanner.close();
+        await clients.close();
+      }
+    });
+
+  dlq
+    .command('show')
+    .description('one dead letter in full: every header and the decoded value')
+    .argument(
+      '<position>',
+      'partition:offset in the dead-letter topic (as list prints it)',
+      position,
+    )
+    .option('--topic <name>', 'dead-letter topic (default: runner.deadLetterTopic)')
+    .option('--json', 'print as one JSON object')
+    .action(async (at: string, opts: { topic?: string; json?: boolean }, cmd: Command) => {
+      const { config, log } = commandContext(cmd);
+      const topic = opts.topic ?? config.runner.deadLetterTopic;
+      const clients = createPlatformClients(config, log);
+      const scanner = new TopicScanner(clients.kafka);
+      try {
+        let found: { entry: DeadLetterEntry; message: ReadMessage } | null = null;
+        for await (const hit of selected(clients, scanner, config, topic, {
+          positions: new Set([at]),
+        })) {
+          found = hit;
+          break;
+        }
+        if (!found) {
+          process.stderr.write(`grantctl: no dead letter at ${at} in ${topic}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const { entry, message } = found;
+        const headers = Object.fromEntries(
+          Object.entries(message.headers).flatMap(([k, v]) => (v ? [[k, headerText(v)]] : [])),
+        );
+        let value: unknown = null;
+        let schemaId: number | null = null;
+        let undecodable: string | null = null;
+        if (message.value !== null) {
+          try {
+            const decoded = await clients.serde.decode(message.value);
+            value = decoded.value;
+            schemaId = decoded.schemaId;
+          } catch (err) {
+            undecodable = (err as Error).message;
+          }
+        }
+        if (opts.json) {
+          process.stdout.write(
+            `${printable({ entry, headers, schemaId, value, undecodable, valueHex: undecodable && message.value ? message.value.subarray(0, 64).toString('hex') : undefined })}\n`,
+          );
+          return;
+        }
+        const out = [
+          `dead letter ${topic} ${entry.position} (written ${new Date(Number(message.timestamp)).toISOString()})`,
+          `  grant      ${entry.grantId}${entry.auditTrailId ? ` (trail ${entry.auditTrailId})` : ''}`,
+          `  stage      ${entry.stage ?? '?'} (${entry.service ?? '?'}), failed at ${entry.failedAt ?? '?'} after ${entry.attempts ?? '?'} attempt(s)`,
+          `  cause      ${entry.category ?? '?'} / ${entry.code ?? '?'}`,
+          `  reason     ${entry.reason ?? '?'}`,
+          `  source     ${entry.source ? `${entry.source.topic}[${entry.source.partition}]@${entry.source.offset}` : 'unknown'}`,
+          `  redriven   ${entry.redriveCount} time(s) before`,
+          `  key        ${entry.key ?? '(none)'}`,
+          '  headers',
+          ...Object.entries(headers).map(([k, v]) => `    ${k}: ${v}`),
+          message.value === null
+            ? '  value      (tombstone)'
+            : undecodable
+              ? `  value      ${message.value.length} bytes, not decodable (${undecodable}); first bytes 0x${message.value.subarray(0, 64).toString('hex')}`
+              : `  value      schema id ${schemaId}, ${message.value.length} bytes\n${printable(
+                  value,
+                )
+                  .split('\n')
+                  .map((l) => `    ${l}`)
+                  .join('\n')}`,
+        ];
+        process.stdout.write(`${out.join('\n')}\n`);
+      } finally {
+        await scanner.close();
+        await clients.close();
+      }
+    });
+
+  withSelectOptions(
+    dlq
+      .command('redrive')
+      .description(
+        'send dead letters back to the topic they failed on, once each, with a REDRIVEN audit event in the same transaction',
+      )
+      .argument(
+        '[positions...]',
+        'partition:offset of each dead letter (or select with the filters)',
+      ),
+  )
+    .option('--all', 'redrive every dead letter of the topic (no filter given)')
+    .option('--force', 'also redrive categories the configuration refuses (dlq.refuseCategories)')
+    .option('--audit-topic <name>', 'audit topic', TOPICS.AUDIT)
+    .option('--operator <name>', 'who redrives, recorded on the audit events', userInfo().username)
+    .option('--dry-run', 'say what would be redriven, send nothing')
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (
+        positions: string[],
+        opts: SelectOptions & {
+          all?: boolean;
+          force?: boolean;
+          auditTopic: string;
+          operator: string;
+          dryRun?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const { config, log } = commandContext(cmd);
+        const topic = opts.topic ?? config.runner.deadLetterTopic;
+        const filter = filterOf(opts, positions);
+        if (selectsEverything(filter) && !opts.all) {
+          process.stderr.write(
+            'grantctl: name dead letters (partition:offset) or a filter, or pass --all to redrive every one\n',
+          );
+          process.exitCode = 2;
+          return;
+        }
+        const clients = createPlatformClients(config, log);
+        const scanner = new TopicScanner(clients.kafka);
+        const redriven: { position: string; grantId: string; to: string; redriveCount: number }[] =
+          [];
+        const skipped: { position: string; grantId: string; reason: string }[] = [];
+        const started = Date.now();
+        try {
+          const alreadyRedriven = await redrivenPositions(clients, config, opts.auditTopic, topic);
+          const policy = {
+            deadLetterTopic: topic,
+            refuseCategories: config.dlq.refuseCategories,
+            force: Boolean(opts.force),
+            alreadyRedriven,
+          };
+          let batch: { topic: string; messages: OutgoingMessage[] }[] = [];
+          let pending = 0;
+          const flush = async () => {
+            if (pending === 0) return;
+            if (!opts.dryRun) {
+              await clients.io.produceAtomically(config.dlq.redriveTransactionalId, batch);
+            }
+            batch = [];
+            pending = 0;
+          };
+          const add = (to: string, message: OutgoingMessage) => {
+            const existing = batch.find((b) => b.topic === to);
+            if (existing) existing.messages.push(message);
+            else batch.push({ topic: to, messages: [message] });
+          };
+          for await (const { entry, message } of selected(
+            clients,
+            scanner,
+            config,
+            topic,
+            filter,
+          )) {
+            const refusal = redriveRefusal(entry, policy);
+            if (refusal !== null || !entry.source) {
+              skipped.push({
+                position: entry.position,
+                grantId: entry.grantId,
+                reason: refusal ?? '',
+              });
+              continue;
+            }
+            const audit = redriveAuditRecord(
+              entry,
+              message,
+              { occurredAt: Date.now(), operator: opts.operator, service: GRANTCTL_SERVICE },
+              opts.auditTopic,
+            );
+            add(entry.source.topic, redrivenMessage(entry, message, audit.headHeaders));
+            add(audit.record.topic, {
+              key: audit.record.key,
+              value: await clients.serde.encode(audit.record.topic, audit.record.value),
+            });
+            redriven.push({
+              position: entry.position,
+              grantId: entry.grantId,
+              to: entry.source.topic,
+              redriveCount: entry.redriveCount + 1,
+            });
+            if ((pending += 1) >= config.dlq.redriveBatchSize) await flush();
+          }
+          await flush();
+        } finally {
+          await scanner.close();
+          await clients.close();
+        }
+        const report = {
+          topic,
+          dryRun: Boolean(opts.dryRun),
+          redriven,
+          skipped,
+          durationMs: Date.now() - started,
+        };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        const verb = opts.dryRun ? 'would redrive' : 'redriven';
+        const lines = [
+          ...redriven.map(
+            (r) =>
+              `${verb.padEnd(13)} ${r.position.padEnd(9)} ${r.grantId} -> ${r.to} (redrive ${r.redriveCount})`,
+          ),
+          ...skipped.map(
+            (s) => `${'skipped'.padEnd(13)} ${s.position.padEnd(9)} ${s.grantId}: ${s.reason}`,
+          ),
+          `${redriven.length} ${verb}, ${skipped.length} skipped, ${report.durationMs} ms${opts.dryRun ? ' (dry run: nothing sent)' : ''}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    );
+}
