@@ -29,6 +29,7 @@ const FANOUT = 3;
 const OUTAGE_MS = 30_000;
 const READINESS_INPUTS = 1500;
 const READINESS_OUTAGE_MS = 10_000;
+const READINESS_DELAY_MS = 40;
 
 const stateDir = mkdtempSync(join(tmpdir(), 'grantstream-outage-'));
 const env = {
@@ -100,6 +101,13 @@ describe('broker outage', () => {
     `recovers from a ${OUTAGE_MS / 1000} s broker stop mid-batch without a restart`,
     { timeout: 300_000 },
     async () => {
+      // Known before the batch starts, so the stop follows the third commit at once.
+      const brokerPid = await kafkaPid();
+      let brokerStopped = (): void => undefined;
+      const outage = new Promise<void>((resolve) => (brokerStopped = resolve));
+      let commitsBefore = 0;
+      let stopped = false;
+      let commitsAfter = 0;
       const runner = new StageRunner({
         service: { stage: 'outage', name: 'outage-stage', version: '0' },
         config: hopRunnerConfig(t, { maxBatchMessages: 50, restartBackoffMs: 1000 }),
@@ -107,19 +115,25 @@ describe('broker outage', () => {
         kafka: createKafka(config.kafka, testLogger().child({}, { level: 'fatal' })),
         serde: clients.serde,
         handlers: [
-          fanoutHandler({ inputTopic: t.input, outputTopic: t.output, fanout: FANOUT, delayMs: 5 }),
+          fanoutHandler({
+            inputTopic: t.input,
+            outputTopic: t.output,
+            fanout: FANOUT,
+            delayMs: 5,
+            // After three commits, hold the rest of the batch until the broker is
+            // stopped: the outage always lands in the middle of the work.
+            onHandle: () => (commitsBefore >= 3 ? outage : undefined),
+          }),
         ],
         logger: testLogger(),
       });
-      let commitsBefore = 0;
-      let stopped = false;
-      let commitsAfter = 0;
       runner.on('committed', () => (stopped ? (commitsAfter += 1) : (commitsBefore += 1)));
       await runner.start();
       while (commitsBefore < 3) await new Promise((r) => setTimeout(r, 50));
 
-      process.kill(await kafkaPid(), 'SIGTERM');
       stopped = true;
+      process.kill(brokerPid, 'SIGTERM');
+      brokerStopped();
       await new Promise((r) => setTimeout(r, OUTAGE_MS));
       const up = await stack('up');
       expect(up.stdout).toContain('kafka: restarted');
@@ -145,7 +159,14 @@ describe('broker outage', () => {
       await produceGrants(clients, r.input, READINESS_INPUTS);
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
-      const stage = spawnFanoutStage(r, { fanout: FANOUT, delayMs: 10, metricsPort: port, env });
+      const brokerPid = await kafkaPid();
+      // 500 inputs per partition at 40 ms each: the outage lands mid-batch.
+      const stage = spawnFanoutStage(r, {
+        fanout: FANOUT,
+        delayMs: READINESS_DELAY_MS,
+        metricsPort: port,
+        env,
+      });
       try {
         await stage.waitFor((e) => e['event'] === 'committed', 60_000);
         const before = await readiness(base);
@@ -154,7 +175,7 @@ describe('broker outage', () => {
           checks: { consumerGroup: true, broker: true, registry: true },
         });
 
-        process.kill(await kafkaPid(), 'SIGTERM');
+        process.kill(brokerPid, 'SIGTERM');
         const down = await until(
           async () => {
             const now = await readiness(base);

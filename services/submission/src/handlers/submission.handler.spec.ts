@@ -216,6 +216,36 @@ describe('SubmissionHandler', () => {
     expect(events(records)[0]?.details).toMatchObject({ attempt: '2', created: 'false' });
   });
 
+  it('waits in place for a retry due within the inline bound instead of deferring it', async () => {
+    const { portal, calls } = scriptedPortal([
+      { kind: 'accepted', trackingNumber: 'TRK-3', status: 'RECEIVED', created: true },
+    ]);
+    const soon: SubmissionRetryV1 = {
+      grant_id: 'NSF-2026-00001',
+      audit_trail_id: 'trail-1',
+      routed: routedGrant(),
+      attempt: 1,
+      not_before: NOW + 50,
+      last_error_category: 'API_RATE_LIMIT',
+      last_error_message: 'throttled',
+      idempotency_key: 'k',
+      first_attempt_at: NOW - 1000,
+    };
+    const started = Date.now();
+    const result = await handlerWith(portal, 200).retry(
+      inbound(TOPICS.SUBMISSION_RETRY_5S, soon),
+      context,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(result.deferUntil).toBeUndefined();
+    expect(calls).toHaveLength(1);
+    expect(on(result.records, TOPICS.STATUS)[0]?.value).toMatchObject({ tracking_number: 'TRK-3' });
+    const later = { ...soon, not_before: NOW + 201 };
+    expect(
+      await handlerWith(portal, 200).retry(inbound(TOPICS.SUBMISSION_RETRY_5S, later), context),
+    ).toEqual({ records: [], deferUntil: NOW + 201 });
+  });
+
   it('retries in place within the inline bound, recording every attempt in one chain', async () => {
     const { portal, calls } = scriptedPortal([
       { kind: 'transient', httpStatus: 503, reason: 'down', retryAfterMs: null },

@@ -114,7 +114,13 @@ export class SubmissionHandler {
     context: HandlerContext,
   ): Promise<HandlerResult> {
     const retry = message.value;
-    if (retry.not_before > this.deps.now()) return { records: [], deferUntil: retry.not_before };
+    const wait = retry.not_before - this.deps.now();
+    if (wait > this.deps.inlineRetryMaxMs) return { records: [], deferUntil: retry.not_before };
+    // Due within the inline bound: waiting here is quicker than parking the
+    // partition and fetching the message again once it is due (a throttled
+    // grant's short trip through a tier would otherwise leave its funder's
+    // limiter idle meanwhile).
+    if (wait > 0) await sleep(wait, context.signal);
     return this.attempt(
       message,
       {
