@@ -1,8 +1,9 @@
 // Guarantee: dead letters can be found, read and sent back once their cause is
 // fixed, without losing or doubling anything and without breaking an audit
-// trail. A stage dead-letters the grants of a misconfigured funder and a
-// message that is not Avro at all; `grantctl dlq list` and `show` describe them;
-// after the fix `grantctl dlq redrive` sends each back to its source topic
+// trail. A stage gives up on the grants of a misconfigured funder after an
+// attempt retried in place (whose RETRY event the runner keeps, before its
+// DEAD_LETTER event), and dead-letters a message that is not Avro at all;
+// `grantctl dlq list` and `show` describe them; after the fix `grantctl dlq redrive` sends each back to its source topic
 // exactly once (a second redrive skips it), with the original bytes, its
 // redrive count raised, and a REDRIVEN audit event committed in the same
 // transaction between the DEAD_LETTER event and what the stage does next; the
@@ -30,6 +31,7 @@ import {
 } from '@grantstream/contracts';
 import { FunderMisconfiguredError } from '@grantstream/errors';
 import {
+  GaveUpError,
   StageRunner,
   createKafka,
   deadLetterAuditHook,
@@ -142,23 +144,35 @@ describe('grantctl dlq', () => {
       input: { avro: GrantSubmissionV1Avro, zod: GrantSubmissionV1Schema },
       handle(message) {
         const grant = message.value.grant_id;
-        if (broken.has(grant)) throw new FunderMisconfiguredError('portal answered 401');
-        const audit = stageAuditRecord(
-          {
-            grantId: grant,
-            funderId: funderIdOf(grant),
-            auditTrailId: `at-${grant}`,
-            stage: SERVICE.stage,
-            action: 'FORWARD',
-            payloadHash: payloadHashOf(message.raw),
-            service: SERVICE,
-            occurredAt: Number(message.timestamp),
-            source: {
-              topic: message.topic,
-              partition: message.partition,
-              offset: Number(message.offset),
-            },
+        const decision = {
+          grantId: grant,
+          funderId: funderIdOf(grant),
+          auditTrailId: `at-${grant}`,
+          stage: SERVICE.stage,
+          payloadHash: payloadHashOf(message.raw),
+          service: SERVICE,
+          occurredAt: Number(message.timestamp),
+          source: {
+            topic: message.topic,
+            partition: message.partition,
+            offset: Number(message.offset),
           },
+        };
+        if (broken.has(grant)) {
+          // As submission does: an attempt retried in place, then a 401 ends it.
+          const retry = stageAuditRecord(
+            { ...decision, action: 'RETRY', errorCategory: 'INFRASTRUCTURE' },
+            previousEventHashOf(message.headers),
+            auditTopic,
+          );
+          throw new GaveUpError(
+            new FunderMisconfiguredError('attempt 1: 503; attempt 2: portal answered 401'),
+            [retry.record],
+            retry.headHeaders,
+          );
+        }
+        const audit = stageAuditRecord(
+          { ...decision, action: 'FORWARD' },
           previousEventHashOf(message.headers),
           auditTopic,
         );
@@ -310,12 +324,12 @@ describe('grantctl dlq', () => {
       ]);
     }
 
-    // Each trail: INGESTED -> DEAD_LETTER -> REDRIVEN -> FORWARD, one chain, and verify finds nothing wrong.
+    // Each trail: INGESTED -> RETRY -> DEAD_LETTER -> REDRIVEN -> FORWARD, one chain, and verify finds nothing wrong.
     const events: AuditEventV1[] = [];
     for (const m of await clients.io.read(auditTopic, {
-      // INGESTED for every input; DEAD_LETTER, REDRIVEN, FORWARD for each redriven grant;
-      // DEAD_LETTER for the garbled one; FORWARD for the others.
-      expected: GRANTS + 1 + MISCONFIGURED * 3 + 1 + (GRANTS - MISCONFIGURED),
+      // INGESTED for every input; RETRY, DEAD_LETTER, REDRIVEN, FORWARD for each
+      // redriven grant; DEAD_LETTER for the garbled one; FORWARD for the others.
+      expected: GRANTS + 1 + MISCONFIGURED * 4 + 1 + (GRANTS - MISCONFIGURED),
       timeoutMs: 30_000,
       isolation: 'read_committed',
     })) {
@@ -330,12 +344,13 @@ describe('grantctl dlq', () => {
         grant,
       ).toEqual([
         'ingest:INGESTED',
+        `${SERVICE.stage}:RETRY`,
         `${SERVICE.stage}:DEAD_LETTER`,
         'grantctl:REDRIVEN',
         `${SERVICE.stage}:FORWARD`,
       ]);
       const input = redriven.find((m) => m.key?.toString() === grant);
-      expect(input?.headers[AUDIT_HEAD_HEADER]?.toString()).toBe(trail[2]?.event_hash);
+      expect(input?.headers[AUDIT_HEAD_HEADER]?.toString()).toBe(trail[3]?.event_hash);
     }
     const verify = await runTs(
       ENTRY.grantctl,

@@ -15,7 +15,12 @@ import {
   type GuardedFunderAdapter,
   type SubmitOutcome,
 } from '@grantstream/funders';
-import type { HandlerContext, InboundMessage, OutboundRecord } from '@grantstream/kafka';
+import {
+  GaveUpError,
+  type HandlerContext,
+  type InboundMessage,
+  type OutboundRecord,
+} from '@grantstream/kafka';
 import { FunderPortal, type CallLimiter } from '../funder-portal';
 import { SubmissionHandler, type SubmissionDeps } from './submission.handler';
 
@@ -246,6 +251,30 @@ describe('SubmissionHandler', () => {
     ).toEqual({ records: [], deferUntil: NOW + 201 });
   });
 
+  it('gives up after an inline retry keeping the RETRY event for the runner to chain its DEAD_LETTER to', async () => {
+    const { portal, calls } = scriptedPortal([
+      { kind: 'transient', httpStatus: 503, reason: 'down', retryAfterMs: null },
+      { kind: 'misconfigured', httpStatus: 401, reason: 'token refused' },
+    ]);
+    const failure = await handlerWith(portal, 200)
+      .routed(inbound(TOPICS.ROUTED, routedGrant()), context)
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(calls).toHaveLength(2);
+    expect(failure).toBeInstanceOf(GaveUpError);
+    const gaveUp = failure as GaveUpError;
+    expect(gaveUp.error).toMatchObject({ code: 'FUNDER_MISCONFIGURED', category: 'CONFIGURATION' });
+    expect(gaveUp.error.message).toMatch(/attempt 1: .*503.*attempt 2: .*token refused/s);
+    const [retry, ...rest] = events(gaveUp.records);
+    expect(rest).toEqual([]);
+    expect(retry).toMatchObject({ action: 'RETRY', previous_event_hash: HEAD });
+    expect(retry?.details).toMatchObject({ attempt: '1', waits_in: 'place' });
+    expect(gaveUp.records.filter((r) => r.topic !== TOPICS.AUDIT)).toEqual([]);
+    expect(gaveUp.headers).toEqual({ [AUDIT_HEAD_HEADER]: retry?.event_hash });
+  });
+
   it('retries in place within the inline bound, recording every attempt in one chain', async () => {
     const { portal, calls } = scriptedPortal([
       { kind: 'transient', httpStatus: 503, reason: 'down', retryAfterMs: null },
@@ -313,13 +342,22 @@ describe('SubmissionHandler', () => {
       idempotency_key: 'k',
       first_attempt_at: NOW - 60_000,
     };
-    await expect(
-      handlerWith(portal).retry(inbound(TOPICS.SUBMISSION_RETRY_5S, exhausted), context),
-    ).rejects.toMatchObject({
+    const failure = await handlerWith(portal)
+      .retry(inbound(TOPICS.SUBMISSION_RETRY_5S, exhausted), context)
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(failure).toBeInstanceOf(GaveUpError);
+    expect((failure as GaveUpError).error).toMatchObject({
       code: 'RETRY_BUDGET_EXHAUSTED',
       category: 'NETWORK_TIMEOUT',
       retriable: false,
     });
+    expect((failure as GaveUpError).error.message).toMatch(/attempt 4: /);
+    // No attempt in place: nothing to keep, the DEAD_LETTER event follows the input's head.
+    expect((failure as GaveUpError).records).toEqual([]);
+    expect((failure as GaveUpError).headers).toEqual({ [AUDIT_HEAD_HEADER]: HEAD });
   });
 
   it('sends a grant our limiter had no room for to the shortest tier, without an audit event', async () => {

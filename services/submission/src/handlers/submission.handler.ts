@@ -22,6 +22,7 @@ import {
   UnknownFunderError,
 } from '@grantstream/errors';
 import {
+  GaveUpError,
   StageEvent,
   type HandlerContext,
   type HandlerResult,
@@ -209,9 +210,13 @@ export class SubmissionHandler {
         case 'give_up': {
           history.push(`attempt ${attempt}: ${decision.reason}`);
           const reason = `${routed.grant_id} not filed with ${portal.funderId}: ${history.join('; ')}`;
-          throw decision.code === 'FUNDER_MISCONFIGURED'
-            ? new FunderMisconfiguredError(reason)
-            : new RetryBudgetExhaustedError(decision.category, reason);
+          const error =
+            decision.code === 'FUNDER_MISCONFIGURED'
+              ? new FunderMisconfiguredError(reason)
+              : new RetryBudgetExhaustedError(decision.category, reason);
+          // The attempts retried in place keep their RETRY events; the runner's
+          // DEAD_LETTER event follows the last of them.
+          throw new GaveUpError(error, trail.finish([]), trail.headHeaders());
         }
         case 'retry': {
           history.push(`attempt ${attempt}: ${decision.category} ${decision.reason}`);
@@ -372,11 +377,16 @@ class AttemptTrail {
     return headHeaders;
   }
 
+  /** The header naming the latest event (the input's head while there is none). */
+  headHeaders(): Record<string, string> {
+    return { [AUDIT_HEAD_HEADER]: this.head };
+  }
+
   /** The events and `outputs`, each output carrying the latest head. */
   finish(
     outputs: readonly Omit<OutboundRecord, 'headers'>[] | readonly OutboundRecord[],
   ): OutboundRecord[] {
-    const headHeaders = { [AUDIT_HEAD_HEADER]: this.head };
+    const headHeaders = this.headHeaders();
     return [
       ...outputs.map((o) => ({
         ...o,

@@ -40,6 +40,25 @@ export interface HandlerResult {
   deferUntil?: number;
 }
 
+/**
+ * Thrown by a handler that gives up on its input after decisions it must keep
+ * (the audit events of the attempts it made): the input is dead-lettered at
+ * once, whatever `error` says about retrying; `records` are produced in the
+ * dead letter's transaction; and `headers` (the new head of the grant's trail)
+ * stand in for the input's when the dead-letter hook chains its event, so the
+ * DEAD_LETTER event follows the attempts instead of forking the trail.
+ */
+export class GaveUpError extends Error {
+  constructor(
+    readonly error: PipelineError,
+    readonly records: readonly OutboundRecord[],
+    readonly headers: Readonly<Record<string, string>>,
+  ) {
+    super(error.message);
+    this.name = 'GaveUpError';
+  }
+}
+
 /** What the runner gives a handler besides the message. */
 export interface HandlerContext {
   /** 1 on the first try; higher when a retriable failure is being retried. */

@@ -26,6 +26,7 @@ import { deadLetterOf } from './dead-letter';
 import { messageBytes, requestsOf } from './produce-requests';
 import { MemoryGuard, processRss, type RssProbe } from './memory-guard';
 import {
+  GaveUpError,
   matchesSubscription,
   subscribes,
   type DeadLetterFailure,
@@ -762,9 +763,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         // (an AbortError, a failed read) says nothing about the input: the
         // chunk is left uncommitted and is processed again after a restart.
         if (err instanceof Interrupted || signal.aborted) throw new Interrupted();
-        const error = asPipelineError(err);
+        const gaveUp = err instanceof GaveUpError ? err : null;
+        const error = asPipelineError(gaveUp ? gaveUp.error : err);
         const infrastructure = error.category === 'INFRASTRUCTURE';
-        if (!error.retriable || (!infrastructure && attempt >= c.retry.maxAttempts)) {
+        if (gaveUp || !error.retriable || (!infrastructure && attempt >= c.retry.maxAttempts)) {
           log().warn({ err: error.toJSON(), attempt }, 'dead-lettering message');
           this.emit('deadLettered', {
             topic,
@@ -773,13 +775,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             category: error.category,
             code: error.code,
           });
+          const kept = gaveUp ? await this.encode({ records: [...gaveUp.records] }) : [];
           const evidence = await this.deadLetterEvidence({
             topic,
             partition,
             offset: message.offset,
             key: message.key ? message.key.toString() : null,
             value: message.value,
-            headers,
+            headers: gaveUp ? { ...headers, ...headersOf(gaveUp.headers) } : headers,
             error,
             attempts: attempt,
             decoded: decodedInput,
@@ -799,7 +802,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             evidence.headers,
           );
           return {
-            records: [{ topic: c.deadLetterTopic, message: dl }, ...evidence.records],
+            records: [{ topic: c.deadLetterTopic, message: dl }, ...kept, ...evidence.records],
             deadLettered: true,
           };
         }
