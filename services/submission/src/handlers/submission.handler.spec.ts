@@ -153,8 +153,9 @@ function inbound<T>(topic: string, value: T): InboundMessage<T> {
 }
 
 const context = { attempt: 1, signal: new AbortController().signal } as HandlerContext;
-const on = (records: OutboundRecord[], topic: string) => records.filter((r) => r.topic === topic);
-const events = (records: OutboundRecord[]) =>
+const on = (records: readonly OutboundRecord[], topic: string) =>
+  records.filter((r) => r.topic === topic);
+const events = (records: readonly OutboundRecord[]) =>
   on(records, TOPICS.AUDIT).map((r) => r.value as AuditEventV1);
 
 describe('SubmissionHandler', () => {
