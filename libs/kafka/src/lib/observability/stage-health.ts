@@ -1,4 +1,5 @@
 import type { RunnerEventSource } from './stage-metrics';
+import { within } from '../within';
 
 /** One dependency check of a readiness probe: true when it answered in time. */
 export type HealthCheck = () => Promise<boolean>;
@@ -53,15 +54,11 @@ export class StageHealth {
     return { ready: Object.values(checks).every(Boolean), checks };
   }
 
-  private async bounded(check: HealthCheck): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.options.timeoutMs);
-    });
-    try {
-      return await Promise.race([check().catch(() => false), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private bounded(check: HealthCheck): Promise<boolean> {
+    return within(
+      check().catch(() => false),
+      this.options.timeoutMs,
+      false,
+    );
   }
 }

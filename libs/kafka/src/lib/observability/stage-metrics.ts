@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GrantLogger } from '@grantstream/logging';
 import type { StageHealth } from './stage-health';
+import { within } from '../within';
 import type { PartitionLag, ServiceIdentity, StageRunnerEvents } from '../runner/stage-runner';
 
 /** Anything that relays runner events: a StageRunner or a StageTransport. */
@@ -155,12 +156,8 @@ export class StageMetrics {
   private async collectLag(): Promise<void> {
     const probe = this.probe;
     if (!probe) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), probe.timeoutMs);
-    });
     try {
-      const lags = await Promise.race([probe.runner.consumerLag(), timeout]);
+      const lags = await within(probe.runner.consumerLag(), probe.timeoutMs, null);
       if (lags === null) {
         probe.logger.debug({ timeoutMs: probe.timeoutMs }, 'consumer lag read timed out');
         return;
@@ -170,8 +167,6 @@ export class StageMetrics {
         this.lag.set({ topic, partition: String(partition) }, lag);
     } catch (err) {
       probe.logger.debug({ err }, 'consumer lag read failed');
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

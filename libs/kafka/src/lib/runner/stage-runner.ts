@@ -21,6 +21,7 @@ import {
 import type { GrantLogger } from '@grantstream/logging';
 import type { AvroSerde } from '../serde/avro-serde';
 import { headersOf, type OutgoingMessage } from '../topic-io';
+import { within } from '../within';
 import { backoffDelay } from './backoff';
 import { deadLetterOf } from './dead-letter';
 import { messageBytes, requestsOf } from './produce-requests';
@@ -31,7 +32,7 @@ import {
   subscribes,
   type DeadLetterFailure,
   type DeadLetterHook,
-  type HandlerResult,
+  type OutboundRecord,
   type InboundMessage,
   type StageHandler,
 } from './stage-handler';
@@ -287,10 +288,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       this.producers.clear();
       await this.admin?.disconnect();
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), grace)));
-    const outcome = await Promise.race([work.then(() => 'done' as const), timeout]);
-    clearTimeout(timer);
+    const outcome = await within(
+      work.then(() => 'done' as const),
+      grace,
+      'timeout' as const,
+    );
     if (outcome === 'timeout') this.log.warn({ graceMs: grace }, 'shutdown grace period ran out');
     else this.log.info('stage runner stopped');
   }
@@ -775,7 +777,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             category: error.category,
             code: error.code,
           });
-          const kept = gaveUp ? await this.encode({ records: [...gaveUp.records] }) : [];
+          const kept = gaveUp ? await this.encode(gaveUp) : [];
           const evidence = await this.deadLetterEvidence({
             topic,
             partition,
@@ -853,9 +855,9 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     }
   }
 
-  private async encode(
-    result: HandlerResult,
-  ): Promise<{ topic: string; message: OutgoingMessage }[]> {
+  private async encode(result: {
+    records: readonly OutboundRecord[];
+  }): Promise<{ topic: string; message: OutgoingMessage }[]> {
     return Promise.all(
       result.records.map(async (r) => ({
         topic: r.topic,
