@@ -65,7 +65,7 @@ interface Undecodable {
  * Reads every audit record once, from offset 0, without a consumer group,
  * decoding each value; `onEvent` sees decoded events (null for a tombstone).
  */
-async function scanAudit(
+export async function scanAudit(
   clients: PlatformClients,
   scanner: TopicScanner,
   topic: string,

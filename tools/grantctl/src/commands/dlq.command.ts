@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GrantstreamConfig } from '@grantstream/config';
-import { AuditEventV1Avro, AuditEventV1Schema, TOPICS } from '@grantstream/contracts';
+import { TOPICS } from '@grantstream/contracts';
 import {
   TopicScanner,
   createPlatformClients,
@@ -11,6 +11,7 @@ import {
 } from '@grantstream/kafka';
 import {
   GRANTCTL_STAGE,
+  criteriaOf,
   describeDeadLetter,
   matchesDeadLetter,
   parsePosition,
@@ -20,10 +21,11 @@ import {
   redrivenMessage,
   selectsEverything,
   summarize,
+  type DeadLetterCriteria,
   type DeadLetterEntry,
   type DeadLetterFilter,
 } from '../dlq/dead-letters';
-import { parseTime } from './audit.command';
+import { parseTime, scanAudit } from './audit.command';
 import { commandContext } from './context';
 
 /** The version grantctl records on its audit events. */
@@ -31,15 +33,8 @@ const GRANTCTL_SERVICE = { name: 'grantctl', version: '0.1.0' };
 
 const REASON_COLUMN_CHARS = 60;
 
-interface SelectOptions {
+interface SelectOptions extends DeadLetterCriteria {
   topic?: string;
-  category?: string;
-  code?: string;
-  stage?: string;
-  sourceTopic?: string;
-  grant?: string;
-  from?: number;
-  to?: number;
 }
 
 function position(value: string): string {
@@ -52,14 +47,8 @@ function position(value: string): string {
 
 function filterOf(opts: SelectOptions, positions: readonly string[]): DeadLetterFilter {
   return {
+    ...criteriaOf(opts),
     ...(positions.length > 0 ? { positions: new Set(positions.map(position)) } : {}),
-    ...(opts.category !== undefined ? { category: opts.category } : {}),
-    ...(opts.code !== undefined ? { code: opts.code } : {}),
-    ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
-    ...(opts.sourceTopic !== undefined ? { sourceTopic: opts.sourceTopic } : {}),
-    ...(opts.grant !== undefined ? { grant: opts.grant } : {}),
-    ...(opts.from !== undefined ? { from: opts.from } : {}),
-    ...(opts.to !== undefined ? { to: opts.to } : {}),
   };
 }
 
@@ -123,27 +112,24 @@ async function redrivenPositions(
   const positions = new Set<string>();
   const scanner = new TopicScanner(clients.kafka);
   try {
-    for await (const m of scanner.scan(auditTopic, config.audit)) {
-      if (m.value === null) continue;
-      let event;
-      try {
-        event = AuditEventV1Schema.parse(
-          (await clients.serde.decodeAs(m.value, AuditEventV1Avro)).value,
-        );
-      } catch {
-        // An undecodable audit record is for `grantctl audit verify` to report.
-        continue;
-      }
-      if (
-        event.action === 'REDRIVEN' &&
-        event.stage === GRANTCTL_STAGE &&
-        event.source?.topic === deadLetterTopic
-      ) {
-        positions.add(
-          positionKey({ partition: event.source.partition, offset: String(event.source.offset) }),
-        );
-      }
-    }
+    await scanAudit(
+      clients,
+      scanner,
+      auditTopic,
+      config.audit,
+      (_m, event) => {
+        if (
+          event?.action === 'REDRIVEN' &&
+          event.stage === GRANTCTL_STAGE &&
+          event.source?.topic === deadLetterTopic
+        ) {
+          const { partition, offset } = event.source;
+          positions.add(positionKey({ partition, offset: String(offset) }));
+        }
+      },
+      // An undecodable audit record is for `grantctl audit verify` to report.
+      () => undefined,
+    );
   } finally {
     await scanner.close();
   }

@@ -3,12 +3,14 @@ import { AUDIT_GENESIS_HASH, AUDIT_HEAD_HEADER, sha256Hex } from '@grantstream/a
 import { DLQ_HEADERS } from '@grantstream/contracts';
 import type { ReadMessage } from '@grantstream/kafka';
 import {
+  criteriaOf,
   describeDeadLetter,
   matchesDeadLetter,
   parsePosition,
   redriveAuditRecord,
   redriveRefusal,
   redrivenMessage,
+  selectsEverything,
   summarize,
   type RedrivePolicy,
 } from './dead-letters';
@@ -110,6 +112,16 @@ describe('dead letters', () => {
     expect(matchesDeadLetter(e, { from: at, to: at + 1 })).toBe(true);
     expect(matchesDeadLetter(e, { from: at + 1 })).toBe(false);
     expect(matchesDeadLetter(e, { to: at })).toBe(false);
+  });
+
+  it('takes the criteria out of command options, and knows when nothing is selected', () => {
+    const options = { category: 'CONFIGURATION', from: 5, json: true, topic: 't', to: undefined };
+    expect(criteriaOf(options)).toEqual({ category: 'CONFIGURATION', from: 5 });
+    expect(
+      selectsEverything(criteriaOf({ ...options, category: undefined, from: undefined })),
+    ).toBe(true);
+    expect(selectsEverything(criteriaOf(options))).toBe(false);
+    expect(selectsEverything({ positions: new Set(['0:1']) })).toBe(false);
   });
 
   it('refuses what a redrive cannot fix, and what was redriven already', () => {

@@ -107,9 +107,8 @@ export function describeDeadLetter(m: ReadMessage): DeadLetterEntry {
   };
 }
 
-/** What `list` and `redrive` select by; every given field must match. */
-export interface DeadLetterFilter {
-  positions?: ReadonlySet<string>;
+/** What `list` and `redrive` select by besides positions; every given field must match. */
+export interface DeadLetterCriteria {
   category?: string;
   code?: string;
   stage?: string;
@@ -121,18 +120,31 @@ export interface DeadLetterFilter {
   to?: number;
 }
 
+const CRITERIA = [
+  'category',
+  'code',
+  'stage',
+  'sourceTopic',
+  'grant',
+  'from',
+  'to',
+] as const satisfies readonly (keyof DeadLetterCriteria)[];
+
+/** The criteria given in `options` (a command's parsed options), and nothing else. */
+export function criteriaOf(options: DeadLetterCriteria): DeadLetterCriteria {
+  return Object.fromEntries(
+    CRITERIA.flatMap((k) => (options[k] === undefined ? [] : [[k, options[k]]])),
+  );
+}
+
+/** Criteria plus, optionally, the dead letters' own positions (`partition:offset`). */
+export interface DeadLetterFilter extends DeadLetterCriteria {
+  positions?: ReadonlySet<string>;
+}
+
 /** True when the filter selects nothing in particular (every dead letter matches). */
 export function selectsEverything(f: DeadLetterFilter): boolean {
-  return (
-    f.positions === undefined &&
-    f.category === undefined &&
-    f.code === undefined &&
-    f.stage === undefined &&
-    f.sourceTopic === undefined &&
-    f.grant === undefined &&
-    f.from === undefined &&
-    f.to === undefined
-  );
+  return f.positions === undefined && CRITERIA.every((k) => f[k] === undefined);
 }
 
 export function matchesDeadLetter(e: DeadLetterEntry, f: DeadLetterFilter): boolean {
