@@ -38,30 +38,27 @@ interface ExpectedGrant {
   defect: string | null;
 }
 
+const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
+
 /**
- * What the main job needs of the simulator's and the funders' sections: the
+ * What the main job needs of the configuration besides the platform: the
  * simulator's fake tokens, handed to the services as the secrets the funders'
- * config names, and the webhook sink notifications go to.
+ * config names; the webhook sink notifications go to; and where each stage
+ * service serves /metrics.
  */
-const localPortalsSchema = z.object({
+const localServicesSchema = z.object({
   simulator: z.object({
     host: z.string(),
     port: z.number(),
     funders: z.record(z.string(), z.object({ token: z.string() })),
   }),
   funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
-  notification: z.object({ webhook: z.object({ url: z.string() }) }),
-});
-
-const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
-/** Where each stage service of the main job serves /metrics. */
-const metricsEndpointsSchema = z.object({
+  notification: endpoint.extend({ webhook: z.object({ url: z.string() }) }),
   ingest: endpoint,
   normalization: endpoint,
   routing: endpoint,
   submission: endpoint,
   statusPolling: endpoint,
-  notification: endpoint,
 });
 
 /** Sample names the report keeps: the pipeline's own families and the process's memory. */
@@ -167,20 +164,22 @@ async function main(argv: string[]): Promise<number> {
     say(`    ${expected.size} applications`);
 
     say('4/6 funder simulator and stage services');
-    const portals = loadConfig({
-      schema: localPortalsSchema,
+    const local = loadConfig({
+      schema: localServicesSchema,
       files: [DEFAULT_CONFIG_FILE],
       env: process.env,
     });
+    const { ingest, normalization, routing, submission, statusPolling, notification } = local;
     const sampler = new MetricsSampler({
       endpoints: Object.fromEntries(
-        Object.entries(
-          loadConfig({
-            schema: metricsEndpointsSchema,
-            files: [DEFAULT_CONFIG_FILE],
-            env: process.env,
-          }),
-        ).map(([service, { metrics }]) => [
+        Object.entries({
+          ingest,
+          normalization,
+          routing,
+          submission,
+          statusPolling,
+          notification,
+        }).map(([service, { metrics }]) => [
           service,
           `http://${metrics.host}:${metrics.port}/metrics`,
         ]),
@@ -190,12 +189,12 @@ async function main(argv: string[]): Promise<number> {
       timeoutMs: config.runner.lagProbeTimeoutMs * 2,
     });
     const tokens: Record<string, string> = {};
-    for (const [funderId, funder] of Object.entries(portals.funders)) {
-      const sim = portals.simulator.funders[funderId];
+    for (const [funderId, funder] of Object.entries(local.funders)) {
+      const sim = local.simulator.funders[funderId];
       if (sim) tokens[funder.tokenSecret] = sim.token;
     }
     stages = startStages(['funder-simulator'], { logDir: runDir });
-    await waitForHttp(`http://${portals.simulator.host}:${portals.simulator.port}/__sim/stats`);
+    await waitForHttp(`http://${local.simulator.host}:${local.simulator.port}/__sim/stats`);
     // The run's services start at the topics' current ends, in groups of their
     // own: a backlog that tests or benchmarks left behind never delays the batch.
     const groups = await runScopedGroups(clients, runTag, PIPELINE_SERVICES);
@@ -269,7 +268,7 @@ async function main(argv: string[]): Promise<number> {
       new Set(outcomes.outcomes.keys()),
       config.audit,
     );
-    const notified = await countDeliveries(portals.notification.webhook.url);
+    const notified = await countDeliveries(local.notification.webhook.url);
 
     const mismatches: string[] = [];
     const byFunder = new Map<
