@@ -44,21 +44,6 @@ const env = {
 };
 const stack = (...args: string[]) => runTs(ENTRY.stack, args, { env, timeoutMs: 240_000 });
 
-/** Polls `probe` until it gives a value, or fails after `timeoutMs`. */
-async function until<T>(
-  probe: () => Promise<T | null>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 interface Readiness {
   status: number;
   checks: Record<string, boolean>;
@@ -68,6 +53,21 @@ async function readiness(base: string): Promise<Readiness> {
   const res = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { checks?: Record<string, boolean> };
   return { status: res.status, checks: body.checks ?? {} };
+}
+
+/** Polls readiness until it answers `status`, or fails after `timeoutMs`. */
+async function readinessBecomes(
+  base: string,
+  status: number,
+  timeoutMs: number,
+): Promise<Readiness> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await readiness(base);
+    if (now.status === status) return now;
+    if (Date.now() > deadline) throw new Error(`readiness still ${now.status}, not ${status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 async function kafkaPid(): Promise<number> {
@@ -176,14 +176,7 @@ describe('broker outage', () => {
         });
 
         process.kill(brokerPid, 'SIGTERM');
-        const down = await until(
-          async () => {
-            const now = await readiness(base);
-            return now.status === 503 ? now : null;
-          },
-          60_000,
-          'readiness to fail',
-        );
+        const down = await readinessBecomes(base, 503, 60_000);
         expect(down.checks['broker']).toBe(false);
         expect(down.checks['registry']).toBe(true);
         // Not a liveness failure: restarting the replica would not bring the broker back.
@@ -193,14 +186,7 @@ describe('broker outage', () => {
 
         const up = await stack('up');
         expect(up.stdout).toContain('kafka: restarted');
-        const back = await until(
-          async () => {
-            const now = await readiness(base);
-            return now.status === 200 ? now : null;
-          },
-          120_000,
-          'readiness to recover',
-        );
+        const back = await readinessBecomes(base, 200, 120_000);
         expect(back.checks).toEqual({ consumerGroup: true, broker: true, registry: true });
 
         const reader = await testClients(config, testLogger().child({}, { level: 'fatal' }));

@@ -2,12 +2,12 @@
 // files nothing twice. 500 grants go to a portal that times out on 10% of
 // calls (after filing them); the submission process is killed with SIGKILL —
 // or, in the second run, stopped with SIGTERM, when it must exit 0 within its
-// grace period — in the middle of the batch and started again. Every grant still reaches a terminal
-// status (status polling follows each to the end), the portal holds exactly
-// one submission per grant and per idempotency key (a retry after a timeout
-// asks before it sends), a read_committed reader sees no status of a grant
-// twice, and every grant's audit trail — each attempt, retry
-// and status change — is one intact hash chain.
+// grace period — in the middle of the batch and started again. Every grant
+// still reaches a terminal status (status polling follows each to the end),
+// the portal holds exactly one submission per grant and per idempotency key
+// (a retry after a timeout asks before it sends), a read_committed reader sees
+// no status of a grant twice, and every grant's audit trail — each attempt,
+// retry and status change — is one intact hash chain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainVerifier, chainOrder } from '@grantstream/audit';
 import { TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
