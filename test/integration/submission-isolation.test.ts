@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
+import { aRoutedGrant, stallTolerantBurst, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
@@ -38,7 +38,7 @@ describe('isolation between funders', () => {
     clients = await testClients();
     const healthy = simFunder({
       rateLimitPerSecond: RATE,
-      burst: 2,
+      burst: stallTolerantBurst(RATE),
       latencyMs: { min: 20, max: 80 },
     });
     simulator = await startSimulator(

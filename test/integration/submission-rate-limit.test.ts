@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
+import { aRoutedGrant, stallTolerantBurst, testClients, uniqueName } from '@grantstream/testing';
 import {
   RETRY_TIER_TOPICS,
   clientFor,
@@ -35,13 +35,13 @@ describe('a rate limit shared by three replicas', () => {
 
   beforeAll(async () => {
     clients = await testClients();
-    // burst 2: a token bucket strict enough that sending faster than N/s is
-    // refused within a fraction of a second, loose enough for network jitter.
+    // A token bucket whose burst absorbs a process stalled on the shared
+    // cores (stallTolerantBurst) but refuses a limit not held within seconds.
     simulator = await startSimulator(
       {
         [FUNDER]: simFunder({
           rateLimitPerSecond: RATE,
-          burst: 2,
+          burst: stallTolerantBurst(RATE),
           latencyMs: { min: 20, max: 80 },
         }),
       },
