@@ -33,6 +33,7 @@ import { testConfig, uniqueName } from '@grantstream/testing';
 
 /** The retry tier topics submission reads besides grants.routed.v1. */
 export const RETRY_TIER_TOPICS = [
+  TOPICS.SUBMISSION_RETRY_1S,
   TOPICS.SUBMISSION_RETRY_5S,
   TOPICS.SUBMISSION_RETRY_30S,
   TOPICS.SUBMISSION_RETRY_5M,

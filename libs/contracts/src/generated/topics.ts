@@ -50,8 +50,12 @@ export const TOPICS = {
    */
   COMPLIANCE_BLOCKED: 'grants.compliance-blocked.v1',
   /**
-   * Submissions to retry after a few seconds (our own per-funder limiter was full, an open circuit
-   * about to half-open, first backoffs).
+   * Submissions to retry within a second, nearly all flow control (our own per-funder limiter was
+   * full); kept apart so they never queue behind a longer wait.
+   */
+  SUBMISSION_RETRY_1S: 'grants.submission.retry.1s.v1',
+  /**
+   * Submissions to retry after a few seconds (an open circuit about to half-open, first backoffs).
    */
   SUBMISSION_RETRY_5S: 'grants.submission.retry.5s.v1',
   /** Submissions to retry after about 30 seconds (first network or 5xx failures). */
@@ -97,6 +101,7 @@ export const SUBJECTS = {
   NORMALIZED: 'grants.normalized.v1-value',
   ROUTED: 'grants.routed.v1-value',
   COMPLIANCE_BLOCKED: 'grants.compliance-blocked.v1-value',
+  SUBMISSION_RETRY_1S: 'grants.submission.retry.1s.v1-value',
   SUBMISSION_RETRY_5S: 'grants.submission.retry.5s.v1-value',
   SUBMISSION_RETRY_30S: 'grants.submission.retry.30s.v1-value',
   SUBMISSION_RETRY_5M: 'grants.submission.retry.5m.v1-value',
@@ -215,10 +220,31 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     },
   },
   {
+    constant: 'SUBMISSION_RETRY_1S',
+    name: TOPICS.SUBMISSION_RETRY_1S,
+    description:
+      'Submissions to retry within a second, nearly all flow control (our own per-funder limiter was full); kept apart so they never queue behind a longer wait.',
+    ownerStage: 'submission',
+    key: 'grant_id',
+    partitions: 6,
+    replicationFactor: 3,
+    retryDelayMs: 1000,
+    config: { 'cleanup.policy': 'delete', 'min.insync.replicas': '2', 'retention.ms': '604800000' },
+    valueSchema: {
+      record: 'SubmissionRetry',
+      fullName: 'org.grantstream.submission.SubmissionRetry',
+      version: 1,
+      file: 'submission/SubmissionRetry.v1.avsc',
+      subject: SUBJECTS.SUBMISSION_RETRY_1S,
+      avro: SubmissionRetryV1Avro,
+      zod: SubmissionRetryV1Schema,
+    },
+  },
+  {
     constant: 'SUBMISSION_RETRY_5S',
     name: TOPICS.SUBMISSION_RETRY_5S,
     description:
-      'Submissions to retry after a few seconds (our own per-funder limiter was full, an open circuit about to half-open, first backoffs).',
+      'Submissions to retry after a few seconds (an open circuit about to half-open, first backoffs).',
     ownerStage: 'submission',
     key: 'grant_id',
     partitions: 6,
@@ -418,6 +444,7 @@ export interface TopicValues {
   'grants.normalized.v1': NormalizedGrantV1;
   'grants.routed.v1': RoutedGrantV1;
   'grants.compliance-blocked.v1': ComplianceBlockedGrantV1;
+  'grants.submission.retry.1s.v1': SubmissionRetryV1;
   'grants.submission.retry.5s.v1': SubmissionRetryV1;
   'grants.submission.retry.30s.v1': SubmissionRetryV1;
   'grants.submission.retry.5m.v1': SubmissionRetryV1;
