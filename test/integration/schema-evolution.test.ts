@@ -5,9 +5,14 @@
 // why config/grantstream.yaml sets FULL_TRANSITIVE for topic subjects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncompatibleSchemaError } from '@grantstream/errors';
-import { GrantSubmissionV1Avro, GrantSubmissionV2Avro } from '@grantstream/contracts';
-import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName } from '@grantstream/testing';
+import {
+  AVRO_LOGICAL_TYPES,
+  GrantSubmissionV1Avro,
+  GrantSubmissionV2Avro,
+  TOPICS,
+} from '@grantstream/contracts';
+import { AvroSerde, type PlatformClients } from '@grantstream/kafka';
+import { aRoutedGrant, testClients, testConfig, uniqueName } from '@grantstream/testing';
 
 const withoutFundingPortal = {
   ...GrantSubmissionV1Avro,
@@ -68,5 +73,18 @@ describe('schema evolution in the registry', () => {
     ).rejects.toBeInstanceOf(IncompatibleSchemaError);
     await clients.serde.register(topic, withoutFundingPortal, 'BACKWARD');
     expect(await versions(config.registry.url, topic)).toHaveLength(2);
+  });
+
+  it('makes one latest-id call for a burst of encodes on a cold cache', async () => {
+    // A fresh serde, as a stage has after a restart: 300 concurrent encodes
+    // would otherwise send 300 lookups at once and time the registry out.
+    const serde = new AvroSerde(config.registry, { logicalTypes: AVRO_LOGICAL_TYPES });
+    const grants = Array.from({ length: 300 }, (_, i) => aRoutedGrant(`SERDE-2026-${i}`));
+    const encoded = await Promise.all(grants.map((g) => serde.encode(TOPICS.ROUTED, g)));
+    expect(encoded).toHaveLength(300);
+    expect(serde.latestIdLookups).toBe(1);
+    expect((await serde.decode(encoded[0] ?? null)).value).toMatchObject({
+      grant_id: 'SERDE-2026-0',
+    });
   });
 });

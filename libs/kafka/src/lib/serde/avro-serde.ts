@@ -73,6 +73,9 @@ export class AvroSerde {
   private readonly types = new Map<number, Promise<Type>>();
   private readonly unknownUntil = new Map<number, number>();
   private readonly latestId = new Map<string, number>();
+  /** Latest-id lookups under way: concurrent encodes on a cold cache share one registry call. */
+  private readonly latestIdPending = new Map<string, Promise<number>>();
+  private latestIdCalls = 0;
   private readonly now: () => number;
   private readonly forSchemaOptions: Partial<ForSchemaOptions>;
   private readonly readers = new Map<Schema, Type>();
@@ -159,11 +162,30 @@ export class AvroSerde {
     }
   }
 
-  /** Latest schema id registered under the topic's value subject (cached after the first call). */
+  /** Registry calls made for a subject's latest schema id (for tests and metrics). */
+  get latestIdLookups(): number {
+    return this.latestIdCalls;
+  }
+
+  /**
+   * Latest schema id registered under the topic's value subject, cached after
+   * the first call. Callers asking while a lookup is under way share it, so a
+   * burst of encodes on a cold cache makes one registry call, not one each.
+   */
   async latestSchemaId(topic: string): Promise<number> {
     const subject = valueSubject(topic);
     const cached = this.latestId.get(subject);
     if (cached !== undefined) return cached;
+    let pending = this.latestIdPending.get(subject);
+    if (!pending) {
+      pending = this.fetchLatestId(subject).finally(() => this.latestIdPending.delete(subject));
+      this.latestIdPending.set(subject, pending);
+    }
+    return pending;
+  }
+
+  private async fetchLatestId(subject: string): Promise<number> {
+    this.latestIdCalls += 1;
     try {
       const id = await this.client.getLatestSchemaId(subject);
       this.latestId.set(subject, id);
