@@ -133,6 +133,8 @@ function handlerWith(
     unconfiguredFunders,
     service: { stage: 'submission', name: 'grantstream-submission', version: '0.1.0' },
     now: () => NOW,
+    // Mid-range jitter: a backoff never comes out 0 and waits in place by chance.
+    random: () => 0.5,
     events: { attempted: () => undefined, retried: () => undefined, escalated: () => undefined },
   };
   return new SubmissionHandler(deps);

@@ -62,6 +62,8 @@ export interface SubmissionDeps {
   unconfiguredFunders: 'dead_letter' | 'skip';
   service: ServiceIdentity;
   now: () => number;
+  /** The backoff's jitter source in [0, 1); defaults to Math.random (specs pin it). */
+  random?: () => number;
   events: SubmissionEvents;
 }
 
@@ -171,6 +173,7 @@ export class SubmissionHandler {
         },
         policy,
         now,
+        this.deps.random,
       );
       this.deps.events.attempted(portal.funderId, outcome.kind);
       switch (decision.kind) {
