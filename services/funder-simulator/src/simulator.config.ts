@@ -31,6 +31,10 @@ const behaviourShape = {
   slowStatusRate: rate,
   slowStatusDwellMs: ms,
   statusRejectRate: rate,
+  /** Optional, default 0: grants whose status flips between PROCESSING and VALIDATED forever. */
+  statusFlapRate: rate.optional(),
+  /** Optional, default none: grant ids whose status flips forever. */
+  flapGrantIds: z.array(z.string().min(1)).readonly().optional(),
 };
 
 type BehaviourFields = {
@@ -72,6 +76,8 @@ export const funderBehaviourPatchSchema = z.strictObject({
   retryAfterSeconds: behaviourShape.retryAfterSeconds.nullable(),
   dropRate: behaviourShape.dropRate.nullable(),
   rejectGrantIds: behaviourShape.rejectGrantIds.nullable(),
+  statusFlapRate: behaviourShape.statusFlapRate.nullable(),
+  flapGrantIds: behaviourShape.flapGrantIds.nullable(),
 });
 
 /** Parsed {@link funderBehaviourPatchSchema}. */

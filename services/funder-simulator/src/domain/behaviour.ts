@@ -36,6 +36,14 @@ export interface FunderBehaviour {
   slowStatusDwellMs: number;
   /** Fraction of grant ids (by hash) the agency rejects after PROCESSING. */
   statusRejectRate: number;
+  /**
+   * Fraction of grant ids (by hash) whose status never settles: after
+   * VALIDATED it flips back to PROCESSING and forth again, one flip per
+   * dwell, forever (a portal stuck between two answers). Default 0.
+   */
+  statusFlapRate?: number;
+  /** Grant ids whose status never settles (as `statusFlapRate`). */
+  flapGrantIds?: readonly string[];
 }
 
 /** The bucket capacity a behaviour implies. */

@@ -25,7 +25,8 @@ export type GrantFractionPurpose =
   | 'validation-message'
   | 'slow-status'
   | 'status-reject'
-  | 'status-reject-message';
+  | 'status-reject-message'
+  | 'status-flap';
 
 /** {@link unitHash} of a grant id, salted by what the fraction decides. */
 export function grantFraction(grantId: string, purpose: GrantFractionPurpose): number {

@@ -54,6 +54,38 @@ describe('statusAt', () => {
     ]);
   });
 
+  it.each([
+    [1000, 'RECEIVED'],
+    [1100, 'PROCESSING'],
+    [1200, 'VALIDATED'],
+    [1300, 'PROCESSING'],
+    [1400, 'VALIDATED'],
+    [1500, 'PROCESSING'],
+    [1000 + 100 * 1001, 'PROCESSING'],
+    [1000 + 100 * 1002, 'VALIDATED'],
+  ] as const)('a flapping submission at %d is %s, never terminal', (now, status) => {
+    const view = statusAt({ ...accepted, flapping: true }, now);
+    expect(view.status).toBe(status);
+    expect(view.terminal).toBe(false);
+    expect(view.history.at(-1)).toEqual({ status, at: now });
+  });
+
+  it('a flapping submission lists every flip in its history', () => {
+    expect(statusAt({ ...accepted, flapping: true }, 1450).history.map((h) => h.status)).toEqual([
+      'RECEIVED',
+      'PROCESSING',
+      'VALIDATED',
+      'PROCESSING',
+      'VALIDATED',
+    ]);
+  });
+
+  it('a flapping submission without a dwell stays at VALIDATED', () => {
+    const plan = { ...accepted, dwellMs: 0, flapping: true };
+    expect(statusAt(plan, 1000).status).toBe('VALIDATED');
+    expect(statusAt(plan, 99_999).status).toBe('VALIDATED');
+  });
+
   it('carries the rejection messages once rejected, not before', () => {
     expect(statusAt(rejected, 1150).messages).toEqual([]);
     expect(statusAt(rejected, 1200).messages).toEqual(rejected.rejection);
@@ -76,6 +108,22 @@ describe('planLifecycle', () => {
     const plan = planLifecycle('NSF-2025-00001', 7, b);
     expect(plan).toMatchObject({ receivedAt: 7, dwellMs, rejected: isRejected });
     expect(plan.rejection.length > 0).toBe(isRejected);
+  });
+
+  it.each([
+    ['listed', { ...behaviour, flapGrantIds: ['NSF-2025-00001'] }, true],
+    [
+      'listed, though every grant is rejected',
+      { ...behaviour, statusRejectRate: 1, flapGrantIds: ['NSF-2025-00001'] },
+      true,
+    ],
+    ['another listed', { ...behaviour, flapGrantIds: ['NSF-2025-00002'] }, false],
+    ['all flapping', { ...behaviour, statusFlapRate: 1 }, true],
+    ['none flapping', { ...behaviour, statusFlapRate: 0 }, false],
+  ])('flapping: %s', (_name, b, flapping) => {
+    const plan = planLifecycle('NSF-2025-00001', 7, b);
+    expect(plan.flapping === true).toBe(flapping);
+    if (flapping) expect(plan.rejected).toBe(false);
   });
 
   it('chooses the same fate for the same grant id, and some grants but not all at a partial rate', () => {
