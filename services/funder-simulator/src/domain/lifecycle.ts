@@ -33,10 +33,10 @@ const REJECTED_PATH: readonly SubmissionStatus[] = [
   'PROCESSING',
   'REJECTED_WITH_ERRORS',
 ];
-/** A flapping submission's way to its first VALIDATED; from there it alternates with {@link FLAP_CYCLE}. */
-const FLAPPING_START: readonly SubmissionStatus[] = ['RECEIVED', 'PROCESSING', 'VALIDATED'];
-/** The statuses a flapping submission alternates between after {@link FLAPPING_START}, in order. */
-const FLAP_CYCLE: readonly SubmissionStatus[] = ['PROCESSING', 'VALIDATED'];
+/** A flapping submission's path as its up-to-date replica sees it: it stops short of the agency. */
+const FLAPPING_PATH: readonly SubmissionStatus[] = ['RECEIVED', 'PROCESSING', 'VALIDATED'];
+/** As its lagging replica sees it: never past PROCESSING. */
+const LAGGING_PATH: readonly SubmissionStatus[] = ['RECEIVED', 'PROCESSING'];
 
 /**
  * A submission's whole future, fixed when it is received. Fixing it then
@@ -50,7 +50,11 @@ export interface LifecyclePlan {
   /** Ends in REJECTED_WITH_ERRORS after PROCESSING, with `rejection` messages. */
   rejected: boolean;
   rejection: readonly FieldMessage[];
-  /** Never ends: VALIDATED, PROCESSING, VALIDATED ..., one flip per dwell (wins over `rejected`). */
+  /**
+   * Never settles (wins over `rejected`): the portal's two replicas disagree
+   * and answer in turn, one at VALIDATED, the other stuck at PROCESSING, so
+   * once VALIDATED every status read flips: VALIDATED, PROCESSING, VALIDATED ...
+   */
   flapping?: boolean;
 }
 
@@ -87,12 +91,6 @@ export function planLifecycle(
   };
 }
 
-/** The status of a flapping submission after `step` dwells. */
-function flappingStatus(step: number): SubmissionStatus {
-  if (step < FLAPPING_START.length) return FLAPPING_START[step]!;
-  return FLAP_CYCLE[(step - FLAPPING_START.length) % FLAP_CYCLE.length]!;
-}
-
 /** Where a submission stands at a moment. */
 export interface StatusView {
   status: SubmissionStatus;
@@ -105,20 +103,21 @@ export interface StatusView {
 
 /**
  * The status of a planned submission at `now` (ms): one step per elapsed
- * dwell. A flapping submission with no dwell stays at VALIDATED (it would
- * otherwise flip infinitely often at once).
+ * dwell. `read` is the answer's ordinal among the submission's status
+ * answers (0 first): a flapping submission's answers come from its two
+ * replicas in turn, the even ones from the up-to-date replica, the odd ones
+ * from the lagging one, each with its own history.
  */
-export function statusAt(plan: LifecyclePlan, now: number): StatusView {
+export function statusAt(plan: LifecyclePlan, now: number, read = 0): StatusView {
+  const path =
+    plan.flapping === true
+      ? read % 2 === 0
+        ? FLAPPING_PATH
+        : LAGGING_PATH
+      : plan.rejected
+        ? REJECTED_PATH
+        : ACCEPTED_PATH;
   const elapsed = Math.max(0, now - plan.receivedAt);
-  if (plan.flapping === true) {
-    const steps = plan.dwellMs > 0 ? Math.floor(elapsed / plan.dwellMs) : FLAPPING_START.length - 1;
-    const history = Array.from({ length: steps + 1 }, (_, i) => ({
-      status: flappingStatus(i),
-      at: plan.receivedAt + i * plan.dwellMs,
-    }));
-    return { status: flappingStatus(steps), history, messages: [], terminal: false };
-  }
-  const path = plan.rejected ? REJECTED_PATH : ACCEPTED_PATH;
   const steps = plan.dwellMs > 0 ? Math.floor(elapsed / plan.dwellMs) : path.length;
   const index = Math.min(path.length - 1, steps);
   const history = path

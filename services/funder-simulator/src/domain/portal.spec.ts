@@ -120,6 +120,30 @@ describe('FunderPortal', () => {
     ).toBe(401);
   });
 
+  it('answers a flapping submission from its two replicas in turn, every read a flip', () => {
+    const portal = new FunderPortal('NSF', {
+      ...behaviour,
+      burst: 100,
+      statusRejectRate: 1,
+      flapGrantIds: ['NSF-1'],
+    });
+    post(portal, 0, 'k', { grant_id: 'NSF-1' });
+    const gate = () => ({ rateLimit: portal.arrive(60_000), authorization: 'Bearer tok' });
+    const reads = [1, 2, 3, 4].map(
+      (): unknown => portal.readByTracking(gate(), 'GRANT00000001', 60_000, never).body,
+    );
+    expect(reads.map((b) => (b as { status: string }).status)).toEqual([
+      'VALIDATED',
+      'PROCESSING',
+      'VALIDATED',
+      'PROCESSING',
+    ]);
+    expect(reads[1]).toMatchObject({
+      status_history: [{ status: 'RECEIVED' }, { status: 'PROCESSING' }],
+      messages: [],
+    });
+  });
+
   it.each([
     ['no header', undefined, 401],
     ['another scheme', 'Basic tok', 401],

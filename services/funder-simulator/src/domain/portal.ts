@@ -73,6 +73,8 @@ interface Submission {
   idempotencyKey: string;
   canonicalBody: string;
   plan: LifecyclePlan;
+  /** Status answers given so far: a flapping submission's replicas answer in turn. */
+  reads: number;
 }
 
 type Counter = Exclude<
@@ -266,6 +268,7 @@ export class FunderPortal {
       idempotencyKey: key,
       canonicalBody,
       plan: planLifecycle(grantId, now, this.current),
+      reads: 0,
     };
     this.byTracking.set(submission.tracking, submission);
     this.byKey.set(key, submission);
@@ -324,7 +327,8 @@ export class FunderPortal {
   }
 
   private view(submission: Submission, now: number): Record<string, unknown> {
-    const at = statusAt(submission.plan, now);
+    const at = statusAt(submission.plan, now, submission.reads);
+    submission.reads += 1;
     return {
       tracking_number: submission.tracking,
       grant_id: submission.grantId,
