@@ -37,9 +37,10 @@ export interface FunderBehaviour {
   /** Fraction of grant ids (by hash) the agency rejects after PROCESSING. */
   statusRejectRate: number;
   /**
-   * Fraction of grant ids (by hash) whose status never settles: after
-   * VALIDATED it flips back to PROCESSING and forth again, one flip per
-   * dwell, forever (a portal stuck between two answers). Default 0.
+   * Fraction of grant ids (by hash) whose status never settles: the portal's
+   * two replicas disagree (one reaches VALIDATED, the other stays at
+   * PROCESSING) and answer in turn, so once VALIDATED every status read
+   * flips (a load-balanced portal out of sync). Default 0.
    */
   statusFlapRate?: number;
   /** Grant ids whose status never settles (as `statusFlapRate`). */
