@@ -48,6 +48,29 @@ export const DLQ_HEADERS = {
   /** Audit trail id when one was already assigned. (string, optional) */
   AUDIT_TRAIL_ID: 'grantstream.dlq.audit_trail_id',
   /**
+   * Set when the dead letter was too large for the broker: URI of the original value bytes in the
+   * dead-letter store (runner.deadLetterStore), carried instead of the bytes; the dead letter's own
+   * value is then empty. grantctl dlq show and redrive read the bytes from it and check them
+   * against grantstream.dlq.value.sha256. (string, optional)
+   */
+  VALUE_REF: 'grantstream.dlq.value.ref',
+  /**
+   * Lowercase hex SHA-256 of the original value bytes, set with grantstream.dlq.value.ref (or when
+   * the bytes could not be kept at all). (string, optional)
+   */
+  VALUE_SHA256: 'grantstream.dlq.value.sha256',
+  /**
+   * Size in bytes of the original value, in decimal, set with grantstream.dlq.value.sha256. (int64,
+   * optional)
+   */
+  VALUE_BYTES: 'grantstream.dlq.value.bytes',
+  /**
+   * Parts of the original message the dead letter does not carry, comma-separated (value, key,
+   * headers): value when it travels by reference; key and headers when even they would not fit the
+   * broker (then only the source position names the original). (string, optional)
+   */
+  OMITTED: 'grantstream.dlq.omitted',
+  /**
    * How many times operators have redriven this message; set by grantctl dlq redrive so loops are
    * visible. (int32, optional)
    */
@@ -149,6 +172,38 @@ export const DLQ_HEADER_DECLARATIONS: readonly DeadLetterHeaderDeclaration[] = [
     type: 'string',
     required: false,
     description: 'Audit trail id when one was already assigned.',
+  },
+  {
+    name: 'grantstream.dlq.value.ref',
+    constant: 'VALUE_REF',
+    type: 'string',
+    required: false,
+    description:
+      "Set when the dead letter was too large for the broker: URI of the original value bytes in the dead-letter store (runner.deadLetterStore), carried instead of the bytes; the dead letter's own value is then empty. grantctl dlq show and redrive read the bytes from it and check them against grantstream.dlq.value.sha256.",
+  },
+  {
+    name: 'grantstream.dlq.value.sha256',
+    constant: 'VALUE_SHA256',
+    type: 'string',
+    required: false,
+    description:
+      'Lowercase hex SHA-256 of the original value bytes, set with grantstream.dlq.value.ref (or when the bytes could not be kept at all).',
+  },
+  {
+    name: 'grantstream.dlq.value.bytes',
+    constant: 'VALUE_BYTES',
+    type: 'int64',
+    required: false,
+    description:
+      'Size in bytes of the original value, in decimal, set with grantstream.dlq.value.sha256.',
+  },
+  {
+    name: 'grantstream.dlq.omitted',
+    constant: 'OMITTED',
+    type: 'string',
+    required: false,
+    description:
+      'Parts of the original message the dead letter does not carry, comma-separated (value, key, headers): value when it travels by reference; key and headers when even they would not fit the broker (then only the source position names the original).',
   },
   {
     name: 'grantstream.dlq.redrive_count',
