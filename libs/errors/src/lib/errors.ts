@@ -165,6 +165,18 @@ export class RecordTooLargeError extends PipelineError {
 }
 
 /**
+ * Raised by the stage runner when the broker refused a record of one input's
+ * results (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_RECORD ...) and
+ * splitting the chunk isolated that input: the same records would be refused
+ * again, so the input is dead-lettered instead of failing its chunk forever.
+ */
+export class RecordRefusedError extends PipelineError {
+  readonly code = 'RECORD_REFUSED';
+  readonly category: ErrorCategory = 'SCHEMA_VIOLATION';
+  readonly retriable = false;
+}
+
+/**
  * Raised by submission when a grant's retry budget is spent (attempts or time)
  * on failures that might have passed: the category is the last failure's
  * (API_RATE_LIMIT, NETWORK_TIMEOUT, INFRASTRUCTURE, CIRCUIT_OPEN), so ops see
