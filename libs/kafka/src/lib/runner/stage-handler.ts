@@ -47,12 +47,18 @@ export interface HandlerResult {
  * dead letter's transaction; and `headers` (the new head of the grant's trail)
  * stand in for the input's when the dead-letter hook chains its event, so the
  * DEAD_LETTER event follows the attempts instead of forking the trail.
+ * `attempts`, when given, is every attempt made on the input: the handler's
+ * own, retried in place, and those its input carries from earlier rounds (a
+ * retry tier's record, a rescheduled poll). The dead letter's attempts
+ * header and its event report it instead of the runner's count of calls to
+ * the handler, so they agree with the reason, which names the same count.
  */
 export class GaveUpError extends Error {
   constructor(
     readonly error: PipelineError,
     readonly records: readonly OutboundRecord[],
     readonly headers: Readonly<Record<string, string>>,
+    readonly attempts?: number,
   ) {
     super(error.message);
     this.name = 'GaveUpError';

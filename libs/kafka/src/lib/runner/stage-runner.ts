@@ -778,6 +778,9 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             code: error.code,
           });
           const kept = gaveUp ? await this.encode(gaveUp) : [];
+          // A handler that gave up counts every attempt (its own in place, and
+          // those its input carries); this loop counts only calls to it.
+          const attempts = gaveUp?.attempts ?? attempt;
           const evidence = await this.deadLetterEvidence({
             topic,
             partition,
@@ -786,7 +789,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             value: message.value,
             headers: gaveUp ? { ...headers, ...headersOf(gaveUp.headers) } : headers,
             error,
-            attempts: attempt,
+            attempts,
             decoded: decodedInput,
           });
           const dl = deadLetterOf(
@@ -797,7 +800,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
               topic,
               partition,
               offset: message.offset,
-              attempts: attempt,
+              attempts,
               error,
               failedAt: new Date(),
             },
