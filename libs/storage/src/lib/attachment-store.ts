@@ -1,10 +1,16 @@
 import type { Readable } from 'node:stream';
-import { AttachmentInvalidError, ConfigError } from '@grantstream/errors';
+import { AttachmentInvalidError, AttachmentStorageError, ConfigError } from '@grantstream/errors';
 
 /** Options of {@link AttachmentStore.open}. */
 export interface OpenOptions {
   /** Abandons opening (and reading): the stream, if any, is destroyed with an AbortError. */
   signal?: AbortSignal;
+}
+
+/** A byte range of an attachment: `length` bytes from offset `start` (fewer at the end). */
+export interface ByteRange {
+  start: number;
+  length: number;
 }
 
 /**
@@ -20,6 +26,29 @@ export interface AttachmentStore {
   /** URL schemes this store serves, with the colon as `URL.protocol` has it, e.g. `file:`. */
   readonly schemes: readonly string[];
   open(uri: string, options?: OpenOptions): Promise<Readable>;
+  /**
+   * Opens one byte range of the attachment, confined and checked as `open`
+   * is (S3 and HTTP serve this as a Range request). Optional: without it a
+   * check that needs bytes outside the kept head and tail cannot look.
+   */
+  openRange?(uri: string, range: ByteRange, options?: OpenOptions): Promise<Readable>;
+}
+
+/** Reads a whole stream of at most `limit` bytes; more is a bug in the store, so it throws. */
+export async function readBounded(stream: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      length += bytes.length;
+      if (length > limit) throw new RangeError(`a range read returned more than ${limit} bytes`);
+      chunks.push(bytes);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks, length);
 }
 
 /**
@@ -83,5 +112,25 @@ export class AttachmentStores {
       );
     }
     return store.open(uri, options);
+  }
+
+  /**
+   * Reads one range of `uri` whole (ranges are small: a trailer, a central
+   * directory), with the serving store's `openRange`; rejects as `open` does,
+   * and with AttachmentStorageError when the store cannot read ranges.
+   */
+  async readRange(uri: string, range: ByteRange, options: OpenOptions = {}): Promise<Buffer> {
+    let store: AttachmentStore | undefined;
+    try {
+      store = this.byScheme.get(new URL(uri).protocol);
+    } catch {
+      store = undefined;
+    }
+    if (!store?.openRange) {
+      // open() gives the precise reason for a bad URI or scheme.
+      if (!store) (await this.open(uri, options)).destroy();
+      throw new AttachmentStorageError(`the store of ${uri} cannot read byte ranges`);
+    }
+    return readBounded(await store.openRange(uri, range, options), range.length);
   }
 }

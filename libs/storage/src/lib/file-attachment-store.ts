@@ -17,7 +17,7 @@ import {
   ConfigError,
   type InputProblem,
 } from '@grantstream/errors';
-import type { AttachmentStore, OpenOptions } from './attachment-store';
+import type { AttachmentStore, ByteRange, OpenOptions } from './attachment-store';
 
 /** Options of {@link FileAttachmentStore}. */
 export interface FileAttachmentStoreOptions {
@@ -136,7 +136,27 @@ export class FileAttachmentStore implements AttachmentStore {
     }
   }
 
-  private openChecked(uri: string, options: OpenOptions): Readable {
+  /**
+   * Opens one byte range of the file a `file:` URI names, confined and
+   * checked exactly as {@link open}; rejects the same way.
+   */
+  openRange(uri: string, range: ByteRange, options: OpenOptions = {}): Promise<Readable> {
+    if (
+      !Number.isSafeInteger(range.start) ||
+      range.start < 0 ||
+      !Number.isSafeInteger(range.length) ||
+      range.length < 1
+    ) {
+      return Promise.reject(new RangeError(`not a byte range: ${JSON.stringify(range)}`));
+    }
+    try {
+      return Promise.resolve(this.openChecked(uri, options, range));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private openChecked(uri: string, options: OpenOptions, range?: ByteRange): Readable {
     const { signal } = options;
     signal?.throwIfAborted();
     const lexicalPath = this.confine(uri);
@@ -170,7 +190,11 @@ export class FileAttachmentStore implements AttachmentStore {
       this.ops.close(fd);
       throw err;
     }
-    const stream = createReadStream('', { fd, highWaterMark: FILE_READ_CHUNK_BYTES });
+    const stream = createReadStream('', {
+      fd,
+      highWaterMark: FILE_READ_CHUNK_BYTES,
+      ...(range ? { start: range.start, end: range.start + range.length - 1 } : {}),
+    });
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 

@@ -4,7 +4,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_READ_CHUNK_BYTES } from './file-attachment-store';
+import { AttachmentStorageError } from '@grantstream/errors';
+import { AttachmentStores, type ByteRange } from './attachment-store';
+import { FILE_READ_CHUNK_BYTES, FileAttachmentStore } from './file-attachment-store';
+import {
+  goodDocx,
+  goodPdf,
+  manyEntriesXlsx,
+  traversalXlsx,
+  truncatedPdf,
+  writeSparsePdf,
+} from './inspect/attachment-bytes.fixture';
+import type { StructureLimits } from './inspect/structure';
 import { inspectAttachment } from './inspect-attachment';
 import { MEDIA_TYPES } from './sniff-media-type';
 
@@ -44,6 +55,8 @@ describe('inspectAttachment', () => {
       size_bytes: content.length,
       media_type: MEDIA_TYPES.pdf,
       exceeded_limit: false,
+      findings: [],
+      package_parts: null,
     });
   });
 
@@ -64,6 +77,8 @@ describe('inspectAttachment', () => {
       size_bytes: 0,
       media_type: MEDIA_TYPES.unknown,
       exceeded_limit: false,
+      findings: [],
+      package_parts: null,
     });
   });
 
@@ -138,5 +153,117 @@ describe('inspectAttachment', () => {
     { maxBytes: 10, sniffBytes: 0 },
   ])('refuses options %j', async (options) => {
     await expect(inspectAttachment(Readable.from([]), options)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('inspectAttachment with structure', () => {
+  const limits: StructureLimits = {
+    timeoutMs: 60_000,
+    pdf: {
+      tailBytes: 1024,
+      xrefProbeBytes: 1024,
+      maxObjectStreams: 10,
+      maxObjectStreamBytes: 1_000_000,
+      maxInflatedBytes: 4_000_000,
+    },
+    zip: {
+      tailBytes: 65_557,
+      maxEntries: 10_000,
+      maxCentralDirectoryBytes: 4_194_304,
+      maxUncompressedBytes: 1_073_741_824,
+      maxCompressionRatio: 200,
+      compressionRatioMinBytes: 1_048_576,
+    },
+  };
+  let root: string;
+  let stores: AttachmentStores;
+  beforeAll(async () => {
+    root = await fsp.realpath(await fsp.mkdtemp(path.join(tmpdir(), 'inspect-structure-')));
+    stores = new AttachmentStores([new FileAttachmentStore({ roots: [root] })]);
+  });
+  afterAll(async () => {
+    await fsp.rm(root, { recursive: true, force: true });
+  });
+
+  async function inspectFile(name: string, bytes: Buffer | null, maxBytes = 1e9) {
+    const file = path.join(root, name);
+    if (bytes) await fsp.writeFile(file, bytes);
+    const uri = `file://${file}`;
+    const ranges: ByteRange[] = [];
+    const result = await inspectAttachment(await stores.open(uri), {
+      maxBytes,
+      sniffBytes: SNIFF,
+      structure: {
+        limits,
+        readRange: (start, length) => {
+          ranges.push({ start, length });
+          return stores.readRange(uri, { start, length });
+        },
+      },
+    });
+    return { result, ranges };
+  }
+
+  it('checks PDFs and ZIP containers by type in the same pass', async () => {
+    expect((await inspectFile('good.pdf', await goodPdf())).result.findings).toEqual([]);
+    expect((await inspectFile('cut.pdf', await truncatedPdf())).result.findings).toEqual([
+      expect.objectContaining({ code: 'PDF_TRUNCATED' }),
+    ]);
+    const docx = (await inspectFile('good.docx', goodDocx())).result;
+    expect(docx).toMatchObject({
+      findings: [],
+      package_parts: ['[content_types].xml', 'word/document.xml'],
+    });
+    expect((await inspectFile('bad.xlsx', traversalXlsx())).result.findings).toEqual([
+      expect.objectContaining({ code: 'ZIP_PATH_TRAVERSAL' }),
+    ]);
+  });
+
+  it('reads a central directory outside the kept tail as one range of the same file', async () => {
+    const bytes = manyEntriesXlsx(3_000);
+    const { result, ranges } = await inspectFile('many.xlsx', bytes);
+    expect(result.findings).toEqual([]);
+    expect(result.package_parts).toEqual(['[content_types].xml', 'xl/workbook.xml']);
+    expect(ranges).toHaveLength(1);
+    expect(ranges[0]?.start).toBe(bytes.readUInt32LE(bytes.length - 6));
+  });
+
+  it('checks a large sparse PDF, kept to a tail, without a range read', async () => {
+    const file = path.join(root, 'large.pdf');
+    writeSparsePdf(file, 20_000_000);
+    const { result, ranges } = await inspectFile('large.pdf', null);
+    expect(result).toMatchObject({ size_bytes: 20_000_000, findings: [], exceeded_limit: false });
+    expect(ranges).toEqual([]);
+  });
+
+  it('judges no structure of a read cut off at the limit', async () => {
+    const { result } = await inspectFile('cut-off.pdf', await truncatedPdf(), 100);
+    expect(result).toMatchObject({ exceeded_limit: true, findings: [] });
+  });
+
+  it('sees the type of content that arrives a byte at a time', async () => {
+    const bytes = await truncatedPdf();
+    const result = await inspectAttachment(Readable.from([...bytes].map((b) => Buffer.from([b]))), {
+      maxBytes: 1e9,
+      sniffBytes: SNIFF,
+      structure: { limits },
+    });
+    expect(result.findings.map((f) => f.code)).toEqual(['PDF_TRUNCATED']);
+  });
+
+  it('gives up with a retriable storage error past its time bound', async () => {
+    const slow = new Readable({
+      read() {
+        setTimeout(() => this.push(Buffer.from('%PDF-1.7\n')), 20);
+      },
+    });
+    await expect(
+      inspectAttachment(slow, {
+        maxBytes: 1e9,
+        sniffBytes: SNIFF,
+        structure: { limits: { ...limits, timeoutMs: 50 } },
+      }),
+    ).rejects.toBeInstanceOf(AttachmentStorageError);
+    expect(slow.destroyed).toBe(true);
   });
 });
