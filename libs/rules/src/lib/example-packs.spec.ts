@@ -13,7 +13,7 @@ describe('examples/rule-packs', () => {
 
   it.each([
     ['NSF', '2026.11.0', 'America/New_York', 'grants-gov', 12],
-    ['BCF', '2026.3.1', 'America/Chicago', 'bcf-portal', 8],
+    ['BCF', '2026.3.2', 'America/Chicago', 'bcf-portal', 8],
     ['SCDA', '2026.7.0', 'America/Los_Angeles', 'scda-egrants', 9],
   ])('%s: version %s, %s, portal %s, %i fields', (id, version, tz, portal, fieldCount) => {
     const pack = set.get(id);
@@ -34,6 +34,7 @@ describe('examples/rule-packs', () => {
     expect(set.get('BCF')?.severities).toEqual({
       DEADLINE_AT_RISK: 'WARNING',
       PORTAL_MISMATCH: 'INFO',
+      PDF_ACTIVE_CONTENT: 'WARNING',
     });
     expect(set.get('SCDA')?.severities).toEqual({ DEADLINE_AT_RISK: 'CRITICAL' });
   });

@@ -50,6 +50,22 @@ export const FLAG_CODES = [
   'ATTACHMENT_PACKAGE_TOO_LARGE',
   'ATTACHMENT_COUNT_EXCEEDED',
   'ATTACHMENT_FILENAME_INVALID',
+  // Structural checks of an attachment's content by type, made at ingest.
+  'PDF_HEADER_INVALID',
+  'PDF_TRUNCATED',
+  'PDF_XREF_MISSING',
+  'PDF_ENCRYPTED',
+  'PDF_ACTIVE_CONTENT',
+  'PDF_UNSCANNABLE',
+  'ZIP_EOCD_MISSING',
+  'ZIP_CENTRAL_DIRECTORY_INVALID',
+  'ZIP64_UNSUPPORTED',
+  'ZIP_TOO_MANY_ENTRIES',
+  'ZIP_BOMB',
+  'ZIP_PATH_TRAVERSAL',
+  'ZIP_ENCRYPTED',
+  'ZIP_UNSCANNABLE',
+  'OOXML_PART_MISSING',
 ] as const;
 /** One of {@link FLAG_CODES}. */
 export type FlagCode = (typeof FLAG_CODES)[number];
@@ -72,6 +88,24 @@ export const DEFAULT_SEVERITIES: Readonly<Record<FlagCode, Severity>> = {
   ATTACHMENT_PACKAGE_TOO_LARGE: 'CRITICAL',
   ATTACHMENT_COUNT_EXCEEDED: 'CRITICAL',
   ATTACHMENT_FILENAME_INVALID: 'CRITICAL',
+  // A file the portal cannot open, or would refuse after submission, blocks.
+  // Active content blocks unless the funder's pack lowers it: some portals
+  // take fillable forms with scripts, Grants.gov-style ones do not.
+  PDF_HEADER_INVALID: 'CRITICAL',
+  PDF_TRUNCATED: 'CRITICAL',
+  PDF_XREF_MISSING: 'CRITICAL',
+  PDF_ENCRYPTED: 'CRITICAL',
+  PDF_ACTIVE_CONTENT: 'CRITICAL',
+  PDF_UNSCANNABLE: 'CRITICAL',
+  ZIP_EOCD_MISSING: 'CRITICAL',
+  ZIP_CENTRAL_DIRECTORY_INVALID: 'CRITICAL',
+  ZIP64_UNSUPPORTED: 'CRITICAL',
+  ZIP_TOO_MANY_ENTRIES: 'CRITICAL',
+  ZIP_BOMB: 'CRITICAL',
+  ZIP_PATH_TRAVERSAL: 'CRITICAL',
+  ZIP_ENCRYPTED: 'CRITICAL',
+  ZIP_UNSCANNABLE: 'CRITICAL',
+  OOXML_PART_MISSING: 'CRITICAL',
 };
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
