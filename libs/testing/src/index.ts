@@ -2,3 +2,4 @@ export * from './lib/environment';
 export * from './lib/cli';
 export * from './lib/builders';
 export * from './lib/portal-timing';
+export * from './lib/attachment-fixtures';
