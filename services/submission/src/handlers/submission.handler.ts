@@ -218,8 +218,9 @@ export class SubmissionHandler {
               ? new FunderMisconfiguredError(reason)
               : new RetryBudgetExhaustedError(decision.category, reason);
           // The attempts retried in place keep their RETRY events; the runner's
-          // DEAD_LETTER event follows the last of them.
-          throw new GaveUpError(error, trail.finish([]), trail.headHeaders());
+          // DEAD_LETTER event follows the last of them, and it and the dead
+          // letter count every attempt (a tier record's earlier ones too).
+          throw new GaveUpError(error, trail.finish([]), trail.headHeaders(), attempt);
         }
         case 'retry': {
           history.push(`attempt ${attempt}: ${decision.category} ${decision.reason}`);
