@@ -23,6 +23,29 @@ export const ingestConfigSchema = platformConfigSchema.extend({
       fileRoots: z.array(z.string().min(1)).min(1),
       /** Leading bytes of each attachment kept for type sniffing. */
       sniffBytes: z.int().min(512),
+      /** Bounds of the structural check by type (PDF, ZIP containers) made in the same pass. */
+      inspect: z.strictObject({
+        /** Longest one attachment's inspection may take, reading included. */
+        timeoutMs: z.int().positive(),
+        pdf: z.strictObject({
+          /** Trailing bytes kept to find %%EOF and startxref. */
+          tailBytes: z.int().min(1024),
+          /** Bytes read where startxref points, to confirm a cross-reference section. */
+          xrefProbeBytes: z.int().min(64),
+          maxObjectStreams: z.int().positive(),
+          maxObjectStreamBytes: z.int().positive(),
+          maxInflatedBytes: z.int().positive(),
+        }),
+        zip: z.strictObject({
+          /** Trailing bytes kept: the end record with the longest comment fits in 65,557. */
+          tailBytes: z.int().min(65557),
+          maxEntries: z.int().positive(),
+          maxCentralDirectoryBytes: z.int().positive(),
+          maxUncompressedBytes: z.int().positive(),
+          maxCompressionRatio: z.number().positive(),
+          compressionRatioMinBytes: z.int().nonnegative(),
+        }),
+      }),
     }),
     limits: z.strictObject({
       grantIdPattern: z.string().refine(

@@ -24,6 +24,7 @@ runStage({
         packs,
         limits: config.ingest.limits,
         sniffBytes: config.ingest.storage.sniffBytes,
+        inspect: config.ingest.storage.inspect,
         now: Date.now,
       },
       service,

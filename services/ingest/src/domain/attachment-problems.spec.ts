@@ -1,9 +1,17 @@
 import type { AttachmentRefV1 } from '@grantstream/contracts';
-import { attachmentRulesSchema, type AttachmentRules } from '@grantstream/rules';
+import {
+  attachmentRulesSchema,
+  rulePackSchema,
+  type AttachmentRules,
+  type RulePack,
+} from '@grantstream/rules';
+import { STRUCTURE_CODES } from '@grantstream/storage';
 import { describe, expect, it } from 'vitest';
 import {
+  attachmentFlagsDetail,
   attachmentReferenceProblems,
   inspectedAttachmentProblems,
+  integrityVerdict,
   orderedByAttachment,
   verifiedAttachmentsOf,
   type InspectedAttachmentFacts,
@@ -264,5 +272,119 @@ describe('orderedByAttachment', () => {
         p('attachments[2]', 'D'),
       ]).map((x) => x.code),
     ).toEqual(['C', 'B', 'D', 'A']);
+  });
+});
+
+describe('integrityVerdict', () => {
+  const packWith = (severities: Record<string, string> = {}): RulePack =>
+    rulePackSchema.parse({
+      funder_id: 'BCF',
+      name: 'Test foundation',
+      kind: 'foundation',
+      version: 'test',
+      time_zone: 'America/Chicago',
+      portal: 'bcf-portal',
+      deadline: { buffer_business_days: 1 },
+      fields: {},
+      attachments: rules,
+      severities,
+    });
+  const scripted = { code: 'PDF_ACTIVE_CONTENT', message: 'it contains active content (/JS)' };
+  const truncated = { code: 'PDF_TRUNCATED', message: 'it has no %%EOF marker' };
+
+  it('knows every structural code storage reports as a rule-pack code', () => {
+    const pack = packWith();
+    for (const code of STRUCTURE_CODES) {
+      const verdict = integrityVerdict(
+        [ref()],
+        [facts({ findings: [{ code, message: 'm' }] })],
+        pack,
+      );
+      expect(verdict.blocking.map((p) => p.code)).toEqual([code]);
+    }
+  });
+
+  it('blocks what the pack ranks CRITICAL and passes the rest as flags', () => {
+    const strict = integrityVerdict(
+      [ref(), ref({ filename: 'b.pdf' })],
+      [facts({ findings: [scripted] }), facts({ findings: [truncated] })],
+      packWith(),
+    );
+    expect(strict.flags).toEqual([]);
+    expect(strict.blocking).toEqual([
+      {
+        code: 'PDF_ACTIVE_CONTENT',
+        message: '"narrative.pdf": it contains active content (/JS)',
+        field: 'attachments[0]',
+      },
+      {
+        code: 'PDF_TRUNCATED',
+        message: '"b.pdf": it has no %%EOF marker',
+        field: 'attachments[1]',
+      },
+    ]);
+    const lenient = integrityVerdict(
+      [ref(), ref({ filename: 'b.pdf' })],
+      [facts({ findings: [scripted] }), facts({ findings: [truncated] })],
+      packWith({ PDF_ACTIVE_CONTENT: 'WARNING', PDF_TRUNCATED: 'INFO' }),
+    );
+    expect(lenient.blocking).toEqual([]);
+    expect(attachmentFlagsDetail(lenient.flags)).toBe(
+      'attachments[0]:PDF_ACTIVE_CONTENT:WARNING; attachments[1]:PDF_TRUNCATED:INFO',
+    );
+  });
+
+  it('blocks a code the rule packs do not know', () => {
+    const verdict = integrityVerdict(
+      [ref()],
+      [facts({ findings: [{ code: 'PDF_SOMETHING_NEW', message: 'm' }] })],
+      packWith(),
+    );
+    expect(verdict.blocking.map((p) => p.code)).toEqual(['PDF_SOMETHING_NEW']);
+  });
+
+  it.each<[string, AttachmentRefV1, InspectedAttachmentFacts, string[]]>([
+    [
+      'a workbook without its workbook part',
+      ref({ filename: 'budget.xlsx', media_type: XLSX }),
+      facts({ media_type: XLSX, package_parts: ['[content_types].xml'] }),
+      ['OOXML_PART_MISSING'],
+    ],
+    [
+      'a document without content types or its main part',
+      ref({ filename: 'plan.docx' }),
+      facts({ media_type: DOCX, package_parts: [] }),
+      ['OOXML_PART_MISSING', 'OOXML_PART_MISSING'],
+    ],
+    [
+      'a document named .docx that holds a workbook',
+      ref({ filename: 'plan.docx' }),
+      facts({ media_type: XLSX, package_parts: ['[content_types].xml', 'xl/workbook.xml'] }),
+      ['OOXML_PART_MISSING'],
+    ],
+    [
+      'a sound workbook',
+      ref({ filename: 'budget.xlsx', media_type: XLSX }),
+      facts({ media_type: XLSX, package_parts: ['[content_types].xml', 'xl/workbook.xml'] }),
+      [],
+    ],
+    [
+      'a package whose directory could not be read (its finding says why)',
+      ref({ filename: 'budget.xlsx' }),
+      facts({ media_type: XLSX, package_parts: null }),
+      [],
+    ],
+  ])('checks the parts of %s', (_, reference, measured, expected) => {
+    const verdict = integrityVerdict([reference], [measured], packWith());
+    expect(verdict.blocking.map((p) => p.code)).toEqual(expected);
+  });
+
+  it('judges no structure of an attachment cut off at the limit or not opened', () => {
+    const verdict = integrityVerdict(
+      [ref(), ref()],
+      [facts({ exceeded_limit: true, findings: [truncated] }), undefined],
+      packWith(),
+    );
+    expect(verdict).toEqual({ blocking: [], flags: [] });
   });
 });

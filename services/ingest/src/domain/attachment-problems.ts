@@ -1,11 +1,15 @@
 import type { AttachmentRefV1, VerifiedAttachmentV1 } from '@grantstream/contracts';
 import type { InputProblem } from '@grantstream/errors';
 import {
+  FLAG_CODES,
   attachmentFindings,
+  severityOf,
   type AttachmentFacts,
   type AttachmentFinding,
   type AttachmentRules,
   type FlagCode,
+  type RulePack,
+  type Severity,
 } from '@grantstream/rules';
 import type { IngestLimits } from './ingest-limits';
 
@@ -22,6 +26,28 @@ export interface InspectedAttachmentFacts {
   media_type: string;
   /** Reading stopped because the attachment passed the funder's per-file limit. */
   exceeded_limit: boolean;
+  /** Structural defects found by type (codes of the funder's rule pack); none when not checked. */
+  findings?: readonly { code: string; message: string }[];
+  /** OOXML part names (lower-cased) of a readable ZIP container; null or absent otherwise. */
+  package_parts?: readonly string[] | null;
+}
+
+/**
+ * A structural finding the funder's rule pack ranks below CRITICAL: the
+ * attachment passes and the finding is recorded with the grant.
+ */
+export interface AttachmentFlag {
+  code: FlagCode;
+  severity: Exclude<Severity, 'CRITICAL'>;
+  message: string;
+  /** `attachments[i]`. */
+  field: string;
+}
+
+/** Structural findings split by the funder's severities: CRITICAL ones block, the rest are flags. */
+export interface IntegrityVerdict {
+  blocking: InputProblem[];
+  flags: AttachmentFlag[];
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -285,4 +311,78 @@ export function verifiedAttachmentsOf(
       sha256: measured.sha256,
     };
   });
+}
+
+const FLAG_CODE_SET: ReadonlySet<string> = new Set(FLAG_CODES);
+
+/** The OOXML type an attachment claims (declared type, else its extension, else its content), if any. */
+const OOXML_MAIN_PARTS: ReadonlyMap<string, { part: string; kind: string }> = new Map([
+  [MEDIA.xlsx, { part: 'xl/workbook.xml', kind: 'workbook' }],
+  [MEDIA.docx, { part: 'word/document.xml', kind: 'document' }],
+  [MEDIA.pptx, { part: 'ppt/presentation.xml', kind: 'presentation' }],
+]);
+const CONTENT_TYPES_PART = '[content_types].xml';
+
+function claimedOoxml(ref: AttachmentRefV1, sniffed: string): string | undefined {
+  const candidates = [
+    ref.media_type === null ? undefined : essence(ref.media_type),
+    EXTENSION_MEDIA_TYPES.get(extensionOf(ref.filename)),
+    essence(sniffed),
+  ];
+  return candidates.find((c) => c !== undefined && OOXML_MAIN_PARTS.has(c));
+}
+
+/**
+ * Judges what the structural check found in each attachment read to its end
+ * (a cut-off read is judged by size alone): every finding, plus
+ * OOXML_PART_MISSING when a readable ZIP lacks [Content_Types].xml or the
+ * main part of the type it claims to be. Each is ranked by the funder's rule
+ * pack: CRITICAL blocks (ATTACHMENT_INVALID with the finding's code), WARNING
+ * and INFO pass as flags. A code the pack does not know blocks.
+ */
+export function integrityVerdict(
+  refs: readonly AttachmentRefV1[],
+  inspected: readonly (InspectedAttachmentFacts | undefined)[],
+  pack: RulePack,
+): IntegrityVerdict {
+  const verdict: IntegrityVerdict = { blocking: [], flags: [] };
+  refs.forEach((ref, index) => {
+    const measured = inspected[index];
+    if (measured === undefined || measured.exceeded_limit) return;
+    const field = attachmentField(index);
+    const name = JSON.stringify(ref.filename);
+    const found = [...(measured.findings ?? [])];
+    const ooxml = claimedOoxml(ref, measured.media_type);
+    const parts = measured.package_parts;
+    if (ooxml !== undefined && parts !== null && parts !== undefined) {
+      const main = OOXML_MAIN_PARTS.get(ooxml);
+      for (const part of [CONTENT_TYPES_PART, main?.part]) {
+        if (part !== undefined && !parts.includes(part)) {
+          found.push({
+            code: 'OOXML_PART_MISSING',
+            message: `it is a ${main?.kind ?? 'package'} without its ${part === CONTENT_TYPES_PART ? '[Content_Types].xml' : part} part`,
+          });
+        }
+      }
+    }
+    for (const finding of found) {
+      const message = `${name}: ${finding.message}`;
+      const code = FLAG_CODE_SET.has(finding.code) ? (finding.code as FlagCode) : null;
+      const severity = code === null ? 'CRITICAL' : severityOf(pack, code);
+      if (severity === 'CRITICAL' || code === null) {
+        verdict.blocking.push({ code: finding.code, message, field });
+      } else {
+        verdict.flags.push({ code, severity, message, field });
+      }
+    }
+  });
+  return verdict;
+}
+
+/**
+ * Flags as one audit detail value, `attachments[0]:PDF_ACTIVE_CONTENT:WARNING`
+ * items joined by `; `, so a reviewer sees what passed with a finding.
+ */
+export function attachmentFlagsDetail(flags: readonly AttachmentFlag[]): string {
+  return flags.map((f) => `${f.field}:${f.code}:${f.severity}`).join('; ');
 }

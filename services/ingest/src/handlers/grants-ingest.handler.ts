@@ -17,8 +17,9 @@ import {
   type ServiceIdentity,
   type StageContext,
 } from '@grantstream/kafka';
+import { attachmentFlagsDetail } from '../domain/attachment-problems';
 import {
-  validateSubmission,
+  validateSubmissionWithFlags,
   type SubmissionValidatorDeps,
 } from '../validation/validate-submission';
 
@@ -48,7 +49,11 @@ export class GrantsIngestHandler {
   ): Promise<HandlerResult> {
     const { validator, service } = this.deps;
     const submission = message.value;
-    const verified = await validateSubmission(submission, validator, ctx.signal);
+    const { verified, flags } = await validateSubmissionWithFlags(
+      submission,
+      validator,
+      ctx.signal,
+    );
     const source = {
       topic: message.topic,
       partition: message.partition,
@@ -81,6 +86,8 @@ export class GrantsIngestHandler {
         details: {
           attachments: String(verified.length),
           attachment_bytes: String(verified.reduce((n, a) => n + a.size_bytes, 0)),
+          // Structural findings the funder's pack lets pass (e.g. active content as a warning).
+          ...(flags.length > 0 ? { attachment_flags: attachmentFlagsDetail(flags) } : {}),
         },
       },
       [{ topic: TOPICS.VALIDATED, key: submission.grant_id, value: validated }],

@@ -13,13 +13,20 @@ import {
 import { rulePackSchema, type RulePack } from '@grantstream/rules';
 import { AttachmentStores, FileAttachmentStore } from '@grantstream/storage';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { validateSubmission, type SubmissionValidatorDeps } from './validate-submission';
+import {
+  validateSubmission,
+  validateSubmissionWithFlags,
+  type SubmissionValidatorDeps,
+} from './validate-submission';
 import { FIXTURE_LIMITS } from '../domain/ingest-limits.fixture';
+import { pdfBytes, zipBytes } from './attachment-bytes.fixture';
+import { FIXTURE_STRUCTURE_LIMITS } from './structure-limits.fixture';
 
 const NOW = Date.UTC(2026, 10, 1);
 const PDF = 'application/pdf';
 const MAX_FILE_BYTES = 4096;
-const NARRATIVE = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
+const NARRATIVE = pdfBytes({ note: 'project narrative' });
+const BIOSKETCH = pdfBytes({ note: 'biosketch' });
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const limits = FIXTURE_LIMITS;
@@ -87,7 +94,7 @@ describe('validateSubmission', () => {
     await fsp.mkdir(root);
     await fsp.mkdir(path.join(base, 'outside'));
     await fsp.writeFile(path.join(root, 'narrative.pdf'), NARRATIVE);
-    await fsp.writeFile(path.join(root, 'biosketch.pdf'), '%PDF-1.4\nbiosketch\n');
+    await fsp.writeFile(path.join(root, 'biosketch.pdf'), BIOSKETCH);
     await fsp.writeFile(
       path.join(root, 'tool.pdf'),
       Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00', 'latin1'),
@@ -101,6 +108,7 @@ describe('validateSubmission', () => {
       packs: { get: (id) => (id === 'NSF' ? pack : undefined) },
       limits,
       sniffBytes: 64 * 1024,
+      inspect: FIXTURE_STRUCTURE_LIMITS,
       now: () => NOW,
     };
   });
@@ -134,7 +142,7 @@ describe('validateSubmission', () => {
         filename: 'biosketch.pdf',
         media_type: PDF,
         declared_media_type: null,
-        size_bytes: 19,
+        size_bytes: BIOSKETCH.length,
       }),
     ]);
   });
@@ -277,5 +285,78 @@ describe('validateSubmission', () => {
     );
     expect(err.name).toBe('AbortError');
     expect(open).toHaveBeenCalledTimes(1);
+  });
+
+  describe('structure by type', () => {
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const lenient = rulePackSchema.parse({
+      ...pack,
+      funder_id: 'BCF',
+      attachments: { ...pack.attachments, allowed_media_types: [PDF, XLSX] },
+      severities: { PDF_ACTIVE_CONTENT: 'WARNING' },
+    });
+    const withPacks = (): SubmissionValidatorDeps => ({
+      ...deps,
+      packs: { get: (id) => (id === 'NSF' ? pack : id === 'BCF' ? lenient : undefined) },
+    });
+    const scripted = pdfBytes({ catalog: '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>' });
+    const cut = NARRATIVE.subarray(0, NARRATIVE.length - 40);
+
+    beforeAll(async () => {
+      await fsp.writeFile(path.join(root, 'scripted.pdf'), scripted);
+      await fsp.writeFile(path.join(root, 'cut.pdf'), cut);
+      await fsp.writeFile(
+        path.join(root, 'budget.xlsx'),
+        zipBytes(['[Content_Types].xml', 'xl/workbook.xml', '../../evil.txt']),
+      );
+      await fsp.writeFile(path.join(root, 'plain.xlsx'), zipBytes(['xl/workbook.xml']));
+    });
+
+    it('rejects a truncated PDF with its code, whatever its checksum says', async () => {
+      const err = await failure(
+        validateSubmission(
+          submission([attachment('cut.pdf', { sha256: sha256(cut), size_bytes: cut.length })]),
+          withPacks(),
+        ),
+      );
+      expect(err).toBeInstanceOf(AttachmentInvalidError);
+      expect((err as AttachmentInvalidError).code).toBe('PDF_TRUNCATED');
+      expect(err.message).toMatch(/attachments\[0\]: "cut.pdf": it has no %%EOF/);
+    });
+
+    it('ranks active content by the funder: an error for one, a flag for another', async () => {
+      const strict = await failure(
+        validateSubmission(submission([attachment('scripted.pdf')]), withPacks()),
+      );
+      expect((strict as AttachmentInvalidError).code).toBe('PDF_ACTIVE_CONTENT');
+      const passed = await validateSubmissionWithFlags(
+        submission([attachment('scripted.pdf')], { grant_id: 'BCF-2026-00042' }),
+        withPacks(),
+      );
+      expect(passed.verified.map((v) => v.filename)).toEqual(['scripted.pdf']);
+      expect(passed.flags).toEqual([
+        expect.objectContaining({
+          code: 'PDF_ACTIVE_CONTENT',
+          severity: 'WARNING',
+          field: 'attachments[0]',
+        }),
+      ]);
+    });
+
+    it('rejects a workbook with a traversal entry name or without its content types', async () => {
+      const err = (await failure(
+        validateSubmission(
+          submission(
+            [attachment('narrative.pdf'), attachment('budget.xlsx'), attachment('plain.xlsx')],
+            { grant_id: 'BCF-2026-00042' },
+          ),
+          withPacks(),
+        ),
+      )) as AttachmentInvalidError;
+      expect(err.problems.map((p) => `${p.field}:${p.code}`)).toEqual([
+        'attachments[1]:ZIP_PATH_TRAVERSAL',
+        'attachments[2]:OOXML_PART_MISSING',
+      ]);
+    });
   });
 });

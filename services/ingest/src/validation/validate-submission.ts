@@ -13,13 +13,20 @@ import {
   type InputProblem,
 } from '@grantstream/errors';
 import type { AttachmentRules, RulePack } from '@grantstream/rules';
-import { inspectAttachment, type AttachmentStores } from '@grantstream/storage';
+import {
+  inspectAttachment,
+  type AttachmentStores,
+  type RangeReader,
+  type StructureLimits,
+} from '@grantstream/storage';
 import {
   attachmentField,
   attachmentReferenceProblems,
   inspectedAttachmentProblems,
+  integrityVerdict,
   orderedByAttachment,
   verifiedAttachmentsOf,
+  type AttachmentFlag,
   type InspectedAttachmentFacts,
 } from '../domain/attachment-problems';
 import type { IngestLimits } from '../domain/ingest-limits';
@@ -27,12 +34,21 @@ import { submissionProblems } from '../domain/submission-problems';
 
 /** What {@link validateSubmission} reads with and judges against; built once at startup. */
 export interface SubmissionValidatorDeps {
-  stores: Pick<AttachmentStores, 'open'>;
+  /** Opens attachments; `readRange`, when the stores have it, lets a trailer check look past the kept tail. */
+  stores: Pick<AttachmentStores, 'open'> & Partial<Pick<AttachmentStores, 'readRange'>>;
   packs: { get(funderId: string): RulePack | undefined };
   limits: IngestLimits;
   /** Leading bytes of each attachment kept for type sniffing. */
   sniffBytes: number;
+  /** Bounds of the structural check by type made while streaming. */
+  inspect: StructureLimits;
   now: () => number;
+}
+
+/** A submission that passed: its verified attachments and the findings that passed as flags. */
+export interface ValidatedSubmission {
+  verified: VerifiedAttachmentV1[];
+  flags: AttachmentFlag[];
 }
 
 function isAbort(err: unknown): boolean {
@@ -70,11 +86,16 @@ async function inspectOne(
     }
     throw asStorageError(err, index);
   }
+  const { readRange: rangeOf } = deps.stores;
+  const readRange: RangeReader | undefined = rangeOf
+    ? (start, length) => rangeOf.call(deps.stores, uri, { start, length }, { signal })
+    : undefined;
   try {
     const facts = await inspectAttachment(stream, {
       maxBytes: rules.max_file_bytes,
       sniffBytes: deps.sniffBytes,
       signal,
+      structure: { limits: deps.inspect, readRange },
     });
     return { ok: true, facts };
   } catch (err) {
@@ -85,21 +106,36 @@ async function inspectOne(
 }
 
 /**
- * Validates a submission and streams its attachments, cheapest checks first:
- * the record itself (no I/O), then the attachment references (no bytes read),
- * then each attachment in turn, never two at once, so memory stays at one
- * sniff buffer and one chunk whatever the package holds. Resolves with the
- * verified attachments, or throws with every problem of the step that failed:
- * BusinessRuleViolationError or UnknownFunderError for the record,
- * AttachmentInvalidError for the attachments (a reference that cannot be
- * opened is reported with the rest), AttachmentStorageError when storage
- * failed in a way a retry may fix, or the signal's AbortError.
+ * {@link validateSubmissionWithFlags} without the flags, for callers that
+ * record only the verified attachments.
  */
 export async function validateSubmission(
   sub: GrantSubmissionV2,
   deps: SubmissionValidatorDeps,
   signal?: AbortSignal,
 ): Promise<VerifiedAttachmentV1[]> {
+  return (await validateSubmissionWithFlags(sub, deps, signal)).verified;
+}
+
+/**
+ * Validates a submission and streams its attachments, cheapest checks first:
+ * the record itself (no I/O), then the attachment references (no bytes read),
+ * then each attachment in turn, never two at once, so memory stays at one
+ * sniff buffer, one tail window and one chunk whatever the package holds.
+ * Each attachment's structure is checked by type in the same pass, and its
+ * findings ranked by the funder's pack: CRITICAL ones are problems like any
+ * other, the rest come back as flags. Resolves with the verified
+ * attachments and flags, or throws with every problem of the step that failed:
+ * BusinessRuleViolationError or UnknownFunderError for the record,
+ * AttachmentInvalidError for the attachments (a reference that cannot be
+ * opened is reported with the rest), AttachmentStorageError when storage
+ * failed in a way a retry may fix, or the signal's AbortError.
+ */
+export async function validateSubmissionWithFlags(
+  sub: GrantSubmissionV2,
+  deps: SubmissionValidatorDeps,
+  signal?: AbortSignal,
+): Promise<ValidatedSubmission> {
   const funderId = funderIdOrNull(sub.grant_id);
   const pack = funderId === null ? undefined : deps.packs.get(funderId);
   const verdict = submissionProblems(sub, {
@@ -126,10 +162,15 @@ export async function validateSubmission(
     if (inspection.ok) inspected[index] = inspection.facts;
     else openProblems.push(...inspection.problems);
   }
+  const integrity = integrityVerdict(sub.attachments, inspected, pack);
   const problems = orderedByAttachment([
     ...openProblems,
     ...inspectedAttachmentProblems(sub.attachments, inspected, rules),
+    ...integrity.blocking,
   ]);
   if (problems.length > 0) throw new AttachmentInvalidError(problems);
-  return verifiedAttachmentsOf(sub.attachments, inspected as InspectedAttachmentFacts[]);
+  return {
+    verified: verifiedAttachmentsOf(sub.attachments, inspected as InspectedAttachmentFacts[]),
+    flags: integrity.flags,
+  };
 }
