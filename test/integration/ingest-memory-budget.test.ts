@@ -3,12 +3,12 @@
 // validation with the right size and SHA-256 while the validation service's
 // peak resident memory stays under its 300 MB budget.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, ftruncateSync, writeSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName } from '@grantstream/testing';
+import { testClients, testConfig, uniqueName, writeSparsePdf } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
   anNsfSubmission,
@@ -24,12 +24,12 @@ const ATTACHMENT_BYTES = 200_000_000;
 /** The validation service's memory budget (its container limit in production). */
 const BUDGET_BYTES = 300 * 1024 * 1024;
 
-/** A sparse file: a PDF header, then zeros the filesystem does not store. */
+/**
+ * A sparse file: a sound PDF (ingest checks its trailer and cross-reference
+ * table) whose middle is zeros the filesystem does not store.
+ */
 function sparsePdf(path: string): void {
-  const fd = openSync(path, 'w');
-  writeSync(fd, Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'));
-  ftruncateSync(fd, ATTACHMENT_BYTES);
-  closeSync(fd);
+  writeSparsePdf(path, ATTACHMENT_BYTES);
 }
 
 async function sha256Of(path: string): Promise<string> {
