@@ -165,6 +165,19 @@ export class RecordTooLargeError extends PipelineError {
 }
 
 /**
+ * Raised by the stage runner for a consumed record larger than the stage's
+ * memory.maxInputRecordBytes (usually one inflated from a compressed batch):
+ * it is dead-lettered without its value ever being held in memory, so one
+ * record cannot take the stage over its memory budget. The dead letter keeps
+ * the record's key and position; its value stays at its source offset.
+ */
+export class InputTooLargeError extends PipelineError {
+  readonly code = 'INPUT_TOO_LARGE';
+  readonly category: ErrorCategory = 'SCHEMA_VIOLATION';
+  readonly retriable = false;
+}
+
+/**
  * Raised by the stage runner when the broker refused a record of one input's
  * results (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_RECORD ...) and
  * splitting the chunk isolated that input: the same records would be refused
