@@ -54,6 +54,44 @@ export type KafkaConnectionConfig = z.infer<typeof kafkaConnectionSchema>;
 export type RegistryConnectionConfig = z.infer<typeof registryConnectionSchema>;
 
 /**
+ * A stage's memory: its budget, the up-front bounds of what it holds in flight,
+ * and the guard's marks (see memoryBudgetProblems and docs/runtime.md).
+ */
+export const stageMemorySchema = z.strictObject({
+  /** The stage's memory budget: its container's limit. */
+  budgetMb: z.number().int().positive(),
+  /** RSS of the idle stage (code, clients, caches): not available to messages. */
+  baselineMb: z.number().int().positive(),
+  /** Pause every assigned partition when RSS exceeds this... */
+  pauseAboveRssMb: z.number().int().positive(),
+  /** ...and resume once it falls below this. */
+  resumeBelowRssMb: z.number().int().positive(),
+  /** Pause too when live memory (V8 heap in use plus external buffers) exceeds this. */
+  pauseAboveHeapMb: z.number().int().positive(),
+  /** Longest a pause waits on in-flight work or a high heap before letting one message through at a time. */
+  maxPauseMs: z.number().int().positive(),
+  checkIntervalMs: z.number().int().positive(),
+  /** Raw bytes (key + value) of the messages handled at once; one message is always let in. */
+  maxInFlightBytes: z.number().int().min(1024),
+  /**
+   * Raw input bytes of one chunk (one transaction) besides maxBatchMessages: a
+   * chunk's results wait in memory for its commit. A chunk holds at least one message.
+   */
+  maxChunkBytes: z.number().int().min(1024),
+  /** Memory a handled message's results take until its chunk commits, per raw input byte. */
+  pendingBytesPerInputByte: z.number().int().min(1),
+  /** Largest input record held in memory; a larger one is dead-lettered without being inflated. */
+  maxInputRecordBytes: z.number().int().min(1024),
+  /** Inflated bytes of a compressed batch kept in memory per compressed byte; the rest inflate one record at a time. */
+  maxInflationRatio: z.number().int().min(1),
+  /** Memory a message takes while handled (decoded value, checked copy, encoded outputs) per raw input byte. */
+  handlingBytesPerInputByte: z.number().int().min(1),
+});
+
+/** Parsed {@link stageMemorySchema}. */
+export type StageMemoryConfig = z.infer<typeof stageMemorySchema>;
+
+/**
  * The stage runner: consumer group behaviour, batch and transaction bounds,
  * retries of transient failures, backpressure and shutdown.
  */
@@ -114,13 +152,8 @@ export const stageRunnerSchema = z.strictObject({
     initialBackoffMs: z.number().int().positive(),
     maxBackoffMs: z.number().int().positive(),
   }),
-  memory: z.strictObject({
-    /** Pause every assigned partition when RSS exceeds this... */
-    pauseAboveRssMb: z.number().int().positive(),
-    /** ...and resume once it falls below this. */
-    resumeBelowRssMb: z.number().int().positive(),
-    checkIntervalMs: z.number().int().positive(),
-  }),
+  /** Memory bounds of the stage and its guard (see memoryBudgetProblems and docs/runtime.md). */
+  memory: stageMemorySchema,
   /** Longest a readiness probe waits for the broker or the registry to answer. */
   readinessProbeTimeoutMs: z.number().int().positive(),
   /** Longest a metrics scrape waits for the broker's offsets to report consumer lag. */

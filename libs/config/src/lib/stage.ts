@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { runnerDefaultsSchema, type RunnerDefaults, type StageRunnerConfig } from './fragments';
+import { ConfigError } from '@grantstream/errors';
+import {
+  runnerDefaultsSchema,
+  stageMemorySchema,
+  type RunnerDefaults,
+  type StageRunnerConfig,
+} from './fragments';
+import { memoryBudgetProblems } from './memory-budget';
 
 /**
  * A stage's own runner settings: its consumer group and transactional id
@@ -9,6 +16,8 @@ import { runnerDefaultsSchema, type RunnerDefaults, type StageRunnerConfig } fro
  * for a stage that streams large attachments).
  */
 export const stageRunnerOverridesSchema = runnerDefaultsSchema.partial().extend({
+  /** Only the memory settings the stage needs different; the rest are the defaults'. */
+  memory: stageMemorySchema.partial().optional(),
   groupId: z.string().min(1),
   transactionalIdPrefix: z.string().min(1),
 });
@@ -16,12 +25,23 @@ export const stageRunnerOverridesSchema = runnerDefaultsSchema.partial().extend(
 /** Parsed {@link stageRunnerOverridesSchema}. */
 export type StageRunnerOverrides = z.infer<typeof stageRunnerOverridesSchema>;
 
-/** The runner configuration of one stage: the shared defaults with the stage's overrides on top. */
+/**
+ * The runner configuration of one stage: the shared defaults with the stage's
+ * overrides on top. Throws a ConfigError when the result cannot keep the
+ * stage within its memory budget (see {@link memoryBudgetProblems}): a stage
+ * that could outgrow its container refuses to start.
+ */
 export function stageRunnerConfig(
   defaults: RunnerDefaults,
   overrides: StageRunnerOverrides,
 ): StageRunnerConfig {
-  const config: StageRunnerConfig = { ...defaults, ...overrides };
+  const config: StageRunnerConfig = {
+    ...defaults,
+    ...overrides,
+    memory: { ...defaults.memory, ...overrides.memory },
+  };
+  const problems = memoryBudgetProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
