@@ -38,7 +38,7 @@ describe('StageMetrics', () => {
       category: 'ATTACHMENT_INVALID',
       code: 'ATTACHMENT_NOT_FOUND',
     });
-    events.emit('paused', { rssBytes: 1 });
+    events.emit('paused', { rssBytes: 1, heapBytes: 1, cause: 'rss', inFlightBytes: 0 });
     const text = await metrics.registry.metrics();
     expect(text).toMatch(
       /grantstream_stage_messages_in_total\{topic="grants.ingest.v1",outcome="processed",service="grantstream-ingest",stage="ingest"\} 2/,
@@ -60,10 +60,26 @@ describe('StageMetrics', () => {
       /grantstream_stage_dead_letters_total\{category="ATTACHMENT_INVALID",code="ATTACHMENT_NOT_FOUND"[^}]*\} 1/,
     );
     expect(text).toMatch(/grantstream_stage_memory_paused\{[^}]*\} 1/);
-    events.emit('resumed', { rssBytes: 0 });
+    expect(text).toMatch(/grantstream_stage_memory_pauses_total\{cause="rss",[^}]*\} 1/);
+    events.emit('resumed', {
+      rssBytes: 1,
+      heapBytes: 1,
+      from: 'paused',
+      to: 'trickle',
+      ended: 'idle',
+      lastedMs: 1500,
+    });
     expect(
       await metrics.registry.getSingleMetricAsString('grantstream_stage_memory_paused'),
     ).toMatch(/ 0$/m);
+    const after = await metrics.registry.metrics();
+    expect(after).toMatch(/grantstream_stage_memory_trickle\{[^}]*\} 1/);
+    expect(after).toMatch(
+      /grantstream_stage_memory_resumes_total\{ended="idle",to="trickle",[^}]*\} 1/,
+    );
+    expect(after).toMatch(
+      /grantstream_stage_memory_pause_seconds_bucket\{le="2.5",[^}]*ended="idle"\} 1/,
+    );
     expect(text).toMatch(/process_resident_memory_bytes/);
   });
 
@@ -80,6 +96,7 @@ describe('StageMetrics', () => {
     metrics.inspect(
       {
         pausedPartitionCount: () => 2,
+        inFlightBytes: () => 4096,
         consumerLag: () =>
           slow ? new Promise(() => undefined) : Promise.resolve(lags.map((l) => ({ ...l }))),
       },
@@ -93,6 +110,7 @@ describe('StageMetrics', () => {
       /grantstream_consumer_lag\{topic="grants.routed.v1",partition="3",[^}]*\} 0/,
     );
     expect(text).toMatch(/grantstream_stage_paused_partitions\{[^}]*\} 2/);
+    expect(text).toMatch(/grantstream_stage_in_flight_bytes\{[^}]*\} 4096/);
     // A rebalance took partition 3 away: it is no longer reported.
     lags = [{ topic: 'grants.routed.v1', partition: 0, lag: 5 }];
     text = await metrics.registry.metrics();

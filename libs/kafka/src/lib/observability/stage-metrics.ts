@@ -17,6 +17,8 @@ export interface RunnerEventSource {
 export interface RunnerProbe {
   pausedPartitionCount(): number;
   consumerLag(): Promise<PartitionLag[]>;
+  /** Raw bytes of the messages being handled (absent: reported as 0). */
+  inFlightBytes?(): number;
 }
 
 /** Seconds, from a millisecond up to a quarter of an hour (retry tiers wait minutes). */
@@ -44,7 +46,10 @@ export class StageMetrics {
   private readonly commits: Counter;
   private readonly aborts: Counter;
   private readonly memoryPaused: Gauge;
-  private readonly memoryPauses: Counter;
+  private readonly memoryTrickle: Gauge;
+  private readonly memoryPauses: Counter<'cause'>;
+  private readonly memoryResumes: Counter<'ended' | 'to'>;
+  private readonly memoryPauseSeconds: Histogram<'ended'>;
 
   constructor(service: ServiceIdentity) {
     this.registry.setDefaultLabels({ service: service.name, stage: service.stage });
@@ -114,10 +119,38 @@ export class StageMetrics {
     });
     this.memoryPauses = new Counter({
       name: 'grantstream_stage_memory_pauses_total',
-      help: 'Times the memory guard paused consumption because RSS passed its threshold.',
+      help: 'Times the memory guard paused consumption, by cause (rss: RSS over its mark; heap: live heap over its mark).',
+      labelNames: ['cause'],
       registers,
     });
+    this.memoryTrickle = new Gauge({
+      name: 'grantstream_stage_memory_trickle',
+      help: '1 while the memory guard lets one message at a time through (RSS still high after a pause), else 0.',
+      registers,
+    });
+    this.memoryResumes = new Counter({
+      name: 'grantstream_stage_memory_resumes_total',
+      help: 'Pauses and trickles that ended, by how (cleared: memory below the resume marks; idle: nothing in flight; timeout: maxPauseMs) and what followed (running, trickle).',
+      labelNames: ['ended', 'to'],
+      registers,
+    });
+    this.memoryPauseSeconds = new Histogram({
+      name: 'grantstream_stage_memory_pause_seconds',
+      help: 'How long memory pauses lasted (every partition held), by how they ended.',
+      labelNames: ['ended'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'grantstream_stage_in_flight_bytes',
+      help: 'Raw bytes (key + value) of the input messages being handled now.',
+      registers,
+      collect() {
+        this.set(probed()?.inFlightBytes?.() ?? 0);
+      },
+    });
     this.memoryPaused.set(0);
+    this.memoryTrickle.set(0);
   }
 
   /** Counts what `source` reports from now on. */
@@ -137,11 +170,18 @@ export class StageMetrics {
     );
     source.on('aborted', () => this.aborts.inc());
     source.on('deadLettered', (d) => this.deadLetters.inc({ category: d.category, code: d.code }));
-    source.on('paused', () => {
+    source.on('paused', (p) => {
       this.memoryPaused.set(1);
-      this.memoryPauses.inc();
+      this.memoryTrickle.set(0);
+      this.memoryPauses.inc({ cause: p.cause });
     });
-    source.on('resumed', () => this.memoryPaused.set(0));
+    source.on('resumed', (r) => {
+      this.memoryPaused.set(0);
+      this.memoryTrickle.set(r.to === 'trickle' ? 1 : 0);
+      this.memoryResumes.inc({ ended: r.ended, to: r.to });
+      if (r.from === 'paused')
+        this.memoryPauseSeconds.observe({ ended: r.ended }, r.lastedMs / 1000);
+    });
   }
 
   /**

@@ -3,7 +3,6 @@ import { DLQ_HEADERS } from '@grantstream/contracts';
 import { UnknownSchemaIdError } from '@grantstream/errors';
 import { backoffDelay } from './backoff';
 import { deadLetterOf } from './dead-letter';
-import { MemoryGuard } from './memory-guard';
 import { matchesSubscription } from './stage-handler';
 
 describe('backoffDelay', () => {
@@ -70,26 +69,6 @@ describe('deadLetterOf', () => {
       [DLQ_HEADERS.FAILED_AT]: '2026-11-28T12:00:00.000Z',
     });
     expect(String(dl.headers?.[DLQ_HEADERS.REASON])).toContain('schema id 77');
-  });
-});
-
-describe('MemoryGuard', () => {
-  it('pauses above the high watermark and resumes only below the low one', () => {
-    let rss = 100;
-    const guard = new MemoryGuard(() => rss, 300, 200);
-    expect(guard.check().decision).toBe('none');
-    rss = 301;
-    expect(guard.check().decision).toBe('pause');
-    expect(guard.engaged).toBe(true);
-    rss = 250;
-    expect(guard.check().decision).toBe('none');
-    rss = 199;
-    expect(guard.check().decision).toBe('resume');
-    expect(guard.engaged).toBe(false);
-  });
-
-  it('refuses watermarks the wrong way round', () => {
-    expect(() => new MemoryGuard(() => 0, 100, 200)).toThrow(RangeError);
   });
 });
 

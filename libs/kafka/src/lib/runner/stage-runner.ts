@@ -25,7 +25,9 @@ import { within } from '../within';
 import { backoffDelay } from './backoff';
 import { deadLetterOf } from './dead-letter';
 import { messageBytes, requestsOf } from './produce-requests';
-import { MemoryGuard, processRss, type RssProbe } from './memory-guard';
+import { BatchReleasedError } from './bounded-inflate';
+import { MemoryControl, chunksOf } from './memory-control';
+import type { HeapProbe, MemoryMode, PauseCause, PauseEnd, RssProbe } from './memory-guard';
 import {
   GaveUpError,
   matchesSubscription,
@@ -56,6 +58,8 @@ export interface StageRunnerOptions {
   onDeadLetter?: DeadLetterHook;
   /** RSS source for the memory guard; tests inject pressure through it. */
   rssProbe?: RssProbe;
+  /** Live-heap source for the memory guard (heap in use plus external buffers); for tests. */
+  heapProbe?: HeapProbe;
 }
 
 /** Events a runner emits, for metrics, health and tests. */
@@ -89,9 +93,22 @@ export interface StageRunnerEvents {
   ];
   /** A partition's next message is not due: the partition is paused until `untilMs`. */
   deferred: [{ topic: string; partition: number; offset: string; untilMs: number }];
-  /** The memory guard paused or resumed consumption. */
-  paused: [{ rssBytes: number }];
-  resumed: [{ rssBytes: number }];
+  /** The memory guard paused consumption (from running, or from trickling). */
+  paused: [{ rssBytes: number; heapBytes: number; cause: PauseCause; inFlightBytes: number }];
+  /**
+   * A pause or a trickle ended: `ended` says how (cleared, idle, timeout),
+   * `to` whether everything runs again or one message at a time (trickle).
+   */
+  resumed: [
+    {
+      rssBytes: number;
+      heapBytes: number;
+      from: 'paused' | 'trickle';
+      to: 'running' | 'trickle';
+      ended: PauseEnd;
+      lastedMs: number;
+    },
+  ];
   /** The consumer joined its group (again): a new generation of assignments. */
   groupJoined: [{ generation: number; assignment: Record<string, number[]> }];
   /** The consumer crashed; `restarting` says whether the runner brings it back. */
@@ -163,7 +180,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   private readonly producers = new Map<string, PartitionProducer>();
-  private readonly memory: MemoryGuard;
+  private readonly memory: MemoryControl;
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly deferTimers = new Map<string, NodeJS.Timeout>();
@@ -180,15 +197,16 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
 
   constructor(private readonly options: StageRunnerOptions) {
     super();
-    const { memory } = options.config;
-    this.memory = new MemoryGuard(
-      options.rssProbe ?? processRss,
-      memory.pauseAboveRssMb * 1024 * 1024,
-      memory.resumeBelowRssMb * 1024 * 1024,
-    );
     this.log = options.logger.child({
       stage: options.service.stage,
       group: options.config.groupId,
+    });
+    this.memory = new MemoryControl({
+      memory: options.config.memory,
+      maxBytes: options.config.maxBytes,
+      logger: this.log,
+      ...(options.rssProbe ? { rssProbe: options.rssProbe } : {}),
+      ...(options.heapProbe ? { heapProbe: options.heapProbe } : {}),
     });
     // Every handler in flight may listen for the stop (a portal call, a limiter
     // wait): a few listeners per message handled at once, not a leak.
@@ -212,6 +230,16 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   /** True while the memory guard holds consumption paused. */
   get memoryPaused(): boolean {
     return this.memory.engaged;
+  }
+
+  /** The memory guard's mode: running, paused, or trickle (one message at a time). */
+  get memoryMode(): MemoryMode {
+    return this.memory.mode;
+  }
+
+  /** Raw bytes (key + value) of the messages being handled now. */
+  inFlightBytes(): number {
+    return this.memory.inFlight.bytes;
   }
 
   /** Partitions currently paused: deferred until a message is due, or held by the memory guard. */
@@ -393,19 +421,30 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     }
   }
 
+  /** One memory check (see MemoryControl): pauses or resumes every partition as the guard says. */
   private checkMemory(): void {
-    const { decision, rssBytes } = this.memory.check();
-    if (decision === 'pause') {
-      this.log.warn(
-        { rssMb: Math.round(rssBytes / 1048576) },
-        'memory pressure: pausing all partitions',
-      );
+    const { transition: t, reading } = this.memory.check();
+    const { rssBytes, heapBytes } = reading;
+    if (t.kind === 'pause') {
       this.pauseAll();
-      this.emit('paused', { rssBytes });
-    } else if (decision === 'resume') {
-      this.log.info({ rssMb: Math.round(rssBytes / 1048576) }, 'memory pressure cleared: resuming');
-      this.consumer?.resume(this.topics.map((topic) => ({ topic })));
-      this.emit('resumed', { rssBytes });
+      this.emit('paused', {
+        rssBytes,
+        heapBytes,
+        cause: t.cause,
+        inFlightBytes: reading.inFlightBytes,
+      });
+    } else if (t.kind === 'resume') {
+      // Trickling consumes (admission lets one message in at a time): only a
+      // pause holds the partitions.
+      if (t.from === 'paused') this.consumer?.resume(this.topics.map((topic) => ({ topic })));
+      this.emit('resumed', {
+        rssBytes,
+        heapBytes,
+        from: t.from,
+        to: t.to,
+        ended: t.ended,
+        lastedMs: t.lastedMs,
+      });
     }
   }
 
@@ -443,10 +482,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       }
     }
 
-    const max = this.options.config.maxBatchMessages;
-    for (let i = 0; i < messages.length; i += max) {
+    const { maxBatchMessages, memory } = this.options.config;
+    // Bounded by bytes too: a chunk's results (outputs, dead letters with their
+    // inputs' values) stay in memory until its transaction commits.
+    for (const chunk of chunksOf(messages, maxBatchMessages, memory.maxChunkBytes)) {
       if (!live()) return;
-      const chunk = messages.slice(i, i + max);
       let handled: ChunkOutcome;
       try {
         // One heartbeat timer for the whole chunk, not one per message.
@@ -523,7 +563,19 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         next += 1;
         const message = chunk[index] as KafkaMessage;
         const started = performance.now();
-        const processed = await this.processMessage(handler, topic, partition, message, live);
+        const processed = await this.memory
+          .admitted(
+            message,
+            this.stopController.signal,
+            (m) => this.processMessage(handler, topic, partition, m, live),
+            (m, tooLarge) => this.processMessage(tooLarge, topic, partition, m, live),
+          )
+          .catch((err: unknown) => {
+            // A stop while waiting for admission, or a batch to be fetched again: nothing commits.
+            if (err instanceof BatchReleasedError || this.stopController.signal.aborted)
+              throw new Interrupted();
+            throw err;
+          });
         this.emit('handled', {
           topic,
           partition,
