@@ -33,3 +33,4 @@ export {
 } from './lib/inspect/structure';
 export { OOXML_PARTS, unsafeEntryName } from './lib/inspect/zip';
 export { EXECUTABLE_MEDIA_TYPES, MEDIA_TYPES, sniffMediaType } from './lib/sniff-media-type';
+export { ContentAddressedFileStore, type StoredBytes } from './lib/content-addressed-store';
