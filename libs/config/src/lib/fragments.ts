@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ERROR_CATEGORIES } from '@grantstream/errors';
 
@@ -163,6 +165,28 @@ export const stageRunnerSchema = z.strictObject({
   /** Restart a crashed consumer after this long (broker outages). */
   restartBackoffMs: z.number().int().positive(),
   deadLetterTopic: z.string().min(1),
+  /**
+   * Where a dead letter too large for the broker (larger than maxRecordBytes)
+   * keeps its value: one content-addressed file per value under `dir`, named
+   * by its SHA-256. Every stage and `grantctl dlq` must see the same directory
+   * (a shared volume in containers). `~/` is the home directory.
+   */
+  deadLetterStore: z.strictObject({
+    dir: z
+      .string()
+      .min(1)
+      .transform((p) => (p === '~' || p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : p)),
+  }),
+  /** Poison isolation: how a chunk whose transaction the broker refuses is split. */
+  poison: z.strictObject({
+    /**
+     * Refused transactions a chunk may take while it is halved to find the
+     * refused input(s); after that, the rest of the chunk goes one input per
+     * transaction. Halving a chunk of maxBatchMessages to one input takes
+     * about 2 x log2(maxBatchMessages) refusals.
+     */
+    maxRefusedTransactions: z.number().int().min(1),
+  }),
 });
 
 /** Parsed {@link stageRunnerSchema}. */
