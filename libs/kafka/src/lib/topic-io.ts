@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { InfrastructureError } from '@grantstream/errors';
 
 /** A message to produce; bytes as given, nothing re-encoded. */
@@ -59,8 +59,16 @@ export class TopicIO {
 
   constructor(private readonly kafka: Kafka) {}
 
-  /** Sends the messages with an idempotent, acks=all producer in one batch. */
-  async produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  /**
+   * Sends the messages with an idempotent, acks=all producer in one batch;
+   * `compression: 'gzip'` sends the batch gzip-compressed, as many upstream
+   * producers do (what the broker's size limit then counts is the compressed batch).
+   */
+  async produce(
+    topic: string,
+    messages: readonly OutgoingMessage[],
+    options: { compression?: 'gzip' } = {},
+  ): Promise<void> {
     if (!this.producer) {
       // The Java-compatible murmur2 partitioner: a grant id lands on the same
       // partition whether a Java parser or this CLI produced it.
@@ -73,7 +81,12 @@ export class TopicIO {
       this.producer = producer;
     }
     try {
-      await this.producer.send({ topic, acks: -1, messages: messages.map((m) => ({ ...m })) });
+      await this.producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ ...m })),
+        ...(options.compression === 'gzip' ? { compression: CompressionTypes.GZIP } : {}),
+      });
     } catch (err) {
       throw new InfrastructureError(`produce to ${topic} failed: ${(err as Error).message}`, {
         cause: err,
