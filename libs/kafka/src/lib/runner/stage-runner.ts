@@ -1,6 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import {
-  Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
@@ -9,9 +8,11 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { StageRunnerConfig } from '@grantstream/config';
+import { DLQ_HEADERS } from '@grantstream/contracts';
 import {
   ContractViolationError,
   InfrastructureError,
+  RecordRefusedError,
   RecordTooLargeError,
   UnexpectedHandlerError,
   isPipelineError,
@@ -22,10 +23,21 @@ import type { GrantLogger } from '@grantstream/logging';
 import type { AvroSerde } from '../serde/avro-serde';
 import { headersOf, type OutgoingMessage } from '../topic-io';
 import { within } from '../within';
+import { ContentAddressedFileStore, type StoredBytes } from '@grantstream/storage';
 import { backoffDelay } from './backoff';
-import { deadLetterOf } from './dead-letter';
+import {
+  fitDeadLetter,
+  type DeadLetterContext,
+  type DeadLetterForm,
+  type DeadLetterValueStore,
+  type RawInput,
+} from './dead-letter';
+import { initialisedPartitionProducer, partitionProducer } from './partition-producer';
+import { commitIsolating, type SliceCommit } from './poison-isolation';
+import { classifyTransactionFailure } from './transaction-failure';
 import { messageBytes, requestsOf } from './produce-requests';
-import { BatchReleasedError } from './bounded-inflate';
+import { BatchReleasedError, oversizedRecordSource } from './bounded-inflate';
+import { extractRecord } from './oversized-record';
 import { MemoryControl, chunksOf } from './memory-control';
 import type { HeapProbe, MemoryMode, PauseCause, PauseEnd, RssProbe } from './memory-guard';
 import {
@@ -60,6 +72,11 @@ export interface StageRunnerOptions {
   rssProbe?: RssProbe;
   /** Live-heap source for the memory guard (heap in use plus external buffers); for tests. */
   heapProbe?: HeapProbe;
+  /**
+   * Where dead letters too large for the broker keep their value bytes;
+   * default: a content-addressed directory at config.deadLetterStore.dir.
+   */
+  deadLetterStore?: DeadLetterValueStore;
 }
 
 /** Events a runner emits, for metrics, health and tests. */
@@ -86,8 +103,42 @@ export interface StageRunnerEvents {
       durationMs: number;
     },
   ];
-  /** A transaction was aborted; the chunk will be processed again. */
-  aborted: [{ topic: string; partition: number; error: Error }];
+  /**
+   * A transaction was aborted: an outage (the chunk will be processed again)
+   * or, when `refusal` is set, the broker refused a record of it (the chunk
+   * is split to find the input at fault).
+   */
+  aborted: [{ topic: string; partition: number; error: Error; refusal?: string }];
+  /** A refused run of a chunk was split (halves, or single inputs once the budget is spent). */
+  split: [
+    {
+      topic: string;
+      partition: number;
+      firstOffset: string;
+      size: number;
+      into: number[];
+      refused: number;
+    },
+  ];
+  /**
+   * One input was refused alone and dead-lettered: `outcome` says how far it
+   * had to go (`dead_lettered`: a dead letter with its evidence; `minimal`:
+   * only the dead-letter headers; `unrecorded`: nothing the broker took, the
+   * offset committed with the value kept in the dead-letter store).
+   */
+  isolated: [
+    {
+      topic: string;
+      partition: number;
+      offset: string;
+      refusal: string;
+      outcome: 'dead_lettered' | 'minimal' | 'unrecorded';
+    },
+  ];
+  /** A dead letter did not fit the broker as it was: its value travels by reference, or less. */
+  deadLetterShrunk: [
+    { topic: string; partition: number; offset: string; form: DeadLetterForm; valueBytes: number },
+  ];
   deadLettered: [
     { topic: string; partition: number; offset: string; category: ErrorCategory; code: string },
   ];
@@ -127,6 +178,13 @@ export interface PartitionLag {
 /** Marks a chunk that must not commit because the runner is stopping or lost the partition. */
 class Interrupted extends Error {}
 
+/** The broker refused a record of a transaction (see classifyTransactionFailure); the transaction was aborted. */
+class TransactionRefused extends Error {
+  constructor(readonly refusal: string) {
+    super(`the broker refused a record (${refusal})`);
+  }
+}
+
 /** A heartbeat failed (usually: the group is rebalancing); kafkajs must see its error to rejoin. */
 class HeartbeatFailed extends Error {
   constructor(readonly kafkaError: unknown) {
@@ -148,6 +206,16 @@ interface ProcessedMessage {
   deadLettered: boolean;
   /** Set when the message is not due yet; see {@link HandlerResult.deferUntil}. */
   deferUntil?: number;
+  /** What built the dead letter, so a smaller one can be made if the broker refuses it. */
+  deadLetter?: DeadLetterParts;
+}
+
+/** The makings of one dead letter: the input, why it failed, and the stage's evidence. */
+interface DeadLetterParts {
+  input: RawInput;
+  context: DeadLetterContext;
+  extraHeaders: Record<string, string>;
+  evidence: { topic: string; message: OutgoingMessage }[];
 }
 
 /** A chunk's handled prefix, and the message it stopped at because it is not due. */
@@ -194,6 +262,17 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private restarting: Promise<void> | null = null;
   private readonly stopController = new AbortController();
   private readonly log: GrantLogger;
+  private deadLetterValues: DeadLetterValueStore | null = null;
+  /** The dead-letter store, made on first use: a stage that never shrinks a dead letter needs no directory. */
+  private readonly valueStore: Required<DeadLetterValueStore> = {
+    put: (bytes) => this.deadLetterStore().put(bytes),
+    putStreamed: (fill) => {
+      const store = this.deadLetterStore();
+      if (!store.putStreamed)
+        return Promise.reject(new Error('the dead-letter store takes no streams'));
+      return store.putStreamed(fill);
+    },
+  };
 
   constructor(private readonly options: StageRunnerOptions) {
     super();
@@ -466,7 +545,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
     if (!handler || batch.messages.length === 0 || !live()) return;
 
-    const { producer, committedOffset } = await this.producerFor(topic, partition);
+    const { committedOffset } = await this.producerFor(topic, partition);
+    const generation = this.generation;
     let messages = batch.messages;
     if (committedOffset !== null) {
       // A fenced zombie may have committed past what this consumer fetched from.
@@ -502,32 +582,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       // its work is done, and a fenced producer refuses it if the partition moved.
       if (payload.isStale()) return;
       const { results, deferred } = handled;
-      const last = chunk[results.length - 1];
-      if (last) {
-        const outputs = new Map<string, OutgoingMessage[]>();
-        let outputCount = 0;
-        let deadLetters = 0;
-        for (const produced of results) {
-          for (const { topic: out, message: m } of produced.records) {
-            const list = outputs.get(out);
-            if (list) list.push(m);
-            else outputs.set(out, [m]);
-            outputCount += 1;
-          }
-          if (produced.deadLettered) deadLetters += 1;
-        }
-        const nextOffset = (BigInt(last.offset) + 1n).toString();
-        await this.commit(producer, topic, partition, outputs, nextOffset);
-        resolveOffset(last.offset);
-        this.emit('committed', {
-          topic,
-          partition,
-          inputs: results.length,
-          outputs: outputCount,
-          deadLetters,
-          nextOffset,
-          inputTimestamps: chunk.slice(0, results.length).map((m) => Number(m.timestamp)),
-        });
+      if (results.length > 0) {
+        const committed = await this.commitChunk(
+          payload,
+          chunk.slice(0, results.length),
+          results,
+          generation,
+        );
+        if (!committed) return;
       }
       if (deferred) {
         this.deferPartition(payload, deferred.offset, deferred.untilMs);
@@ -568,7 +630,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             message,
             this.stopController.signal,
             (m) => this.processMessage(handler, topic, partition, m, live),
-            (m, tooLarge) => this.processMessage(tooLarge, topic, partition, m, live),
+            (m, tooLarge) => this.processOversized(tooLarge, topic, partition, message, m, live),
           )
           .catch((err: unknown) => {
             // A stop while waiting for admission, or a batch to be fetched again: nothing commits.
@@ -653,19 +715,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       this.producers.delete(key);
       await existing.producer.disconnect().catch(() => undefined);
     }
-    const c = this.options.config;
-    const producer = this.options.kafka.producer({
-      transactionalId: `${c.transactionalIdPrefix}.${topic}.${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: c.transactionTimeoutMs,
-      retry: {
-        retries: c.producerRetry.retries,
-        initialRetryTime: c.producerRetry.initialRetryTimeMs,
-        maxRetryTime: c.producerRetry.maxRetryTimeMs,
-      },
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const producer = partitionProducer(this.options.kafka, this.options.config, topic, partition);
     await producer.connect();
     // kafkajs initialises the producer id on the first transaction; an empty one
     // does it now, which is what fences the previous owner of this id.
@@ -729,11 +779,30 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       });
       await txn.commit();
     } catch (err) {
-      await txn.abort().catch(() => undefined);
+      const failure = classifyTransactionFailure(err);
+      const aborted = await txn.abort().then(
+        () => true,
+        () => false,
+      );
+      const key = tpKey(topic, partition);
+      if (failure.kind === 'refused' && aborted) {
+        // Known not committed. The producer is replaced all the same: a
+        // request refused for one partition may have been appended for
+        // another, and the sequence numbers kafkajs rolled back would make
+        // the broker take the retry for a duplicate. A new epoch resets them.
+        const entry = this.producers.get(key);
+        this.producers.delete(key);
+        await entry?.producer.disconnect().catch(() => undefined);
+        this.emit('aborted', { topic, partition, error: err as Error, refusal: failure.type });
+        this.log.warn(
+          { err, topic, partition, refusal: failure.type, nextOffset },
+          'the broker refused a record of this transaction; splitting the chunk',
+        );
+        throw new TransactionRefused(failure.type);
+      }
       // A fenced or failed transactional producer cannot be reused; the next
       // batch makes a new one (and re-reads the committed offset, allowing
       // for this commit having gone through after all).
-      const key = tpKey(topic, partition);
       this.uncertainCommits.set(key, nextOffset);
       const entry = this.producers.get(key);
       this.producers.delete(key);
@@ -751,6 +820,351 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   }
 
   /**
+   * Commits a handled chunk: in one transaction when the broker takes it;
+   * otherwise split until each input whose records the broker refuses is
+   * isolated and dead-lettered (see commitIsolating), the others committed
+   * once each, in offset order. Outages still fail the chunk as before.
+   * Returns false when the partition was lost or the runner stopped midway.
+   */
+  private async commitChunk(
+    payload: EachBatchPayload,
+    messages: readonly KafkaMessage[],
+    results: readonly ProcessedMessage[],
+    generation: number,
+  ): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    const items = messages.map((message, i) => ({
+      message,
+      processed: results[i] as ProcessedMessage,
+    }));
+    let first = true;
+    // Every split transaction after the first re-checks ownership: a producer
+    // renewed for a partition this member lost would fence the new owner.
+    const owned = () => !payload.isStale() && generation === this.generation;
+    const attempt = async (run: readonly (typeof items)[number][]): Promise<SliceCommit> => {
+      if (!first && !owned()) throw new Interrupted();
+      first = false;
+      try {
+        await this.commitRun(topic, partition, run);
+      } catch (err) {
+        if (err instanceof TransactionRefused) return { committed: false, refusal: err.refusal };
+        throw err;
+      }
+      payload.resolveOffset((run[run.length - 1] as (typeof items)[number]).message.offset);
+      await payload.heartbeat();
+      return { committed: true };
+    };
+    try {
+      const report = await commitIsolating(items, {
+        maxRefusedTransactions: this.options.config.poison.maxRefusedTransactions,
+        commit: attempt,
+        isolate: async (item, _index, refusal) => {
+          await this.isolateRefused(
+            topic,
+            partition,
+            item.message,
+            item.processed,
+            refusal,
+            attempt,
+          );
+        },
+        onSplit: (step) => {
+          const firstOffset = (items[step.start] as (typeof items)[number]).message.offset;
+          this.emit('split', {
+            topic,
+            partition,
+            firstOffset,
+            size: step.size,
+            into: step.into,
+            refused: step.refused,
+          });
+          this.log.warn(
+            {
+              topic,
+              partition,
+              firstOffset,
+              size: step.size,
+              into: step.into,
+              refused: step.refused,
+            },
+            step.singles
+              ? 'refused run split into single inputs (split budget spent)'
+              : 'refused run split in halves',
+          );
+        },
+      });
+      if (report.refused > 0) {
+        this.log.warn(
+          { topic, partition, ...report },
+          'chunk committed after isolating the inputs the broker refused',
+        );
+      }
+      return true;
+    } catch (err) {
+      if (err instanceof Interrupted) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Commits consecutive inputs of a chunk with their outputs and dead letters
+   * in one transaction; throws TransactionRefused or an InfrastructureError.
+   */
+  private async commitRun(
+    topic: string,
+    partition: number,
+    run: readonly { message: KafkaMessage; processed: ProcessedMessage }[],
+  ): Promise<void> {
+    const last = run[run.length - 1];
+    if (!last) return;
+    const outputs = new Map<string, OutgoingMessage[]>();
+    let outputCount = 0;
+    let deadLetters = 0;
+    for (const { processed } of run) {
+      for (const { topic: out, message: m } of processed.records) {
+        const list = outputs.get(out);
+        if (list) list.push(m);
+        else outputs.set(out, [m]);
+        outputCount += 1;
+      }
+      if (processed.deadLettered) deadLetters += 1;
+    }
+    const key = tpKey(topic, partition);
+    const producer =
+      this.producers.get(key)?.producer ?? (await this.renewProducer(topic, partition));
+    const nextOffset = (BigInt(last.message.offset) + 1n).toString();
+    await this.commit(producer, topic, partition, outputs, nextOffset);
+    this.emit('committed', {
+      topic,
+      partition,
+      inputs: run.length,
+      outputs: outputCount,
+      deadLetters,
+      nextOffset,
+      inputTimestamps: run.map((r) => Number(r.message.timestamp)),
+    });
+  }
+
+  /**
+   * A new producer for a partition this member still owns, after a refused
+   * transaction: fenced and initialised, without reloading partition state
+   * or re-reading offsets (the chunk's handled results stay valid).
+   */
+  private async renewProducer(topic: string, partition: number): Promise<Producer> {
+    const producer = await initialisedPartitionProducer(
+      this.options.kafka,
+      this.options.config,
+      topic,
+      partition,
+    );
+    this.producers.set(tpKey(topic, partition), { producer, generation: this.generation });
+    return producer;
+  }
+
+  /**
+   * Settles one input the broker refused alone, each step smaller than the
+   * last, so it ends in a categorized outcome and never loops: its dead
+   * letter (RECORD_REFUSED when its own outputs were refused) with its
+   * evidence; then a minimal dead letter (headers and the value's
+   * reference) with its evidence; then the minimal dead letter alone; then
+   * only the input offset, with the value kept in the dead-letter store and
+   * an error logged.
+   */
+  private async isolateRefused(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    processed: ProcessedMessage,
+    refusal: string,
+    attempt: (
+      run: readonly { message: KafkaMessage; processed: ProcessedMessage }[],
+    ) => Promise<SliceCommit>,
+  ): Promise<void> {
+    const log = this.log.child({ topic, partition, offset: message.offset });
+    const settle = async (
+      outcome: 'dead_lettered' | 'minimal' | 'unrecorded',
+      records: ProcessedMessage['records'],
+      code: string,
+      category: ErrorCategory,
+    ): Promise<boolean> => {
+      const result = await attempt([{ message, processed: { records, deadLettered: true } }]);
+      if (!result.committed) return false;
+      this.emit('isolated', { topic, partition, offset: message.offset, refusal, outcome });
+      if (outcome !== 'unrecorded')
+        this.emit('deadLettered', { topic, partition, offset: message.offset, category, code });
+      return true;
+    };
+    let parts = processed.deadLetter;
+    if (!processed.deadLettered || !parts) {
+      const error = new RecordRefusedError(
+        `the broker refused a record of this input's results (${refusal}); the input is dead-lettered instead`,
+        { metadata: { refusal } },
+      );
+      log.warn({ err: error.toJSON() }, 'input isolated: dead-lettering it');
+      parts = await this.deadLetterParts(topic, partition, message, error, 1, undefined, {});
+      const dl = await this.fitDeadLetter(parts);
+      if (await settle('dead_lettered', [dl, ...parts.evidence], error.code, error.category))
+        return;
+    }
+    const { code, category } = parts.context.error;
+    const minimal = await this.fitDeadLetter(parts, 'minimal');
+    log.warn({ refusal }, 'dead letter refused: trying the minimal dead letter');
+    if (await settle('minimal', [minimal, ...parts.evidence], code, category)) return;
+    if (await settle('minimal', [minimal], code, category)) return;
+    log.error(
+      {
+        refusal,
+        code,
+        category,
+        valueRef: minimal.message.headers?.[DLQ_HEADERS.VALUE_REF]?.toString(),
+      },
+      'the broker refuses even the minimal dead letter: committing the offset alone; the value stays in the dead-letter store and at its source position',
+    );
+    if (await settle('unrecorded', [], code, category)) return;
+    throw new InfrastructureError(
+      `the broker refused an offset-only transaction for ${topic}[${partition}]@${message.offset} (${refusal})`,
+    );
+  }
+
+  /** The stage's evidence and the context of one input's dead letter. */
+  private async deadLetterParts(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    error: PipelineError,
+    attempts: number,
+    decoded: unknown,
+    extra: Readonly<Record<string, Buffer | undefined>>,
+  ): Promise<DeadLetterParts> {
+    const headers = headersOf(message.headers);
+    const evidence = await this.deadLetterEvidence({
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key ? message.key.toString() : null,
+      value: message.value,
+      headers: { ...headers, ...extra },
+      error,
+      attempts,
+      decoded,
+    });
+    return {
+      input: { key: message.key, value: message.value, headers },
+      context: {
+        stage: this.options.service.stage,
+        service: `${this.options.service.name}@${this.options.service.version}`,
+        topic,
+        partition,
+        offset: message.offset,
+        attempts,
+        error,
+        failedAt: new Date(),
+      },
+      extraHeaders: evidence.headers,
+      evidence: evidence.records,
+    };
+  }
+
+  /**
+   * A dead letter sized for the broker (see fitDeadLetter in dead-letter.ts),
+   * as the record to produce; logs and reports when it had to shrink.
+   */
+  private async fitDeadLetter(
+    parts: DeadLetterParts,
+    atLeast?: DeadLetterForm,
+  ): Promise<{ topic: string; message: OutgoingMessage }> {
+    const { topic, partition, offset } = parts.context;
+    const fitted = await fitDeadLetter(parts.input, parts.context, parts.extraHeaders, {
+      maxRecordBytes: this.options.config.maxRecordBytes,
+      store: this.valueStore,
+      ...(atLeast ? { atLeast } : {}),
+    });
+    if (fitted.form !== 'inline') {
+      const valueBytes = parts.input.value?.length ?? 0;
+      this.emit('deadLetterShrunk', { topic, partition, offset, form: fitted.form, valueBytes });
+      const ref = fitted.message.headers?.[DLQ_HEADERS.VALUE_REF]?.toString();
+      if (fitted.storeError)
+        this.log.error(
+          { err: fitted.storeError, topic, partition, offset, form: fitted.form, valueBytes },
+          'dead-letter store failed: the dead letter names the value by hash only; the bytes stay at the source position',
+        );
+      else
+        this.log.warn(
+          { topic, partition, offset, form: fitted.form, valueBytes, valueRef: ref },
+          'dead letter too large for the broker: its value travels by reference',
+        );
+    }
+    return { topic: this.options.config.deadLetterTopic, message: fitted.message };
+  }
+
+  private deadLetterStore(): DeadLetterValueStore {
+    return (this.deadLetterValues ??=
+      this.options.deadLetterStore ??
+      new ContentAddressedFileStore(this.options.config.deadLetterStore.dir));
+  }
+
+  /**
+   * An input the bounded gzip codec left out as larger than the input bound
+   * (its value never inflated into memory, its key and headers dropped from
+   * the stand-in): before it is dead-lettered, the record is read back from
+   * its retained batch as a stream, the value into the dead-letter store, so
+   * the dead letter keeps the key, the headers and a reference to the bytes.
+   * When the batch is gone or the store fails, the dead letter names the
+   * source position only.
+   */
+  private async processOversized(
+    handler: StageHandler<unknown>,
+    topic: string,
+    partition: number,
+    original: KafkaMessage,
+    standIn: KafkaMessage,
+    live: () => boolean,
+  ): Promise<ProcessedMessage> {
+    const source = oversizedRecordSource(original.value);
+    if (!source) return this.processMessage(handler, topic, partition, standIn, live);
+    const max = this.options.config.maxRecordBytes;
+    try {
+      let extracted: Awaited<ReturnType<typeof extractRecord>> | undefined;
+      const stored = await this.valueStore.putStreamed(async (write) => {
+        extracted = await extractRecord(source.compressed, source.index, write, {
+          maxKeyBytes: max,
+          maxHeaderBytes: max,
+        });
+      });
+      if (!extracted) throw new Error('the record was not read');
+      const restored = {
+        ...standIn,
+        key: extracted.key,
+        headers: extracted.headers,
+      } as KafkaMessage;
+      this.log.warn(
+        {
+          topic,
+          partition,
+          offset: original.offset,
+          valueBytes: stored.size,
+          valueRef: stored.uri,
+        },
+        'input too large to hold: its value was streamed into the dead-letter store',
+      );
+      return await this.processMessage(
+        handler,
+        topic,
+        partition,
+        restored,
+        live,
+        extracted.nullValue ? undefined : stored,
+      );
+    } catch (err) {
+      this.log.error(
+        { err, topic, partition, offset: original.offset },
+        'an input too large to hold could not be kept in the dead-letter store; its dead letter names the source position only',
+      );
+      return this.processMessage(handler, topic, partition, standIn, live);
+    }
+  }
+
+  /**
    * Decodes, validates and handles one message, retrying transient failures
    * with backoff. Returns the encoded records to produce, or the message's
    * dead letter for a permanent failure. Never lets a permanent error escape.
@@ -761,6 +1175,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     partition: number,
     message: KafkaMessage,
     live: () => boolean,
+    storedValue?: StoredBytes,
   ): Promise<ProcessedMessage> {
     const c = this.options.config;
     const headers = headersOf(message.headers);
@@ -844,9 +1259,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
             attempts,
             decoded: decodedInput,
           });
-          const dl = deadLetterOf(
-            { key: message.key, value: message.value, headers },
-            {
+          const parts: DeadLetterParts = {
+            input: {
+              key: message.key,
+              value: message.value,
+              headers,
+              ...(storedValue ? { stored: storedValue } : {}),
+            },
+            context: {
               stage: this.options.service.stage,
               service: `${this.options.service.name}@${this.options.service.version}`,
               topic,
@@ -856,12 +1276,12 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
               error,
               failedAt: new Date(),
             },
-            evidence.headers,
-          );
-          return {
-            records: [{ topic: c.deadLetterTopic, message: dl }, ...kept, ...evidence.records],
-            deadLettered: true,
+            extraHeaders: evidence.headers,
+            evidence: [...kept, ...evidence.records],
           };
+          // Sized for the broker up front: a dead letter it refuses would fail the chunk.
+          const dl = await this.fitDeadLetter(parts);
+          return { records: [dl, ...parts.evidence], deadLettered: true, deadLetter: parts };
         }
         // Transient: the input is not at fault. Infrastructure outages retry
         // until they end; other retriable failures within the attempt budget.
