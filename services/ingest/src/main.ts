@@ -15,7 +15,8 @@ const stores = orExitOnConfigError(
 runStage({
   stage: 'ingest',
   config,
-  runner: stageRunnerConfig(config.runner, config.ingest.runner),
+  // A runner whose worst case in flight cannot fit the memory budget refuses to start.
+  runner: orExitOnConfigError(() => stageRunnerConfig(config.runner, config.ingest.runner)),
   metrics: config.ingest.metrics,
   module: ({ service }) =>
     IngestModule.forRoot({
