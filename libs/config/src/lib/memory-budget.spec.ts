@@ -34,7 +34,7 @@ describe('memory budget', () => {
     );
   });
 
-  it('ingest: a 384 MB container, at most ~66 MB in flight', () => {
+  it('ingest: a 384 MB container, at most ~54 MB in flight', () => {
     const c = runnerOf('ingest');
     expect(c.memory.budgetMb).toBe(384);
     const b = memoryBudgetOf(c);
@@ -43,7 +43,7 @@ describe('memory budget', () => {
     // messageConcurrency 1 x 3 partitions x 1 MiB, under the 4 MiB gate.
     expect(b.handlingBytes).toBe(3 * MiB * c.memory.handlingBytesPerInputByte);
     expect(b.pendingBytes).toBe(3 * 2 * MiB * c.memory.pendingBytesPerInputByte);
-    expect(b.inFlightBytes / MiB).toBeLessThan(70);
+    expect(b.inFlightBytes / MiB).toBeLessThan(60);
   });
 
   it('bounds handling by the admission gate when concurrency alone would not', () => {
