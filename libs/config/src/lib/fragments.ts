@@ -25,6 +25,21 @@ export const registryConnectionSchema = z.strictObject({
   requestTimeoutMs: z.number().int().positive(),
   /** How long an unknown schema id stays cached as unknown, so a poison message cannot hammer the registry. */
   negativeCacheTtlMs: z.number().int().positive(),
+  /**
+   * What one Avro body may cost to decode, checked on its bytes before the
+   * decoder allocates anything: a record whose block counts or lengths claim
+   * more is dead-lettered SCHEMA_BODY_INVALID instead of exhausting the heap.
+   */
+  decodeLimits: z.strictObject({
+    /** Largest body after the 5-byte wire header. */
+    maxBodyBytes: z.number().int().positive(),
+    /** Most array items plus map entries in one record, all nesting levels together. */
+    maxItems: z.number().int().positive(),
+    /** Longest string or bytes value. */
+    maxStringBytes: z.number().int().positive(),
+    /** Deepest nesting of records, arrays, maps and unions. */
+    maxDepth: z.number().int().positive(),
+  }),
 });
 
 /** Logging settings. */
