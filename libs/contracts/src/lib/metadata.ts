@@ -72,8 +72,10 @@ function unwrap(value: unknown): unknown {
  * The metadata union has two numeric branches (long and double), so avsc cannot
  * pick a branch from a JS number and would make every caller read and write
  * wrapped values such as `{ long: 5 }`. This type keeps the wire format plain
- * Avro (other readers ignore the unknown logical type and see the union) while
- * our code reads and writes `Record<string, MetadataValue>`.
+ * Avro while our code reads and writes `Record<string, MetadataValue>`. It is
+ * ours, not the public contract's: the serde strips it from every schema it
+ * registers or looks up, so other producers never need it, and applies it on
+ * our side to any registered schema of the same wire shape.
  */
 export class MetadataMapType extends avro.types.LogicalType {
   /** Decoded wrapped map -> plain map. */
@@ -118,7 +120,10 @@ export class MetadataMapType extends avro.types.LogicalType {
   }
 }
 
-/** Every custom avsc logical type our schemas use, keyed by logicalType name. */
+/**
+ * Every custom avsc logical type our schemas use, keyed by logicalType name;
+ * their names are what the serde strips from registered schemas.
+ */
 export const AVRO_LOGICAL_TYPES: Readonly<Record<string, typeof MetadataMapType>> = {
   [METADATA_LOGICAL_TYPE]: MetadataMapType,
 };

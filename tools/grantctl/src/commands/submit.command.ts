@@ -311,11 +311,12 @@ const increment = (counts: Record<string, number>, key: string) => {
 /**
  * Validates every line of the input files first, then (unless a line is
  * invalid and `skipInvalid` is off, or `dryRun` is on) encodes the valid
- * records as Avro with the topic's latest registered schema and produces them
- * keyed by grant id, `chunkSize` records per produce call, in input order.
- * A grant id seen on an earlier line makes a later line invalid. Before
- * sending, every record is encoded once with the registry's schema, so a
- * record it refuses is reported like any invalid line and nothing is sent.
+ * records as Avro with our own ingest contract (under the id the registry
+ * holds for it, whatever version another producer registered last) and
+ * produces them keyed by grant id, `chunkSize` records per produce call, in
+ * input order. A grant id seen on an earlier line makes a later line invalid.
+ * Before sending, every record is encoded once, so a record the schema
+ * refuses is reported like any invalid line and nothing is sent.
  *
  * The input is read again for each pass (validate, encode, send) instead of
  * being held in memory, so a batch of any size runs in constant memory.
@@ -381,10 +382,10 @@ export async function submitFiles(
   const blocked = () => summary.invalid > 0 && !options.skipInvalid;
   if (dryRun || blocked() || summary.valid === 0 || !clients) return finished();
 
-  // The registry's latest schema is the one records are written with: encode
-  // every record once before sending any, so a record it refuses is an invalid
-  // line like the others and nothing is half-sent. A registry that cannot be
-  // reached throws here, also before anything is sent.
+  // Encode every record once before sending any, so a record the writer's
+  // schema refuses is an invalid line like the others and nothing is
+  // half-sent. A registry that cannot be reached (the writer's id is looked
+  // up once) throws here, also before anything is sent.
   const refused: LineProblem[] = [];
   for await (const input of readLines(files)) {
     if (!validLines.has(lineKey(input))) continue;
