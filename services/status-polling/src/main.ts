@@ -29,6 +29,7 @@ runStage({
       now: Date.now,
       limiterWaitMs: config.statusPolling.limiterWaitMs,
       maxPollDelayMs: config.statusPolling.maxPollDelayMs,
+      maxStatusTransitions: config.statusPolling.maxStatusTransitions,
       unconfiguredFunders: config.statusPolling.unconfiguredFunders,
     });
   },

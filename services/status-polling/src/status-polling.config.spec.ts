@@ -19,6 +19,7 @@ describe('status-polling configuration', () => {
       metrics: { host: '127.0.0.1', port: 9468 },
       limiterWaitMs: 2000,
       maxPollDelayMs: 60_000,
+      maxStatusTransitions: 10,
       unconfiguredFunders: 'dead_letter',
     });
     expect(Object.keys(config.funders).length).toBeGreaterThan(0);
@@ -31,14 +32,22 @@ describe('status-polling configuration', () => {
     const config = load({
       GRANTSTREAM__STATUS_POLLING__MAX_POLL_DELAY_MS: '30000',
       GRANTSTREAM__STATUS_POLLING__UNCONFIGURED_FUNDERS: 'skip',
+      GRANTSTREAM__STATUS_POLLING__MAX_STATUS_TRANSITIONS: '4',
     });
     expect(config.statusPolling.maxPollDelayMs).toBe(30_000);
+    expect(config.statusPolling.maxStatusTransitions).toBe(4);
     expect(config.statusPolling.unconfiguredFunders).toBe('skip');
   });
 
   it.each([
     ['GRANTSTREAM__STATUS_POLLING__LIMITER_WAIT_MS', '0', 'statusPolling.limiterWaitMs'],
     ['GRANTSTREAM__STATUS_POLLING__MAX_POLL_DELAY_MS', '0', 'statusPolling.maxPollDelayMs'],
+    // Fewer than a healthy lifecycle's transitions would give up grants moving normally.
+    [
+      'GRANTSTREAM__STATUS_POLLING__MAX_STATUS_TRANSITIONS',
+      '3',
+      'statusPolling.maxStatusTransitions: at least the 4 transitions of a healthy lifecycle',
+    ],
     [
       'GRANTSTREAM__STATUS_POLLING__UNCONFIGURED_FUNDERS',
       'ignore',

@@ -11,6 +11,7 @@ import {
 } from '@grantstream/config';
 import { ConfigError } from '@grantstream/errors';
 import { UNCONFIGURED_FUNDER_ACTIONS } from './domain/poll-decision';
+import { SETTLING_LIFECYCLE, SETTLING_TRANSITIONS } from './domain/status-lifecycle';
 import {
   fundersSectionSchema,
   resolveFunderTokens,
@@ -34,6 +35,20 @@ export const statusPollingSectionSchema = z.strictObject({
    * with it the polls of every other funder behind it.
    */
   maxPollDelayMs: z.int().positive(),
+  /**
+   * Status transitions a grant may show, each one published, before it is
+   * given up (dead-lettered STATUS_UNRESOLVED, so the compliance officer is
+   * told) as an answer that never settles: a portal flipping between two
+   * statuses is otherwise followed and recorded change after change until
+   * the give-up age. A terminal answer is published whatever the count. Not
+   * below the transitions of the healthy lifecycle, which it would give up.
+   */
+  maxStatusTransitions: z
+    .int()
+    .min(
+      SETTLING_TRANSITIONS,
+      `at least the ${SETTLING_TRANSITIONS} transitions of a healthy lifecycle (${SETTLING_LIFECYCLE.join(' -> ')})`,
+    ),
   /**
    * A live status of a funder missing from `funders`: `dead_letter` it (one
    * deployment follows every funder, so it is a configuration error), or

@@ -45,6 +45,7 @@ describe('StatusPollingModule', () => {
         now: () => 0,
         limiterWaitMs: 1,
         maxPollDelayMs: 60_000,
+        maxStatusTransitions: 10,
         unconfiguredFunders: 'dead_letter',
       }),
       { logger: false },

@@ -8,6 +8,8 @@ import {
   isPastGiveUpAge,
   planPoll,
   rescheduleDelayMs,
+  transitionsOf,
+  type GiveUpCause,
   type PollOutcome,
   type PollPolicy,
   type PollSettings,
@@ -20,6 +22,7 @@ const SETTINGS: PollPolicy = {
   pollIntervalMs: 2_000,
   giveUpAfterMs: 600_000,
   maxPollDelayMs: 60_000,
+  maxStatusTransitions: 10,
 };
 
 function record(over: Partial<GrantStatusV1> = {}): GrantStatusV1 {
@@ -454,7 +457,7 @@ describe('decidePoll: giving up', () => {
     ['circuit open past the age', { kind: 'circuit_open', retryAfterMs: 1 }, old, 'give_up'],
     ['throttled past the age', { kind: 'throttled', waitedMs: 1 }, old, 'give_up'],
     ['unchanged at exactly the age', found('PROCESSING'), old - 1, 'reschedule'],
-    ['a non-terminal change past the age is still published', found('VALIDATED'), old, 'changed'],
+    ['a non-terminal change past the age: the age comes first', found('VALIDATED'), old, 'give_up'],
     [
       'a terminal change past the age is published',
       found('AGENCY_TRACKING_NUMBER_ASSIGNED'),
@@ -489,8 +492,13 @@ describe('decidePoll: giving up', () => {
     const decision = decidePoll(record(), { kind: 'not_found' }, SETTINGS, old);
     expect(decision).toEqual({
       kind: 'give_up',
+      cause: 'age',
       ageMs: SETTINGS.giveUpAfterMs + 1,
-      reason: expect.stringMatching(/give-up age 600000 ms.*PROCESSING.*does not know/),
+      polls: 4,
+      transitions: 0,
+      reason: expect.stringMatching(
+        /give-up age 600000 ms\), after 4 polls and 0 status transitions; .*PROCESSING.*does not know/,
+      ) as string,
     });
   });
 
@@ -502,5 +510,191 @@ describe('decidePoll: giving up', () => {
       NOW,
     );
     expect(decision.kind === 'give_up' && decision.reason).toMatch(/NSF-2026-00099/);
+  });
+});
+
+describe('transitionsOf: the count a status record carries', () => {
+  const cases: [string, string | undefined, number][] = [
+    ['absent (the submission stage, an older record)', undefined, 0],
+    ['zero', '0', 0],
+    ['a count', '7', 7],
+    ['negative', '-3', 0],
+    ['not a number', 'many', 0],
+    ['exponent notation', '1e3', 0],
+    ['padded', ' 5', 0],
+    ['beyond nine digits', '1234567890', 0],
+  ];
+
+  it.each(cases)('%s', (_name, header, expected) => {
+    expect(transitionsOf(header)).toBe(expected);
+  });
+});
+
+describe('decidePoll: the transition bound', () => {
+  const max = SETTINGS.maxStatusTransitions;
+  const old = SUBMITTED + SETTINGS.giveUpAfterMs + 1;
+  const cases: [
+    string,
+    { status: SubmissionStatusV1; transitions: number; now: number },
+    PollOutcome,
+    (
+      | { kind: 'changed'; transitions: number }
+      | { kind: 'give_up'; cause: GiveUpCause }
+      | 'reschedule'
+    ),
+  ][] = [
+    [
+      'the first change',
+      { status: 'RECEIVED', transitions: 0, now: NOW },
+      found('PROCESSING'),
+      { kind: 'changed', transitions: 1 },
+    ],
+    [
+      'a flip back to an earlier status is a transition',
+      { status: 'VALIDATED', transitions: 3, now: NOW },
+      found('PROCESSING'),
+      { kind: 'changed', transitions: 4 },
+    ],
+    [
+      'the last change the bound allows',
+      { status: 'PROCESSING', transitions: max - 1, now: NOW },
+      found('VALIDATED'),
+      { kind: 'changed', transitions: max },
+    ],
+    [
+      'one change more',
+      { status: 'VALIDATED', transitions: max, now: NOW },
+      found('PROCESSING'),
+      { kind: 'give_up', cause: 'transitions' },
+    ],
+    [
+      'beyond the bound (lowered since)',
+      { status: 'VALIDATED', transitions: max + 40, now: NOW },
+      found('RECEIVED_BY_AGENCY'),
+      { kind: 'give_up', cause: 'transitions' },
+    ],
+    [
+      'a final status at the bound is taken',
+      { status: 'RECEIVED_BY_AGENCY', transitions: max, now: NOW },
+      found('AGENCY_TRACKING_NUMBER_ASSIGNED'),
+      { kind: 'changed', transitions: max + 1 },
+    ],
+    [
+      'a rejection at the bound is taken',
+      { status: 'PROCESSING', transitions: max, now: NOW },
+      found('REJECTED_WITH_ERRORS'),
+      { kind: 'changed', transitions: max + 1 },
+    ],
+    [
+      'unchanged at the bound: no record, polled again',
+      { status: 'VALIDATED', transitions: max, now: NOW },
+      found('VALIDATED'),
+      'reschedule',
+    ],
+    [
+      'no answer at the bound: polled again',
+      { status: 'VALIDATED', transitions: max, now: NOW },
+      { kind: 'not_found' },
+      'reschedule',
+    ],
+    [
+      'past the age and the bound: the age is named',
+      { status: 'VALIDATED', transitions: max, now: old },
+      found('PROCESSING'),
+      { kind: 'give_up', cause: 'age' },
+    ],
+    [
+      'a final status past the age and the bound is taken',
+      { status: 'VALIDATED', transitions: max + 3, now: old },
+      found('AGENCY_TRACKING_NUMBER_ASSIGNED'),
+      { kind: 'changed', transitions: max + 4 },
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, input, outcome, expected) => {
+    const decision = decidePoll(
+      record({ status: input.status }),
+      outcome,
+      SETTINGS,
+      input.now,
+      input.transitions,
+    );
+    if (expected === 'reschedule') {
+      expect(decision.kind).toBe('reschedule');
+    } else if (expected.kind === 'changed') {
+      expect(decision).toMatchObject({ kind: 'changed', transitions: expected.transitions });
+    } else {
+      expect(decision).toMatchObject({
+        kind: 'give_up',
+        cause: expected.cause,
+        polls: 4,
+        transitions: input.transitions,
+      });
+    }
+  });
+
+  it('says how many polls and transitions it took, for the dead letter', () => {
+    const decision = decidePoll(
+      record({ status: 'VALIDATED', attempt: 11 }),
+      found('PROCESSING'),
+      SETTINGS,
+      NOW,
+      max,
+    );
+    expect(decision).toEqual({
+      kind: 'give_up',
+      cause: 'transitions',
+      ageMs: NOW - SUBMITTED,
+      polls: 12,
+      transitions: max,
+      reason: `the status never settles: after 12 polls and ${max} status transitions (the bound) in 60000 ms it changes again, VALIDATED to PROCESSING`,
+    });
+  });
+});
+
+describe('decidePoll: a portal whose answer flips on every poll', () => {
+  /**
+   * Follows one grant the way the stage does (each decision's record and
+   * count become the next input) against a portal answering VALIDATED,
+   * PROCESSING, VALIDATED ... until polling stops or `limit` polls pass.
+   */
+  function follow(policy: PollPolicy, limit: number) {
+    let current = record({ status: 'RECEIVED', attempt: 0, next_poll_at: SUBMITTED });
+    let transitions = 0;
+    let published = 0;
+    for (let poll = 0; poll < limit; poll += 1) {
+      const now = current.next_poll_at ?? SUBMITTED;
+      const answer = found(poll % 2 === 0 ? 'VALIDATED' : 'PROCESSING');
+      const decision = decidePoll(current, answer, policy, now, transitions);
+      if (decision.kind === 'changed') {
+        published += 1;
+        transitions = decision.transitions;
+        current = decision.next;
+      } else if (decision.kind === 'reschedule') {
+        current = decision.next;
+      } else {
+        return { decision, published };
+      }
+    }
+    return { decision: null, published };
+  }
+
+  const cases: [string, PollPolicy, GiveUpCause, number][] = [
+    ['polled often: the transition bound ends it', SETTINGS, 'transitions', 10],
+    [
+      'polled rarely: the give-up age ends it first',
+      { ...SETTINGS, pollIntervalMs: 120_000, maxPollDelayMs: 120_000 },
+      'age',
+      // Polls at 0, 2, 4 ... 10 minutes (the age itself is not past it); the 12-minute one gives up.
+      6,
+    ],
+    ['the smallest bound allowed', { ...SETTINGS, maxStatusTransitions: 4 }, 'transitions', 4],
+  ];
+
+  it.each(cases)('%s', (_name, policy, cause, published) => {
+    const ended = follow(policy, 10_000);
+    expect(ended.decision).toMatchObject({ kind: 'give_up', cause });
+    expect(ended.published).toBe(published);
+    expect(ended.published).toBeLessThanOrEqual(policy.maxStatusTransitions);
   });
 });

@@ -16,15 +16,40 @@ import {
 export type PollSettings = FunderClientConfig['status'];
 
 /**
- * A funder's polling settings with the stage's bound on any wait
- * (`statusPolling.maxPollDelayMs`). The bound exists because a scheduled
- * record holds its partition until it is due (the runner defers in offset
- * order): one funder's long Retry-After or circuit delay would otherwise hold
- * back every other funder's polls in the same partition for as long.
+ * A funder's polling settings with the stage's bounds: on any wait
+ * (`statusPolling.maxPollDelayMs`), because a scheduled record holds its
+ * partition until it is due (the runner defers in offset order), so one
+ * funder's long Retry-After or circuit delay would otherwise hold back every
+ * other funder's polls in the same partition for as long; and on the status
+ * transitions a grant may show before it settles
+ * (`statusPolling.maxStatusTransitions`), because a portal whose answer flips
+ * back and forth would otherwise be followed, and recorded, one change after
+ * another until the give-up age, or forever if the age were checked only
+ * when nothing changed.
  */
 export interface PollPolicy extends PollSettings {
   maxPollDelayMs: number;
+  maxStatusTransitions: number;
 }
+
+/**
+ * Status transitions published for the grant so far, as its status record's
+ * {@link STATUS_TRANSITIONS_HEADER} says: absent (a record of the submission
+ * stage, or of a version before the count) or not a plain decimal count, it
+ * is 0; the give-up age still bounds such a grant.
+ */
+export function transitionsOf(header: string | undefined): number {
+  return header !== undefined && /^\d{1,9}$/.test(header) ? Number(header) : 0;
+}
+
+/**
+ * The header that carries, on every status record this stage writes (the
+ * grant's statuses and its rescheduled polls), how many status transitions it
+ * has published for the grant. Polling's own bookkeeping, like the audit head
+ * beside it: it travels with the record through every poll and a redrive,
+ * and leaves the GrantStatus contract as readers know it.
+ */
+export const STATUS_TRANSITIONS_HEADER = 'grantstream.status.transitions';
 
 /**
  * Longest the joined portal messages may be in a STATUS_CHANGED audit
@@ -109,14 +134,37 @@ export interface StatusChange {
   details: Record<string, string>;
 }
 
+/** Why polling stops without a terminal status. */
+export type GiveUpCause =
+  /** Past the funder's give-up age. */
+  | 'age'
+  /** The status changed more often than `maxStatusTransitions` allows without settling. */
+  | 'transitions'
+  /** The portal files the tracking number under another grant. */
+  | 'foreign';
+
 /** What a poll's outcome means for the record. */
 export type PollDecision =
-  /** The portal reports a new status: publish `next` on grants.status.v1 with its audit event. */
-  | { kind: 'changed'; next: GrantStatusV1; change: StatusChange }
+  /**
+   * The portal reports a new status: publish `next` on grants.status.v1 with
+   * its audit event; `transitions` is the grant's count including this one.
+   */
+  | { kind: 'changed'; next: GrantStatusV1; change: StatusChange; transitions: number }
   /** Nothing new (or no answer): put `next` back on the schedule, due after `delayMs`. */
   | { kind: 'reschedule'; next: GrantStatusV1; cause: RescheduleCause; delayMs: number }
-  /** Past the give-up age without a terminal status, or unresolvable: a person must ask the funder. */
-  | { kind: 'give_up'; reason: string; ageMs: number }
+  /**
+   * No terminal status in time, an answer that never settles, or an
+   * unresolvable one: a person must ask the funder. `polls` counts every
+   * poll of the grant, this one included (the attempts its dead letter reports).
+   */
+  | {
+      kind: 'give_up';
+      cause: GiveUpCause;
+      reason: string;
+      ageMs: number;
+      polls: number;
+      transitions: number;
+    }
   /** The portal refuses our credentials or the URL: no poll can succeed until the config is fixed. */
   | { kind: 'misconfigured'; httpStatus: number; reason: string };
 
@@ -162,7 +210,9 @@ export function isPastGiveUpAge(
 function describeOutcome(outcome: PollOutcome, status: SubmissionStatusV1): string {
   switch (outcome.kind) {
     case 'found':
-      return `the portal still reports ${status}`;
+      return outcome.status === status
+        ? `the portal still reports ${status}`
+        : `the portal now reports ${outcome.status}, not final either`;
     case 'not_found':
       return 'the portal does not know the tracking number';
     case 'rate_limited':
@@ -207,45 +257,71 @@ function changeOf(
 
 /**
  * What a poll's outcome means for a due, non-terminal record, at `now` (when
- * the answer came):
+ * the answer came), given the status transitions already published for the
+ * grant (`transitions`):
  *
  * | outcome | decision |
  * |---|---|
  * | found, another grant's submission | give_up (the tracking number is not this grant's) |
- * | found, status differs | changed: new status, observed now, next poll after the interval (none when terminal) |
- * | found, same status | reschedule after the poll interval |
- * | not_found, throttled, timed_out | reschedule after the poll interval |
- * | rate_limited, transient | reschedule after Retry-After (at least the poll interval) |
- * | circuit_open | reschedule after the circuit's delay (at least the poll interval) |
+ * | found, terminal status differs | changed: final status, observed now, no next poll |
+ * | found, other status differs, past the give-up age | give_up (age) |
+ * | found, other status differs, `maxStatusTransitions` already published | give_up (transitions) |
+ * | found, other status differs | changed: new status, observed now, next poll after the interval |
+ * | found, same status | reschedule after the poll interval (give_up past the age) |
+ * | not_found, throttled, timed_out | reschedule after the poll interval (give_up past the age) |
+ * | rate_limited, transient | reschedule after Retry-After, at least the poll interval (give_up past the age) |
+ * | circuit_open | reschedule after the circuit's delay, at least the poll interval (give_up past the age) |
  * | misconfigured | misconfigured |
  *
- * Every wait (the next poll after a change, a reschedule) is at most
- * `policy.maxPollDelayMs`. A reschedule past the funder's give-up age becomes give_up. A change is
- * published whatever the age: it is a fact observed, and a terminal one is
- * exactly what the give-up age waits for. Every poll round counts in
- * `attempt`; a rescheduled record keeps its status, messages and
- * observed_at (when that status was first seen).
+ * The age is checked before a change is published: a portal whose answer
+ * keeps changing (VALIDATED, PROCESSING, VALIDATED ...) would otherwise be
+ * followed forever, each poll a change. A terminal answer is published
+ * whatever the age or the count: it is a fact observed, and exactly what both
+ * bounds wait for. A change is a status other than the last recorded one, a
+ * flip back to an earlier status included; an unchanged answer writes no
+ * status record. Every wait (the next poll after a change, a reschedule) is
+ * at most `policy.maxPollDelayMs`. Every poll round counts in `attempt`; a
+ * rescheduled record keeps its status, messages and observed_at (when that
+ * status was first seen).
  */
 export function decidePoll(
   record: GrantStatusV1,
   outcome: PollOutcome,
   policy: PollPolicy,
   now: number,
+  transitions = 0,
 ): PollDecision {
   const attempt = record.attempt + 1;
+  const ageMs = ageOf(record, now);
+  const giveUp = (cause: GiveUpCause, reason: string): PollDecision => ({
+    kind: 'give_up',
+    cause,
+    reason,
+    ageMs,
+    polls: attempt,
+    transitions,
+  });
   if (outcome.kind === 'misconfigured') {
     return { kind: 'misconfigured', httpStatus: outcome.httpStatus, reason: outcome.reason };
   }
   if (outcome.kind === 'found') {
     if (outcome.grantId !== null && outcome.grantId !== record.grant_id) {
-      return {
-        kind: 'give_up',
-        reason: `the portal files tracking number ${outcome.trackingNumber} under grant ${outcome.grantId}, not ${record.grant_id}`,
-        ageMs: ageOf(record, now),
-      };
+      return giveUp(
+        'foreign',
+        `the portal files tracking number ${outcome.trackingNumber} under grant ${outcome.grantId}, not ${record.grant_id} (after ${attempt} polls)`,
+      );
     }
     if (outcome.status !== record.status) {
       const terminal = isTerminalStatus(outcome.status);
+      if (!terminal && isPastGiveUpAge(record, policy, now)) {
+        return giveUp('age', pastAgeReason(record, outcome, policy, attempt, ageMs, transitions));
+      }
+      if (!terminal && transitions >= policy.maxStatusTransitions) {
+        return giveUp(
+          'transitions',
+          `the status never settles: after ${attempt} polls and ${transitions} status transitions (the bound) in ${ageMs} ms it changes again, ${record.status} to ${outcome.status}`,
+        );
+      }
       const next: GrantStatusV1 = {
         ...record,
         status: outcome.status,
@@ -261,16 +337,12 @@ export function decidePoll(
         kind: 'changed',
         next,
         change: changeOf(record, next, outcome.agencyTrackingNumber),
+        transitions: transitions + 1,
       };
     }
   }
   if (isPastGiveUpAge(record, policy, now)) {
-    const ageMs = ageOf(record, now);
-    return {
-      kind: 'give_up',
-      reason: `no terminal status ${ageMs} ms after submission (give-up age ${policy.giveUpAfterMs} ms); last status ${record.status}; ${describeOutcome(outcome, record.status)}`,
-      ageMs,
-    };
+    return giveUp('age', pastAgeReason(record, outcome, policy, attempt, ageMs, transitions));
   }
   const delayMs = rescheduleDelayMs(outcome, policy);
   return {
@@ -279,4 +351,15 @@ export function decidePoll(
     cause: outcome.kind === 'found' ? 'unchanged' : outcome.kind,
     delayMs,
   };
+}
+
+function pastAgeReason(
+  record: GrantStatusV1,
+  outcome: PollOutcome,
+  policy: PollPolicy,
+  polls: number,
+  ageMs: number,
+  transitions: number,
+): string {
+  return `no terminal status ${ageMs} ms after submission (give-up age ${policy.giveUpAfterMs} ms), after ${polls} polls and ${transitions} status transitions; last status ${record.status}; ${describeOutcome(outcome, record.status)}`;
 }

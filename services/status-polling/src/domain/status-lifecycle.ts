@@ -7,6 +7,21 @@ export const TERMINAL_STATUSES: ReadonlySet<SubmissionStatusV1> = new Set<Submis
   'REJECTED_WITH_ERRORS',
 ]);
 
+/**
+ * The longest way a healthy submission goes (after Grants.gov), first status
+ * to last: how many status transitions a grant that settles normally shows.
+ */
+export const SETTLING_LIFECYCLE: readonly SubmissionStatusV1[] = [
+  'RECEIVED',
+  'PROCESSING',
+  'VALIDATED',
+  'RECEIVED_BY_AGENCY',
+  'AGENCY_TRACKING_NUMBER_ASSIGNED',
+];
+
+/** Transitions of {@link SETTLING_LIFECYCLE}: a transition bound below it would give up healthy grants. */
+export const SETTLING_TRANSITIONS = SETTLING_LIFECYCLE.length - 1;
+
 /** True for a status polling stops at. */
 export function isTerminalStatus(status: SubmissionStatusV1): boolean {
   return TERMINAL_STATUSES.has(status);

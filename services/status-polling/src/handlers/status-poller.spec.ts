@@ -13,9 +13,10 @@ import type {
   ScheduleResult,
   StatusOutcome,
 } from '@grantstream/funders';
-import type { InboundMessage, OutboundRecord } from '@grantstream/kafka';
+import { GaveUpError, type InboundMessage, type OutboundRecord } from '@grantstream/kafka';
 import { createLogger } from '@grantstream/logging';
 import type { FunderClient, FunderClients, PollLimiter } from '../funder-clients';
+import { STATUS_TRANSITIONS_HEADER } from '../domain/poll-decision';
 import { StatusPoller, type StatusPollingDeps } from './status-poller';
 
 const SUBMITTED = Date.parse('2026-11-18T18:00:00Z');
@@ -24,6 +25,7 @@ const HEAD = 'ab'.repeat(32);
 const SETTINGS = { pollIntervalMs: 2_000, giveUpAfterMs: 600_000 };
 const LIMITER_WAIT_MS = 1_500;
 const MAX_POLL_DELAY_MS = 60_000;
+const MAX_TRANSITIONS = 6;
 const SERVICE = { stage: 'status-polling', name: 'grantstream-status-polling', version: '9.9.9' };
 const log = createLogger({ service: 'status-poller-spec', level: 'silent' });
 
@@ -57,6 +59,7 @@ function setup(
     now: () => NOW,
     limiterWaitMs: LIMITER_WAIT_MS,
     maxPollDelayMs: MAX_POLL_DELAY_MS,
+    maxStatusTransitions: MAX_TRANSITIONS,
     unconfiguredFunders,
   };
   return { poller: new StatusPoller(deps), limiter, status };
@@ -169,7 +172,11 @@ describe('StatusPoller: a status change', () => {
 
     const [out] = records;
     expect(out?.key).toBe('NSF-2026-00042');
-    expect(out?.headers).toEqual({ [AUDIT_HEAD_HEADER]: audit?.event_hash });
+    // The first transition the stage publishes for the grant.
+    expect(out?.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: audit?.event_hash,
+      [STATUS_TRANSITIONS_HEADER]: '1',
+    });
     expect(out?.value).toEqual(
       record({
         status: 'REJECTED_WITH_ERRORS',
@@ -189,6 +196,7 @@ describe('StatusPoller: a status change', () => {
     expect(records.map((r) => r.topic)).toEqual([TOPICS.STATUS, TOPICS.AUDIT]);
     expect(auditOf(records)?.previous_event_hash).toBe(HEAD);
     expect(auditOf(records)?.source?.topic).toBe(TOPICS.STATUS_POLL);
+    expect(records[0]?.headers?.[STATUS_TRANSITIONS_HEADER]).toBe('1');
     expect(records[0]?.value).toMatchObject({
       status: 'PROCESSING',
       terminal: false,
@@ -234,7 +242,7 @@ describe('StatusPoller: rescheduling', () => {
           topic: TOPICS.STATUS_POLL,
           key: 'NSF-2026-00042',
           value: record({ attempt: 3, next_poll_at: NOW + delayMs }),
-          headers: { [AUDIT_HEAD_HEADER]: HEAD },
+          headers: { [AUDIT_HEAD_HEADER]: HEAD, [STATUS_TRANSITIONS_HEADER]: '0' },
         },
       ]);
     },
@@ -250,7 +258,7 @@ describe('StatusPoller: rescheduling', () => {
         topic: TOPICS.STATUS_POLL,
         key: 'NSF-2026-00042',
         value: record({ attempt: 1, next_poll_at: NOW + SETTINGS.pollIntervalMs }),
-        headers: { [AUDIT_HEAD_HEADER]: HEAD },
+        headers: { [AUDIT_HEAD_HEADER]: HEAD, [STATUS_TRANSITIONS_HEADER]: '0' },
       },
     ]);
   });
@@ -259,7 +267,23 @@ describe('StatusPoller: rescheduling', () => {
     const { poller } = setup(same);
     const { records } = await poller.poll(message(record(), {}), signal, log);
     expect(records).toHaveLength(1);
-    expect(records[0]?.headers).toEqual({});
+    expect(records[0]?.headers).toEqual({ [STATUS_TRANSITIONS_HEADER]: '0' });
+  });
+
+  it("carries the grant's transition count onto its rescheduled poll", async () => {
+    const { poller } = setup(same);
+    const { records } = await poller.poll(
+      message(record(), {
+        [AUDIT_HEAD_HEADER]: Buffer.from(HEAD),
+        [STATUS_TRANSITIONS_HEADER]: Buffer.from('5'),
+      }),
+      signal,
+      log,
+    );
+    expect(records[0]?.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: HEAD,
+      [STATUS_TRANSITIONS_HEADER]: '5',
+    });
   });
 });
 
@@ -275,16 +299,59 @@ describe('StatusPoller: failures for the dead-letter topic', () => {
     });
   });
 
-  it('throws StatusUnresolvedError past the give-up age', async () => {
+  it('gives up with StatusUnresolvedError past the give-up age, counting every poll', async () => {
     const { poller } = setup({ kind: 'not_found' });
-    const old = record({ submitted_at: NOW - SETTINGS.giveUpAfterMs - 1 });
+    const old = record({ submitted_at: NOW - SETTINGS.giveUpAfterMs - 1, attempt: 3 });
     const err = await poller.poll(message(old), signal, log).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StatusUnresolvedError);
-    expect((err as StatusUnresolvedError).category).toBe('STATUS_UNRESOLVED');
-    expect((err as StatusUnresolvedError).metadata).toMatchObject({
+    expect(err).toBeInstanceOf(GaveUpError);
+    const gaveUp = err as GaveUpError;
+    // The dead letter's attempts: the grant's polls, this one included, as the reason says.
+    expect(gaveUp.attempts).toBe(4);
+    expect(gaveUp.records).toEqual([]);
+    expect(gaveUp.error).toBeInstanceOf(StatusUnresolvedError);
+    expect(gaveUp.error.category).toBe('STATUS_UNRESOLVED');
+    expect(gaveUp.error.retriable).toBe(false);
+    expect(gaveUp.error.message).toMatch(/after 4 polls/);
+    expect(gaveUp.error.metadata).toMatchObject({
       grantId: 'NSF-2026-00042',
       trackingNumber: 'GRANT00000042',
+      cause: 'age',
       ageMs: SETTINGS.giveUpAfterMs + 1,
+      polls: 4,
+    });
+  });
+
+  it.each([
+    ['below the bound: published', String(MAX_TRANSITIONS - 1), 'changed'],
+    ['at the bound: given up', String(MAX_TRANSITIONS), 'given up'],
+    ['no count carried: published', undefined, 'changed'],
+  ])('a status that changes again, %s', async (_name, carried, expected) => {
+    const { poller } = setup({
+      kind: 'found',
+      trackingNumber: 'GRANT00000042',
+      grantId: 'NSF-2026-00042',
+      status: 'PROCESSING',
+      messages: [],
+      history: [],
+    });
+    const headers: Record<string, Buffer | undefined> = { [AUDIT_HEAD_HEADER]: Buffer.from(HEAD) };
+    if (carried !== undefined) headers[STATUS_TRANSITIONS_HEADER] = Buffer.from(carried);
+    const input = message(record({ status: 'VALIDATED', attempt: 9 }), headers);
+    const result = await poller.poll(input, signal, log).then(
+      (r) => r,
+      (e: unknown) => e,
+    );
+    if (expected === 'changed') {
+      expect((result as { records: OutboundRecord[] }).records[0]?.headers).toMatchObject({
+        [STATUS_TRANSITIONS_HEADER]: String(Number(carried ?? '0') + 1),
+      });
+      return;
+    }
+    expect(result).toBeInstanceOf(GaveUpError);
+    expect((result as GaveUpError).attempts).toBe(10);
+    expect((result as GaveUpError).error.metadata).toMatchObject({
+      cause: 'transitions',
+      transitions: MAX_TRANSITIONS,
     });
   });
 

@@ -8,6 +8,7 @@ import {
   UnknownFunderError,
 } from '@grantstream/errors';
 import {
+  GaveUpError,
   auditedRecords,
   type HandlerResult,
   type InboundMessage,
@@ -16,8 +17,10 @@ import {
 } from '@grantstream/kafka';
 import type { GrantLogger } from '@grantstream/logging';
 import {
+  STATUS_TRANSITIONS_HEADER,
   decidePoll,
   planPoll,
+  transitionsOf,
   type PollOutcome,
   type StatusChange,
   type UnconfiguredFunderAction,
@@ -36,6 +39,8 @@ export interface StatusPollingDeps {
   limiterWaitMs: number;
   /** Longest any poll is put off (`statusPolling.maxPollDelayMs`). */
   maxPollDelayMs: number;
+  /** Status transitions a grant may show before it is given up (`statusPolling.maxStatusTransitions`). */
+  maxStatusTransitions: number;
   /** What becomes of a live status of a funder missing from `funders` (`statusPolling.unconfiguredFunders`). */
   unconfiguredFunders: UnconfiguredFunderAction;
 }
@@ -54,6 +59,11 @@ function unknownFunder(record: GrantStatusV1): UnknownFunderError {
 function headHeadersOf(message: InboundMessage<unknown>): Record<string, string> {
   const head = message.headers[AUDIT_HEAD_HEADER];
   return head === undefined ? {} : { [AUDIT_HEAD_HEADER]: head.toString() };
+}
+
+/** The header carrying the grant's count of published status transitions onto its next record. */
+function transitionsHeader(transitions: number): Record<string, string> {
+  return { [STATUS_TRANSITIONS_HEADER]: String(transitions) };
 }
 
 /**
@@ -101,11 +111,17 @@ export class StatusPoller {
 
     const outcome = await this.ask(client, plan.trackingNumber, signal);
     const at = now();
+    const transitions = transitionsOf(message.headers[STATUS_TRANSITIONS_HEADER]?.toString());
     const decision = decidePoll(
       record,
       outcome,
-      { ...client.settings, maxPollDelayMs: this.deps.maxPollDelayMs },
+      {
+        ...client.settings,
+        maxPollDelayMs: this.deps.maxPollDelayMs,
+        maxStatusTransitions: this.deps.maxStatusTransitions,
+      },
       at,
+      transitions,
     );
     switch (decision.kind) {
       case 'changed':
@@ -113,7 +129,9 @@ export class StatusPoller {
           { grantId: record.grant_id, from: decision.change.from, to: decision.change.to },
           'status changed',
         );
-        return { records: this.changed(message, decision.next, decision.change, at) };
+        return {
+          records: this.changed(message, decision.next, decision.change, decision.transitions, at),
+        };
       case 'reschedule':
         log.debug(
           { grantId: record.grant_id, cause: decision.cause, delayMs: decision.delayMs },
@@ -125,20 +143,35 @@ export class StatusPoller {
               topic: TOPICS.STATUS_POLL,
               key: record.grant_id,
               value: decision.next,
-              headers: headHeadersOf(message),
+              headers: { ...headHeadersOf(message), ...transitionsHeader(transitions) },
             },
           ],
         };
       case 'give_up':
-        throw new StatusUnresolvedError(`${record.grant_id}: ${decision.reason}`, {
-          metadata: {
-            grantId: record.grant_id,
-            funderId: record.funder_id,
-            trackingNumber: plan.trackingNumber,
-            status: record.status,
-            ageMs: decision.ageMs,
-          },
-        });
+        log.info(
+          { grantId: record.grant_id, cause: decision.cause, polls: decision.polls },
+          'status unresolved; giving up',
+        );
+        // Dead-lettered (with its DEAD_LETTER event, and notification's
+        // STATUS_UNRESOLVED from it) counting every poll of the grant, as the
+        // reason does: the runner alone would count this record's one try.
+        throw new GaveUpError(
+          new StatusUnresolvedError(`${record.grant_id}: ${decision.reason}`, {
+            metadata: {
+              grantId: record.grant_id,
+              funderId: record.funder_id,
+              trackingNumber: plan.trackingNumber,
+              status: record.status,
+              cause: decision.cause,
+              ageMs: decision.ageMs,
+              polls: decision.polls,
+              transitions: decision.transitions,
+            },
+          }),
+          [],
+          {},
+          decision.polls,
+        );
       case 'misconfigured':
         throw new FunderMisconfiguredError(
           `${record.funder_id} portal refused a status poll: ${decision.reason}`,
@@ -160,15 +193,19 @@ export class StatusPoller {
     return scheduled.kind === 'ran' ? scheduled.value : scheduled;
   }
 
-  /** The new status on grants.status.v1 and its STATUS_CHANGED event, chained to the input's head. */
+  /**
+   * The new status on grants.status.v1 and its STATUS_CHANGED event, chained
+   * to the input's head; the status record carries the grant's transitions.
+   */
   private changed(
     message: InboundMessage<GrantStatusV1>,
     next: GrantStatusV1,
     change: StatusChange,
+    transitions: number,
     at: number,
   ): OutboundRecord[] {
     const { service } = this.deps;
-    return auditedRecords(
+    const records = auditedRecords(
       message,
       {
         grantId: next.grant_id,
@@ -184,6 +221,11 @@ export class StatusPoller {
         details: change.details,
       },
       [{ topic: TOPICS.STATUS, key: next.grant_id, value: next }],
+    );
+    return records.map((r) =>
+      r.topic === TOPICS.STATUS
+        ? { ...r, headers: { ...r.headers, ...transitionsHeader(transitions) } }
+        : r,
     );
   }
 }
