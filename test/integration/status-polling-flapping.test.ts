@@ -1,0 +1,441 @@
+// Guarantee: a funder answer that never settles is given up, not polled
+// forever, and every dead letter's attempts header is the number of attempts
+// its reason reports. A portal whose replicas disagree (every status read
+// flips VALIDATED, PROCESSING, VALIDATED ...) is followed by a
+// status-polling service until the grant's give-up age, checked before the
+// change is decided, or until the stage's bound on status transitions,
+// whichever comes first: each grant then has a bounded number of status
+// records (one per real transition, none repeated), one STATUS_CHANGED
+// event per record, one DEAD_LETTER event (STATUS_UNRESOLVED) and one
+// STATUS_UNRESOLVED notification delivered to the compliance officer, and
+// nothing is written for it after the give-up. The dead letters of a
+// submission that gave up after retrying in place, and of a retry-tier
+// record carrying its earlier attempts, say in their attempts header the
+// count their reason names, as does the status give-up (its polls).
+//
+// Funders, grants and the webhook receiver are this run's own; the
+// notification service delivers STATUS_UNRESOLVED only, so the dead letters
+// other scenarios write meanwhile are skipped, not notified.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_HEAD_HEADER } from '@grantstream/audit';
+import {
+  DLQ_HEADERS,
+  GrantStatusV1Avro,
+  TOPICS,
+  type GrantStatusV1,
+  type SubmissionRetryV1,
+} from '@grantstream/contracts';
+import { verifyAuditTrails } from '@grantstream/harness';
+import type { PlatformClients, ReadMessage, TopicPositions } from '@grantstream/kafka';
+import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
+import {
+  RETRY_TIER_TOPICS,
+  clientFor,
+  decodeFramed,
+  endScenario,
+  fileWithSimulator,
+  hookUrlOf,
+  produceRouted,
+  produceTrails,
+  scanSince,
+  scenarioLogDir,
+  simFunder,
+  sleep,
+  startServiceGroup,
+  startSimulator,
+  tokenEnv,
+  type ServiceGroup,
+  type Simulator,
+} from '../support/submission';
+
+/** The stage's bound on status transitions in this run (statusPolling.maxStatusTransitions). */
+const MAX_TRANSITIONS = 8;
+/** The age-bound funder: a poll every 1.5 s, given up 6 s after submission (about 4 flips). */
+const AGE_POLL_MS = 1500;
+const AGE_GIVE_UP_MS = 6000;
+/** The transition-bound funder: a poll every 200 ms, a give-up age far away. */
+const FLIP_POLL_MS = 200;
+/** The submission funder's retry budget: every attempt answered 500. */
+const SUBMIT_ATTEMPTS = 4;
+/** How long the flapping grants may take to be given up (service start-up included). */
+const GIVE_UP_WITHIN_MS = 45_000;
+
+/** A dead letter's header as text. */
+const headerOf = (m: ReadMessage, name: string) => m.headers[name]?.toString();
+
+/** The attempt count a dead letter's reason names ("after 4 attempt(s)", "after 12 polls"). */
+function attemptsInReason(reason: string | undefined): number | null {
+  const match = /after (\d+) (?:attempt|poll)/.exec(reason ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+/** Waits until every process of the group reports ready (consumer joined, broker and registry answer). */
+async function untilReady(group: ServiceGroup, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const url of group.metricsUrls.map((u) => u.replace(/\/metrics$/, '/health/ready'))) {
+    for (;;) {
+      const ok = await fetch(url)
+        .then(async (r) => {
+          await r.body?.cancel();
+          return r.ok;
+        })
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`${url} never became ready`);
+      await sleep(250);
+    }
+  }
+}
+
+/** Dead letters of `grantIds` since `from`, followed until `done` holds or the time is up. */
+async function followDeadLetters(
+  clients: PlatformClients,
+  from: TopicPositions,
+  grantIds: ReadonlySet<string>,
+  done: (letters: readonly ReadMessage[]) => boolean,
+  timeoutMs: number,
+): Promise<ReadMessage[]> {
+  const letters: ReadMessage[] = [];
+  await clients.io.follow(
+    new Map([[TOPICS.DLQ, from.get(TOPICS.DLQ) ?? new Map<number, string>()]]),
+    (m) => {
+      if (!grantIds.has(m.key?.toString() ?? '')) return false;
+      letters.push(m);
+      return done(letters);
+    },
+    timeoutMs,
+  );
+  return letters;
+}
+
+describe('status polling of a status that never settles', () => {
+  const tag = uniqueName('x')
+    .replace(/[^A-Z0-9]/gi, '')
+    .slice(-6)
+    .toUpperCase();
+  const ageFunder = `FA${tag}`;
+  const flipFunder = `FT${tag}`;
+  const failingFunder = `FD${tag}`;
+  const ageGrant = `${ageFunder}-2026-00001`;
+  const flipGrant = `${flipFunder}-2026-00001`;
+  const hook = `officer-${tag.toLowerCase()}`;
+  const logDir = scenarioLogDir('status-polling-flapping');
+  let clients: PlatformClients;
+  let simulator: Simulator;
+  let polling: ServiceGroup | undefined;
+  let notification: ServiceGroup | undefined;
+  let submission: ServiceGroup | undefined;
+
+  beforeAll(async () => {
+    clients = await testClients();
+    simulator = await startSimulator(
+      {
+        [ageFunder]: simFunder({ statusDwellMs: 100, flapGrantIds: [ageGrant] }),
+        [flipFunder]: simFunder({ statusDwellMs: 100, flapGrantIds: [flipGrant] }),
+        [failingFunder]: simFunder({ serverErrorRate: 1 }),
+      },
+      logDir,
+    );
+    [polling, notification, submission] = await Promise.all([
+      startServiceGroup(clients, {
+        service: 'status-polling',
+        inputs: [TOPICS.STATUS, TOPICS.STATUS_POLL],
+        replicas: 1,
+        logDir,
+        env: {
+          ...tokenEnv(simulator),
+          GRANTSTREAM__STATUS_POLLING__MAX_STATUS_TRANSITIONS: String(MAX_TRANSITIONS),
+          GRANTSTREAM__FUNDERS: JSON.stringify({
+            [ageFunder]: clientFor(ageFunder, simulator, {
+              status: { pollIntervalMs: AGE_POLL_MS, giveUpAfterMs: AGE_GIVE_UP_MS },
+            }),
+            [flipFunder]: clientFor(flipFunder, simulator, {
+              status: { pollIntervalMs: FLIP_POLL_MS, giveUpAfterMs: 600_000 },
+            }),
+          }),
+        },
+      }),
+      startServiceGroup(clients, {
+        service: 'notification',
+        inputs: [TOPICS.COMPLIANCE_BLOCKED, TOPICS.DLQ, TOPICS.STATUS, TOPICS.NOTIFICATIONS],
+        replicas: 1,
+        logDir,
+        env: {
+          GRANTSTREAM__NOTIFICATION__WEBHOOK__URL: hookUrlOf(simulator, hook),
+          GRANTSTREAM__NOTIFICATION__KINDS: JSON.stringify(['STATUS_UNRESOLVED']),
+        },
+      }),
+      startServiceGroup(clients, {
+        service: 'submission',
+        inputs: [TOPICS.ROUTED, ...RETRY_TIER_TOPICS],
+        replicas: 1,
+        logDir,
+        env: {
+          ...tokenEnv(simulator),
+          GRANTSTREAM__FUNDERS: JSON.stringify({
+            [failingFunder]: clientFor(failingFunder, simulator, {
+              // Backoffs well within the inline bound: every retry waits in place.
+              retry: { maxAttempts: SUBMIT_ATTEMPTS, initialBackoffMs: 20, maxBackoffMs: 50 },
+              // The circuit stays closed: each call reaches the portal and counts.
+              circuit: { consecutiveFailures: 1000, halfOpenAfterMs: 3000 },
+            }),
+          }),
+        },
+      }),
+    ]);
+    await Promise.all([polling, notification, submission].map((g) => untilReady(g, 120_000)));
+  }, 180_000);
+  afterAll(() => endScenario(clients, [polling, notification, submission], simulator));
+
+  it(
+    'gives a flapping status up at its age or its transition bound, with bounded records, an audit event and a notification',
+    { timeout: 180_000 },
+    async () => {
+      const grants = new Set([ageGrant, flipGrant]);
+      const from = await clients.io.endOffsets([
+        TOPICS.STATUS,
+        TOPICS.STATUS_POLL,
+        TOPICS.AUDIT,
+        TOPICS.DLQ,
+      ]);
+      const tracking = new Map<string, string>();
+      for (const grantId of grants) {
+        tracking.set(
+          grantId,
+          await fileWithSimulator(
+            simulator,
+            grantId.split('-')[0] ?? '',
+            grantId,
+            `key-${grantId}`,
+          ),
+        );
+      }
+      const heads = await produceTrails(
+        clients,
+        [...grants].map((grantId) => ({
+          grantId,
+          auditTrailId: `trail-${grantId}`,
+          steps: [{ stage: 'submission', action: 'SUBMITTED' as const }],
+        })),
+      );
+      const now = Date.now();
+      const received: GrantStatusV1[] = [
+        { grantId: ageGrant, funderId: ageFunder, pollMs: AGE_POLL_MS },
+        { grantId: flipGrant, funderId: flipFunder, pollMs: FLIP_POLL_MS },
+      ].map(({ grantId, funderId, pollMs }) => ({
+        grant_id: grantId,
+        funder_id: funderId,
+        funder_portal: 'portal.example',
+        audit_trail_id: `trail-${grantId}`,
+        idempotency_key: `key-${grantId}`,
+        tracking_number: tracking.get(grantId) ?? null,
+        status: 'RECEIVED',
+        portal_messages: [],
+        terminal: false,
+        submitted_at: now,
+        observed_at: now,
+        next_poll_at: now + pollMs,
+        attempt: 0,
+      }));
+      await clients.io.produce(
+        TOPICS.STATUS,
+        await Promise.all(
+          received.map(async (r) => ({
+            key: r.grant_id,
+            value: await clients.serde.encode(TOPICS.STATUS, r),
+            headers: { [AUDIT_HEAD_HEADER]: heads.get(r.grant_id) ?? '' },
+          })),
+        ),
+      );
+
+      // Each grant is given up (dead-lettered), in bounded time.
+      const letters = await followDeadLetters(
+        clients,
+        from,
+        grants,
+        (l) => new Set(l.map((m) => m.key?.toString())).size >= grants.size,
+        GIVE_UP_WITHIN_MS,
+      );
+      const statusRecords = async () =>
+        (await scanSince(clients, from, TOPICS.STATUS, grants)).map((m) => ({
+          value: decodeFramed<GrantStatusV1>(m.value, GrantStatusV1Avro),
+          headers: m.headers,
+        }));
+      const countOf = (records: readonly { value: GrantStatusV1 }[], grantId: string) =>
+        records.filter((r) => r.value.grant_id === grantId).length;
+      const soFar = await statusRecords();
+      // At most the transition bound's records after ours (RECEIVED), whatever the portal says.
+      expect
+        .soft(countOf(soFar, flipGrant), `status records of ${flipGrant} (the transition bound)`)
+        .toBe(1 + MAX_TRANSITIONS);
+      expect
+        .soft(countOf(soFar, ageGrant), `status records of ${ageGrant} (its give-up age)`)
+        .toBeLessThan(1 + MAX_TRANSITIONS);
+      expect(letters.map((m) => m.key?.toString()).sort(), 'grants given up').toEqual(
+        [...grants].sort(),
+      );
+
+      // Nothing follows a give-up: several poll intervals later the records are the same.
+      await sleep(4 * AGE_POLL_MS);
+      const statuses = await statusRecords();
+      expect(statuses.length).toBe(soFar.length);
+      const pollsAfter = (await scanSince(clients, from, TOPICS.STATUS_POLL, grants)).filter(
+        (m) => Number(m.timestamp) > Math.max(...letters.map((l) => Number(l.timestamp))),
+      );
+      expect(pollsAfter).toEqual([]);
+
+      for (const grantId of grants) {
+        const list = statuses.filter((s) => s.value.grant_id === grantId).map((s) => s.value);
+        // A record per real transition: never the same status twice in a row.
+        for (let i = 1; i < list.length; i += 1)
+          expect(list[i]?.status, `${grantId} #${i}`).not.toBe(list[i - 1]?.status);
+        expect(list.every((s) => !s.terminal)).toBe(true);
+        const letter = letters.find((m) => m.key?.toString() === grantId);
+        expect(headerOf(letter!, DLQ_HEADERS.ERROR_CODE)).toBe('STATUS_UNRESOLVED');
+        expect(headerOf(letter!, DLQ_HEADERS.STAGE)).toBe('status-polling');
+        // The attempts header is the polls the reason reports.
+        const reason = headerOf(letter!, DLQ_HEADERS.REASON);
+        expect(Number(headerOf(letter!, DLQ_HEADERS.ATTEMPTS)), reason).toBe(
+          attemptsInReason(reason),
+        );
+      }
+      // The age grant: given up at its age, before its transition bound; no change published past the age.
+      const ageReason = headerOf(
+        letters.find((m) => m.key?.toString() === ageGrant)!,
+        DLQ_HEADERS.REASON,
+      );
+      expect(ageReason).toMatch(/give-up age 6000 ms/);
+      const ageStatuses = statuses.filter((s) => s.value.grant_id === ageGrant);
+      expect(ageStatuses.length).toBeLessThan(1 + MAX_TRANSITIONS);
+      for (const s of ageStatuses)
+        expect(s.value.observed_at - s.value.submitted_at).toBeLessThanOrEqual(AGE_GIVE_UP_MS);
+      // The flipping grant: given up at the transition bound.
+      const flipReason = headerOf(
+        letters.find((m) => m.key?.toString() === flipGrant)!,
+        DLQ_HEADERS.REASON,
+      );
+      expect(flipReason).toMatch(new RegExp(`${MAX_TRANSITIONS} status transitions`));
+
+      // Audit: one STATUS_CHANGED per record after ours, one DEAD_LETTER, one NOTIFIED; chains verify.
+      const changes = (g: string) => countOf(statuses, g) - 1;
+      const { report, events } = await verifyAuditTrails(
+        clients,
+        new Map([[TOPICS.AUDIT, from.get(TOPICS.AUDIT) ?? new Map<number, string>()]]),
+        grants,
+        // INGESTED and SUBMITTED (ours), the changes, DEAD_LETTER and NOTIFIED.
+        (g) => 2 + changes(g) + 2,
+        60_000,
+      );
+      expect(report.findings).toEqual([]);
+      for (const grantId of grants) {
+        const mine = events.get(grantId) ?? [];
+        const actions = mine.map((e) => e.action);
+        expect(
+          actions.filter((a) => a === 'STATUS_CHANGED'),
+          grantId,
+        ).toHaveLength(changes(grantId));
+        const deadLetter = mine.filter((e) => e.action === 'DEAD_LETTER');
+        expect(deadLetter, grantId).toHaveLength(1);
+        expect(deadLetter[0]?.error_category).toBe('STATUS_UNRESOLVED');
+        expect(deadLetter[0]?.details['attempts']).toBe(
+          headerOf(letters.find((m) => m.key?.toString() === grantId)!, DLQ_HEADERS.ATTEMPTS),
+        );
+        expect(
+          actions.filter((a) => a === 'NOTIFIED'),
+          grantId,
+        ).toHaveLength(1);
+      }
+
+      // The compliance officer was told, once per grant, that the status never resolved.
+      const delivered = (await simulator.hook(hook)).received as {
+        kind: string;
+        grant_id: string;
+      }[];
+      expect(
+        delivered
+          .filter((d) => grants.has(d.grant_id))
+          .map((d) => `${d.grant_id} ${d.kind}`)
+          .sort(),
+      ).toEqual([...grants].map((g) => `${g} STATUS_UNRESOLVED`).sort());
+    },
+  );
+
+  it(
+    'reports in the attempts header the attempts its reason names: in place, and carried by a retry tier',
+    { timeout: 120_000 },
+    async () => {
+      const inPlace = aRoutedGrant(`${failingFunder}-2026-00001`);
+      const fromTier = aRoutedGrant(`${failingFunder}-2026-00002`);
+      const grants = new Set([inPlace.grant_id, fromTier.grant_id]);
+      const from = await clients.io.endOffsets([TOPICS.DLQ, TOPICS.AUDIT]);
+
+      // Retried in place until the budget is spent.
+      await produceRouted(clients, [inPlace]);
+      // A tier record after SUBMIT_ATTEMPTS - 1 attempts: the next one is its last.
+      const heads = await produceTrails(clients, [
+        {
+          grantId: fromTier.grant_id,
+          auditTrailId: fromTier.audit_trail_id,
+          steps: [{ stage: 'submission', action: 'RETRY', errorCategory: 'NETWORK_TIMEOUT' }],
+        },
+      ]);
+      const now = Date.now();
+      const retry: SubmissionRetryV1 = {
+        grant_id: fromTier.grant_id,
+        audit_trail_id: fromTier.audit_trail_id,
+        routed: fromTier,
+        attempt: SUBMIT_ATTEMPTS - 1,
+        not_before: now,
+        last_error_category: 'API_RATE_LIMIT',
+        last_error_message: 'HTTP 500 internal server error',
+        idempotency_key: `key-${fromTier.grant_id}`,
+        first_attempt_at: now - 10_000,
+      };
+      await clients.io.produce(TOPICS.SUBMISSION_RETRY_1S, [
+        {
+          key: retry.grant_id,
+          value: await clients.serde.encode(TOPICS.SUBMISSION_RETRY_1S, retry),
+          headers: { [AUDIT_HEAD_HEADER]: heads.get(retry.grant_id) ?? '' },
+        },
+      ]);
+
+      const letters = await followDeadLetters(
+        clients,
+        from,
+        grants,
+        (l) => l.length >= grants.size,
+        60_000,
+      );
+      expect(letters.map((m) => m.key?.toString()).sort()).toEqual([...grants].sort());
+      const seen = letters.map((m) => ({
+        grant: m.key?.toString(),
+        header: Number(headerOf(m, DLQ_HEADERS.ATTEMPTS)),
+        inReason: attemptsInReason(headerOf(m, DLQ_HEADERS.REASON)),
+      }));
+      expect(seen.sort((a, b) => String(a.grant).localeCompare(String(b.grant)))).toEqual(
+        [...grants].sort().map((grant) => ({
+          grant,
+          header: SUBMIT_ATTEMPTS,
+          inReason: SUBMIT_ATTEMPTS,
+        })),
+      );
+      // The DEAD_LETTER events record the same count.
+      const { events } = await verifyAuditTrails(
+        clients,
+        new Map([[TOPICS.AUDIT, from.get(TOPICS.AUDIT) ?? new Map<number, string>()]]),
+        grants,
+        // INGESTED, a RETRY per attempt retried in place and DEAD_LETTER; the tier
+        // grant's INGESTED and RETRY (ours) and DEAD_LETTER.
+        (g) => (g === inPlace.grant_id ? SUBMIT_ATTEMPTS + 1 : 3),
+        30_000,
+      );
+      for (const grantId of grants) {
+        const deadLetter = (events.get(grantId) ?? []).filter((e) => e.action === 'DEAD_LETTER');
+        expect(
+          deadLetter.map((e) => e.details['attempts']),
+          grantId,
+        ).toEqual([String(SUBMIT_ATTEMPTS)]);
+      }
+    },
+  );
+});
