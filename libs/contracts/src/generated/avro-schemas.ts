@@ -418,6 +418,132 @@ export const NormalizedGrantV1Avro: schema.RecordType = {
 };
 
 /**
+ * The Avro schema of normalization/NormalizedGrant.v2.avsc, as registered under each topic's
+ * subject.
+ */
+export const NormalizedGrantV2Avro: schema.RecordType = {
+  type: 'record',
+  name: 'NormalizedGrant',
+  namespace: 'org.grantstream.normalization',
+  doc: 'A validated grant whose fields are normalized to the canonical forms compliance rules and portals expect, produced to grants.normalized.v1. v2 adds content_hash, carried from ingest.',
+  fields: [
+    { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+    {
+      name: 'funder_id',
+      type: 'string',
+      doc: "Funder id derived from grant_id (the part before the first '-').",
+    },
+    {
+      name: 'funder_portal',
+      type: 'string',
+      doc: 'Funder portal the application is submitted to.',
+    },
+    {
+      name: 'submission_deadline',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When the funder stops accepting the application, epoch milliseconds UTC.',
+    },
+    { name: 'audit_trail_id', type: 'string', doc: 'Audit trail id assigned at ingest.' },
+    {
+      name: 'content_hash',
+      type: 'string',
+      default: '',
+      doc: "SHA-256 (lower-case hex) of the canonical JSON of the GrantSubmission without its transport-only fields (audit_timestamp), computed at ingest: the application's content identity, the same for every copy of the same application whatever re-delivers it. Empty when the record was written before content hashes existed.",
+    },
+    {
+      name: 'normalized_fields',
+      type: { type: 'map', values: 'string' },
+      doc: 'Application fields in canonical text form (trimmed, ISO-8601 dates, amounts in minor units, lists joined).',
+    },
+    {
+      name: 'field_changes',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'FieldChange',
+          namespace: 'org.grantstream.normalization',
+          doc: 'One change normalization made to a field, kept so reviewers and auditors can see why a value differs from the submission.',
+          fields: [
+            { name: 'field', type: 'string', doc: 'Name of the normalized field.' },
+            {
+              name: 'before',
+              type: ['null', 'string'],
+              default: null,
+              doc: 'Value before normalization, rendered as text; null when the field was added.',
+            },
+            {
+              name: 'after',
+              type: ['null', 'string'],
+              default: null,
+              doc: 'Value after normalization; null when the field was removed.',
+            },
+            {
+              name: 'reason',
+              type: 'string',
+              doc: 'Machine-readable reason (e.g. TRIMMED_WHITESPACE, CURRENCY_TO_CENTS, DATE_TO_ISO8601).',
+            },
+          ],
+        },
+      },
+      doc: 'Every change normalization made, in the order applied.',
+    },
+    {
+      name: 'attachments',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'VerifiedAttachment',
+          namespace: 'org.grantstream.validation',
+          doc: 'What validation measured by streaming an attachment, next to what the producer claimed.',
+          fields: [
+            {
+              name: 'uri',
+              type: 'string',
+              doc: 'Location of the attachment, as in the submission.',
+            },
+            {
+              name: 'filename',
+              type: 'string',
+              doc: 'File name as the funder portal should see it.',
+            },
+            {
+              name: 'media_type',
+              type: 'string',
+              doc: "Media type sniffed from the content's leading bytes (not the producer's claim).",
+            },
+            {
+              name: 'declared_media_type',
+              type: ['null', 'string'],
+              default: null,
+              doc: 'Media type the producer claimed, kept so reviewers can see a mismatch.',
+            },
+            { name: 'size_bytes', type: 'long', doc: 'Size in bytes counted while streaming.' },
+            {
+              name: 'sha256',
+              type: 'string',
+              doc: 'Lower-case hex SHA-256 computed while streaming; the integrity anchor for the audit trail.',
+            },
+          ],
+        },
+      },
+      doc: 'Verified attachments, carried through unchanged.',
+    },
+    {
+      name: 'normalizer_version',
+      type: 'string',
+      doc: 'Version of the normalization rules applied, so a replay can tell which rules produced the values.',
+    },
+    {
+      name: 'normalized_at',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When normalization finished, epoch milliseconds UTC.',
+    },
+  ],
+};
+
+/**
  * The Avro schema of notification/NotificationRequest.v1.avsc, as registered under each topic's
  * subject.
  */
@@ -890,6 +1016,216 @@ export const RoutedGrantV1Avro: schema.RecordType = {
   ],
 };
 
+/** The Avro schema of routing/RoutedGrant.v2.avsc, as registered under each topic's subject. */
+export const RoutedGrantV2Avro: schema.RecordType = {
+  type: 'record',
+  name: 'RoutedGrant',
+  namespace: 'org.grantstream.routing',
+  doc: 'A grant that passed compliance routing and goes to submission, produced to grants.routed.v1. v2 embeds NormalizedGrant v2 (content_hash).',
+  fields: [
+    { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+    { name: 'funder_id', type: 'string', doc: 'Funder id derived from grant_id.' },
+    { name: 'audit_trail_id', type: 'string', doc: 'Audit trail id assigned at ingest.' },
+    {
+      name: 'decision',
+      type: {
+        type: 'enum',
+        name: 'RoutingDecision',
+        namespace: 'org.grantstream.routing',
+        doc: 'The compliance routing outcome.',
+        symbols: ['FORWARD', 'REJECT'],
+      },
+      doc: 'Always FORWARD on this topic.',
+    },
+    {
+      name: 'compliance_flags',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'ComplianceFlag',
+          namespace: 'org.grantstream.routing',
+          doc: 'One finding of a compliance rule against a grant.',
+          fields: [
+            { name: 'rule_id', type: 'string', doc: "Id of the rule in the funder's rule pack." },
+            {
+              name: 'code',
+              type: 'string',
+              doc: 'Stable machine-readable finding code (e.g. BUDGET_OVER_CAP, MISSING_DATA_MANAGEMENT_PLAN).',
+            },
+            {
+              name: 'severity',
+              type: {
+                type: 'enum',
+                name: 'ComplianceSeverity',
+                doc: 'CRITICAL blocks submission; WARNING and INFO are forwarded with the grant.',
+                symbols: ['CRITICAL', 'WARNING', 'INFO'],
+              },
+              doc: 'How serious the finding is; any CRITICAL flag makes the decision REJECT.',
+            },
+            {
+              name: 'field',
+              type: ['null', 'string'],
+              default: null,
+              doc: 'Normalized field the finding is about, if it is about one.',
+            },
+            {
+              name: 'message',
+              type: 'string',
+              doc: 'Human-readable explanation for the compliance officer.',
+            },
+          ],
+        },
+      },
+      doc: 'Every finding of the rule pack, in rule order.',
+    },
+    {
+      name: 'compliance_tags',
+      type: { type: 'array', items: 'string' },
+      doc: 'Regulatory references the decision rests on (e.g. 2 CFR 200.302).',
+    },
+    {
+      name: 'rule_pack_version',
+      type: 'string',
+      doc: "Version of the funder's rule pack that made the decision.",
+    },
+    {
+      name: 'grant',
+      type: {
+        type: 'record',
+        name: 'NormalizedGrant',
+        namespace: 'org.grantstream.normalization',
+        doc: 'A validated grant whose fields are normalized to the canonical forms compliance rules and portals expect, produced to grants.normalized.v1. v2 adds content_hash, carried from ingest.',
+        fields: [
+          { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+          {
+            name: 'funder_id',
+            type: 'string',
+            doc: "Funder id derived from grant_id (the part before the first '-').",
+          },
+          {
+            name: 'funder_portal',
+            type: 'string',
+            doc: 'Funder portal the application is submitted to.',
+          },
+          {
+            name: 'submission_deadline',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When the funder stops accepting the application, epoch milliseconds UTC.',
+          },
+          { name: 'audit_trail_id', type: 'string', doc: 'Audit trail id assigned at ingest.' },
+          {
+            name: 'content_hash',
+            type: 'string',
+            default: '',
+            doc: "SHA-256 (lower-case hex) of the canonical JSON of the GrantSubmission without its transport-only fields (audit_timestamp), computed at ingest: the application's content identity, the same for every copy of the same application whatever re-delivers it. Empty when the record was written before content hashes existed.",
+          },
+          {
+            name: 'normalized_fields',
+            type: { type: 'map', values: 'string' },
+            doc: 'Application fields in canonical text form (trimmed, ISO-8601 dates, amounts in minor units, lists joined).',
+          },
+          {
+            name: 'field_changes',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'FieldChange',
+                namespace: 'org.grantstream.normalization',
+                doc: 'One change normalization made to a field, kept so reviewers and auditors can see why a value differs from the submission.',
+                fields: [
+                  { name: 'field', type: 'string', doc: 'Name of the normalized field.' },
+                  {
+                    name: 'before',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Value before normalization, rendered as text; null when the field was added.',
+                  },
+                  {
+                    name: 'after',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Value after normalization; null when the field was removed.',
+                  },
+                  {
+                    name: 'reason',
+                    type: 'string',
+                    doc: 'Machine-readable reason (e.g. TRIMMED_WHITESPACE, CURRENCY_TO_CENTS, DATE_TO_ISO8601).',
+                  },
+                ],
+              },
+            },
+            doc: 'Every change normalization made, in the order applied.',
+          },
+          {
+            name: 'attachments',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'VerifiedAttachment',
+                namespace: 'org.grantstream.validation',
+                doc: 'What validation measured by streaming an attachment, next to what the producer claimed.',
+                fields: [
+                  {
+                    name: 'uri',
+                    type: 'string',
+                    doc: 'Location of the attachment, as in the submission.',
+                  },
+                  {
+                    name: 'filename',
+                    type: 'string',
+                    doc: 'File name as the funder portal should see it.',
+                  },
+                  {
+                    name: 'media_type',
+                    type: 'string',
+                    doc: "Media type sniffed from the content's leading bytes (not the producer's claim).",
+                  },
+                  {
+                    name: 'declared_media_type',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Media type the producer claimed, kept so reviewers can see a mismatch.',
+                  },
+                  {
+                    name: 'size_bytes',
+                    type: 'long',
+                    doc: 'Size in bytes counted while streaming.',
+                  },
+                  {
+                    name: 'sha256',
+                    type: 'string',
+                    doc: 'Lower-case hex SHA-256 computed while streaming; the integrity anchor for the audit trail.',
+                  },
+                ],
+              },
+            },
+            doc: 'Verified attachments, carried through unchanged.',
+          },
+          {
+            name: 'normalizer_version',
+            type: 'string',
+            doc: 'Version of the normalization rules applied, so a replay can tell which rules produced the values.',
+          },
+          {
+            name: 'normalized_at',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When normalization finished, epoch milliseconds UTC.',
+          },
+        ],
+      },
+      doc: 'The normalized grant the decision is about.',
+    },
+    {
+      name: 'routed_at',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When the decision was made, epoch milliseconds UTC.',
+    },
+  ],
+};
+
 /** The Avro schema of submission/GrantStatus.v1.avsc, as registered under each topic's subject. */
 export const GrantStatusV1Avro: schema.RecordType = {
   type: 'record',
@@ -963,6 +1299,64 @@ export const GrantStatusV1Avro: schema.RecordType = {
       name: 'attempt',
       type: 'int',
       doc: 'How many times this status has been polled (0 for the submission response).',
+    },
+  ],
+};
+
+/**
+ * The Avro schema of submission/SubmissionContentState.v1.avsc, as registered under each topic's
+ * subject.
+ */
+export const SubmissionContentStateV1Avro: schema.RecordType = {
+  type: 'record',
+  name: 'SubmissionContentState',
+  namespace: 'org.grantstream.submission',
+  doc: "What the submission stage has accepted for filing for one grant, produced to its compacted content-state changelog (grants.submission.content-state.v1) in the same transaction as the decision that changed it; the topic's latest value per grant is the stage's state, restored on partition assignment.",
+  fields: [
+    {
+      name: 'grant_id',
+      type: 'string',
+      doc: 'Grant id; the Kafka message key (co-partitioned with grants.routed.v1).',
+    },
+    {
+      name: 'accepted',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'AcceptedContent',
+          namespace: 'org.grantstream.submission',
+          doc: 'One content of the grant accepted for filing.',
+          fields: [
+            {
+              name: 'content_hash',
+              type: 'string',
+              doc: 'Content hash of the application (see RoutedGrant.grant.content_hash).',
+            },
+            {
+              name: 'body_hash',
+              type: 'string',
+              doc: 'SHA-256 of the canonical JSON of the portal body without its trail id: the same for every copy of the same filing, also for a routed record written before content hashes existed.',
+            },
+            {
+              name: 'audit_trail_id',
+              type: 'string',
+              doc: 'Audit trail that carried this content when it was accepted: what a duplicate or a resubmission links to.',
+            },
+            {
+              name: 'idempotency_key',
+              type: 'string',
+              doc: 'The funder Idempotency-Key this content was filed under.',
+            },
+            {
+              name: 'accepted_at',
+              type: { type: 'long', logicalType: 'timestamp-millis' },
+              doc: 'When the submission stage accepted it, epoch milliseconds.',
+            },
+          ],
+        },
+      },
+      doc: "Accepted contents, oldest first; the last is the grant's current content. Bounded by submission.contentState.maxContentsPerGrant (the oldest are dropped).",
     },
   ],
 };
@@ -1226,6 +1620,276 @@ export const SubmissionRetryV1Avro: schema.RecordType = {
 };
 
 /**
+ * The Avro schema of submission/SubmissionRetry.v2.avsc, as registered under each topic's subject.
+ */
+export const SubmissionRetryV2Avro: schema.RecordType = {
+  type: 'record',
+  name: 'SubmissionRetry',
+  namespace: 'org.grantstream.submission',
+  doc: 'A submission waiting for another attempt, produced to a grants.submission.retry.* tier topic. v2 embeds RoutedGrant v2 (content_hash) and adds resubmission_of_trail.',
+  fields: [
+    { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+    { name: 'audit_trail_id', type: 'string', doc: 'Audit trail id assigned at ingest.' },
+    {
+      name: 'routed',
+      type: {
+        type: 'record',
+        name: 'RoutedGrant',
+        namespace: 'org.grantstream.routing',
+        doc: 'A grant that passed compliance routing and goes to submission, produced to grants.routed.v1. v2 embeds NormalizedGrant v2 (content_hash).',
+        fields: [
+          { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+          { name: 'funder_id', type: 'string', doc: 'Funder id derived from grant_id.' },
+          { name: 'audit_trail_id', type: 'string', doc: 'Audit trail id assigned at ingest.' },
+          {
+            name: 'decision',
+            type: {
+              type: 'enum',
+              name: 'RoutingDecision',
+              namespace: 'org.grantstream.routing',
+              doc: 'The compliance routing outcome.',
+              symbols: ['FORWARD', 'REJECT'],
+            },
+            doc: 'Always FORWARD on this topic.',
+          },
+          {
+            name: 'compliance_flags',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'ComplianceFlag',
+                namespace: 'org.grantstream.routing',
+                doc: 'One finding of a compliance rule against a grant.',
+                fields: [
+                  {
+                    name: 'rule_id',
+                    type: 'string',
+                    doc: "Id of the rule in the funder's rule pack.",
+                  },
+                  {
+                    name: 'code',
+                    type: 'string',
+                    doc: 'Stable machine-readable finding code (e.g. BUDGET_OVER_CAP, MISSING_DATA_MANAGEMENT_PLAN).',
+                  },
+                  {
+                    name: 'severity',
+                    type: {
+                      type: 'enum',
+                      name: 'ComplianceSeverity',
+                      doc: 'CRITICAL blocks submission; WARNING and INFO are forwarded with the grant.',
+                      symbols: ['CRITICAL', 'WARNING', 'INFO'],
+                    },
+                    doc: 'How serious the finding is; any CRITICAL flag makes the decision REJECT.',
+                  },
+                  {
+                    name: 'field',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Normalized field the finding is about, if it is about one.',
+                  },
+                  {
+                    name: 'message',
+                    type: 'string',
+                    doc: 'Human-readable explanation for the compliance officer.',
+                  },
+                ],
+              },
+            },
+            doc: 'Every finding of the rule pack, in rule order.',
+          },
+          {
+            name: 'compliance_tags',
+            type: { type: 'array', items: 'string' },
+            doc: 'Regulatory references the decision rests on (e.g. 2 CFR 200.302).',
+          },
+          {
+            name: 'rule_pack_version',
+            type: 'string',
+            doc: "Version of the funder's rule pack that made the decision.",
+          },
+          {
+            name: 'grant',
+            type: {
+              type: 'record',
+              name: 'NormalizedGrant',
+              namespace: 'org.grantstream.normalization',
+              doc: 'A validated grant whose fields are normalized to the canonical forms compliance rules and portals expect, produced to grants.normalized.v1. v2 adds content_hash, carried from ingest.',
+              fields: [
+                { name: 'grant_id', type: 'string', doc: 'Grant id; the Kafka message key.' },
+                {
+                  name: 'funder_id',
+                  type: 'string',
+                  doc: "Funder id derived from grant_id (the part before the first '-').",
+                },
+                {
+                  name: 'funder_portal',
+                  type: 'string',
+                  doc: 'Funder portal the application is submitted to.',
+                },
+                {
+                  name: 'submission_deadline',
+                  type: { type: 'long', logicalType: 'timestamp-millis' },
+                  doc: 'When the funder stops accepting the application, epoch milliseconds UTC.',
+                },
+                {
+                  name: 'audit_trail_id',
+                  type: 'string',
+                  doc: 'Audit trail id assigned at ingest.',
+                },
+                {
+                  name: 'content_hash',
+                  type: 'string',
+                  default: '',
+                  doc: "SHA-256 (lower-case hex) of the canonical JSON of the GrantSubmission without its transport-only fields (audit_timestamp), computed at ingest: the application's content identity, the same for every copy of the same application whatever re-delivers it. Empty when the record was written before content hashes existed.",
+                },
+                {
+                  name: 'normalized_fields',
+                  type: { type: 'map', values: 'string' },
+                  doc: 'Application fields in canonical text form (trimmed, ISO-8601 dates, amounts in minor units, lists joined).',
+                },
+                {
+                  name: 'field_changes',
+                  type: {
+                    type: 'array',
+                    items: {
+                      type: 'record',
+                      name: 'FieldChange',
+                      namespace: 'org.grantstream.normalization',
+                      doc: 'One change normalization made to a field, kept so reviewers and auditors can see why a value differs from the submission.',
+                      fields: [
+                        { name: 'field', type: 'string', doc: 'Name of the normalized field.' },
+                        {
+                          name: 'before',
+                          type: ['null', 'string'],
+                          default: null,
+                          doc: 'Value before normalization, rendered as text; null when the field was added.',
+                        },
+                        {
+                          name: 'after',
+                          type: ['null', 'string'],
+                          default: null,
+                          doc: 'Value after normalization; null when the field was removed.',
+                        },
+                        {
+                          name: 'reason',
+                          type: 'string',
+                          doc: 'Machine-readable reason (e.g. TRIMMED_WHITESPACE, CURRENCY_TO_CENTS, DATE_TO_ISO8601).',
+                        },
+                      ],
+                    },
+                  },
+                  doc: 'Every change normalization made, in the order applied.',
+                },
+                {
+                  name: 'attachments',
+                  type: {
+                    type: 'array',
+                    items: {
+                      type: 'record',
+                      name: 'VerifiedAttachment',
+                      namespace: 'org.grantstream.validation',
+                      doc: 'What validation measured by streaming an attachment, next to what the producer claimed.',
+                      fields: [
+                        {
+                          name: 'uri',
+                          type: 'string',
+                          doc: 'Location of the attachment, as in the submission.',
+                        },
+                        {
+                          name: 'filename',
+                          type: 'string',
+                          doc: 'File name as the funder portal should see it.',
+                        },
+                        {
+                          name: 'media_type',
+                          type: 'string',
+                          doc: "Media type sniffed from the content's leading bytes (not the producer's claim).",
+                        },
+                        {
+                          name: 'declared_media_type',
+                          type: ['null', 'string'],
+                          default: null,
+                          doc: 'Media type the producer claimed, kept so reviewers can see a mismatch.',
+                        },
+                        {
+                          name: 'size_bytes',
+                          type: 'long',
+                          doc: 'Size in bytes counted while streaming.',
+                        },
+                        {
+                          name: 'sha256',
+                          type: 'string',
+                          doc: 'Lower-case hex SHA-256 computed while streaming; the integrity anchor for the audit trail.',
+                        },
+                      ],
+                    },
+                  },
+                  doc: 'Verified attachments, carried through unchanged.',
+                },
+                {
+                  name: 'normalizer_version',
+                  type: 'string',
+                  doc: 'Version of the normalization rules applied, so a replay can tell which rules produced the values.',
+                },
+                {
+                  name: 'normalized_at',
+                  type: { type: 'long', logicalType: 'timestamp-millis' },
+                  doc: 'When normalization finished, epoch milliseconds UTC.',
+                },
+              ],
+            },
+            doc: 'The normalized grant the decision is about.',
+          },
+          {
+            name: 'routed_at',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When the decision was made, epoch milliseconds UTC.',
+          },
+        ],
+      },
+      doc: 'The routed grant to submit, unchanged.',
+    },
+    {
+      name: 'attempt',
+      type: 'int',
+      doc: 'Number of attempts already made (1 after the first failure).',
+    },
+    {
+      name: 'not_before',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'Earliest time the next attempt may start (Retry-After or the tier delay), epoch milliseconds UTC.',
+    },
+    {
+      name: 'last_error_category',
+      type: 'string',
+      doc: 'Error category of the last failure (e.g. API_RATE_LIMIT, NETWORK_TIMEOUT).',
+    },
+    {
+      name: 'last_error_message',
+      type: 'string',
+      doc: 'Message of the last failure, for operators; never contains secrets.',
+    },
+    {
+      name: 'idempotency_key',
+      type: 'string',
+      doc: 'Idempotency-Key every attempt reuses, so a retry after a timeout cannot submit twice.',
+    },
+    {
+      name: 'first_attempt_at',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When the first attempt was made; the retry budget is measured from here.',
+    },
+    {
+      name: 'resubmission_of_trail',
+      type: ['null', 'string'],
+      default: null,
+      doc: 'When the grant is a resubmission (changed content, same grant id): the audit trail id of its previously accepted content, which every submission event of this trail links to.',
+    },
+  ],
+};
+
+/**
  * The Avro schema of validation/ValidatedGrant.v1.avsc, as registered under each topic's subject.
  */
 export const ValidatedGrantV1Avro: schema.RecordType = {
@@ -1417,6 +2081,193 @@ export const ValidatedGrantV2Avro: schema.RecordType = {
       name: 'audit_trail_id',
       type: 'string',
       doc: "Id that ties every audit event of this grant's journey together; assigned at ingest.",
+    },
+    {
+      name: 'submission',
+      type: {
+        type: 'record',
+        name: 'GrantSubmission',
+        namespace: 'org.grantstream.ingest',
+        doc: 'A grant application as an upstream parser hands it to the pipeline on grants.ingest.*. Attachments are claim-check references, never bytes. v2 adds optional program_code and applicant_ein.',
+        fields: [
+          {
+            name: 'grant_id',
+            type: 'string',
+            doc: "Globally unique grant id; the funder id is the part before the first '-' (e.g. NSF-2026-00042). Also the Kafka message key.",
+          },
+          {
+            name: 'funder_portal',
+            type: 'string',
+            doc: 'Identifier of the funder portal the application is submitted to (an adapter key in the funder configuration).',
+          },
+          {
+            name: 'submission_deadline',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When the funder stops accepting the application, epoch milliseconds UTC.',
+          },
+          {
+            name: 'metadata',
+            type: {
+              type: 'map',
+              logicalType: 'grantstream-metadata',
+              values: [
+                'null',
+                'boolean',
+                'long',
+                'double',
+                'string',
+                { type: 'array', items: 'string' },
+              ],
+            },
+            doc: 'Application fields extracted by the parser (title, amounts, PI, ...). The grantstream-metadata logical type lets readers see plain JSON values; other Avro readers see the underlying union.',
+          },
+          {
+            name: 'attachments',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'AttachmentRef',
+                doc: 'Where an attachment lives and what the parser claims about it; validation verifies the claims by streaming the object.',
+                fields: [
+                  {
+                    name: 'uri',
+                    type: 'string',
+                    doc: 'Location of the attachment (s3://, gs://, https:// or file://).',
+                  },
+                  {
+                    name: 'media_type',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Media type claimed by the producer, if any.',
+                  },
+                  {
+                    name: 'size_bytes',
+                    type: ['null', 'long'],
+                    default: null,
+                    doc: 'Size in bytes claimed by the producer, if any.',
+                  },
+                  {
+                    name: 'sha256',
+                    type: ['null', 'string'],
+                    default: null,
+                    doc: 'Lower-case hex SHA-256 claimed by the producer, if any.',
+                  },
+                  {
+                    name: 'filename',
+                    type: 'string',
+                    doc: 'File name as the funder portal should see it.',
+                  },
+                ],
+              },
+            },
+            doc: "References to the application's attachments, in submission order.",
+          },
+          {
+            name: 'audit_timestamp',
+            type: { type: 'long', logicalType: 'timestamp-millis' },
+            doc: 'When the upstream producer created this record, epoch milliseconds UTC.',
+          },
+          {
+            name: 'program_code',
+            type: ['null', 'string'],
+            default: null,
+            doc: 'Funder program or solicitation code (e.g. NSF 24-583), when the parser found one.',
+          },
+          {
+            name: 'applicant_ein',
+            type: ['null', 'string'],
+            default: null,
+            doc: "Applicant's US Employer Identification Number (NN-NNNNNNN), when known.",
+          },
+        ],
+      },
+      doc: 'The submission exactly as received (after schema resolution to this version).',
+    },
+    {
+      name: 'verified_attachments',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'VerifiedAttachment',
+          namespace: 'org.grantstream.validation',
+          doc: 'What validation measured by streaming an attachment, next to what the producer claimed.',
+          fields: [
+            {
+              name: 'uri',
+              type: 'string',
+              doc: 'Location of the attachment, as in the submission.',
+            },
+            {
+              name: 'filename',
+              type: 'string',
+              doc: 'File name as the funder portal should see it.',
+            },
+            {
+              name: 'media_type',
+              type: 'string',
+              doc: "Media type sniffed from the content's leading bytes (not the producer's claim).",
+            },
+            {
+              name: 'declared_media_type',
+              type: ['null', 'string'],
+              default: null,
+              doc: 'Media type the producer claimed, kept so reviewers can see a mismatch.',
+            },
+            { name: 'size_bytes', type: 'long', doc: 'Size in bytes counted while streaming.' },
+            {
+              name: 'sha256',
+              type: 'string',
+              doc: 'Lower-case hex SHA-256 computed while streaming; the integrity anchor for the audit trail.',
+            },
+          ],
+        },
+      },
+      doc: 'One entry per submission attachment, in the same order, with the measured facts.',
+    },
+    {
+      name: 'source_topic',
+      type: 'string',
+      doc: 'Ingest topic the submission arrived on (grants.ingest.v1 or another grants.ingest.* topic).',
+    },
+    {
+      name: 'validated_at',
+      type: { type: 'long', logicalType: 'timestamp-millis' },
+      doc: 'When validation finished, epoch milliseconds UTC.',
+    },
+  ],
+};
+
+/**
+ * The Avro schema of validation/ValidatedGrant.v3.avsc, as registered under each topic's subject.
+ */
+export const ValidatedGrantV3Avro: schema.RecordType = {
+  type: 'record',
+  name: 'ValidatedGrant',
+  namespace: 'org.grantstream.validation',
+  doc: 'A submission that passed schema and attachment validation, produced by the ingest stage to grants.validated.v1. v2 embeds GrantSubmission v2, so program_code and applicant_ein reach normalization. v3 adds content_hash.',
+  fields: [
+    {
+      name: 'grant_id',
+      type: 'string',
+      doc: 'Grant id, copied from the submission; the Kafka message key.',
+    },
+    {
+      name: 'funder_id',
+      type: 'string',
+      doc: "Funder id derived from grant_id (the part before the first '-').",
+    },
+    {
+      name: 'audit_trail_id',
+      type: 'string',
+      doc: "Id that ties every audit event of this grant's journey together; assigned at ingest.",
+    },
+    {
+      name: 'content_hash',
+      type: 'string',
+      default: '',
+      doc: "SHA-256 (lower-case hex) of the canonical JSON of the GrantSubmission without its transport-only fields (audit_timestamp), computed at ingest: the application's content identity, the same for every copy of the same application whatever re-delivers it. Empty when the record was written before content hashes existed.",
     },
     {
       name: 'submission',

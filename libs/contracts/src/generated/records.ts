@@ -385,6 +385,65 @@ export const NormalizedGrantV1Schema = z.strictObject({
 }) satisfies z.ZodType<NormalizedGrantV1>;
 
 /**
+ * A validated grant whose fields are normalized to the canonical forms compliance rules and portals
+ * expect, produced to grants.normalized.v1. v2 adds content_hash, carried from ingest. (Avro
+ * org.grantstream.normalization.NormalizedGrant, from normalization/NormalizedGrant.v2.avsc.)
+ */
+export interface NormalizedGrantV2 {
+  /** Grant id; the Kafka message key. */
+  grant_id: string;
+  /** Funder id derived from grant_id (the part before the first '-'). */
+  funder_id: string;
+  /** Funder portal the application is submitted to. */
+  funder_portal: string;
+  /** When the funder stops accepting the application, epoch milliseconds UTC. */
+  submission_deadline: number;
+  /** Audit trail id assigned at ingest. */
+  audit_trail_id: string;
+  /**
+   * SHA-256 (lower-case hex) of the canonical JSON of the GrantSubmission without its
+   * transport-only fields (audit_timestamp), computed at ingest: the application's content
+   * identity, the same for every copy of the same application whatever re-delivers it. Empty when
+   * the record was written before content hashes existed.
+   */
+  content_hash: string;
+  /**
+   * Application fields in canonical text form (trimmed, ISO-8601 dates, amounts in minor units,
+   * lists joined).
+   */
+  normalized_fields: Record<string, string>;
+  /** Every change normalization made, in the order applied. */
+  field_changes: FieldChangeV1[];
+  /** Verified attachments, carried through unchanged. */
+  attachments: VerifiedAttachmentV1[];
+  /**
+   * Version of the normalization rules applied, so a replay can tell which rules produced the
+   * values.
+   */
+  normalizer_version: string;
+  /** When normalization finished, epoch milliseconds UTC. */
+  normalized_at: number;
+}
+
+/**
+ * zod schema of {@link NormalizedGrantV2}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const NormalizedGrantV2Schema = z.strictObject({
+  grant_id: z.string(),
+  funder_id: z.string(),
+  funder_portal: z.string(),
+  submission_deadline: z.int(),
+  audit_trail_id: z.string(),
+  content_hash: z.string().default(''),
+  normalized_fields: z.record(z.string(), z.string()),
+  field_changes: z.array(FieldChangeV1Schema),
+  attachments: z.array(VerifiedAttachmentV1Schema),
+  normalizer_version: z.string(),
+  normalized_at: z.int(),
+}) satisfies z.ZodType<NormalizedGrantV2>;
+
+/**
  * Why a person must look: a compliance block, a deadline at risk, a portal's terminal rejection, a
  * dead letter, or a status the portal never resolved. (Avro
  * org.grantstream.notification.NotificationKind, from notification/NotificationRequest.v1.avsc.)
@@ -592,6 +651,48 @@ export const RoutedGrantV1Schema = z.strictObject({
 }) satisfies z.ZodType<RoutedGrantV1>;
 
 /**
+ * A grant that passed compliance routing and goes to submission, produced to grants.routed.v1. v2
+ * embeds NormalizedGrant v2 (content_hash). (Avro org.grantstream.routing.RoutedGrant, from
+ * routing/RoutedGrant.v2.avsc.)
+ */
+export interface RoutedGrantV2 {
+  /** Grant id; the Kafka message key. */
+  grant_id: string;
+  /** Funder id derived from grant_id. */
+  funder_id: string;
+  /** Audit trail id assigned at ingest. */
+  audit_trail_id: string;
+  /** Always FORWARD on this topic. */
+  decision: RoutingDecisionV1;
+  /** Every finding of the rule pack, in rule order. */
+  compliance_flags: ComplianceFlagV1[];
+  /** Regulatory references the decision rests on (e.g. 2 CFR 200.302). */
+  compliance_tags: string[];
+  /** Version of the funder's rule pack that made the decision. */
+  rule_pack_version: string;
+  /** The normalized grant the decision is about. */
+  grant: NormalizedGrantV2;
+  /** When the decision was made, epoch milliseconds UTC. */
+  routed_at: number;
+}
+
+/**
+ * zod schema of {@link RoutedGrantV2}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const RoutedGrantV2Schema = z.strictObject({
+  grant_id: z.string(),
+  funder_id: z.string(),
+  audit_trail_id: z.string(),
+  decision: RoutingDecisionV1Schema,
+  compliance_flags: z.array(ComplianceFlagV1Schema),
+  compliance_tags: z.array(z.string()),
+  rule_pack_version: z.string(),
+  grant: NormalizedGrantV2Schema,
+  routed_at: z.int(),
+}) satisfies z.ZodType<RoutedGrantV2>;
+
+/**
  * The canonical status lifecycle (after Grants.gov): RECEIVED -> PROCESSING -> VALIDATED ->
  * RECEIVED_BY_AGENCY -> AGENCY_TRACKING_NUMBER_ASSIGNED, or REJECTED_WITH_ERRORS. (Avro
  * org.grantstream.submission.SubmissionStatus, from submission/GrantStatus.v1.avsc.)
@@ -672,6 +773,67 @@ export const GrantStatusV1Schema = z.strictObject({
 }) satisfies z.ZodType<GrantStatusV1>;
 
 /**
+ * One content of the grant accepted for filing. (Avro org.grantstream.submission.AcceptedContent,
+ * from submission/SubmissionContentState.v1.avsc.)
+ */
+export interface AcceptedContentV1 {
+  /** Content hash of the application (see RoutedGrant.grant.content_hash). */
+  content_hash: string;
+  /**
+   * SHA-256 of the canonical JSON of the portal body without its trail id: the same for every copy
+   * of the same filing, also for a routed record written before content hashes existed.
+   */
+  body_hash: string;
+  /**
+   * Audit trail that carried this content when it was accepted: what a duplicate or a resubmission
+   * links to.
+   */
+  audit_trail_id: string;
+  /** The funder Idempotency-Key this content was filed under. */
+  idempotency_key: string;
+  /** When the submission stage accepted it, epoch milliseconds. */
+  accepted_at: number;
+}
+
+/**
+ * zod schema of {@link AcceptedContentV1}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const AcceptedContentV1Schema = z.strictObject({
+  content_hash: z.string(),
+  body_hash: z.string(),
+  audit_trail_id: z.string(),
+  idempotency_key: z.string(),
+  accepted_at: z.int(),
+}) satisfies z.ZodType<AcceptedContentV1>;
+
+/**
+ * What the submission stage has accepted for filing for one grant, produced to its compacted
+ * content-state changelog (grants.submission.content-state.v1) in the same transaction as the
+ * decision that changed it; the topic's latest value per grant is the stage's state, restored on
+ * partition assignment. (Avro org.grantstream.submission.SubmissionContentState, from
+ * submission/SubmissionContentState.v1.avsc.)
+ */
+export interface SubmissionContentStateV1 {
+  /** Grant id; the Kafka message key (co-partitioned with grants.routed.v1). */
+  grant_id: string;
+  /**
+   * Accepted contents, oldest first; the last is the grant's current content. Bounded by
+   * submission.contentState.maxContentsPerGrant (the oldest are dropped).
+   */
+  accepted: AcceptedContentV1[];
+}
+
+/**
+ * zod schema of {@link SubmissionContentStateV1}: the decoded record, defaults filled, undeclared
+ * fields refused.
+ */
+export const SubmissionContentStateV1Schema = z.strictObject({
+  grant_id: z.string(),
+  accepted: z.array(AcceptedContentV1Schema),
+}) satisfies z.ZodType<SubmissionContentStateV1>;
+
+/**
  * A submission waiting for another attempt, produced to a grants.submission.retry.* tier topic.
  * (Avro org.grantstream.submission.SubmissionRetry, from submission/SubmissionRetry.v1.avsc.)
  */
@@ -714,6 +876,57 @@ export const SubmissionRetryV1Schema = z.strictObject({
   idempotency_key: z.string(),
   first_attempt_at: z.int(),
 }) satisfies z.ZodType<SubmissionRetryV1>;
+
+/**
+ * A submission waiting for another attempt, produced to a grants.submission.retry.* tier topic. v2
+ * embeds RoutedGrant v2 (content_hash) and adds resubmission_of_trail. (Avro
+ * org.grantstream.submission.SubmissionRetry, from submission/SubmissionRetry.v2.avsc.)
+ */
+export interface SubmissionRetryV2 {
+  /** Grant id; the Kafka message key. */
+  grant_id: string;
+  /** Audit trail id assigned at ingest. */
+  audit_trail_id: string;
+  /** The routed grant to submit, unchanged. */
+  routed: RoutedGrantV2;
+  /** Number of attempts already made (1 after the first failure). */
+  attempt: number;
+  /**
+   * Earliest time the next attempt may start (Retry-After or the tier delay), epoch milliseconds
+   * UTC.
+   */
+  not_before: number;
+  /** Error category of the last failure (e.g. API_RATE_LIMIT, NETWORK_TIMEOUT). */
+  last_error_category: string;
+  /** Message of the last failure, for operators; never contains secrets. */
+  last_error_message: string;
+  /** Idempotency-Key every attempt reuses, so a retry after a timeout cannot submit twice. */
+  idempotency_key: string;
+  /** When the first attempt was made; the retry budget is measured from here. */
+  first_attempt_at: number;
+  /**
+   * When the grant is a resubmission (changed content, same grant id): the audit trail id of its
+   * previously accepted content, which every submission event of this trail links to.
+   */
+  resubmission_of_trail: string | null;
+}
+
+/**
+ * zod schema of {@link SubmissionRetryV2}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const SubmissionRetryV2Schema = z.strictObject({
+  grant_id: z.string(),
+  audit_trail_id: z.string(),
+  routed: RoutedGrantV2Schema,
+  attempt: z.int32(),
+  not_before: z.int(),
+  last_error_category: z.string(),
+  last_error_message: z.string(),
+  idempotency_key: z.string(),
+  first_attempt_at: z.int(),
+  resubmission_of_trail: z.string().nullable().default(null),
+}) satisfies z.ZodType<SubmissionRetryV2>;
 
 /**
  * A submission that passed schema and attachment validation, produced by the ingest stage to
@@ -787,3 +1000,48 @@ export const ValidatedGrantV2Schema = z.strictObject({
   source_topic: z.string(),
   validated_at: z.int(),
 }) satisfies z.ZodType<ValidatedGrantV2>;
+
+/**
+ * A submission that passed schema and attachment validation, produced by the ingest stage to
+ * grants.validated.v1. v2 embeds GrantSubmission v2, so program_code and applicant_ein reach
+ * normalization. v3 adds content_hash. (Avro org.grantstream.validation.ValidatedGrant, from
+ * validation/ValidatedGrant.v3.avsc.)
+ */
+export interface ValidatedGrantV3 {
+  /** Grant id, copied from the submission; the Kafka message key. */
+  grant_id: string;
+  /** Funder id derived from grant_id (the part before the first '-'). */
+  funder_id: string;
+  /** Id that ties every audit event of this grant's journey together; assigned at ingest. */
+  audit_trail_id: string;
+  /**
+   * SHA-256 (lower-case hex) of the canonical JSON of the GrantSubmission without its
+   * transport-only fields (audit_timestamp), computed at ingest: the application's content
+   * identity, the same for every copy of the same application whatever re-delivers it. Empty when
+   * the record was written before content hashes existed.
+   */
+  content_hash: string;
+  /** The submission exactly as received (after schema resolution to this version). */
+  submission: GrantSubmissionV2;
+  /** One entry per submission attachment, in the same order, with the measured facts. */
+  verified_attachments: VerifiedAttachmentV1[];
+  /** Ingest topic the submission arrived on (grants.ingest.v1 or another grants.ingest.* topic). */
+  source_topic: string;
+  /** When validation finished, epoch milliseconds UTC. */
+  validated_at: number;
+}
+
+/**
+ * zod schema of {@link ValidatedGrantV3}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const ValidatedGrantV3Schema = z.strictObject({
+  grant_id: z.string(),
+  funder_id: z.string(),
+  audit_trail_id: z.string(),
+  content_hash: z.string().default(''),
+  submission: GrantSubmissionV2Schema,
+  verified_attachments: z.array(VerifiedAttachmentV1Schema),
+  source_topic: z.string(),
+  validated_at: z.int(),
+}) satisfies z.ZodType<ValidatedGrantV3>;

@@ -5,11 +5,12 @@ import {
   ComplianceBlockedGrantV1Avro,
   GrantStatusV1Avro,
   GrantSubmissionV2Avro,
-  NormalizedGrantV1Avro,
+  NormalizedGrantV2Avro,
   NotificationRequestV1Avro,
-  RoutedGrantV1Avro,
-  SubmissionRetryV1Avro,
-  ValidatedGrantV2Avro,
+  RoutedGrantV2Avro,
+  SubmissionContentStateV1Avro,
+  SubmissionRetryV2Avro,
+  ValidatedGrantV3Avro,
 } from './avro-schemas';
 import {
   type AuditEventV1,
@@ -20,16 +21,18 @@ import {
   GrantStatusV1Schema,
   type GrantSubmissionV2,
   GrantSubmissionV2Schema,
-  type NormalizedGrantV1,
-  NormalizedGrantV1Schema,
+  type NormalizedGrantV2,
+  NormalizedGrantV2Schema,
   type NotificationRequestV1,
   NotificationRequestV1Schema,
-  type RoutedGrantV1,
-  RoutedGrantV1Schema,
-  type SubmissionRetryV1,
-  SubmissionRetryV1Schema,
-  type ValidatedGrantV2,
-  ValidatedGrantV2Schema,
+  type RoutedGrantV2,
+  RoutedGrantV2Schema,
+  type SubmissionContentStateV1,
+  SubmissionContentStateV1Schema,
+  type SubmissionRetryV2,
+  SubmissionRetryV2Schema,
+  type ValidatedGrantV3,
+  ValidatedGrantV3Schema,
 } from './records';
 
 /**
@@ -64,6 +67,12 @@ export const TOPICS = {
   SUBMISSION_RETRY_5M: 'grants.submission.retry.5m.v1',
   /** Submissions to retry after about 15 minutes (rate limits without Retry-After). */
   SUBMISSION_RETRY_15M: 'grants.submission.retry.15m.v1',
+  /**
+   * The submission stage's state, grant id -> the contents it accepted for filing (hash, trail,
+   * idempotency key); a changelog written in the same transaction as each decision and read back on
+   * partition assignment (docs/runtime.md).
+   */
+  SUBMISSION_CONTENT_STATE: 'grants.submission.content-state.v1',
   /** Portal statuses of submitted grants, re-produced by status polling until terminal. */
   STATUS: 'grants.status.v1',
   /**
@@ -106,6 +115,7 @@ export const SUBJECTS = {
   SUBMISSION_RETRY_30S: 'grants.submission.retry.30s.v1-value',
   SUBMISSION_RETRY_5M: 'grants.submission.retry.5m.v1-value',
   SUBMISSION_RETRY_15M: 'grants.submission.retry.15m.v1-value',
+  SUBMISSION_CONTENT_STATE: 'grants.submission.content-state.v1-value',
   STATUS: 'grants.status.v1-value',
   STATUS_POLL: 'grants.status.poll.v1-value',
   NOTIFICATIONS: 'grants.notifications.v1-value',
@@ -150,11 +160,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'ValidatedGrant',
       fullName: 'org.grantstream.validation.ValidatedGrant',
-      version: 2,
-      file: 'validation/ValidatedGrant.v2.avsc',
+      version: 3,
+      file: 'validation/ValidatedGrant.v3.avsc',
       subject: SUBJECTS.VALIDATED,
-      avro: ValidatedGrantV2Avro,
-      zod: ValidatedGrantV2Schema,
+      avro: ValidatedGrantV3Avro,
+      zod: ValidatedGrantV3Schema,
     },
   },
   {
@@ -169,11 +179,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'NormalizedGrant',
       fullName: 'org.grantstream.normalization.NormalizedGrant',
-      version: 1,
-      file: 'normalization/NormalizedGrant.v1.avsc',
+      version: 2,
+      file: 'normalization/NormalizedGrant.v2.avsc',
       subject: SUBJECTS.NORMALIZED,
-      avro: NormalizedGrantV1Avro,
-      zod: NormalizedGrantV1Schema,
+      avro: NormalizedGrantV2Avro,
+      zod: NormalizedGrantV2Schema,
     },
   },
   {
@@ -188,11 +198,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'RoutedGrant',
       fullName: 'org.grantstream.routing.RoutedGrant',
-      version: 1,
-      file: 'routing/RoutedGrant.v1.avsc',
+      version: 2,
+      file: 'routing/RoutedGrant.v2.avsc',
       subject: SUBJECTS.ROUTED,
-      avro: RoutedGrantV1Avro,
-      zod: RoutedGrantV1Schema,
+      avro: RoutedGrantV2Avro,
+      zod: RoutedGrantV2Schema,
     },
   },
   {
@@ -233,11 +243,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'SubmissionRetry',
       fullName: 'org.grantstream.submission.SubmissionRetry',
-      version: 1,
-      file: 'submission/SubmissionRetry.v1.avsc',
+      version: 2,
+      file: 'submission/SubmissionRetry.v2.avsc',
       subject: SUBJECTS.SUBMISSION_RETRY_1S,
-      avro: SubmissionRetryV1Avro,
-      zod: SubmissionRetryV1Schema,
+      avro: SubmissionRetryV2Avro,
+      zod: SubmissionRetryV2Schema,
     },
   },
   {
@@ -254,11 +264,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'SubmissionRetry',
       fullName: 'org.grantstream.submission.SubmissionRetry',
-      version: 1,
-      file: 'submission/SubmissionRetry.v1.avsc',
+      version: 2,
+      file: 'submission/SubmissionRetry.v2.avsc',
       subject: SUBJECTS.SUBMISSION_RETRY_5S,
-      avro: SubmissionRetryV1Avro,
-      zod: SubmissionRetryV1Schema,
+      avro: SubmissionRetryV2Avro,
+      zod: SubmissionRetryV2Schema,
     },
   },
   {
@@ -274,11 +284,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'SubmissionRetry',
       fullName: 'org.grantstream.submission.SubmissionRetry',
-      version: 1,
-      file: 'submission/SubmissionRetry.v1.avsc',
+      version: 2,
+      file: 'submission/SubmissionRetry.v2.avsc',
       subject: SUBJECTS.SUBMISSION_RETRY_30S,
-      avro: SubmissionRetryV1Avro,
-      zod: SubmissionRetryV1Schema,
+      avro: SubmissionRetryV2Avro,
+      zod: SubmissionRetryV2Schema,
     },
   },
   {
@@ -294,11 +304,11 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'SubmissionRetry',
       fullName: 'org.grantstream.submission.SubmissionRetry',
-      version: 1,
-      file: 'submission/SubmissionRetry.v1.avsc',
+      version: 2,
+      file: 'submission/SubmissionRetry.v2.avsc',
       subject: SUBJECTS.SUBMISSION_RETRY_5M,
-      avro: SubmissionRetryV1Avro,
-      zod: SubmissionRetryV1Schema,
+      avro: SubmissionRetryV2Avro,
+      zod: SubmissionRetryV2Schema,
     },
   },
   {
@@ -314,11 +324,31 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
     valueSchema: {
       record: 'SubmissionRetry',
       fullName: 'org.grantstream.submission.SubmissionRetry',
-      version: 1,
-      file: 'submission/SubmissionRetry.v1.avsc',
+      version: 2,
+      file: 'submission/SubmissionRetry.v2.avsc',
       subject: SUBJECTS.SUBMISSION_RETRY_15M,
-      avro: SubmissionRetryV1Avro,
-      zod: SubmissionRetryV1Schema,
+      avro: SubmissionRetryV2Avro,
+      zod: SubmissionRetryV2Schema,
+    },
+  },
+  {
+    constant: 'SUBMISSION_CONTENT_STATE',
+    name: TOPICS.SUBMISSION_CONTENT_STATE,
+    description:
+      "The submission stage's state, grant id -> the contents it accepted for filing (hash, trail, idempotency key); a changelog written in the same transaction as each decision and read back on partition assignment (docs/runtime.md).",
+    ownerStage: 'submission',
+    key: 'grant_id',
+    partitions: 6,
+    replicationFactor: 3,
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'retention.ms': '-1' },
+    valueSchema: {
+      record: 'SubmissionContentState',
+      fullName: 'org.grantstream.submission.SubmissionContentState',
+      version: 1,
+      file: 'submission/SubmissionContentState.v1.avsc',
+      subject: SUBJECTS.SUBMISSION_CONTENT_STATE,
+      avro: SubmissionContentStateV1Avro,
+      zod: SubmissionContentStateV1Schema,
     },
   },
   {
@@ -440,15 +470,16 @@ export const TOPIC_DECLARATIONS: readonly TopicDeclaration[] = [
 /** The decoded value type of each topic; the DLQ carries the original bytes, undecoded. */
 export interface TopicValues {
   'grants.ingest.v1': GrantSubmissionV2;
-  'grants.validated.v1': ValidatedGrantV2;
-  'grants.normalized.v1': NormalizedGrantV1;
-  'grants.routed.v1': RoutedGrantV1;
+  'grants.validated.v1': ValidatedGrantV3;
+  'grants.normalized.v1': NormalizedGrantV2;
+  'grants.routed.v1': RoutedGrantV2;
   'grants.compliance-blocked.v1': ComplianceBlockedGrantV1;
-  'grants.submission.retry.1s.v1': SubmissionRetryV1;
-  'grants.submission.retry.5s.v1': SubmissionRetryV1;
-  'grants.submission.retry.30s.v1': SubmissionRetryV1;
-  'grants.submission.retry.5m.v1': SubmissionRetryV1;
-  'grants.submission.retry.15m.v1': SubmissionRetryV1;
+  'grants.submission.retry.1s.v1': SubmissionRetryV2;
+  'grants.submission.retry.5s.v1': SubmissionRetryV2;
+  'grants.submission.retry.30s.v1': SubmissionRetryV2;
+  'grants.submission.retry.5m.v1': SubmissionRetryV2;
+  'grants.submission.retry.15m.v1': SubmissionRetryV2;
+  'grants.submission.content-state.v1': SubmissionContentStateV1;
   'grants.status.v1': GrantStatusV1;
   'grants.status.poll.v1': GrantStatusV1;
   'grants.notifications.v1': NotificationRequestV1;
