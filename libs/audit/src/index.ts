@@ -36,6 +36,17 @@ export {
   AUDIT_HEAD_HEADER,
   auditTrailIdFor,
   previousEventHashOf,
+  trailStartDiscriminator,
   stageAuditRecord,
   type StageAuditRecord,
 } from './lib/stage-trail';
+export {
+  CONTENT_HASH_DETAIL,
+  DUPLICATE_ACTION,
+  DUPLICATE_OF_TRAIL_DETAIL,
+  DUPLICATE_OUTCOME,
+  RESUBMISSION_OF_TRAIL_DETAIL,
+  TRANSPORT_ONLY_FIELDS,
+  contentHashOf,
+  isDuplicateEvent,
+} from './lib/content-identity';

@@ -5,6 +5,7 @@ import {
   auditTrailIdFor,
   previousEventHashOf,
   stageAuditRecord,
+  trailStartDiscriminator,
 } from './stage-trail';
 
 const HASH = 'ab'.repeat(32);
@@ -36,6 +37,16 @@ describe('auditTrailIdFor', () => {
     expect(auditTrailIdFor({ ...at })).toBe(id);
     expect(auditTrailIdFor({ ...at, offset: 42 })).not.toBe(id);
     expect(auditTrailIdFor({ ...at, topic: 'grants.ingest.budget' })).not.toBe(id);
+  });
+
+  it('gives a re-read by another consumer group a trail of its own, the same on its own redelivery', () => {
+    const at = { topic: 'grants.ingest.v1', partition: 2, offset: 41 };
+    const original = auditTrailIdFor(at, 'grantstream.ingest');
+    const reread = auditTrailIdFor(at, 'grantstream.ingest.fresh');
+    expect(reread).not.toBe(original);
+    expect(auditTrailIdFor(at, 'grantstream.ingest.fresh')).toBe(reread);
+    expect(original).not.toBe(auditTrailIdFor(at));
+    expect(trailStartDiscriminator(reread)).not.toBe(trailStartDiscriminator(original));
   });
 });
 

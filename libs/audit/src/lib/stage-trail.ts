@@ -23,12 +23,28 @@ export function previousEventHashOf(headers: Readonly<Record<string, Buffer | un
 
 /**
  * The audit trail id ingest assigns to a submission: derived from where it was
- * read, so a redelivery after a crash gets the same id (and the same events),
- * while the same grant submitted again gets a new trail id. UUID-shaped.
+ * read and by which consumer group, so a redelivery to the same group after a
+ * crash gets the same id (and the same events), while the same grant
+ * submitted again, or the same record read again by another group (a new
+ * deployment, an offset reset), starts a trail of its own. UUID-shaped.
+ * Without `consumerGroup` the id depends on the position alone (the form of
+ * trails started before groups were part of it).
  */
-export function auditTrailIdFor(source: SourcePositionV1): string {
-  const h = sha256Hex(`${source.topic}\u0000${source.partition}\u0000${source.offset}`);
+export function auditTrailIdFor(source: SourcePositionV1, consumerGroup?: string): string {
+  const position = `${source.topic}\u0000${source.partition}\u0000${source.offset}`;
+  const h = sha256Hex(consumerGroup === undefined ? position : `${position}\u0000${consumerGroup}`);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * The discriminator of the events that start a trail at ingest (VALIDATED,
+ * DEAD_LETTER). Their event_id otherwise depends only on grant, stage, action
+ * and source position, which a re-read by another consumer group shares with
+ * the original: without it the re-read's events would take the original's
+ * Kafka keys and compaction would fold one trail onto the other.
+ */
+export function trailStartDiscriminator(auditTrailId: string): string {
+  return `trail:${auditTrailId}`;
 }
 
 /** An audit event ready to produce, and the header that passes its hash on to the next stage. */
