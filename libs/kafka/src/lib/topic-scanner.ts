@@ -67,6 +67,8 @@ export interface ScanOptions {
   maxEmptyFetches: number;
   /** Start here instead of each partition's first offset (partition -> offset). */
   from?: ReadonlyMap<number, string>;
+  /** Only these partitions (a stage restoring one partition's state); every partition when absent. */
+  partitions?: readonly number[];
 }
 
 /**
@@ -133,10 +135,12 @@ export class TopicScanner {
     const leaders = new Map(
       cluster.findTopicPartitionMetadata(topic).map((p) => [p.partitionId, p.leader]),
     );
+    const wanted = options.partitions === undefined ? null : new Set(options.partitions);
     for (const [partition, end] of [...ends].sort((a, b) => a[0] - b[0])) {
+      if (wanted !== null && !wanted.has(partition)) continue;
       const first = starts.get(partition) ?? '0';
-      const wanted = options.from?.get(partition);
-      let offset = wanted !== undefined && BigInt(wanted) > BigInt(first) ? wanted : first;
+      const from = options.from?.get(partition);
+      let offset = from !== undefined && BigInt(from) > BigInt(first) ? from : first;
       let empty = 0;
       while (BigInt(offset) < BigInt(end)) {
         const broker = await cluster.findBroker({ nodeId: leaders.get(partition) ?? 0 });

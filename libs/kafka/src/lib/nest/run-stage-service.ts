@@ -9,7 +9,7 @@ import {
 import { createLogger, type GrantLogger } from '@grantstream/logging';
 import { createPlatformClients, type PlatformClients } from '../platform';
 import { deadLetterAuditHook, type DeadLetterAuditOptions } from '../runner/dead-letter-audit';
-import type { DeadLetterHook } from '../runner/stage-handler';
+import type { DeadLetterHook, PartitionPreparer } from '../runner/stage-handler';
 import type { ServiceIdentity, StageRunner } from '../runner/stage-runner';
 import { StageMetrics, serveMetrics, type MetricsEndpoint } from '../observability/stage-metrics';
 import { StageHealth } from '../observability/stage-health';
@@ -25,6 +25,8 @@ export interface StageServiceOptions {
   clients: PlatformClients;
   logger: GrantLogger;
   onDeadLetter?: DeadLetterHook;
+  /** The stage's {@link PartitionPreparer}, when it keeps state per input partition. */
+  preparePartition?: PartitionPreparer;
   /** Where to serve Prometheus metrics (`GET /metrics`). */
   metrics: MetricsEndpoint;
   /** The stage's metrics, when the stage registers its own on them too; made here otherwise. */
@@ -41,7 +43,7 @@ export interface StageServiceOptions {
  * commits or aborts within shutdownGraceMs), release the clients and exit 0.
  */
 export async function runStageService(options: StageServiceOptions): Promise<INestMicroservice> {
-  const { module, service, config, clients, logger, onDeadLetter } = options;
+  const { module, service, config, clients, logger, onDeadLetter, preparePartition } = options;
   const metrics = options.stageMetrics ?? new StageMetrics(service);
   const health = new StageHealth({
     timeoutMs: config.readinessProbeTimeoutMs,
@@ -61,6 +63,7 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
     clients,
     logger,
     ...(onDeadLetter ? { onDeadLetter } : {}),
+    ...(preparePartition ? { preparePartition } : {}),
   });
   metrics.observe(strategy);
   health.observe(strategy);
@@ -83,6 +86,15 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
   return app;
 }
 
+/**
+ * A stage's Nest module together with its {@link PartitionPreparer}: what
+ * `StageSpec.module` returns for a stage that keeps state per input partition.
+ */
+export interface StatefulStageModule {
+  nest: DynamicModule;
+  preparePartition: PartitionPreparer;
+}
+
 /** What a stage's entry point declares; {@link runStage} does the rest. */
 export interface StageSpec {
   /** Stage name (ingest, normalization, routing, ...); the service is `grantstream-<stage>`. */
@@ -92,14 +104,16 @@ export interface StageSpec {
   runner: StageRunnerConfig;
   metrics: MetricsEndpoint;
   /**
-   * The stage's Nest module, built once its identity, logger and metrics exist
-   * (a stage registers its own metrics on `metrics.registry`).
+   * The stage's Nest module, built once its identity, logger, metrics and
+   * clients exist (a stage registers its own metrics on `metrics.registry`;
+   * a stateful stage reads its changelog through `clients`).
    */
   module: (context: {
     service: ServiceIdentity;
     logger: GrantLogger;
     metrics: StageMetrics;
-  }) => DynamicModule;
+    clients: PlatformClients;
+  }) => DynamicModule | StatefulStageModule;
   /** Dead-letter audit settings besides the service (whether the stage starts trails, rule versions). */
   deadLetters: Omit<DeadLetterAuditOptions, 'service'>;
 }
@@ -122,16 +136,19 @@ export function runStage(spec: StageSpec): void {
   });
   const start = async () => {
     const stageMetrics = new StageMetrics(service);
+    const clients = createPlatformClients(spec.config, logger);
+    const built = spec.module({ service, logger, metrics: stageMetrics, clients });
     await runStageService({
-      module: spec.module({ service, logger, metrics: stageMetrics }),
+      module: 'nest' in built ? built.nest : built,
       stageMetrics,
       registryUrl: spec.config.registry.url,
       service,
       config: spec.runner,
       metrics: spec.metrics,
-      clients: createPlatformClients(spec.config, logger),
+      clients,
       logger,
       onDeadLetter: deadLetterAuditHook({ ...spec.deadLetters, service }),
+      ...('nest' in built ? { preparePartition: built.preparePartition } : {}),
     });
   };
   start().catch((err: unknown) => {

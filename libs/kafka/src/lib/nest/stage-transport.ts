@@ -13,6 +13,7 @@ import type {
   HandlerResult,
   InboundMessage,
   InputContract,
+  PartitionPreparer,
   StageHandler,
 } from '../runner/stage-handler';
 import {
@@ -51,6 +52,8 @@ export interface StageTransportOptions {
   rssProbe?: RssProbe;
   /** Extra records produced with every dead letter (the stage's audit event). */
   onDeadLetter?: DeadLetterHook;
+  /** The stage's {@link PartitionPreparer}, when it keeps state per input partition. */
+  preparePartition?: PartitionPreparer;
   createRunner?: StageRunnerFactory;
 }
 
@@ -218,6 +221,7 @@ export class StageTransport
   private async start(): Promise<void> {
     this._status$.next('connecting');
     const { service, config, clients, logger, rssProbe, onDeadLetter, createRunner } = this.options;
+    const preparePartition = this.options.preparePartition;
     const runner = (createRunner ?? ((o) => new StageRunner(o)))({
       service,
       config,
@@ -227,6 +231,7 @@ export class StageTransport
       logger,
       ...(rssProbe ? { rssProbe } : {}),
       ...(onDeadLetter ? { onDeadLetter } : {}),
+      ...(preparePartition ? { preparePartition } : {}),
     });
     for (const entry of this.listeners) this.attach(runner, entry);
     // Set before start() resolves: a start that fails half-way still has

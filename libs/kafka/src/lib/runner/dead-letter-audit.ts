@@ -5,6 +5,7 @@ import {
   payloadHashOf,
   previousEventHashOf,
   stageAuditRecord,
+  trailStartDiscriminator,
 } from '@grantstream/audit';
 import type { DeadLetterFailure, DeadLetterHook } from './stage-handler';
 import type { ServiceIdentity } from './stage-runner';
@@ -29,6 +30,13 @@ export interface DeadLetterAuditOptions {
    * from upstream, whose headers cannot name a head of our chain.
    */
   startsTrail: boolean;
+  /**
+   * The stage's consumer group, for a stage that starts trails: part of the
+   * trail id (and of the event's discriminator), so a record dead-lettered
+   * again by another group that re-reads the topic starts a trail of its own
+   * instead of taking the original's event key.
+   */
+  consumerGroup?: string;
   /** Version of the rules in force, recorded on the event. */
   ruleSetVersion?: (failure: DeadLetterFailure) => string | null;
   auditTopic?: string;
@@ -50,6 +58,11 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
       partition: failure.partition,
       offset: Number(failure.offset),
     };
+    const startsGroupTrail = options.startsTrail && options.consumerGroup !== undefined;
+    const auditTrailId =
+      typeof decoded?.audit_trail_id === 'string'
+        ? decoded.audit_trail_id
+        : auditTrailIdFor(source, startsGroupTrail ? options.consumerGroup : undefined);
     const reason =
       failure.error.message.length > MAX_REASON_CHARS
         ? `${failure.error.message.slice(0, MAX_REASON_CHARS)}…`
@@ -58,10 +71,7 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
       {
         grantId,
         funderId: funderIdOrNull(grantId) ?? 'UNKNOWN',
-        auditTrailId:
-          typeof decoded?.audit_trail_id === 'string'
-            ? decoded.audit_trail_id
-            : auditTrailIdFor(source),
+        auditTrailId,
         stage: options.service.stage,
         action: 'DEAD_LETTER',
         errorCategory: failure.error.category,
@@ -76,6 +86,7 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
           reason,
           attempts: String(failure.attempts),
         },
+        ...(startsGroupTrail ? { discriminator: trailStartDiscriminator(auditTrailId) } : {}),
       },
       options.startsTrail ? AUDIT_GENESIS_HASH : previousEventHashOf(failure.headers),
       options.auditTopic ?? TOPICS.AUDIT,

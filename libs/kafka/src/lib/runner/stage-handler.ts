@@ -104,6 +104,21 @@ export interface StageHandler<T = unknown> {
   handle(message: InboundMessage<T>, context: HandlerContext): Promise<HandlerResult>;
 }
 
+/**
+ * Called by the runner for an input partition before the first message it
+ * handles from it, each time it (re)starts the partition's transactional
+ * producer: in every new group generation and after an aborted transaction,
+ * always after the previous owner has been fenced and before the committed
+ * offset is read. A stage that keeps state in a changelog it writes in its own
+ * transactions reloads the partition's state here, so the state it decides on
+ * is exactly what committed with the offsets it resumes from. A rejection is
+ * retried by kafkajs like any failed batch (nothing of the partition is handled).
+ */
+export type PartitionPreparer = (
+  partition: { topic: string; partition: number },
+  signal: AbortSignal,
+) => Promise<void>;
+
 /** A message the runner is dead-lettering, as a stage's {@link DeadLetterHook} sees it. */
 export interface DeadLetterFailure {
   topic: string;

@@ -48,6 +48,7 @@ import {
   type DeadLetterHook,
   type OutboundRecord,
   type InboundMessage,
+  type PartitionPreparer,
   type StageHandler,
 } from './stage-handler';
 
@@ -77,6 +78,8 @@ export interface StageRunnerOptions {
    * default: a content-addressed directory at config.deadLetterStore.dir.
    */
   deadLetterStore?: DeadLetterValueStore;
+  /** Reloads a stage's state for a partition before its first batch (see {@link PartitionPreparer}). */
+  preparePartition?: PartitionPreparer;
 }
 
 /** Events a runner emits, for metrics, health and tests. */
@@ -721,6 +724,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     // does it now, which is what fences the previous owner of this id.
     const init = await producer.transaction();
     await init.abort();
+    // Fenced: nothing the previous owner (or an aborted chunk of ours) left
+    // open can still commit, so state restored now is final.
+    try {
+      await this.options.preparePartition?.({ topic, partition }, this.stopController.signal);
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
     this.producers.set(key, { producer, generation: this.generation });
     const committed = await this.settledCommittedOffset(topic, partition);
     return { producer, committedOffset: committed };
