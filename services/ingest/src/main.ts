@@ -12,11 +12,12 @@ const packs = orExitOnConfigError(() => loadRulePacks(config.rules.packDir));
 const stores = orExitOnConfigError(
   () => new AttachmentStores([new FileAttachmentStore({ roots: config.ingest.storage.fileRoots })]),
 );
+// A runner whose worst case in flight cannot fit the memory budget refuses to start.
+const runner = orExitOnConfigError(() => stageRunnerConfig(config.runner, config.ingest.runner));
 runStage({
   stage: 'ingest',
   config,
-  // A runner whose worst case in flight cannot fit the memory budget refuses to start.
-  runner: orExitOnConfigError(() => stageRunnerConfig(config.runner, config.ingest.runner)),
+  runner,
   metrics: config.ingest.metrics,
   module: ({ service }) =>
     IngestModule.forRoot({
@@ -29,10 +30,12 @@ runStage({
         now: Date.now,
       },
       service,
+      consumerGroup: runner.groupId,
     }),
   deadLetters: {
     // Ingest starts every trail; a dead letter there records the pack of the funder it named.
     startsTrail: true,
+    consumerGroup: runner.groupId,
     ruleSetVersion: (failure) => {
       const grantId = (failure.decoded as { grant_id?: string } | undefined)?.grant_id;
       const funder = grantId === undefined ? null : funderIdOrNull(grantId);

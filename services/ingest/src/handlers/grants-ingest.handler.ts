@@ -6,9 +6,15 @@ import {
   TOPICS,
   funderIdOf,
   type GrantSubmissionV2,
-  type ValidatedGrantV2,
+  type ValidatedGrantV3,
 } from '@grantstream/contracts';
-import { auditTrailIdFor } from '@grantstream/audit';
+import {
+  CONTENT_HASH_DETAIL,
+  DISCRIMINATOR_DETAIL,
+  auditTrailIdFor,
+  contentHashOf,
+  trailStartDiscriminator,
+} from '@grantstream/audit';
 import {
   StageEvent,
   auditedRecords,
@@ -30,12 +36,19 @@ export const INGEST_DEPS = Symbol('INGEST_DEPS');
 export interface IngestDeps {
   validator: SubmissionValidatorDeps;
   service: ServiceIdentity;
+  /**
+   * The stage's consumer group: part of every trail id, so a record re-read by
+   * another group (a new deployment, an offset reset) starts a trail of its
+   * own, which submission then links to the original as a duplicate.
+   */
+  consumerGroup: string;
 }
 
 /**
  * Every topic matching grants.ingest.* (a new upstream parser's topic is
  * picked up without a restart) → grants.validated.v1 with a VALIDATED audit
- * event that starts the grant's trail. A rejected submission throws its
+ * event that starts the grant's trail and names the application's content
+ * hash, which travels with the grant to submission (content idempotency). A rejected submission throws its
  * categorized error; the runner dead-letters it with a DEAD_LETTER event.
  */
 @Controller()
@@ -47,7 +60,7 @@ export class GrantsIngestHandler {
     message: InboundMessage<GrantSubmissionV2>,
     ctx: StageContext<GrantSubmissionV2>,
   ): Promise<HandlerResult> {
-    const { validator, service } = this.deps;
+    const { validator, service, consumerGroup } = this.deps;
     const submission = message.value;
     const { verified, flags } = await validateSubmissionWithFlags(
       submission,
@@ -62,10 +75,13 @@ export class GrantsIngestHandler {
     const at = validator.now();
     // validateSubmission has checked the grant id, so it has a funder prefix.
     const funderId = funderIdOf(submission.grant_id);
-    const validated: ValidatedGrantV2 = {
+    const auditTrailId = auditTrailIdFor(source, consumerGroup);
+    const contentHash = contentHashOf(submission);
+    const validated: ValidatedGrantV3 = {
       grant_id: submission.grant_id,
       funder_id: funderId,
-      audit_trail_id: auditTrailIdFor(source),
+      audit_trail_id: auditTrailId,
+      content_hash: contentHash,
       submission,
       verified_attachments: verified,
       source_topic: message.topic,
@@ -88,6 +104,10 @@ export class GrantsIngestHandler {
           attachment_bytes: String(verified.reduce((n, a) => n + a.size_bytes, 0)),
           // Structural findings the funder's pack lets pass (e.g. active content as a warning).
           ...(flags.length > 0 ? { attachment_flags: attachmentFlagsDetail(flags) } : {}),
+          [CONTENT_HASH_DETAIL]: contentHash,
+          // A re-read by another group shares this event's source position:
+          // the trail id keeps its event_id (and Kafka key) apart.
+          [DISCRIMINATOR_DETAIL]: trailStartDiscriminator(auditTrailId),
         },
       },
       [{ topic: TOPICS.VALIDATED, key: submission.grant_id, value: validated }],
