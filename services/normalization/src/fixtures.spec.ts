@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidatedGrantV2Schema } from '@grantstream/contracts';
+import { ValidatedGrantV3Schema } from '@grantstream/contracts';
 import { loadRulePacks } from '@grantstream/rules';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -19,7 +19,7 @@ const fixtureSchema = z.strictObject({
   description: z.string().min(1),
   funder: z.string().min(1),
   now: z.iso.datetime(),
-  input: ValidatedGrantV2Schema,
+  input: ValidatedGrantV3Schema,
   expect: z.strictObject({
     /** Fields that must be present with exactly these values (others may exist too). */
     normalized_fields: z.record(z.string(), z.string()),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetadataValue, ValidatedGrantV2, VerifiedAttachmentV1 } from '@grantstream/contracts';
+import type { MetadataValue, ValidatedGrantV3, VerifiedAttachmentV1 } from '@grantstream/contracts';
 import { type RulePack, rulePackSchema } from '@grantstream/rules';
 import { normalizeGrant } from './normalize';
 
@@ -44,11 +44,12 @@ const attachment: VerifiedAttachmentV1 = {
 function grant(
   metadata: Record<string, MetadataValue>,
   top: { program_code?: string | null; applicant_ein?: string | null; funder_portal?: string } = {},
-): ValidatedGrantV2 {
+): ValidatedGrantV3 {
   return {
     grant_id: 'TST-2026-00001',
     funder_id: 'TST',
     audit_trail_id: 'trail-1',
+    content_hash: 'c'.repeat(64),
     submission: {
       grant_id: 'TST-2026-00001',
       funder_portal: top.funder_portal ?? 'test-portal',
@@ -80,6 +81,7 @@ describe('normalizeGrant', () => {
       funder_portal: 'test-portal',
       submission_deadline: 1_800_000_000_000,
       audit_trail_id: 'trail-1',
+      content_hash: 'c'.repeat(64),
       normalized_fields: { title: 'T' },
       field_changes: [],
       attachments: [attachment],

@@ -1,8 +1,8 @@
 import type {
   FieldChangeV1,
   MetadataValue,
-  NormalizedGrantV1,
-  ValidatedGrantV2,
+  NormalizedGrantV2,
+  ValidatedGrantV3,
 } from '@grantstream/contracts';
 import { type RulePack, canonicalKey } from '@grantstream/rules';
 import { type PresentValue, parseFieldValue } from './field-parsers';
@@ -27,7 +27,7 @@ interface Source {
  * The v2 top-level fields act as metadata keys and come first, so they win
  * over a metadata entry of the same name; the loser is still carried.
  */
-function sourcesOf(input: ValidatedGrantV2): Source[] {
+function sourcesOf(input: ValidatedGrantV3): Source[] {
   const { submission } = input;
   const sources: Source[] = [];
   const topLevel: Array<[string, string | null]> = [
@@ -80,10 +80,10 @@ function carriedText(value: PresentValue): string {
  * source key in `before`; value steps carry the value before and after.
  */
 export function normalizeGrant(
-  input: ValidatedGrantV2,
+  input: ValidatedGrantV3,
   pack: RulePack | undefined,
   ctx: NormalizeContext,
-): NormalizedGrantV1 {
+): NormalizedGrantV2 {
   const sources = sourcesOf(input);
   const fields: Record<string, string> = {};
   const changes: FieldChangeV1[] = [];
@@ -122,6 +122,8 @@ export function normalizeGrant(
     funder_portal: input.submission.funder_portal.normalize('NFC').trim(),
     submission_deadline: input.submission.submission_deadline,
     audit_trail_id: input.audit_trail_id,
+    // The application's identity travels unchanged to submission, which files each content once.
+    content_hash: input.content_hash,
     normalized_fields: fields,
     field_changes: changes,
     attachments: input.verified_attachments,

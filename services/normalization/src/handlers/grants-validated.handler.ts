@@ -1,9 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
   TOPICS,
-  ValidatedGrantV2Avro,
-  ValidatedGrantV2Schema,
-  type ValidatedGrantV2,
+  ValidatedGrantV3Avro,
+  ValidatedGrantV3Schema,
+  type ValidatedGrantV3,
 } from '@grantstream/contracts';
 import {
   StageEvent,
@@ -31,8 +31,8 @@ export interface NormalizationDeps {
 export class GrantsValidatedHandler {
   constructor(@Inject(NORMALIZATION_DEPS) private readonly deps: NormalizationDeps) {}
 
-  @StageEvent(TOPICS.VALIDATED, { avro: ValidatedGrantV2Avro, zod: ValidatedGrantV2Schema })
-  handle(message: InboundMessage<ValidatedGrantV2>): HandlerResult {
+  @StageEvent(TOPICS.VALIDATED, { avro: ValidatedGrantV3Avro, zod: ValidatedGrantV3Schema })
+  handle(message: InboundMessage<ValidatedGrantV3>): HandlerResult {
     const { packs, normalizerVersion, service, now } = this.deps;
     const grant = message.value;
     const at = now();
