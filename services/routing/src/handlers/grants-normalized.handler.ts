@@ -1,11 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  NormalizedGrantV1Avro,
-  NormalizedGrantV1Schema,
+  NormalizedGrantV2Avro,
+  NormalizedGrantV2Schema,
   TOPICS,
   type ComplianceBlockedGrantV1,
-  type NormalizedGrantV1,
-  type RoutedGrantV1,
+  type NormalizedGrantV2,
+  type RoutedGrantV2,
 } from '@grantstream/contracts';
 import { COMPLIANCE_TAGS } from '@grantstream/audit';
 import {
@@ -37,13 +37,13 @@ export interface RoutingDeps {
 export class GrantsNormalizedHandler {
   constructor(@Inject(ROUTING_DEPS) private readonly deps: RoutingDeps) {}
 
-  @StageEvent(TOPICS.NORMALIZED, { avro: NormalizedGrantV1Avro, zod: NormalizedGrantV1Schema })
-  handle(message: InboundMessage<NormalizedGrantV1>): HandlerResult {
+  @StageEvent(TOPICS.NORMALIZED, { avro: NormalizedGrantV2Avro, zod: NormalizedGrantV2Schema })
+  handle(message: InboundMessage<NormalizedGrantV2>): HandlerResult {
     const { packs, service, now } = this.deps;
     const grant = message.value;
     const at = now();
     const outcome = routeGrant(grant, packs.get(grant.funder_id), { now: at });
-    const value: RoutedGrantV1 | ComplianceBlockedGrantV1 = {
+    const value: RoutedGrantV2 | ComplianceBlockedGrantV1 = {
       grant_id: grant.grant_id,
       funder_id: grant.funder_id,
       audit_trail_id: grant.audit_trail_id,
