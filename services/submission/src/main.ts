@@ -5,6 +5,7 @@ import { FunderApiMetrics, resolveFunderTokens } from '@grantstream/funders';
 import { createLogger } from '@grantstream/logging';
 import { runStage } from '@grantstream/kafka';
 import { RETRY_TOPIC_PATTERN } from './handlers/submission.handler';
+import { ContentStateStore } from './content-state';
 import { createFunderPortals } from './funder-portals';
 import { loadSubmissionConfig } from './submission.config';
 import { SubmissionMetrics } from './submission-metrics';
@@ -38,9 +39,16 @@ createFunderPortals({
       config,
       runner: stageRunnerConfig(config.runner, section.runner),
       metrics: section.metrics,
-      module: ({ service, metrics }) => {
+      module: ({ service, metrics, clients, logger }) => {
         funderApi.registerOn(metrics.registry);
-        return SubmissionModule.forRoot({
+        const contentState = new ContentStateStore({
+          topic: section.contentState.topic,
+          maxContentsPerGrant: section.contentState.maxContentsPerGrant,
+          restore: section.contentState.restore,
+          clients,
+          logger,
+        });
+        const nest = SubmissionModule.forRoot({
           portals,
           policyFor: (portal) => ({
             maxAttempts: portal.config.retry.maxAttempts,
@@ -56,9 +64,12 @@ createFunderPortals({
           inlineRetryMaxMs: section.inlineRetryMaxMs,
           unconfiguredFunders: section.unconfiguredFunders,
           service,
+          contentState,
           now: Date.now,
           events: new SubmissionMetrics(metrics.registry, portals),
         });
+        // Each routed partition's state is read back before its first batch of a generation.
+        return { nest, preparePartition: (tp, signal) => contentState.prepare(tp, signal) };
       },
       deadLetters: { startsTrail: false },
     }),

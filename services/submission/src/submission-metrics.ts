@@ -9,6 +9,8 @@ export interface SubmissionEvents {
   retried(funderId: string, where: string): void;
   /** A deadline at risk was escalated. */
   escalated(funderId: string): void;
+  /** A copy of content already accepted was recognised and not filed. */
+  duplicate(funderId: string): void;
 }
 
 const CIRCUIT_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
@@ -23,6 +25,7 @@ export class SubmissionMetrics implements SubmissionEvents {
   private readonly attempts: Counter<'funder' | 'outcome'>;
   private readonly retries: Counter<'funder' | 'tier'>;
   private readonly escalations: Counter<'funder'>;
+  private readonly duplicates: Counter<'funder'>;
 
   constructor(registry: Registry, portals: ReadonlyMap<string, FunderPortal>) {
     const registers = [registry];
@@ -41,6 +44,12 @@ export class SubmissionMetrics implements SubmissionEvents {
     this.escalations = new Counter({
       name: 'grantstream_submission_deadline_escalations_total',
       help: 'Retries escalated because the deadline was at risk.',
+      labelNames: ['funder'],
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: 'grantstream_submission_duplicates_total',
+      help: 'Routed grants whose content was already accepted on another trail: recorded, not filed.',
       labelNames: ['funder'],
       registers,
     });
@@ -81,5 +90,9 @@ export class SubmissionMetrics implements SubmissionEvents {
 
   escalated(funderId: string): void {
     this.escalations.inc({ funder: funderId });
+  }
+
+  duplicate(funderId: string): void {
+    this.duplicates.inc({ funder: funderId });
   }
 }

@@ -56,6 +56,19 @@ export const submissionSectionSchema = z
      * split the funders between them on the same topics.
      */
     unconfiguredFunders: z.enum(['dead_letter', 'skip']),
+    /** Content-level idempotency: the state of accepted contents per grant (docs/runtime.md). */
+    contentState: z.strictObject({
+      /** Compacted changelog topic, partitioned like grants.routed.v1 (each scenario may use its own). */
+      topic: z.string().min(1),
+      /** Accepted contents remembered per grant; beyond it the oldest is forgotten. */
+      maxContentsPerGrant: positiveInt,
+      /** How a restore reads a changelog partition (bytes per fetch bound its memory). */
+      restore: z.strictObject({
+        maxBytesPerFetch: positiveInt,
+        maxWaitMs: positiveInt,
+        maxEmptyFetches: positiveInt,
+      }),
+    }),
   })
   .refine(
     (s) => s.retryTiers.every((t, i, all) => i === 0 || (all[i - 1]?.delayMs ?? 0) < t.delayMs),

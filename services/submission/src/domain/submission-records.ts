@@ -1,8 +1,8 @@
 import type {
   GrantStatusV1,
   NotificationRequestV1,
-  RoutedGrantV1,
-  SubmissionRetryV1,
+  RoutedGrantV2,
+  SubmissionRetryV2,
   SubmissionStatusV1,
 } from '@grantstream/contracts';
 import { sha256Hex } from '@grantstream/audit';
@@ -27,7 +27,7 @@ export function portalMessageTexts(messages: readonly PortalMessage[]): string[]
 
 /** The first status record of a filed grant, produced with its SUBMITTED event. */
 export function acceptedStatus(
-  routed: RoutedGrantV1,
+  routed: RoutedGrantV2,
   accepted: { trackingNumber: string; status: SubmissionStatusV1 },
   idempotencyKey: string,
   now: number,
@@ -53,7 +53,7 @@ export function acceptedStatus(
 
 /** The terminal status of a payload the portal refused (400/422): no tracking number, the portal's messages. */
 export function rejectedStatus(
-  routed: RoutedGrantV1,
+  routed: RoutedGrantV2,
   messages: readonly PortalMessage[],
   idempotencyKey: string,
   now: number,
@@ -77,11 +77,17 @@ export function rejectedStatus(
 
 /** Where a grant waits for its next attempt. */
 export function retryRecord(
-  routed: RoutedGrantV1,
+  routed: RoutedGrantV2,
   decision: RetryDecision,
-  history: { attempt: number; firstAttemptAt: number; idempotencyKey: string },
+  history: {
+    attempt: number;
+    firstAttemptAt: number;
+    idempotencyKey: string;
+    /** The trail a resubmission links to, kept for the events of its later attempts. */
+    resubmissionOf: string | null;
+  },
   now: number,
-): SubmissionRetryV1 {
+): SubmissionRetryV2 {
   return {
     grant_id: routed.grant_id,
     audit_trail_id: routed.audit_trail_id,
@@ -92,6 +98,7 @@ export function retryRecord(
     last_error_message: decision.reason,
     idempotency_key: history.idempotencyKey,
     first_attempt_at: history.firstAttemptAt,
+    resubmission_of_trail: history.resubmissionOf,
   };
 }
 
@@ -102,7 +109,7 @@ export function retryRecord(
  * webhook sees one key and notifies once.
  */
 export function deadlineRiskNotification(
-  routed: RoutedGrantV1,
+  routed: RoutedGrantV2,
   decision: RetryDecision,
   idempotencyKey: string,
   attempt: number,

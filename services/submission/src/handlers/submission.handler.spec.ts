@@ -6,8 +6,8 @@ import {
   type AuditEventV1,
   type GrantStatusV1,
   type NotificationRequestV1,
-  type RoutedGrantV1,
-  type SubmissionRetryV1,
+  type RoutedGrantV2,
+  type SubmissionRetryV2,
 } from '@grantstream/contracts';
 import {
   FunderGuard,
@@ -22,7 +22,8 @@ import {
   type OutboundRecord,
 } from '@grantstream/kafka';
 import { FunderPortal, type CallLimiter } from '../funder-portal';
-import { SubmissionHandler, type SubmissionDeps } from './submission.handler';
+import { withAccepted, type AcceptedContent } from '../domain/content-decision';
+import { SubmissionHandler, type ContentState, type SubmissionDeps } from './submission.handler';
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const HEAD = 'a'.repeat(64);
@@ -38,7 +39,7 @@ const funderConfig: FunderClientConfig = {
   status: { pollIntervalMs: 2000, giveUpAfterMs: 600_000 },
 };
 
-function routedGrant(deadline = NOW + 72 * 3_600_000): RoutedGrantV1 {
+function routedGrant(deadline = NOW + 72 * 3_600_000): RoutedGrantV2 {
   return {
     grant_id: 'NSF-2026-00001',
     funder_id: 'NSF',
@@ -53,6 +54,7 @@ function routedGrant(deadline = NOW + 72 * 3_600_000): RoutedGrantV1 {
       funder_portal: 'research.gov',
       submission_deadline: deadline,
       audit_trail_id: 'trail-1',
+      content_hash: 'c'.repeat(64),
       normalized_fields: { title: 'Water' },
       field_changes: [],
       attachments: [],
@@ -105,10 +107,13 @@ function scriptedPortal(answers: (SubmitOutcome | 'found' | 'not_found')[]) {
   return { calls, portal: new FunderPortal('NSF', funderConfig, guard, adapter, limiter) };
 }
 
+const CHANGELOG = 'test.content-state';
+
 function handlerWith(
   portal: FunderPortal,
   inlineRetryMaxMs = 0,
   unconfiguredFunders: 'dead_letter' | 'skip' = 'dead_letter',
+  contentState: ContentState = memoryContentState(),
 ): SubmissionHandler {
   const deps: SubmissionDeps = {
     portals: new Map([['NSF', portal]]),
@@ -135,9 +140,28 @@ function handlerWith(
     now: () => NOW,
     // Mid-range jitter: a backoff never comes out 0 and waits in place by chance.
     random: () => 0.5,
-    events: { attempted: () => undefined, retried: () => undefined, escalated: () => undefined },
+    events: {
+      attempted: () => undefined,
+      retried: () => undefined,
+      escalated: () => undefined,
+      duplicate: () => undefined,
+    },
+    contentState,
   };
   return new SubmissionHandler(deps);
+}
+
+/** Submission's content state in memory, with the changelog records it would produce. */
+function memoryContentState(): ContentState {
+  const state = new Map<string, AcceptedContent[]>();
+  return {
+    historyOf: (partition, grantId) => state.get(`${partition}/${grantId}`) ?? [],
+    accept: (partition, grantId, content) => {
+      const accepted = withAccepted(state.get(`${partition}/${grantId}`) ?? [], content, 8);
+      state.set(`${partition}/${grantId}`, accepted);
+      return { topic: CHANGELOG, key: grantId, value: accepted };
+    },
+  };
 }
 
 function inbound<T>(topic: string, value: T): InboundMessage<T> {
@@ -194,14 +218,14 @@ describe('SubmissionHandler', () => {
       not_before: NOW + 900_000,
       last_error_category: 'API_RATE_LIMIT',
       first_attempt_at: NOW,
-    } satisfies Partial<SubmissionRetryV1>);
+    } satisfies Partial<SubmissionRetryV2>);
     expect(events(records).map((e) => e.action)).toEqual(['RETRY']);
   });
 
   it('defers a retry that is not due, and asks the portal before resubmitting after a timeout', async () => {
     const { portal, calls } = scriptedPortal(['found']);
     const handler = handlerWith(portal);
-    const waiting: SubmissionRetryV1 = {
+    const waiting: SubmissionRetryV2 = {
       grant_id: 'NSF-2026-00001',
       audit_trail_id: 'trail-1',
       routed: routedGrant(),
@@ -211,6 +235,7 @@ describe('SubmissionHandler', () => {
       last_error_message: 'no answer',
       idempotency_key: 'k',
       first_attempt_at: NOW - 10_000,
+      resubmission_of_trail: null,
     };
     expect(await handler.retry(inbound(TOPICS.SUBMISSION_RETRY_5S, waiting), context)).toEqual({
       records: [],
@@ -219,7 +244,8 @@ describe('SubmissionHandler', () => {
     const due = { ...waiting, not_before: NOW };
     const { records } = await handler.retry(inbound(TOPICS.SUBMISSION_RETRY_5S, due), context);
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatch(/^lookup gs1-/);
+    // The key the earlier attempts carried, whatever the key scheme is now.
+    expect(calls[0]).toBe('lookup k');
     expect(on(records, TOPICS.STATUS)[0]?.value).toMatchObject({ tracking_number: 'TRK-9' });
     expect(events(records)[0]?.details).toMatchObject({ attempt: '2', created: 'false' });
   });
@@ -228,7 +254,7 @@ describe('SubmissionHandler', () => {
     const { portal, calls } = scriptedPortal([
       { kind: 'accepted', trackingNumber: 'TRK-3', status: 'RECEIVED', created: true },
     ]);
-    const soon: SubmissionRetryV1 = {
+    const soon: SubmissionRetryV2 = {
       grant_id: 'NSF-2026-00001',
       audit_trail_id: 'trail-1',
       routed: routedGrant(),
@@ -238,6 +264,7 @@ describe('SubmissionHandler', () => {
       last_error_message: 'throttled',
       idempotency_key: 'k',
       first_attempt_at: NOW - 1000,
+      resubmission_of_trail: null,
     };
     const started = Date.now();
     const result = await handlerWith(portal, 200).retry(
@@ -274,7 +301,10 @@ describe('SubmissionHandler', () => {
     expect(rest).toEqual([]);
     expect(retry).toMatchObject({ action: 'RETRY', previous_event_hash: HEAD });
     expect(retry?.details).toMatchObject({ attempt: '1', waits_in: 'place' });
-    expect(gaveUp.records.filter((r) => r.topic !== TOPICS.AUDIT)).toEqual([]);
+    // Only the content state: the grant was accepted for filing, whatever became of it.
+    expect(gaveUp.records.filter((r) => r.topic !== TOPICS.AUDIT).map((r) => r.topic)).toEqual([
+      CHANGELOG,
+    ]);
     expect(gaveUp.headers).toEqual({ [AUDIT_HEAD_HEADER]: retry?.event_hash });
   });
 
@@ -334,7 +364,7 @@ describe('SubmissionHandler', () => {
 
   it('dead-letters a spent budget with the last category and every attempt in the reason', async () => {
     const { portal } = scriptedPortal([{ kind: 'timed_out' }]);
-    const exhausted: SubmissionRetryV1 = {
+    const exhausted: SubmissionRetryV2 = {
       grant_id: 'NSF-2026-00001',
       audit_trail_id: 'trail-1',
       routed: routedGrant(),
@@ -344,6 +374,7 @@ describe('SubmissionHandler', () => {
       last_error_message: '503',
       idempotency_key: 'k',
       first_attempt_at: NOW - 60_000,
+      resubmission_of_trail: null,
     };
     const failure = await handlerWith(portal)
       .retry(inbound(TOPICS.SUBMISSION_RETRY_5S, exhausted), context)
@@ -413,5 +444,65 @@ describe('SubmissionHandler', () => {
     await handlerWith(first.portal).routed(inbound(TOPICS.ROUTED, routedGrant()), context);
     await handlerWith(again.portal).routed(inbound(TOPICS.ROUTED, routedGrant()), context);
     expect(first.calls[0]).toBe(again.calls[0]);
+  });
+
+  it('files the same content once: a copy on another trail is a duplicate linking the trail that filed it', async () => {
+    const accepted = { kind: 'accepted', trackingNumber: 'T', status: 'RECEIVED', created: true };
+    const { portal, calls } = scriptedPortal([accepted as SubmitOutcome]);
+    const handler = handlerWith(portal);
+    const first = await handler.routed(inbound(TOPICS.ROUTED, routedGrant()), context);
+    const copy = { ...routedGrant(), audit_trail_id: 'trail-2' };
+    const second = await handler.routed({ ...inbound(TOPICS.ROUTED, copy), offset: '42' }, context);
+    expect(calls).toHaveLength(1);
+    expect(on(first.records, CHANGELOG)).toHaveLength(1);
+    expect(second.records.map((r) => r.topic)).toEqual([TOPICS.AUDIT]);
+    const [duplicate] = events(second.records);
+    expect(duplicate).toMatchObject({ action: 'REJECT', audit_trail_id: 'trail-2' });
+    expect(duplicate?.details).toMatchObject({
+      outcome: 'DUPLICATE',
+      duplicate_of_trail: 'trail-1',
+      content_hash: 'c'.repeat(64),
+      idempotency_key: calls[0]?.replace('submit ', ''),
+    });
+  });
+
+  it('files changed content for the same grant as a resubmission under a new key, linked to the earlier trail', async () => {
+    const accepted = { kind: 'accepted', trackingNumber: 'T', status: 'RECEIVED', created: true };
+    const { portal, calls } = scriptedPortal([accepted, accepted] as SubmitOutcome[]);
+    const handler = handlerWith(portal);
+    await handler.routed(inbound(TOPICS.ROUTED, routedGrant()), context);
+    const base = routedGrant();
+    const changed = {
+      ...base,
+      audit_trail_id: 'trail-2',
+      grant: {
+        ...base.grant,
+        audit_trail_id: 'trail-2',
+        content_hash: 'd'.repeat(64),
+        normalized_fields: { title: 'Water, revised' },
+      },
+    };
+    const { records } = await handler.routed(inbound(TOPICS.ROUTED, changed), context);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).not.toBe(calls[0]);
+    const [submitted] = events(records);
+    expect(submitted?.action).toBe('SUBMITTED');
+    expect(submitted?.details).toMatchObject({
+      resubmission_of_trail: 'trail-1',
+      content_hash: 'd'.repeat(64),
+    });
+    expect(on(records, CHANGELOG)[0]?.value).toHaveLength(2);
+  });
+
+  it('handles its own trail again as the first time (a retried handling): filed under the same key, no new state', async () => {
+    const accepted = { kind: 'accepted', trackingNumber: 'T', status: 'RECEIVED', created: true };
+    const { portal, calls } = scriptedPortal([accepted, accepted] as SubmitOutcome[]);
+    const handler = handlerWith(portal);
+    const first = await handler.routed(inbound(TOPICS.ROUTED, routedGrant()), context);
+    const again = await handler.routed(inbound(TOPICS.ROUTED, routedGrant()), context);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toBe(calls[0]);
+    expect(on(again.records, CHANGELOG)).toEqual([]);
+    expect(events(again.records)).toEqual(events(first.records));
   });
 });

@@ -1,16 +1,21 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  RoutedGrantV1Avro,
-  RoutedGrantV1Schema,
-  SubmissionRetryV1Avro,
-  SubmissionRetryV1Schema,
+  RoutedGrantV2Avro,
+  RoutedGrantV2Schema,
+  SubmissionRetryV2Avro,
+  SubmissionRetryV2Schema,
   TOPICS,
-  type RoutedGrantV1,
-  type SubmissionRetryV1,
+  type RoutedGrantV2,
+  type SubmissionRetryV2,
 } from '@grantstream/contracts';
 import {
   AUDIT_HEAD_HEADER,
   COMPLIANCE_TAGS,
+  CONTENT_HASH_DETAIL,
+  DUPLICATE_ACTION,
+  DUPLICATE_OF_TRAIL_DETAIL,
+  DUPLICATE_OUTCOME,
+  RESUBMISSION_OF_TRAIL_DETAIL,
   payloadHashOf,
   previousEventHashOf,
   stageAuditRecord,
@@ -36,6 +41,7 @@ import {
   type AttemptPolicy,
   type RetryDecision,
 } from '../domain/attempt-decision';
+import { decideContent, type AcceptedContent } from '../domain/content-decision';
 import { portalRequestOf, type PortalRequest } from '../domain/portal-request';
 import { tierFor, type Tier } from '../domain/retry-tier';
 import {
@@ -65,15 +71,31 @@ export interface SubmissionDeps {
   /** The backoff's jitter source in [0, 1); defaults to Math.random (specs pin it). */
   random?: () => number;
   events: SubmissionEvents;
+  /** Contents accepted per grant (see content-state.ts): what tells a duplicate from a resubmission. */
+  contentState: ContentState;
+}
+
+/** The handler's view of the content state: a grant's accepted contents, and accepting one more. */
+export interface ContentState {
+  /** The contents accepted for a grant of a routed partition, oldest first. */
+  historyOf(partition: number, grantId: string): readonly AcceptedContent[];
+  /** Records `content` as accepted; returns the changelog record to produce in the same transaction. */
+  accept(partition: number, grantId: string, content: AcceptedContent): OutboundRecord;
 }
 
 /** Where a grant stands when an attempt begins. */
 interface AttemptStart {
-  routed: RoutedGrantV1;
+  routed: RoutedGrantV2;
   /** Attempts already made. */
   attemptsMade: number;
   firstAttemptAt: number;
   lookupFirst: boolean;
+  /** The Idempotency-Key earlier attempts used (a tier record's); derived from the content otherwise. */
+  idempotencyKey?: string;
+  /** The trail a resubmission links to; null for a first filing. */
+  resubmissionOf: string | null;
+  /** The content-state record accepting this content, produced with the decision. */
+  accepted?: OutboundRecord;
 }
 
 /** Matches every retry tier topic; the configured tiers are checked against it at startup. */
@@ -94,26 +116,52 @@ const clip = (text: string): string =>
 export class SubmissionHandler {
   constructor(@Inject(SUBMISSION_DEPS) private readonly deps: SubmissionDeps) {}
 
-  @StageEvent(TOPICS.ROUTED, { avro: RoutedGrantV1Avro, zod: RoutedGrantV1Schema })
+  @StageEvent(TOPICS.ROUTED, { avro: RoutedGrantV2Avro, zod: RoutedGrantV2Schema })
   async routed(
-    message: InboundMessage<RoutedGrantV1>,
+    message: InboundMessage<RoutedGrantV2>,
     context: HandlerContext,
   ): Promise<HandlerResult> {
-    return this.attempt(
-      message,
-      {
-        routed: message.value,
-        attemptsMade: 0,
-        firstAttemptAt: this.deps.now(),
-        lookupFirst: false,
-      },
-      context,
+    const routed = message.value;
+    const start: AttemptStart = {
+      routed,
+      attemptsMade: 0,
+      firstAttemptAt: this.deps.now(),
+      lookupFirst: false,
+      resubmissionOf: null,
+    };
+    // No portal: skipped or dead-lettered by attempt(), nothing accepted.
+    if (!this.deps.portals.has(routed.funder_id)) return this.attempt(message, start, context);
+    const request = portalRequestOf(routed);
+    const { contentState } = this.deps;
+    const decision = decideContent(
+      contentState.historyOf(message.partition, routed.grant_id),
+      request,
+      routed.audit_trail_id,
     );
+    if (decision.kind === 'duplicate') return this.duplicate(message, request, decision.of);
+    start.resubmissionOf =
+      decision.kind === 'resubmission'
+        ? decision.previous.auditTrailId
+        : decision.kind === 'redelivery'
+          ? (decision.previous?.auditTrailId ?? null)
+          : null;
+    // A trail is filed under the key it was accepted with, whatever this copy of it derives.
+    if (decision.kind === 'redelivery') start.idempotencyKey = decision.own.idempotencyKey;
+    // Before the first await: a second copy in the same chunk is judged against it.
+    else
+      start.accepted = contentState.accept(message.partition, routed.grant_id, {
+        contentHash: request.contentHash,
+        bodyHash: request.bodyHash,
+        auditTrailId: routed.audit_trail_id,
+        idempotencyKey: request.idempotencyKey,
+        acceptedAt: start.firstAttemptAt,
+      });
+    return this.attempt(message, start, context);
   }
 
-  @StageEvent(RETRY_TOPIC_PATTERN, { avro: SubmissionRetryV1Avro, zod: SubmissionRetryV1Schema })
+  @StageEvent(RETRY_TOPIC_PATTERN, { avro: SubmissionRetryV2Avro, zod: SubmissionRetryV2Schema })
   async retry(
-    message: InboundMessage<SubmissionRetryV1>,
+    message: InboundMessage<SubmissionRetryV2>,
     context: HandlerContext,
   ): Promise<HandlerResult> {
     const retry = message.value;
@@ -131,9 +179,30 @@ export class SubmissionHandler {
         attemptsMade: retry.attempt,
         firstAttemptAt: retry.first_attempt_at,
         lookupFirst: retry.last_error_category === 'NETWORK_TIMEOUT',
+        idempotencyKey: retry.idempotency_key,
+        resubmissionOf: retry.resubmission_of_trail,
       },
       context,
     );
+  }
+
+  /** A content accepted before on another trail: a DUPLICATE event linking it, and nothing filed. */
+  private duplicate(
+    message: InboundMessage<RoutedGrantV2>,
+    request: PortalRequest,
+    of: AcceptedContent,
+  ): HandlerResult {
+    const routed = message.value;
+    const trail = new AttemptTrail(message, routed, request, this.deps.service, {
+      [CONTENT_HASH_DETAIL]: request.contentHash,
+    });
+    trail.add(DUPLICATE_ACTION, this.deps.now(), null, {
+      outcome: DUPLICATE_OUTCOME,
+      [DUPLICATE_OF_TRAIL_DETAIL]: of.auditTrailId,
+      idempotency_key: of.idempotencyKey,
+    });
+    this.deps.events.duplicate(routed.funder_id);
+    return { records: trail.finish([]) };
   }
 
   private async attempt(
@@ -153,9 +222,18 @@ export class SubmissionHandler {
         },
       ]);
     }
-    const request = portalRequestOf(routed);
+    const built = portalRequestOf(routed);
+    const request = start.idempotencyKey
+      ? { ...built, idempotencyKey: start.idempotencyKey }
+      : built;
     const policy = this.deps.policyFor(portal);
-    const trail = new AttemptTrail(message, routed, request, this.deps.service);
+    const trail = new AttemptTrail(message, routed, request, this.deps.service, {
+      [CONTENT_HASH_DETAIL]: request.contentHash,
+      ...(start.resubmissionOf === null
+        ? {}
+        : { [RESUBMISSION_OF_TRAIL_DETAIL]: start.resubmissionOf }),
+    });
+    const accepted = start.accepted ? [start.accepted] : [];
     const history: string[] = [];
     let attempt = start.attemptsMade;
     let lookupFirst = start.lookupFirst;
@@ -193,7 +271,10 @@ export class SubmissionHandler {
             portal.config.status.pollIntervalMs,
           );
           return {
-            records: trail.finish([{ topic: TOPICS.STATUS, key: routed.grant_id, value: status }]),
+            records: trail.finish([
+              { topic: TOPICS.STATUS, key: routed.grant_id, value: status },
+              ...accepted,
+            ]),
           };
         }
         case 'rejected': {
@@ -207,7 +288,10 @@ export class SubmissionHandler {
           });
           const status = rejectedStatus(routed, decision.messages, request.idempotencyKey, now);
           return {
-            records: trail.finish([{ topic: TOPICS.STATUS, key: routed.grant_id, value: status }]),
+            records: trail.finish([
+              { topic: TOPICS.STATUS, key: routed.grant_id, value: status },
+              ...accepted,
+            ]),
           };
         }
         case 'give_up': {
@@ -220,7 +304,7 @@ export class SubmissionHandler {
           // The attempts retried in place keep their RETRY events; the runner's
           // DEAD_LETTER event follows the last of them, and it and the dead
           // letter count every attempt (a tier record's earlier ones too).
-          throw new GaveUpError(error, trail.finish([]), trail.headHeaders(), attempt);
+          throw new GaveUpError(error, trail.finish(accepted), trail.headHeaders(), attempt);
         }
         case 'retry': {
           history.push(`attempt ${attempt}: ${decision.category} ${decision.reason}`);
@@ -258,10 +342,11 @@ export class SubmissionHandler {
               attempt,
               firstAttemptAt: start.firstAttemptAt,
               idempotencyKey: request.idempotencyKey,
+              resubmissionOf: start.resubmissionOf,
             },
             now,
           );
-          outputs.push({ topic: tier.topic, key: routed.grant_id, value: record });
+          outputs.push({ topic: tier.topic, key: routed.grant_id, value: record }, ...accepted);
           return { records: trail.finish(outputs) };
         }
       }
@@ -271,7 +356,7 @@ export class SubmissionHandler {
   /** ESCALATED in the trail, and the request that makes notification tell the compliance officer. */
   private escalate(
     trail: AttemptTrail,
-    routed: RoutedGrantV1,
+    routed: RoutedGrantV2,
     decision: RetryDecision,
     request: PortalRequest,
     attempt: number,
@@ -336,9 +421,11 @@ class AttemptTrail {
 
   constructor(
     private readonly message: InboundMessage<unknown>,
-    private readonly routed: RoutedGrantV1,
+    private readonly routed: RoutedGrantV2,
     private readonly request: PortalRequest,
     private readonly service: ServiceIdentity,
+    /** Details every event of the trail carries (the content hash, a resubmission's link). */
+    private readonly trailDetails: Record<string, string> = {},
   ) {
     this.head = previousEventHashOf(message.headers);
   }
@@ -372,7 +459,11 @@ class AttemptTrail {
         },
         // Several events of one input differ by this; a redelivery rebuilds the same ones.
         discriminator: `${this.records.length}`,
-        details: { ...details, portal_payload_sha256: this.request.payloadHash },
+        details: {
+          ...this.trailDetails,
+          ...details,
+          portal_payload_sha256: this.request.payloadHash,
+        },
       },
       this.head,
     );
