@@ -8,7 +8,12 @@ import {
   type AuditEventV1,
   type GrantStatusV1,
 } from '@grantstream/contracts';
-import { ChainVerifier, type VerificationReport } from '@grantstream/audit';
+import {
+  ChainVerifier,
+  DUPLICATE_OF_TRAIL_DETAIL,
+  isDuplicateEvent,
+  type VerificationReport,
+} from '@grantstream/audit';
 import {
   TopicScanner,
   type PlatformClients,
@@ -18,19 +23,36 @@ import {
 
 /** Where a grant the pipeline forwarded ended up. */
 export interface FinalState {
-  /** accepted: the agency assigned its tracking number; rejected: REJECTED_WITH_ERRORS; dead_letter: given up. */
-  state: 'accepted' | 'rejected' | 'dead_letter';
+  /**
+   * accepted: the agency assigned its tracking number; rejected:
+   * REJECTED_WITH_ERRORS; dead_letter: given up; duplicate: its content was
+   * already accepted on another trail, so submission filed nothing.
+   */
+  state: 'accepted' | 'rejected' | 'dead_letter' | 'duplicate';
   /** The portal's tracking number, when it gave one. */
   trackingNumber: string | null;
   /** Error category of a dead letter. */
   category: string | null;
   /** Stage that dead-lettered it. */
   stage: string | null;
+  /** The trail a duplicate's content was accepted on. */
+  duplicateOf?: string;
   /** Broker timestamp of the record that made the state final, epoch milliseconds. */
   atMs: number;
 }
 
 const statusType = Type.forSchema(GrantStatusV1Avro);
+const auditType = Type.forSchema(AuditEventV1Avro, { logicalTypes: {} });
+
+/** Decodes our own Confluent-framed AuditEvent (same schema, no registry round trip). */
+function decodeAudit(value: Buffer | null): AuditEventV1 | null {
+  if (!value || value.length < 5) return null;
+  try {
+    return auditType.fromBuffer(value.subarray(5)) as AuditEventV1;
+  } catch {
+    return null;
+  }
+}
 
 /** Decodes our own Confluent-framed GrantStatus (same schema, no registry round trip). */
 function decodeStatus(value: Buffer | null): GrantStatusV1 | null {
@@ -43,9 +65,10 @@ function decodeStatus(value: Buffer | null): GrantStatusV1 | null {
 }
 
 /**
- * Follows grants.status.v1 and grants.dlq.v1 from `from` until every grant
- * of `grantIds` has a terminal status (AGENCY_TRACKING_NUMBER_ASSIGNED or
- * REJECTED_WITH_ERRORS) or a dead letter, or `timeoutMs` passes.
+ * Follows grants.status.v1 and grants.dlq.v1 (and grants.audit.v1 when `from`
+ * names it) from `from` until every grant of `grantIds` has a terminal status
+ * (AGENCY_TRACKING_NUMBER_ASSIGNED or REJECTED_WITH_ERRORS), a dead letter or
+ * a duplicate decision, or `timeoutMs` passes.
  */
 export async function followToFinal(
   clients: PlatformClients,
@@ -57,10 +80,23 @@ export async function followToFinal(
   await clients.io.follow(
     from,
     (m) => {
-      const grantId = m.key?.toString() ?? '';
+      const key = m.key?.toString() ?? '';
+      // Audit keys are grant_id:event_id.
+      const grantId = m.topic === TOPICS.AUDIT ? key.slice(0, key.lastIndexOf(':')) : key;
       if (!grantIds.has(grantId) || finals.has(grantId)) return false;
       const atMs = Number(m.timestamp);
-      if (m.topic === TOPICS.DLQ) {
+      if (m.topic === TOPICS.AUDIT) {
+        const event = decodeAudit(m.value);
+        if (!event || !isDuplicateEvent(event)) return false;
+        finals.set(grantId, {
+          state: 'duplicate',
+          trackingNumber: null,
+          category: null,
+          stage: event.stage,
+          atMs,
+          duplicateOf: event.details[DUPLICATE_OF_TRAIL_DETAIL] ?? '',
+        });
+      } else if (m.topic === TOPICS.DLQ) {
         finals.set(grantId, {
           state: 'dead_letter',
           trackingNumber: null,
