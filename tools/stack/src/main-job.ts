@@ -76,7 +76,7 @@ const PIPELINE_SERVICES = [
 ] as const;
 
 /** A grant's last word in the pipeline, as the per-funder summary counts it. */
-type FinalCount = 'accepted' | 'rejected' | 'blocked' | 'deadLettered';
+type FinalCount = 'accepted' | 'rejected' | 'blocked' | 'deadLettered' | 'duplicate';
 
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length === 0
@@ -287,6 +287,7 @@ async function main(argv: string[]): Promise<number> {
         accepted: 0,
         rejected: 0,
         deadLettered: 0,
+        duplicate: 0,
         retries: 0,
       };
       row.expected += 1;
