@@ -45,9 +45,27 @@ export async function produceSubmissions(
   );
 }
 
-/** Writes a small real-looking PDF and returns its reference fields. */
+/**
+ * Writes a small structurally sound PDF (header, catalog, empty page tree,
+ * cross-reference table, trailer, startxref, %%EOF; `body` as a comment, so
+ * different bodies give different bytes) and returns its reference fields.
+ */
 export function writePdf(dir: string, filename: string, body: string) {
-  const bytes = Buffer.from(`%PDF-1.7\n% ${body}\n%%EOF\n`);
+  let text = `%PDF-1.7\n% ${body.replace(/[\r\n]/g, ' ')}\n`;
+  const offsets: number[] = [];
+  for (const object of [
+    '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
+    '2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n',
+  ]) {
+    offsets.push(Buffer.byteLength(text, 'latin1'));
+    text += object;
+  }
+  const xref = Buffer.byteLength(text, 'latin1');
+  text +=
+    `xref\n0 ${offsets.length + 1}\n0000000000 65535 f \n` +
+    offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('') +
+    `trailer\n<< /Size ${offsets.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  const bytes = Buffer.from(text, 'latin1');
   const path = join(dir, filename);
   writeFileSync(path, bytes);
   return {

@@ -10,6 +10,7 @@ import {
 import {
   AuditEventV1Avro,
   GrantStatusV1Avro,
+  SubmissionContentStateV1Avro,
   TOPICS,
   funderIdOf,
   type AuditEventV1,
@@ -222,8 +223,9 @@ export interface ServiceGroup {
  * notification) in their own consumer group, whose offsets are first set to
  * the current ends of `inputs`: the scenario's services see only what the
  * scenario produces, never the history other scenarios left on the shared
- * topics. `env` adds configuration overrides (GRANTSTREAM__...). Submission
- * and status-polling groups skip the records of funders missing from their
+ * topics. `env` adds configuration overrides (GRANTSTREAM__...). A submission
+ * group gets a content-state changelog of its own unless `env` names one.
+ * Submission and status-polling groups skip the records of funders missing from their
  * configuration (`unconfiguredFunders: skip`): they are other scenarios' records.
  */
 export async function startServiceGroup(
@@ -252,6 +254,16 @@ export async function startServiceGroup(
       : options.service === 'submission'
         ? { GRANTSTREAM__SUBMISSION__UNCONFIGURED_FUNDERS: 'skip' }
         : {};
+  // Its own content state: grants another scenario (or an earlier run) filed
+  // under the same ids are not duplicates here.
+  if (
+    options.service === 'submission' &&
+    options.env['GRANTSTREAM__SUBMISSION__CONTENT_STATE__TOPIC'] === undefined
+  )
+    scopeEnv['GRANTSTREAM__SUBMISSION__CONTENT_STATE__TOPIC'] = await createContentStateTopic(
+      clients,
+      options.service,
+    );
   await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(options.inputs));
   const processes: StageProcess[] = [];
   const metricsUrls: string[] = [];
@@ -596,4 +608,33 @@ export async function endScenario(
     10_000,
   );
   await clients?.close();
+}
+
+/**
+ * A fresh compacted topic for the submission stage's content state (grant id
+ * → accepted contents), co-partitioned with grants.routed.v1 like the declared
+ * one: a scenario's grants are never judged against another scenario's
+ * filings of the same grant ids. Pass it as GRANTSTREAM__SUBMISSION__CONTENT_STATE__TOPIC.
+ */
+export async function createContentStateTopic(
+  clients: PlatformClients,
+  name: string,
+): Promise<string> {
+  const topic = uniqueName(`test.submission.content-state.${name}`);
+  const routed = (await clients.admin.describeTopics([TOPICS.ROUTED], [])).get(TOPICS.ROUTED);
+  await clients.admin.createTopics([
+    {
+      name: topic,
+      partitions: routed?.partitions ?? 1,
+      replicationFactor: 1,
+      config: { 'cleanup.policy': 'compact' },
+      valueSchema: null,
+    },
+  ]);
+  await clients.serde.register(
+    topic,
+    SubmissionContentStateV1Avro,
+    testConfig().topics.compatibility,
+  );
+  return topic;
 }
