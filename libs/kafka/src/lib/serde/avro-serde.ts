@@ -436,12 +436,11 @@ export class AvroSerde {
    * Decodes with the writer's schema into the given reader schema (Avro schema
    * resolution): a stage built against v1 reads v2 data as v1, new fields dropped
    * and missing ones defaulted, instead of failing on fields it does not know.
-   * The body is checked against the decode limits first, on the writer's shape.
+   * The body is checked against the decode limits before it is decoded, on the writer's shape.
    */
   async decodeAs<T = unknown>(value: Buffer | null, reader: Schema): Promise<Decoded<T>> {
     const { schemaId, body } = parseWire(value);
     const writer = this.knownTypes.get(schemaId) ?? (await this.typeFor(schemaId));
-    assertBoundedBody(writer, body, this.config.decodeLimits);
     const readerType = this.readerType(reader);
     let byWriter = this.resolvers.get(readerType);
     if (!byWriter) {
@@ -461,6 +460,9 @@ export class AvroSerde {
       }
       byWriter.set(schemaId, resolver);
     }
+    // After the resolver: a writer the reader cannot read at all (another
+    // topic's record) is a schema mismatch, whatever its bytes say.
+    assertBoundedBody(writer, body, this.config.decodeLimits);
     try {
       const value: unknown = resolver
         ? readerType.fromBuffer(body, resolver)
