@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { AttachmentInvalidError, AttachmentStorageError, ConfigError } from '@grantstream/errors';
+import { AttachmentInvalidError, ConfigError } from '@grantstream/errors';
 
 /** Options of {@link AttachmentStore.open}. */
 export interface OpenOptions {
@@ -28,8 +28,8 @@ export interface AttachmentStore {
   open(uri: string, options?: OpenOptions): Promise<Readable>;
   /**
    * Opens one byte range of the attachment, confined and checked as `open`
-   * is (S3 and HTTP serve this as a Range request). Optional: without it a
-   * check that needs bytes outside the kept head and tail cannot look.
+   * is (S3 and HTTP serve this as a Range request). Optional: without it
+   * {@link AttachmentStores.readRange} reads the whole stream again.
    */
   openRange?(uri: string, range: ByteRange, options?: OpenOptions): Promise<Readable>;
 }
@@ -116,8 +116,9 @@ export class AttachmentStores {
 
   /**
    * Reads one range of `uri` whole (ranges are small: a trailer, a central
-   * directory), with the serving store's `openRange`; rejects as `open` does,
-   * and with AttachmentStorageError when the store cannot read ranges.
+   * directory) with the serving store's `openRange`; a store without it is
+   * read again from the start, skipping to the range, which costs a second
+   * pass but never more memory than the range. Rejects as `open` does.
    */
   async readRange(uri: string, range: ByteRange, options: OpenOptions = {}): Promise<Buffer> {
     let store: AttachmentStore | undefined;
@@ -126,11 +127,30 @@ export class AttachmentStores {
     } catch {
       store = undefined;
     }
-    if (!store?.openRange) {
-      // open() gives the precise reason for a bad URI or scheme.
-      if (!store) (await this.open(uri, options)).destroy();
-      throw new AttachmentStorageError(`the store of ${uri} cannot read byte ranges`);
+    if (store?.openRange) {
+      return readBounded(await store.openRange(uri, range, options), range.length);
     }
-    return readBounded(await store.openRange(uri, range, options), range.length);
+    return sliceOf(await this.open(uri, options), range);
   }
+}
+
+/** The bytes of `range` from a stream of the whole content; the stream is destroyed at the end. */
+async function sliceOf(stream: Readable, range: ByteRange): Promise<Buffer> {
+  const out = Buffer.alloc(range.length);
+  let filled = 0;
+  let offset = 0;
+  const end = range.start + range.length;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const from = Math.max(range.start, offset);
+      const to = Math.min(end, offset + bytes.length);
+      if (to > from) filled += bytes.copy(out, from - range.start, from - offset, to - offset);
+      offset += bytes.length;
+      if (offset >= end) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return out.subarray(0, filled);
 }

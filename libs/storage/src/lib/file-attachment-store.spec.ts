@@ -1,7 +1,7 @@
 import { promises as fsp, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { AttachmentInvalidError, AttachmentStorageError, ConfigError } from '@grantstream/errors';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -129,6 +129,24 @@ describe('FileAttachmentStore', () => {
     expect(open).not.toHaveBeenCalled();
   });
 
+  it('reads a byte range, confined and checked like a whole file', async () => {
+    const uri = uriOf(path.join(root, 'narrative.pdf'));
+    expect(await readAll(await store.openRange(uri, { start: 9, length: 9 }))).toBe('narrative');
+    expect(await readAll(await store.openRange(uri, { start: 14, length: 100 }))).toBe('tive');
+    expect(
+      await codeOf(
+        store.openRange(`file://${root}/../outside/secret.txt`, { start: 0, length: 4 }),
+      ),
+    ).toBe('ATTACHMENT_PATH_TRAVERSAL');
+    expect(
+      await codeOf(store.openRange(uriOf(path.join(root, 'escape.pdf')), { start: 0, length: 4 })),
+    ).toBe('ATTACHMENT_PATH_OUTSIDE_ROOT');
+    await expect(store.openRange(uri, { start: -1, length: 4 })).rejects.toThrow(RangeError);
+    await expect(store.openRange(uri, { start: 0, length: 0 })).rejects.toThrow(RangeError);
+    const stores = new AttachmentStores([store]);
+    expect((await stores.readRange(uri, { start: 0, length: 8 })).toString()).toBe('%PDF-1.7');
+  });
+
   it('serves a root configured through a symbolic link under either path', async () => {
     const linked = new FileAttachmentStore({ roots: [path.join(base, 'root-link')] });
     expect(
@@ -241,6 +259,16 @@ describe('AttachmentStores', () => {
   ])('refuses %s with %s', async (uri, code) => {
     const stores = new AttachmentStores([fake('file:', '')]);
     expect(await codeOf(stores.open(uri))).toBe(code);
+  });
+
+  it('reads a range from a store without range reads by skipping through the whole file', async () => {
+    const plain: AttachmentStore = {
+      schemes: ['mem:'],
+      open: () => Promise.resolve(Readable.from([Buffer.from('0123'), Buffer.from('456789')])),
+    };
+    const stores = new AttachmentStores([plain]);
+    expect((await stores.readRange('mem:x', { start: 2, length: 5 })).toString()).toBe('23456');
+    expect((await stores.readRange('mem:x', { start: 8, length: 5 })).toString()).toBe('89');
   });
 
   it('refuses two stores for one scheme', () => {

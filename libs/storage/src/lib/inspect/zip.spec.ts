@@ -161,3 +161,24 @@ describe('ZIP containers', () => {
     expect(await codes(bytes)).toEqual(['ZIP_ENCRYPTED']);
   });
 });
+
+describe('ZIP containers read by range', () => {
+  it('asks for no empty range: an empty directory far from the end is judged as it is', async () => {
+    const bytes = Buffer.concat([Buffer.alloc(300_000), Buffer.alloc(22)]);
+    const eocd = bytes.length - 22;
+    bytes.writeUInt32LE(0x06054b50, eocd);
+    bytes.writeUInt16LE(1, eocd + 8);
+    bytes.writeUInt16LE(1, eocd + 10);
+    bytes.writeUInt32LE(0, eocd + 12);
+    bytes.writeUInt32LE(10, eocd + 16);
+    const reads: number[] = [];
+    const findings = await check(bytes, {
+      readRange: (s, l) => {
+        reads.push(l);
+        return Promise.resolve(bytes.subarray(s, s + l));
+      },
+    });
+    expect(findings.findings.map((f) => f.code)).toEqual(['ZIP_CENTRAL_DIRECTORY_INVALID']);
+    expect(reads).toEqual([]);
+  });
+});

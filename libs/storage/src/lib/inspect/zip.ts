@@ -132,7 +132,7 @@ export async function zipFindings(evidence: ZipEvidence): Promise<ZipVerdict> {
     );
   }
   let directory: Buffer;
-  if (cdOffset >= tail.start) {
+  if (cdOffset >= tail.start || cdSize === 0) {
     directory = tail.bytes.subarray(cdOffset - tail.start, cdOffset - tail.start + cdSize);
   } else if (readRange) {
     directory = await readRange(cdOffset, cdSize);
