@@ -46,13 +46,15 @@ import {
 } from '../support/submission';
 
 /**
- * A funder only this scenario's stages know (a copy of NSF's rule pack under
- * another id): other scenarios' stages share the topics and the funder
+ * A funder only this run's stages know (a copy of NSF's rule pack under an id
+ * of its own): other scenarios' stages share the topics and the funder
  * limiters' Redis ids, and would otherwise handle this scenario's grants too
  * (theirs dead-letter a funder they have no pack for, and their submission
- * groups skip it).
+ * groups skip it); an earlier run's limiter state in Redis is not reused.
  */
-const FUNDER = 'IDM';
+const FUNDER = `IDM${Array.from({ length: 4 }, () =>
+  String.fromCharCode(65 + Math.floor(Math.random() * 26)),
+).join('')}`;
 const WAIT_MS = 120_000;
 
 describe('content-level idempotency through the pipeline', () => {
@@ -79,7 +81,7 @@ describe('content-level idempotency through the pipeline', () => {
     const packs = join(WORKSPACE_ROOT, 'examples/rule-packs');
     for (const file of readdirSync(packs)) copyFileSync(join(packs, file), join(packDir, file));
     writeFileSync(
-      join(packDir, 'idm.yaml'),
+      join(packDir, `${FUNDER.toLowerCase()}.yaml`),
       readFileSync(join(packs, 'nsf.yaml'), 'utf8').replace(
         /^funder_id: NSF$/m,
         `funder_id: ${FUNDER}`,
