@@ -48,8 +48,9 @@ export interface IngestDeps {
  * Every topic matching grants.ingest.* (a new upstream parser's topic is
  * picked up without a restart) → grants.validated.v1 with a VALIDATED audit
  * event that starts the grant's trail and names the application's content
- * hash, which travels with the grant to submission (content idempotency). A rejected submission throws its
- * categorized error; the runner dead-letters it with a DEAD_LETTER event.
+ * hash, which travels with the grant to submission (content idempotency). A
+ * rejected submission throws its categorized error; the runner dead-letters
+ * it with a DEAD_LETTER event.
  */
 @Controller()
 export class GrantsIngestHandler {
