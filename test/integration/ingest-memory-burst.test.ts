@@ -42,6 +42,7 @@ async function accountFor(
   clients: PlatformClients,
   from: Awaited<ReturnType<PlatformClients['io']['endOffsets']>>,
   ids: ReadonlySet<string>,
+  validCount: number,
   timeoutMs: number,
 ): Promise<{ validated: Set<string>; deadLettered: Set<string> }> {
   const validated = new Set<string>();
@@ -53,7 +54,9 @@ async function accountFor(
       if (!ids.has(id)) return false;
       if (m.topic === TOPICS.VALIDATED) validated.add(id);
       else deadLettered.add(id);
-      return new Set([...validated, ...deadLettered]).size >= ids.size;
+      return (
+        validated.size >= validCount && new Set([...validated, ...deadLettered]).size >= ids.size
+      );
     },
     timeoutMs,
   );
@@ -143,7 +146,7 @@ describe('ingest memory under a compressed burst', () => {
       let outcome: { validated: Set<string>; deadLettered: Set<string> };
       try {
         await waitForLog(ingest, /stage service consuming/, 60_000);
-        outcome = await accountFor(clients, from, ids, 90_000);
+        outcome = await accountFor(clients, from, ids, validIds.size, 90_000);
       } finally {
         clearInterval(sampler);
         peak = Math.max(peak, peakRssBytes(pid) ?? 0);
@@ -160,7 +163,10 @@ describe('ingest memory under a compressed burst', () => {
       );
 
       expect(inflated).toBeGreaterThanOrEqual(BURST_BYTES);
-      expect(outcome.validated.size + outcome.deadLettered.size).toBe(ids.size);
+      // Every record reached a final topic: the valid ones validated, no near-limit one.
+      // (A union: an ingest process of another scenario running at the same time
+      // reads every grants.ingest.* topic too, and may dead-letter ours as well.)
+      expect(new Set([...outcome.validated, ...outcome.deadLettered]).size).toBe(ids.size);
       expect([...outcome.validated].sort()).toEqual([...validIds].sort());
       expect(peak).toBeGreaterThan(0);
       expect(peak).toBeLessThan(CONTAINER_LIMIT_BYTES);
