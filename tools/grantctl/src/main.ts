@@ -24,14 +24,23 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Exits once everything written to stdout has been handed over: a pipe takes
+ * writes asynchronously, and process.exit would cut a large report short
+ * (`dlq show --json` of a multi-megabyte value).
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 buildProgram()
   .parseAsync(process.argv)
   .then(
-    () => process.exit(process.exitCode ?? 0),
+    () => exitAfterFlush(Number(process.exitCode ?? 0)),
     (err: unknown) => {
       process.stderr.write(
         `grantctl: ${isPipelineError(err) ? err.message : String((err as Error).stack ?? err)}\n`,
       );
-      process.exit(1);
+      exitAfterFlush(1);
     },
   );
