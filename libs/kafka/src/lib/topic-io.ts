@@ -103,6 +103,7 @@ export class TopicIO {
   async produceAtomically(
     transactionalId: string,
     batches: readonly { topic: string; messages: readonly OutgoingMessage[] }[],
+    options: { compression?: 'gzip' } = {},
   ): Promise<void> {
     let producer = this.transactional.get(transactionalId);
     if (!producer) {
@@ -123,6 +124,7 @@ export class TopicIO {
           topic: b.topic,
           messages: b.messages.map((m) => ({ ...m })),
         })),
+        ...(options.compression === 'gzip' ? { compression: CompressionTypes.GZIP } : {}),
       });
       await transaction.commit();
     } catch (err) {
