@@ -25,6 +25,7 @@ import {
   type DeadLetterEntry,
   type DeadLetterFilter,
 } from '../dlq/dead-letters';
+import { ContentAddressedFileStore } from '@grantstream/storage';
 import { parseTime, scanAudit } from './audit.command';
 import { commandContext } from './context';
 
@@ -179,6 +180,39 @@ function printable(value: unknown): string {
   );
 }
 
+/** Exit code of a dead letter whose stored value does not match its SHA-256 (as audit verify's findings). */
+const EXIT_VALUE_MISMATCH = 4;
+
+/** A dead letter's original value, and where it came from. */
+interface OriginalValue {
+  value: Buffer | null;
+  /** `store`: read back from the dead-letter store and checked against its SHA-256. */
+  from: 'message' | 'store';
+  /** Why the stored value could not be had (missing, not kept, hash mismatch). */
+  error?: string;
+}
+
+/**
+ * The original value of a dead letter: the one it carries, or, for a dead
+ * letter too large for the broker, the bytes its reference names in the
+ * dead-letter store, verified against the SHA-256 in its headers.
+ */
+async function originalValue(
+  store: () => ContentAddressedFileStore,
+  entry: DeadLetterEntry,
+  message: ReadMessage,
+): Promise<OriginalValue> {
+  if (!entry.valueRef) return { value: message.value, from: 'message' };
+  const { uri, sha256 } = entry.valueRef;
+  if (uri === null || sha256 === null)
+    return { value: null, from: 'store', error: 'not kept (the dead-letter store failed)' };
+  try {
+    return { value: await store().readVerified(uri, sha256), from: 'store' };
+  } catch (err) {
+    return { value: null, from: 'store', error: (err as Error).message };
+  }
+}
+
 /** A header value as text when it is UTF-8, else as hex. */
 function headerText(v: Buffer): string {
   const s = v.toString('utf8');
@@ -257,12 +291,19 @@ export function registerDlqCommands(program: Command): void {
         const headers = Object.fromEntries(
           Object.entries(message.headers).flatMap(([k, v]) => (v ? [[k, headerText(v)]] : [])),
         );
+        const original = await originalValue(
+          () => new ContentAddressedFileStore(config.runner.deadLetterStore.dir),
+          entry,
+          message,
+        );
+        if (original.error) process.exitCode = EXIT_VALUE_MISMATCH;
+        const bytes = original.value;
         let value: unknown = null;
         let schemaId: number | null = null;
         let undecodable: string | null = null;
-        if (message.value !== null) {
+        if (bytes !== null) {
           try {
-            const decoded = await clients.serde.decode(message.value);
+            const decoded = await clients.serde.decode(bytes);
             value = decoded.value;
             schemaId = decoded.schemaId;
           } catch (err) {
@@ -271,7 +312,7 @@ export function registerDlqCommands(program: Command): void {
         }
         if (opts.json) {
           process.stdout.write(
-            `${printable({ entry, headers, schemaId, value, undecodable, valueHex: undecodable && message.value ? message.value.subarray(0, 64).toString('hex') : undefined })}\n`,
+            `${printable({ entry, headers, valueFrom: original.from, valueError: original.error, schemaId, value, undecodable, valueHex: undecodable && bytes ? bytes.subarray(0, 64).toString('hex') : undefined })}\n`,
           );
           return;
         }
@@ -286,13 +327,19 @@ export function registerDlqCommands(program: Command): void {
           `  key        ${entry.key ?? '(none)'}`,
           '  headers',
           ...Object.entries(headers).map(([k, v]) => `    ${k}: ${v}`),
-          message.value === null
-            ? '  value      (tombstone)'
+          ...(entry.valueRef
+            ? [
+                `  reference  ${entry.valueRef.uri ?? '(none: the store failed)'} (sha256 ${entry.valueRef.sha256 ?? '?'}, ${entry.valueBytes ?? '?'} bytes): ${original.error ? `NOT VERIFIED: ${original.error}` : 'read back, SHA-256 verified'}`,
+              ]
+            : []),
+          ...(entry.omitted.length > 0 ? [`  omitted    ${entry.omitted.join(', ')}`] : []),
+          bytes === null
+            ? original.error
+              ? '  value      unavailable'
+              : '  value      (tombstone)'
             : undecodable
-              ? `  value      ${message.value.length} bytes, not decodable (${undecodable}); first bytes 0x${message.value.subarray(0, 64).toString('hex')}`
-              : `  value      schema id ${schemaId}, ${message.value.length} bytes\n${printable(
-                  value,
-                )
+              ? `  value      ${bytes.length} bytes, not decodable (${undecodable}); first bytes 0x${bytes.subarray(0, 64).toString('hex')}`
+              : `  value      schema id ${schemaId}, ${bytes.length} bytes\n${printable(value)
                   .split('\n')
                   .map((l) => `    ${l}`)
                   .join('\n')}`,
@@ -346,6 +393,9 @@ export function registerDlqCommands(program: Command): void {
         }
         const clients = createPlatformClients(config, log);
         const scanner = new TopicScanner(clients.kafka);
+        let deadLetterStore: ContentAddressedFileStore | null = null;
+        const store = () =>
+          (deadLetterStore ??= new ContentAddressedFileStore(config.runner.deadLetterStore.dir));
         const redriven: { position: string; grantId: string; to: string; redriveCount: number }[] =
           [];
         const skipped: { position: string; grantId: string; reason: string }[] = [];
@@ -360,10 +410,14 @@ export function registerDlqCommands(program: Command): void {
           };
           let batch: { topic: string; messages: OutgoingMessage[] }[] = [];
           let pending = 0;
-          const flush = async () => {
+          const flush = async (compression?: 'gzip') => {
             if (pending === 0) return;
             if (!opts.dryRun) {
-              await clients.io.produceAtomically(config.dlq.redriveTransactionalId, batch);
+              await clients.io.produceAtomically(
+                config.dlq.redriveTransactionalId,
+                batch,
+                compression ? { compression } : {},
+              );
             }
             batch = [];
             pending = 0;
@@ -389,13 +443,34 @@ export function registerDlqCommands(program: Command): void {
               });
               continue;
             }
+            // A dead letter too large for the broker names its value by reference:
+            // resend the stored bytes, and only when they match their SHA-256.
+            const original = await originalValue(store, entry, message);
+            if (original.error) {
+              skipped.push({
+                position: entry.position,
+                grantId: entry.grantId,
+                reason: `its stored value cannot be resent: ${original.error}`,
+              });
+              process.exitCode = EXIT_VALUE_MISMATCH;
+              continue;
+            }
+            // A value that was too large to carry goes back alone and
+            // gzip-compressed, as it most likely arrived: uncompressed, the
+            // broker would refuse it.
+            const byReference = original.from === 'store';
+            if (byReference) await flush();
+            const restored = { ...message, value: original.value };
             const audit = redriveAuditRecord(
               entry,
-              message,
+              restored,
               { occurredAt: Date.now(), operator: opts.operator, service: GRANTCTL_SERVICE },
               opts.auditTopic,
             );
-            add(entry.source.topic, redrivenMessage(entry, message, audit.headHeaders));
+            add(
+              entry.source.topic,
+              redrivenMessage(entry, message, audit.headHeaders, original.value),
+            );
             add(audit.record.topic, {
               key: audit.record.key,
               value: await clients.serde.encode(audit.record.topic, audit.record.value),
@@ -406,7 +481,9 @@ export function registerDlqCommands(program: Command): void {
               to: entry.source.topic,
               redriveCount: entry.redriveCount + 1,
             });
-            if ((pending += 1) >= config.dlq.redriveBatchSize) await flush();
+            pending += 1;
+            if (byReference) await flush('gzip');
+            else if (pending >= config.dlq.redriveBatchSize) await flush();
           }
           await flush();
         } finally {

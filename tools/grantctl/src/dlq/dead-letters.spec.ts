@@ -76,6 +76,8 @@ describe('dead letters', () => {
       redriveCount: 0,
       auditHead: HEAD,
       valueBytes: 8,
+      valueRef: null,
+      omitted: [],
     });
   });
 
@@ -217,5 +219,55 @@ describe('dead letters', () => {
       ['submission / CONFIGURATION / FUNDER_MISCONFIGURED', 2],
       ['submission / SCHEMA_VIOLATION / X', 1],
     ]);
+  });
+
+  describe('a dead letter whose value travels by reference', () => {
+    const stored = sha256Hex('the original value');
+    const referenced = (headers: Record<string, string> = {}) =>
+      aDeadLetter(
+        { value: null },
+        {
+          [DLQ_HEADERS.ERROR_CATEGORY]: 'INFRASTRUCTURE',
+          [DLQ_HEADERS.VALUE_REF]: `file:///var/dead-letters/${stored}.bin`,
+          [DLQ_HEADERS.VALUE_SHA256]: stored,
+          [DLQ_HEADERS.VALUE_BYTES]: '5000000',
+          [DLQ_HEADERS.OMITTED]: 'value',
+          ...headers,
+        },
+      );
+
+    it('reads the reference, its hash and the original size', () => {
+      const e = describeDeadLetter(referenced());
+      expect(e.valueRef).toEqual({ uri: `file:///var/dead-letters/${stored}.bin`, sha256: stored });
+      expect(e.valueBytes).toBe(5_000_000);
+      expect(e.omitted).toEqual(['value']);
+      expect(redriveRefusal(e, policy())).toBeNull();
+    });
+
+    it('refuses one whose value was not kept, even with --force', () => {
+      const lost = aDeadLetter(
+        { value: null },
+        { [DLQ_HEADERS.VALUE_SHA256]: stored, [DLQ_HEADERS.OMITTED]: 'value' },
+      );
+      const e = describeDeadLetter(lost);
+      expect(redriveRefusal(e, policy({ force: true }))).toMatch(/not kept/);
+    });
+
+    it('refuses one without its original headers unless forced', () => {
+      const e = describeDeadLetter(referenced({ [DLQ_HEADERS.OMITTED]: 'value,headers' }));
+      expect(redriveRefusal(e, policy())).toMatch(/headers were too large to keep/);
+      expect(redriveRefusal(e, policy({ force: true }))).toBeNull();
+    });
+
+    it('sends back the bytes read from the store, not the empty dead-letter value', () => {
+      const m = referenced();
+      const e = describeDeadLetter(m);
+      const bytes = Buffer.from('the original value');
+      const out = redrivenMessage(e, m, {}, bytes);
+      expect(out.value?.equals(bytes)).toBe(true);
+      expect(
+        Object.keys(out.headers ?? {}).some((k) => k.startsWith('grantstream.dlq.value')),
+      ).toBe(false);
+    });
   });
 });

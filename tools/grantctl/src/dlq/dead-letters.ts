@@ -44,8 +44,16 @@ export interface DeadLetterEntry {
   redriveCount: number;
   /** Hash of the DEAD_LETTER audit event: where a redrive continues the trail. */
   auditHead: string | null;
-  /** Size of the preserved value; null for a tombstone. */
+  /** Size of the original value, carried or by reference; null for a tombstone. */
   valueBytes: number | null;
+  /**
+   * Set when the dead letter was too large for the broker and carries a
+   * reference to the original value's bytes in the dead-letter store instead
+   * of them (`uri` null when the store failed and only the hash was kept).
+   */
+  valueRef: { uri: string | null; sha256: string | null } | null;
+  /** Parts of the original the dead letter does not carry (value, key, headers). */
+  omitted: string[];
 }
 
 /** Parses `partition:offset`; throws on anything else. */
@@ -103,7 +111,27 @@ export function describeDeadLetter(m: ReadMessage): DeadLetterEntry {
     source,
     redriveCount: intOrNull(h(DLQ_HEADERS.REDRIVE_COUNT)) ?? 0,
     auditHead: h(AUDIT_HEAD_HEADER),
-    valueBytes: m.value === null ? null : m.value.length,
+    ...valueOf(m, h),
+  };
+}
+
+/** Where the original value is: in the dead letter, or by reference (grantstream.dlq.value.*). */
+function valueOf(
+  m: ReadMessage,
+  h: (name: string) => string | null,
+): Pick<DeadLetterEntry, 'valueBytes' | 'valueRef' | 'omitted'> {
+  const omitted = (h(DLQ_HEADERS.OMITTED) ?? '').split(',').filter((p) => p !== '');
+  const uri = h(DLQ_HEADERS.VALUE_REF);
+  const sha256 = h(DLQ_HEADERS.VALUE_SHA256);
+  const byReference = omitted.includes('value') || uri !== null;
+  return {
+    valueBytes: byReference
+      ? intOrNull(h(DLQ_HEADERS.VALUE_BYTES))
+      : m.value === null
+        ? null
+        : m.value.length,
+    valueRef: byReference ? { uri, sha256 } : null,
+    omitted,
   };
 }
 
@@ -182,6 +210,13 @@ export function redriveRefusal(e: DeadLetterEntry, policy: RedrivePolicy): strin
   if (e.source.topic === policy.deadLetterTopic) {
     return 'its source is the dead-letter topic itself (a notification that failed): notify by hand';
   }
+  if (e.valueRef && (e.valueRef.uri === null || e.valueRef.sha256 === null)) {
+    return 'its value was not kept (the dead-letter store failed): resend it from its source position by hand';
+  }
+  const lost = e.omitted.filter((p) => p === 'key' || p === 'headers');
+  if (!policy.force && lost.length > 0) {
+    return `its original ${lost.join(' and ')} were too large to keep: --force sends it without them`;
+  }
   if (!policy.force && e.category !== null && policy.refuseCategories.includes(e.category)) {
     return `category ${e.category}: the message itself failed and would fail again (--force to send it anyway)`;
   }
@@ -225,7 +260,8 @@ export function redriveAuditRecord(
 
 /**
  * The message a redrive sends back to its source topic: the original key,
- * value and headers byte for byte, without the dead-letter headers, with the
+ * value and headers byte for byte (the value read back from the dead-letter
+ * store when the dead letter carries a reference), without the dead-letter headers, with the
  * redrive count raised and the audit head moved to the REDRIVEN event. A key
  * finds its partition as any producer's would; a keyless message goes back to
  * the partition it came from.
@@ -234,6 +270,8 @@ export function redrivenMessage(
   e: DeadLetterEntry,
   m: ReadMessage,
   auditHead: Readonly<Record<string, string>>,
+  /** The original value read back from the dead-letter store, for a dead letter that carries a reference. */
+  value: Buffer | null = m.value,
 ): OutgoingMessage {
   const headers: Record<string, string | Buffer> = {};
   for (const [k, v] of Object.entries(m.headers)) {
@@ -242,7 +280,7 @@ export function redrivenMessage(
   Object.assign(headers, auditHead, { [DLQ_HEADERS.REDRIVE_COUNT]: String(e.redriveCount + 1) });
   return {
     key: m.key,
-    value: m.value,
+    value,
     headers,
     ...(m.key === null && e.source ? { partition: e.source.partition } : {}),
   };
