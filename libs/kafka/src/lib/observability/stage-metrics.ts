@@ -50,6 +50,9 @@ export class StageMetrics {
   private readonly memoryPauses: Counter<'cause'>;
   private readonly memoryResumes: Counter<'ended' | 'to'>;
   private readonly memoryPauseSeconds: Histogram<'ended'>;
+  private readonly poisonSplits: Counter;
+  private readonly poisonIsolated: Counter<'outcome' | 'refusal'>;
+  private readonly deadLettersShrunk: Counter<'form'>;
 
   constructor(service: ServiceIdentity) {
     this.registry.setDefaultLabels({ service: service.name, stage: service.stage });
@@ -112,6 +115,23 @@ export class StageMetrics {
       help: 'Transactions aborted; their chunks are processed again.',
       registers,
     });
+    this.poisonSplits = new Counter({
+      name: 'grantstream_stage_poison_splits_total',
+      help: 'Refused runs of a chunk split to isolate the input the broker refuses.',
+      registers,
+    });
+    this.poisonIsolated = new Counter({
+      name: 'grantstream_stage_poison_isolated_total',
+      help: 'Inputs the broker refused alone, by how they ended (dead_lettered, minimal, unrecorded) and the refusal.',
+      labelNames: ['outcome', 'refusal'],
+      registers,
+    });
+    this.deadLettersShrunk = new Counter({
+      name: 'grantstream_stage_dead_letters_shrunk_total',
+      help: 'Dead letters too large for the broker, by form (referenced: value by reference; minimal: headers only).',
+      labelNames: ['form'],
+      registers,
+    });
     this.memoryPaused = new Gauge({
       name: 'grantstream_stage_memory_paused',
       help: '1 while the memory guard holds every partition paused, else 0.',
@@ -169,6 +189,11 @@ export class StageMetrics {
       this.handling.observe({ topic: h.topic, outcome: h.outcome }, h.durationMs / 1000),
     );
     source.on('aborted', () => this.aborts.inc());
+    source.on('split', () => this.poisonSplits.inc());
+    source.on('isolated', (i) =>
+      this.poisonIsolated.inc({ outcome: i.outcome, refusal: i.refusal }),
+    );
+    source.on('deadLetterShrunk', (d) => this.deadLettersShrunk.inc({ form: d.form }));
     source.on('deadLettered', (d) => this.deadLetters.inc({ category: d.category, code: d.code }));
     source.on('paused', (p) => {
       this.memoryPaused.set(1);
