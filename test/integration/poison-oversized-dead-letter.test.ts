@@ -12,7 +12,7 @@
 //    isolated: only it is dead-lettered, with a clear category and code, and
 //    the other inputs' outputs are committed exactly once.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AVRO_LOGICAL_TYPES, DLQ_HEADERS } from '@grantstream/contracts';
@@ -26,7 +26,15 @@ import {
   type StageHandler,
 } from '@grantstream/kafka';
 import type { GrantSubmissionV1 } from '@grantstream/contracts';
-import { aGrantSubmission, testClients, testConfig, testLogger } from '@grantstream/testing';
+import {
+  ENTRY,
+  aGrantSubmission,
+  runTs,
+  testClients,
+  testConfig,
+  testLogger,
+} from '@grantstream/testing';
+import { createAuditTopic } from '../support/audit';
 import {
   createHopTopics,
   fanoutHandler,
@@ -97,6 +105,7 @@ describe('a dead letter larger than the broker accepts', () => {
   let t: HopTopics;
   let runner: StageRunner;
   let poisonValue: Buffer;
+  const poisonText = narrative(5_000_000);
   const storeDir = scenarioDir('dead-letter-store');
 
   beforeAll(async () => {
@@ -124,7 +133,7 @@ describe('a dead letter larger than the broker accepts', () => {
 
     const poison = aGrantSubmission({
       grant_id: 'NSF-2026-POISON1',
-      metadata: { project_narrative: narrative(5_000_000) },
+      metadata: { project_narrative: poisonText },
     });
     poisonValue = await clients.serde.encode(t.input, poison);
     expect(poisonValue.length).toBeGreaterThan(4_500_000);
@@ -200,6 +209,64 @@ describe('a dead letter larger than the broker accepts', () => {
     expect(h(DLQ_HEADERS.VALUE_SHA256)).toBe(sha256(value));
     const stored = readFileSync(fileURLToPath(h(DLQ_HEADERS.VALUE_REF) ?? 'file:///missing'));
     expect(stored.equals(value)).toBe(true);
+  });
+
+  it('grantctl dlq show and redrive follow the reference, and refuse bytes that do not match', async () => {
+    const grantctl = (...args: string[]) =>
+      runTs(ENTRY.grantctl, ['dlq', ...args, '--topic', t.dlq], {
+        timeoutMs: 120_000,
+        env: { GRANTSTREAM__RUNNER__DEAD_LETTER_STORE__DIR: storeDir },
+      });
+    const dead = await clients.io.read(t.dlq, {
+      expected: 2,
+      timeoutMs: BEHIND_BOUND_MS,
+      isolation: 'read_committed',
+    });
+    const dl = dead.find((m) => m.key?.toString() === 'NSF-2026-POISON1') as ReadMessage;
+    const at = `${dl.partition}:${dl.offset}`;
+
+    const shown = await grantctl('show', at, '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    const report = JSON.parse(shown.stdout) as {
+      valueFrom: string;
+      value: { grant_id: string; metadata: { project_narrative: string } };
+    };
+    expect(report.valueFrom).toBe('store');
+    expect(report.value.grant_id).toBe('NSF-2026-POISON1');
+    expect(report.value.metadata.project_narrative).toBe(poisonText);
+
+    // The stored bytes altered: show says so, redrive refuses to send them.
+    const auditTopic = await createAuditTopic(clients, 'poison-redrive');
+    const file = fileURLToPath(dl.headers[DLQ_HEADERS.VALUE_REF]?.toString() ?? 'file:///missing');
+    writeFileSync(file, Buffer.concat([poisonValue, Buffer.from('tampered')]));
+    const tampered = await grantctl('show', at);
+    expect(tampered.code).toBe(4);
+    expect(tampered.stdout).toContain('NOT VERIFIED');
+    const refused = await grantctl('redrive', at, '--force', '--audit-topic', auditTopic);
+    expect(refused.code).toBe(4);
+    expect(refused.stdout).toMatch(/cannot be resent: .*hashes to/);
+
+    // Restored: the redrive sends the original bytes back to the source topic.
+    writeFileSync(file, poisonValue);
+    const from = await clients.io.endOffsets([t.input]);
+    const redriven = await grantctl('redrive', at, '--force', '--audit-topic', auditTopic);
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(redriven.stdout).toContain('1 redriven');
+    // The stage reads it again and dead-letters it again: the bytes it stored
+    // this time, taken from the redriven record, hash as the original's.
+    const again = await clients.io.read(t.dlq, {
+      expected: dead.length + 1,
+      timeoutMs: BEHIND_BOUND_MS,
+      isolation: 'read_committed',
+    });
+    const redelivered = again.find(
+      (m) =>
+        m.key?.toString() === 'NSF-2026-POISON1' &&
+        BigInt(m.headers[DLQ_HEADERS.SOURCE_OFFSET]?.toString() ?? '-1') >=
+          BigInt(from.get(t.input)?.get(0) ?? '0'),
+    );
+    expect(redelivered?.headers[DLQ_HEADERS.REDRIVE_COUNT]?.toString()).toBe('1');
+    expect(redelivered?.headers[DLQ_HEADERS.VALUE_SHA256]?.toString()).toBe(sha256(poisonValue));
   });
 });
 
