@@ -74,9 +74,17 @@ describe('ingest memory budget', () => {
     const from = await clients.io.endOffsets([TOPICS.VALIDATED]);
     // All sixty are on the topic before the service starts: all in flight at once.
     await produceSubmissions(clients, topic, submissions);
+    // Its own group and metrics port: another ingest on the broker neither
+    // shares these records nor holds the port.
+    const group = uniqueName('grantstream.ingest.memory');
     stages = startStages(['ingest'], {
       logDir: dir,
-      env: { GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]) },
+      env: {
+        GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
+        GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
+        GRANTSTREAM__INGEST__METRICS__PORT: '9482',
+      },
     });
     const pid = stages[0]?.child.pid ?? 0;
     let peak = 0;
