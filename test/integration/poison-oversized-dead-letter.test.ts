@@ -369,7 +369,7 @@ describe('one refused output record in a chunk', () => {
     await expectOthersExactlyOnce(s);
     expect(s.deadLettered.filter((e) => e.code === 'RECORD_REFUSED')).toHaveLength(1);
     expect(s.isolated).toEqual([{ offset: String(FAT_INDEX), outcome: 'dead_lettered' }]);
-    // Halving a chunk of N down to one input: about 2 log2(N) refused tries, bounded by config.
+    // Halving a chunk of N down to one input: about log2(N) + 1 refused tries, bounded by config.
     expect(s.refusedTransactions).toBeGreaterThan(0);
     expect(s.refusedTransactions).toBeLessThanOrEqual(config.runner.poison.maxRefusedTransactions);
   });

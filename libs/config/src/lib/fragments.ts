@@ -198,7 +198,8 @@ export const stageRunnerSchema = z.strictObject({
      * Refused transactions a chunk may take while it is halved to find the
      * refused input(s); after that, the rest of the chunk goes one input per
      * transaction. Halving a chunk of maxBatchMessages to one input takes
-     * about 2 x log2(maxBatchMessages) refusals.
+     * about log2(maxBatchMessages) + 1 refusals (only the half holding it
+     * is refused again).
      */
     maxRefusedTransactions: z.number().int().min(1),
   }),
