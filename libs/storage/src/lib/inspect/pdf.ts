@@ -24,6 +24,15 @@ const ACTIVE_NAMES: ReadonlySet<string> = new Set([
 ]);
 /** Names of the current object's dictionary that decide how its stream is scanned. */
 const DICT_NAMES: ReadonlySet<string> = new Set(['ObjStm', 'Filter', 'FlateDecode']);
+const WATCHED = [...ACTIVE_NAMES, ...DICT_NAMES, 'Encrypt'];
+/**
+ * First bytes and longest length of the watched names: a name that cannot be
+ * one of them (most are: /Type, /Font, /Length ...) is skipped without being
+ * turned into a string, which is most of the cost of a dictionary-heavy file.
+ */
+const WATCHED_FIRST: ReadonlySet<number> = new Set(WATCHED.map((n) => n.charCodeAt(0)));
+const WATCHED_MAX = Math.max(...WATCHED.map((n) => n.length));
+const HASH = 0x23;
 
 function isDelimiter(b: number): boolean {
   // White space (NUL, HT, LF, FF, CR, SP) and the delimiters ( ) < > [ ] { } / %.
@@ -132,13 +141,23 @@ export class PdfTokenScanner {
         continue;
       }
       let end = slash + 1;
-      while (end < work.length && end - slash <= MAX_NAME_BYTES && !isDelimiter(work[end] ?? 0))
+      let escaped = false;
+      while (end < work.length && end - slash <= MAX_NAME_BYTES) {
+        const b = work[end] ?? 0;
+        if (isDelimiter(b)) break;
+        if (b === HASH) escaped = true;
         end++;
+      }
       if (end === work.length && end - slash <= MAX_NAME_BYTES) {
         this.carry = Buffer.from(work.subarray(slash));
         return;
       }
-      if (end - slash <= MAX_NAME_BYTES) this.onName(decodeName(work.subarray(slash + 1, end)));
+      const length = end - slash - 1;
+      const candidate =
+        escaped || (length <= WATCHED_MAX && WATCHED_FIRST.has(work[slash + 1] ?? 0));
+      if (candidate && end - slash <= MAX_NAME_BYTES) {
+        this.onName(decodeName(work.subarray(slash + 1, end)));
+      }
       pos = end;
     }
   }
