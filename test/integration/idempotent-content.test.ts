@@ -56,6 +56,7 @@ const FUNDER = `IDM${Array.from({ length: 4 }, () =>
   String.fromCharCode(65 + Math.floor(Math.random() * 26)),
 ).join('')}`;
 const WAIT_MS = 120_000;
+const graceMs = testConfig().runner.shutdownGraceMs;
 
 describe('content-level idempotency through the pipeline', () => {
   let clients: PlatformClients;
@@ -119,8 +120,12 @@ describe('content-level idempotency through the pipeline', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await stopStages([...upstream, ...rereader], testConfig().runner.shutdownGraceMs);
-    await endScenario(clients, [submission], simulator);
+    // The grace is read at the start: a config file changed meanwhile must not leave stages running.
+    try {
+      await stopStages([...upstream, ...rereader], graceMs);
+    } finally {
+      await endScenario(clients, [submission], simulator);
+    }
   });
 
   /** Audit events of `grantId` written since `from` until `done` holds. */
@@ -297,7 +302,7 @@ describe('content-level idempotency through the pipeline', () => {
     ]);
     for (const t of reread) expect(submitted(events, t)).toEqual([]);
     expect(await filings(grantA)).toBe(2);
-    await stopStages(rereader, testConfig().runner.shutdownGraceMs);
+    await stopStages(rereader, graceMs);
     rereader = [];
   }, 180_000);
 
