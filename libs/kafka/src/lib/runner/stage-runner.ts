@@ -613,7 +613,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     handler: StageHandler<unknown>,
     topic: string,
     partition: number,
-    chunk: readonly KafkaMessage[],
+    chunk: KafkaMessage[],
     live: () => boolean,
     beatFailed: () => boolean,
   ): Promise<ChunkOutcome> {
@@ -632,7 +632,12 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
           .admitted(
             message,
             this.stopController.signal,
-            (m) => this.processMessage(handler, topic, partition, m, live),
+            (m) => {
+              // A value inflated from a reference stands in the chunk from now
+              // on: a dead letter made at commit (isolation) carries its bytes.
+              chunk[index] = m;
+              return this.processMessage(handler, topic, partition, m, live);
+            },
             (m, tooLarge) => this.processOversized(tooLarge, topic, partition, message, m, live),
           )
           .catch((err: unknown) => {
