@@ -3,11 +3,19 @@
 // on opening, a workbook holding `../../evil.txt`, a workbook-looking ZIP of
 // 20,000 entries and a document without its end-of-central-directory record
 // are each dead-lettered ATTACHMENT_INVALID with a code naming the defect,
-// never validated; a sound PDF, workbook and document pass.
+// never validated; a sound PDF, workbook and document pass, and a scripted PDF
+// passes for a funder whose rule pack ranks active content a warning, flagged
+// on its VALIDATED audit event.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_HEADERS, TOPICS, type GrantSubmissionV2 } from '@grantstream/contracts';
+import {
+  AuditEventV1Avro,
+  DLQ_HEADERS,
+  TOPICS,
+  type AuditEventV1,
+  type GrantSubmissionV2,
+} from '@grantstream/contracts';
 import { sha256Hex } from '@grantstream/audit';
 import type { PlatformClients } from '@grantstream/kafka';
 import {
@@ -38,6 +46,8 @@ const PDF = 'application/pdf';
 
 interface Case {
   name: string;
+  /** The funder whose pack ranks the findings (SCDA unless said). */
+  funder?: 'SCDA' | 'BCF';
   filename: string;
   mediaType: string;
   bytes: () => Promise<Buffer> | Buffer;
@@ -102,6 +112,15 @@ const CASES: readonly Case[] = [
     bytes: () => goodXlsx(),
     code: null,
   },
+  // BCF's pack ranks active content a WARNING: it passes, flagged on its VALIDATED event.
+  {
+    name: 'javascript-bcf',
+    funder: 'BCF',
+    filename: 'narrative.pdf',
+    mediaType: PDF,
+    bytes: () => javascriptPdf(),
+    code: null,
+  },
   {
     name: 'good-docx',
     filename: 'narrative.docx',
@@ -140,8 +159,9 @@ describe('ingest attachment integrity', () => {
       const bytes = await c.bytes();
       const path = join(dir, `${c.name}-${c.filename}`);
       writeFileSync(path, bytes);
-      // SCDA accepts PDF, XLSX and DOCX attachments.
-      const grantId = `SCDA-2026-${String(i + 1).padStart(5, '0')}-${tag}`;
+      // SCDA accepts PDF, XLSX and DOCX attachments; BCF PDF and XLSX.
+      const funder = c.funder ?? 'SCDA';
+      const grantId = `${funder}-2026-${String(i + 1).padStart(5, '0')}-${tag}`;
       byGrant.set(grantId, c);
       submissions.push({
         ...anNsfSubmission(grantId, [
@@ -153,12 +173,13 @@ describe('ingest attachment integrity', () => {
             filename: c.filename,
           },
         ]),
-        funder_portal: 'scda-egrants',
+        funder_portal: funder === 'BCF' ? 'bcf-portal' : 'scda-egrants',
       });
     }
 
     const topic = await createIngestTopic(clients, 'integrity');
     const from = await clients.io.endOffsets([TOPICS.VALIDATED, TOPICS.DLQ]);
+    const auditFrom = await clients.io.endOffsets([TOPICS.AUDIT]);
     const group = uniqueName('grantstream.ingest.integrity');
     stages = startStages(['ingest'], {
       logDir: dir,
@@ -218,6 +239,30 @@ describe('ingest attachment integrity', () => {
       code: c.code,
     }));
     expect(seen).toEqual(wanted);
+
+    // The flag that let the BCF attachment pass is on its VALIDATED audit event.
+    const flagged = [...byGrant].find(([, c]) => c.name === 'javascript-bcf')?.[0] ?? '';
+    let validatedEvent: AuditEventV1 | undefined;
+    const decoding: Promise<void>[] = [];
+    await clients.io.follow(
+      auditFrom,
+      (m) => {
+        if (m.value !== null) {
+          decoding.push(
+            clients.serde.decodeAs<AuditEventV1>(m.value, AuditEventV1Avro).then(({ value }) => {
+              if (value.grant_id === flagged && value.action === 'VALIDATED')
+                validatedEvent = value;
+            }),
+          );
+        }
+        return validatedEvent !== undefined;
+      },
+      30_000,
+    );
+    await Promise.all(decoding);
+    expect(validatedEvent?.details.attachment_flags).toBe(
+      'attachments[0]:PDF_ACTIVE_CONTENT:WARNING',
+    );
     expect(stages[0]?.child.exitCode).toBeNull();
   }, 240_000);
 });
