@@ -1,17 +1,16 @@
 import type { Kafka } from 'kafkajs';
 import { InfrastructureError } from '@grantstream/errors';
+import {
+  committedRecords,
+  type AbortedTransaction,
+  type FetchedBatchContext,
+} from './committed-records';
 import { headersOf, type ReadMessage } from './topic-io';
 
 // kafkajs has no public way to read partitions without joining a consumer
 // group. These internals (frozen: kafkajs 2.2.4 is its last release) fetch
-// directly from partition leaders, and Batch filters aborted transactions and
-// control records exactly as the kafkajs consumer does.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Batch = require('kafkajs/src/consumer/batch') as new (
-  topic: string,
-  fetchedOffset: string,
-  partitionData: unknown,
-) => { messages: RawRecord[]; rawMessages: { offset: string }[] };
+// directly from partition leaders; aborted transactions and control records
+// are filtered by committedRecords, as the Java consumer filters them.
 
 interface RawRecord {
   offset: string;
@@ -19,6 +18,7 @@ interface RawRecord {
   value: Buffer | null;
   timestamp: string;
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  batchContext: FetchedBatchContext;
 }
 
 interface PartitionResponse {
@@ -26,7 +26,8 @@ interface PartitionResponse {
   errorCode: number;
   highWatermark: string;
   lastStableOffset: string;
-  messages: unknown[];
+  abortedTransactions?: AbortedTransaction[] | null;
+  messages: RawRecord[];
 }
 
 interface InternalBroker {
@@ -164,8 +165,7 @@ export class TopicScanner {
             `fetch of ${topic}[${partition}] failed with error code ${data.errorCode}`,
           );
         }
-        const batch = new Batch(topic, offset, data);
-        for (const m of batch.messages) {
+        for (const m of committedRecords(offset, data.messages, data.abortedTransactions)) {
           if (BigInt(m.offset) >= BigInt(end)) break;
           yield {
             topic,
@@ -177,7 +177,7 @@ export class TopicScanner {
             headers: headersOf(m.headers),
           };
         }
-        const last = batch.rawMessages[batch.rawMessages.length - 1];
+        const last = data.messages[data.messages.length - 1];
         if (last) {
           offset = (BigInt(last.offset) + 1n).toString();
           empty = 0;
