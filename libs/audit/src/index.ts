@@ -14,7 +14,8 @@ export {
   eventIdOf,
   type AuditDecision,
 } from './lib/audit-event';
-export { chainOrder } from './lib/chain';
+export { chainOrder, orderTrails, trailStart, type TrailItem } from './lib/chain';
+export { TrailIndex, type PayloadRef } from './lib/trail-index';
 export {
   ANNOTATION_ACTIONS,
   ChainVerifier,
@@ -22,10 +23,14 @@ export {
   type AuditRecord,
   type Finding,
   type FindingKind,
+  type GrantTrails,
+  type TrailLink,
+  type TrailLinkKind,
+  type TrailSummary,
   type VerificationReport,
 } from './lib/chain-verifier';
 export { matchesFilter, type AuditFilter } from './lib/filter';
-export { CSV_COLUMNS, csvHeader, toCsvRow, toJsonLine } from './lib/format';
+export { CSV_COLUMNS, csvHeader, isoOf, toCsvRow, toJsonLine } from './lib/format';
 export {
   buildEvidenceBundle,
   escapeHtml,

@@ -5,6 +5,7 @@ import {
   ChainVerifier,
   buildAuditEvent,
   chainOrder,
+  orderTrails,
   computeEventHash,
   firstBadEvent,
   payloadHashOf,
@@ -79,9 +80,12 @@ describe('ChainVerifier on intact trails', () => {
     const report = verify(recordsOf(trail('G-1')));
     expect(report).toEqual({
       grants: 1,
+      trails: 1,
       events: 5,
       findings: [],
       grantsWithFindings: [],
+      linkedTrails: [],
+      redeliveries: { identical: 0, remade: 0 },
       ok: true,
     });
   });
@@ -100,6 +104,205 @@ describe('ChainVerifier on intact trails', () => {
     const report = verify([...records, redelivered, redelivered]);
     expect(report.ok).toBe(true);
     expect(report.events).toBe(5);
+    expect(report.redeliveries).toEqual({ identical: 2, remade: 0 });
+  });
+});
+
+/** A trail of `grantId` under its own trail id, starting at `ingestOffset` of the ingest topic. */
+function trailOf(
+  grantId: string,
+  trailId: string,
+  options: { ingestOffset?: number; from?: number; last?: Partial<AuditDecision> } = {},
+): AuditEventV1[] {
+  const from = options.from ?? 0;
+  let previous = AUDIT_GENESIS_HASH;
+  return FIVE_STAGES.map((step, index) => {
+    const decision = decisionFor(grantId, step, index);
+    const isLast = index === FIVE_STAGES.length - 1;
+    const { event } = buildAuditEvent(
+      {
+        ...decision,
+        auditTrailId: trailId,
+        occurredAt: decision.occurredAt + from,
+        source:
+          index === 0
+            ? { topic: 'in.ingest', partition: 0, offset: options.ingestOffset ?? 0 }
+            : { topic: `in.${step.stage}`, partition: 0, offset: from + index },
+        discriminator: trailId,
+        ...(isLast ? options.last : {}),
+        details: { ...decision.details, ...(isLast ? options.last?.details : {}) },
+      },
+      previous,
+    );
+    previous = event.event_hash;
+    return event;
+  });
+}
+
+describe('ChainVerifier on grants with several trails', () => {
+  it('verifies each trail as its own chain and lists a resubmission as a link, not a fork', () => {
+    const first = trailOf('G-1', 't1');
+    const second = trailOf('G-1', 't2', {
+      ingestOffset: 7,
+      from: 60_000,
+      last: { details: { resubmission_of_trail: 't1' } },
+    });
+    const report = verify(recordsOf([...second, ...first]));
+    expect(report.findings).toEqual([]);
+    expect(report).toMatchObject({ ok: true, grants: 1, trails: 2, events: 10 });
+    expect(report.linkedTrails).toEqual([
+      {
+        grantId: 'G-1',
+        trails: [
+          { trailId: 't1', events: 5, startedAt: at(first, 0).occurred_at, reads: 1, link: null },
+          {
+            trailId: 't2',
+            events: 5,
+            startedAt: at(second, 0).occurred_at,
+            reads: 1,
+            link: { kind: 'RESUBMISSION', ofTrail: 't1', eventId: at(second, 4).event_id },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('tells a duplicate copy from a re-read of the same ingest position', () => {
+    const first = trailOf('G-1', 't1', { ingestOffset: 3 });
+    const copy = trailOf('G-1', 't2', {
+      ingestOffset: 9,
+      from: 1000,
+      last: { action: 'REJECT', details: { duplicate_of_trail: 't1', outcome: 'DUPLICATE' } },
+    });
+    const reread = trailOf('G-1', 't3', {
+      ingestOffset: 3,
+      from: 2000,
+      last: { action: 'REJECT', details: { duplicate_of_trail: 't1', outcome: 'DUPLICATE' } },
+    });
+    const report = verify(recordsOf([...first, ...copy, ...reread]));
+    expect(report.ok).toBe(true);
+    expect(report.linkedTrails[0]?.trails.map((t) => t.link?.kind ?? null)).toEqual([
+      null,
+      'DUPLICATE',
+      'RE_READ',
+    ]);
+  });
+
+  it('accepts trails that name no earlier one (a grant sent again after a dead letter)', () => {
+    const report = verify(
+      recordsOf([...trailOf('G-1', 't1'), ...trailOf('G-1', 't2', { from: 5000 })]),
+    );
+    expect(report.ok).toBe(true);
+    expect(report.linkedTrails[0]?.trails.map((t) => t.link)).toEqual([null, null]);
+  });
+
+  it('accepts two reads of one ingest record that share a trail id (written before ids named the group)', () => {
+    const first = trailOf('G-1', 't1', { ingestOffset: 4 });
+    const rejected = buildAuditEvent(
+      {
+        ...decisionFor('G-1', { stage: 'ingest', action: 'DEAD_LETTER' }, 0),
+        auditTrailId: 't1',
+        occurredAt: at(first, 0).occurred_at + 90_000,
+        source: { topic: 'in.ingest', partition: 0, offset: 4 },
+        discriminator: 't1',
+      },
+      AUDIT_GENESIS_HASH,
+    ).event;
+    const report = verify(recordsOf([...first, rejected]));
+    expect(report.findings).toEqual([]);
+    expect(report.linkedTrails[0]?.trails).toEqual([
+      expect.objectContaining({ trailId: 't1', reads: 2, events: 6 }),
+    ]);
+  });
+
+  it('still reports two starts of one trail from different ingest records as a fork', () => {
+    const first = trailOf('G-1', 't1', { ingestOffset: 4 });
+    const other = buildAuditEvent(
+      {
+        ...decisionFor('G-1', { stage: 'ingest', action: 'DEAD_LETTER' }, 0),
+        auditTrailId: 't1',
+        source: { topic: 'in.ingest', partition: 0, offset: 5 },
+      },
+      AUDIT_GENESIS_HASH,
+    ).event;
+    const report = verify(recordsOf([...first, other]));
+    expect(report.findings.map((f) => [f.kind, f.eventId])).toEqual([['FORK', other.event_id]]);
+  });
+
+  it('reports a link to a trail the grant does not have', () => {
+    const orphanLink = trailOf('G-1', 't2', {
+      last: { details: { duplicate_of_trail: 'nowhere' } },
+    });
+    const report = verify(recordsOf(orphanLink));
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: 'LINK_UNRESOLVED',
+        trailId: 't2',
+        eventId: at(orphanLink, 4).event_id,
+      }),
+    ]);
+  });
+
+  it('still reports a fork inside one trail of a grant with several', () => {
+    const first = trailOf('G-1', 't1');
+    const second = trailOf('G-1', 't2', { from: 60_000 });
+    const forged = buildAuditEvent(
+      { ...decisionFor('G-1', { stage: 'routing', action: 'REJECT' }, 77), auditTrailId: 't2' },
+      at(second, 1).event_hash,
+    ).event;
+    const report = verify(recordsOf([...first, ...second, forged]));
+    expect(report.findings.map((f) => [f.kind, f.trailId, f.eventId])).toEqual([
+      ['FORK', 't2', forged.event_id],
+    ]);
+  });
+
+  it('reports an event chained into another trail as a gap of its own trail', () => {
+    const first = trailOf('G-1', 't1');
+    const stray = buildAuditEvent(
+      { ...decisionFor('G-1', { stage: 'routing', action: 'FORWARD' }, 40), auditTrailId: 't9' },
+      at(first, 2).event_hash,
+    ).event;
+    const report = verify(recordsOf([...first, stray]));
+    expect(report.findings.map((f) => [f.kind, f.trailId])).toEqual([
+      ['NO_GENESIS', 't9'],
+      ['GAP', 't9'],
+    ]);
+    expect(report.findings[1]?.message).toContain('trail t1');
+  });
+});
+
+describe('ChainVerifier on decisions made again', () => {
+  /** The same decision as `event`, made `laterMs` later (its input was read again). */
+  const remadeOf = (event: AuditEventV1, laterMs: number, previous = event.previous_event_hash) =>
+    rehashed({ ...event, occurred_at: event.occurred_at + laterMs, previous_event_hash: previous });
+
+  it('accepts a decision re-made with only its time changed, and the line that went on from it', () => {
+    const events = trail('G-1');
+    const again = remadeOf(at(events, 1), 2500);
+    const onward = buildAuditEvent(
+      decisionFor('G-1', { stage: 'routing', action: 'FORWARD', ruleSetVersion: 'rules-7' }, 30),
+      again.event_hash,
+    ).event;
+    const report = verify(recordsOf([...events, again, onward]));
+    expect(report.findings).toEqual([]);
+    expect(report.redeliveries).toEqual({ identical: 0, remade: 1 });
+    expect(report.events).toBe(6);
+  });
+
+  it('reports a copy that names another predecessor', () => {
+    const events = trail('G-1');
+    const moved = remadeOf(at(events, 3), 10, at(events, 1).event_hash);
+    const report = verify(recordsOf([...events, moved]));
+    expect(report.findings.map((f) => [f.kind, f.eventId])).toEqual([
+      ['DUPLICATE_CONFLICT', at(events, 3).event_id],
+    ]);
+  });
+
+  it('reports a copy that changes anything but the time', () => {
+    const events = trail('G-1');
+    const changed = rehashed({ ...at(events, 3), occurred_at: 5, service_name: 'other' });
+    const report = verify(recordsOf([...events, changed]));
+    expect(report.findings.map((f) => f.kind)).toEqual(['DUPLICATE_CONFLICT']);
   });
 });
 
@@ -340,5 +543,33 @@ describe('chainOrder', () => {
 
   it('returns nothing for nothing', () => {
     expect(chainOrder([])).toEqual([]);
+  });
+
+  it('lists trail by trail in the order they started, never interleaved', () => {
+    const first = trailOf('G-1', 't1');
+    const second = trailOf('G-1', 't2', { from: 60_000 });
+    const other = trailOf('A-1', 'ta', { from: 120_000 });
+    const mixed = [...second, ...other, ...first].reverse();
+    expect(chainOrder(mixed)).toEqual([...other, ...first, ...second]);
+  });
+
+  it('keeps the versions of a re-made decision together at its place', () => {
+    const events = trail('G-1');
+    const again = rehashed({ ...at(events, 2), occurred_at: at(events, 2).occurred_at + 9 });
+    const ordered = chainOrder([again, ...[...events].reverse()]);
+    expect(ordered.map((e) => e.event_hash)).toEqual([
+      at(events, 0).event_hash,
+      at(events, 1).event_hash,
+      again.event_hash,
+      at(events, 2).event_hash,
+      at(events, 3).event_hash,
+      at(events, 4).event_hash,
+    ]);
+  });
+
+  it('orders small stand-ins as it orders events', () => {
+    const events = trail('G-1');
+    const standIns = [...events].reverse().map((e, i) => ({ ...e, spool: i }));
+    expect(orderTrails(standIns).map((s) => s.event_id)).toEqual(events.map((e) => e.event_id));
   });
 });

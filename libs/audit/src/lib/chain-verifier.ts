@@ -1,15 +1,11 @@
 import type { AuditEventV1 } from '@grantstream/contracts';
+import { ANNOTATION_ACTIONS } from './annotations';
 import { auditKeyOf, computeEventHash, eventIdOf } from './audit-event';
-import { layoutChain, type ChainLayout, type ChainLink } from './chain';
+import { layoutChain, trailStart, type ChainLayout, type ChainLink } from './chain';
+import { DUPLICATE_OF_TRAIL_DETAIL, RESUBMISSION_OF_TRAIL_DETAIL } from './content-identity';
+import { AUDIT_GENESIS_HASH, canonicalJson, sha256Hex } from './hashing';
 
-/**
- * Actions recorded as annotations of the event they point to rather than as
- * steps of the trail: a notification is delivered while the grant moves on
- * (a deadline-risk alert while its retry waits), so its event cannot be the
- * trail's next link without forking it. It must still point to an event of
- * the grant and is hashed like every event; see {@link ChainLink.annotation}.
- */
-export const ANNOTATION_ACTIONS: ReadonlySet<AuditEventV1['action']> = new Set(['NOTIFIED']);
+export { ANNOTATION_ACTIONS } from './annotations';
 
 /** One record read from the audit topic; `event` null is a tombstone. */
 export interface AuditRecord {
@@ -24,11 +20,14 @@ export interface AuditRecord {
  * What verification can find wrong with a trail:
  * - `ALTERED`: event_hash, event_id or key do not match the event's content.
  * - `TOMBSTONE`: a null value for a key; the pipeline never writes one, so someone deleted an event.
- * - `DUPLICATE_CONFLICT`: one key carrying two different event_hash values.
- * - `FORK`: two events of a grant claiming the same predecessor.
- * - `GAP`: an event whose predecessor is neither genesis nor any event of the grant.
- * - `NO_GENESIS`: a grant with events, none of them chained to genesis.
- * - `NOT_INGESTED`: a grant whose chain starts at a stage other than `ingest`.
+ * - `DUPLICATE_CONFLICT`: one key carrying two versions that differ in more than
+ *   the time of the decision, or that name different predecessors.
+ * - `FORK`: two different events of one trail claiming the same predecessor.
+ * - `GAP`: an event whose predecessor is neither genesis nor any event of its trail.
+ * - `NO_GENESIS`: a trail with events, none of them chained to genesis.
+ * - `NOT_INGESTED`: a trail whose chain starts at a stage other than `ingest`.
+ * - `LINK_UNRESOLVED`: a trail linked (as a duplicate or resubmission) to a
+ *   trail the grant does not have, or to itself.
  */
 export type FindingKind =
   | 'ALTERED'
@@ -37,11 +36,14 @@ export type FindingKind =
   | 'FORK'
   | 'GAP'
   | 'NO_GENESIS'
-  | 'NOT_INGESTED';
+  | 'NOT_INGESTED'
+  | 'LINK_UNRESOLVED';
 
-/** One problem with one grant's trail, naming the event and its position on the topic when known. */
+/** One problem with one trail, naming the event and its position on the topic when known. */
 export interface Finding {
   grantId: string;
+  /** The trail (audit_trail_id) the finding is about; absent for a tombstone, whose value is gone. */
+  trailId?: string;
   kind: FindingKind;
   eventId?: string;
   key?: string;
@@ -51,33 +53,106 @@ export interface Finding {
 }
 
 /**
+ * How a trail relates to an earlier trail of the same grant, as the pipeline
+ * recorded it in the trail's events:
+ * - `RESUBMISSION`: changed content under the same grant id (`details.resubmission_of_trail`).
+ * - `DUPLICATE`: a copy of content already accepted, filed nothing (`details.duplicate_of_trail`).
+ * - `RE_READ`: a duplicate read from the same ingest position as the trail it
+ *   names (a new consumer group reading the ingest topic again).
+ */
+export type TrailLinkKind = 'RESUBMISSION' | 'DUPLICATE' | 'RE_READ';
+
+/** A link from one trail to an earlier one, and the event that records it. */
+export interface TrailLink {
+  kind: TrailLinkKind;
+  ofTrail: string;
+  eventId: string;
+}
+
+/** One trail of a grant with several. */
+export interface TrailSummary {
+  trailId: string;
+  /** Distinct events (keys) of the trail. */
+  events: number;
+  /** When the trail started: the earliest occurred_at of its events. */
+  startedAt: number;
+  /**
+   * Ingest decisions that start the trail: 1, or more for an ingest record
+   * read again by another consumer group before trail ids named the group
+   * (each read then started the same trail id from the same position).
+   */
+  reads: number;
+  /** Null for a trail that names no earlier one (the first, or a retry after a dead letter). */
+  link: TrailLink | null;
+}
+
+/** A grant with several trails, trails in the order they started. */
+export interface GrantTrails {
+  grantId: string;
+  trails: TrailSummary[];
+}
+
+/**
  * Result of {@link ChainVerifier.finish}. `findings` are ordered by grant id,
- * then by chain position of the event they name (see {@link firstBadEvent}).
+ * then by trail (in the order trails started), then by chain position of the
+ * event they name (see {@link firstBadEvent}).
  */
 export interface VerificationReport {
   /** Grants with at least one record (value or tombstone). */
   grants: number;
+  /** Distinct (grant, audit_trail_id) pairs with at least one event. */
+  trails: number;
   /** Distinct keys that carried a value. */
   events: number;
   findings: Finding[];
   /** Sorted grant ids with at least one finding. */
   grantsWithFindings: string[];
+  /**
+   * Grants with more than one trail (resubmissions, duplicates, re-reads) or
+   * with a trail started by more than one read, sorted by grant id.
+   */
+  linkedTrails: GrantTrails[];
+  /**
+   * Legitimate repeats, which are not findings: `identical` records that
+   * repeat a key's bytes (a redelivery after a crash), `remade` versions of a
+   * key that differ from the first only in occurred_at (the same decision made
+   * again when its input was read again) and name the same predecessor.
+   */
+  redeliveries: { identical: number; remade: number };
   ok: boolean;
 }
 
-/** Per key, only what verification needs: ids, hashes and a position, never the event. */
+/** One version of a key: what its successors may point to and what it points to. */
+interface Version {
+  readonly hash: string;
+  readonly prev: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** True when the version differs from the first only in hash, predecessor and time. */
+  readonly sameDecision: boolean;
+}
+
+/** Per key, only what verification needs: ids, hashes and positions, never the event. */
 interface KeyState extends ChainLink {
   readonly key: string;
   readonly grantId: string;
+  readonly trailId: string;
   readonly eventId: string;
   readonly hashes: string[];
   readonly stage: string;
   readonly partition: number;
   readonly offset: string;
+  /** Digest of every field but the hash, the predecessor and the time: equal for a re-made decision. */
+  readonly decision: string;
+  readonly versions: Version[];
+  /** Links this event records; read from the first version (a differing copy is a conflict anyway). */
+  readonly links: readonly { kind: 'RESUBMISSION' | 'DUPLICATE'; ofTrail: string }[];
+  /** Source position of an event starting its trail, to tell a re-read from a redelivered copy. */
+  readonly startSource: string | null;
 }
 
 /** Findings about the start of a trail sort before any event; unplaced ones after all. */
-const GRANT_LEVEL = -1;
+const TRAIL_LEVEL = -1;
 const UNPLACED = Number.MAX_SAFE_INTEGER;
 const KIND_ORDER: readonly FindingKind[] = [
   'NO_GENESIS',
@@ -87,7 +162,10 @@ const KIND_ORDER: readonly FindingKind[] = [
   'TOMBSTONE',
   'FORK',
   'GAP',
+  'LINK_UNRESOLVED',
 ];
+
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Verifies the audit topic record by record, in whatever order the records
@@ -95,14 +173,24 @@ const KIND_ORDER: readonly FindingKind[] = [
  * record-level checks happen in {@link add}, chain-level ones in {@link finish}
  * once every event of every grant is known.
  *
+ * A grant may have several trails (audit_trail_id): each submission of it, and
+ * each read of its ingest record by another consumer group, starts one at the
+ * genesis hash. Each trail is verified as its own hash chain; trails linked
+ * by their events (resubmission, duplicate, re-read) are listed in
+ * {@link VerificationReport.linkedTrails}, never reported as forks.
+ *
  * Identical redeliveries (same key, same event_hash) are not findings: a stage
  * that crashes after producing and reprocesses its input writes the same event
- * again, and compaction removes the copy only later.
+ * again, and compaction removes the copy only later. Nor is a decision re-made
+ * when its input was read again (same key, same predecessor, every field equal
+ * but occurred_at): its successors continue from the version they saw, one
+ * line per version, which is a replay of the trail, not a branch of it. Any
+ * other difference under one key is a DUPLICATE_CONFLICT.
  *
  * Memory is a few short strings per key, so a full replay of the topic fits.
- * When one key carries conflicting versions, the first one read is used for
- * chain layout (a key lives in one partition, so that is the one written first)
- * and every version's hash counts as a link target, so the conflict is reported
+ * When one key carries several versions, the first one read is used for chain
+ * layout (a key lives in one partition, so that is the one written first) and
+ * every version's hash counts as a link target, so a conflict is reported
  * once as DUPLICATE_CONFLICT instead of again as a GAP after it.
  */
 export class ChainVerifier {
@@ -110,6 +198,7 @@ export class ChainVerifier {
   private readonly grants = new Set<string>();
   private readonly recordFindings: Finding[] = [];
   private readonly seenFindings = new Set<string>();
+  private identical = 0;
 
   /** Checks one record and remembers what the chain checks need. */
   add(record: AuditRecord): void {
@@ -129,7 +218,14 @@ export class ChainVerifier {
       return;
     }
     this.grants.add(event.grant_id);
-    const where = { grantId: event.grant_id, eventId: event.event_id, key, partition, offset };
+    const where = {
+      grantId: event.grant_id,
+      trailId: event.audit_trail_id,
+      eventId: event.event_id,
+      key,
+      partition,
+      offset,
+    };
 
     const altered: string[] = [];
     const recomputed = computeEventHash(event);
@@ -147,11 +243,20 @@ export class ChainVerifier {
     }
 
     const known = this.keys.get(key);
+    const decision = decisionDigest(event);
+    const version: Version = {
+      hash: event.event_hash,
+      prev: event.previous_event_hash,
+      partition,
+      offset,
+      sameDecision: known === undefined || known.decision === decision,
+    };
     if (known === undefined) {
       this.keys.set(key, {
         id: key,
         key,
         grantId: event.grant_id,
+        trailId: event.audit_trail_id,
         eventId: event.event_id,
         hashes: [event.event_hash],
         prev: event.previous_event_hash,
@@ -160,18 +265,34 @@ export class ChainVerifier {
         annotation: ANNOTATION_ACTIONS.has(event.action),
         partition,
         offset,
+        decision,
+        versions: [version],
+        links: linksOf(event),
+        startSource:
+          event.previous_event_hash === AUDIT_GENESIS_HASH &&
+          event.stage === 'ingest' &&
+          event.source !== null
+            ? `${event.source.topic}/${event.source.partition}/${event.source.offset}`
+            : null,
       });
-    } else if (!known.hashes.includes(event.event_hash)) {
+      return;
+    }
+    if (known.hashes.includes(event.event_hash)) {
+      this.identical += 1;
+      return;
+    }
+    known.hashes.push(event.event_hash);
+    known.versions.push(version);
+    if (!version.sameDecision) {
       this.report({
         ...where,
         kind: 'DUPLICATE_CONFLICT',
-        message: `key ${key} first seen with event_hash ${known.hashes[0] ?? ''} at ${known.partition}/${known.offset}, now with ${event.event_hash}`,
+        message: `key ${key} first seen with event_hash ${known.hashes[0] ?? ''} at ${known.partition}/${known.offset}, now with ${event.event_hash} whose content differs in more than occurred_at`,
       });
-      known.hashes.push(event.event_hash);
     }
   }
 
-  /** Runs the chain checks and returns every finding, ordered per grant by chain position. */
+  /** Runs the chain checks and returns every finding, ordered per grant, trail and chain position. */
   finish(): VerificationReport {
     const byGrant = new Map<string, KeyState[]>();
     for (const state of this.keys.values()) {
@@ -187,30 +308,49 @@ export class ChainVerifier {
     }
 
     const findings: Finding[] = [];
+    const linkedTrails: GrantTrails[] = [];
+    let trails = 0;
+    let remade = 0;
     for (const grantId of [...this.grants].sort()) {
-      const states = byGrant.get(grantId) ?? [];
-      const layout = layoutChain(states);
-      const grantFindings = [
-        ...(findingsByGrant.get(grantId) ?? []),
-        ...chainFindings(grantId, states.length, layout),
-      ];
-      const positionOfKey = new Map<string, number>();
-      for (const [state, index] of layout.position) positionOfKey.set(state.key, index);
-      const rank = (f: Finding): number => {
-        if (f.kind === 'NO_GENESIS') return GRANT_LEVEL;
-        return f.key === undefined ? UNPLACED : (positionOfKey.get(f.key) ?? UNPLACED);
+      const grant = verifyGrant(grantId, byGrant.get(grantId) ?? []);
+      trails += grant.trails.length;
+      remade += grant.remade;
+      if (grant.trails.length > 1 || grant.trails.some((t) => t.reads > 1)) {
+        linkedTrails.push({ grantId, trails: grant.trails });
+      }
+
+      const grantFindings = [...(findingsByGrant.get(grantId) ?? []), ...grant.findings];
+      const trailRank = new Map(grant.trails.map((t, i) => [t.trailId, i]));
+      // A tombstone names no trail; the event it deleted may still be known by its key.
+      const trailOf = (f: Finding): string | undefined =>
+        f.trailId ?? (f.key === undefined ? undefined : this.keys.get(f.key)?.trailId);
+      const rank = (f: Finding): [number, number] => {
+        const trail = trailOf(f);
+        return [
+          trail === undefined ? UNPLACED : (trailRank.get(trail) ?? UNPLACED),
+          f.kind === 'NO_GENESIS'
+            ? TRAIL_LEVEL
+            : f.key === undefined
+              ? UNPLACED
+              : (grant.positionOfKey.get(f.key) ?? UNPLACED),
+        ];
       };
-      grantFindings.sort(
-        (a, b) => rank(a) - rank(b) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind),
-      );
+      grantFindings.sort((a, b) => {
+        const [ta, pa] = rank(a);
+        const [tb, pb] = rank(b);
+        return ta - tb || pa - pb || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
+      });
       findings.push(...grantFindings);
     }
     const grantsWithFindings = [...new Set(findings.map((f) => f.grantId))].sort();
     return {
       grants: this.grants.size,
+      trails,
       events: this.keys.size,
       findings,
       grantsWithFindings,
+      linkedTrails,
+      redeliveries: { identical: this.identical, remade },
       ok: findings.length === 0,
     };
   }
@@ -224,21 +364,126 @@ export class ChainVerifier {
   }
 }
 
-function chainFindings(grantId: string, events: number, layout: ChainLayout<KeyState>): Finding[] {
-  if (events === 0) return [];
-  const at = (s: KeyState) => ({
-    grantId,
+/** Chain-level findings of one grant, its trails in the order they started, and event positions. */
+function verifyGrant(
+  grantId: string,
+  states: readonly KeyState[],
+): {
+  findings: Finding[];
+  trails: TrailSummary[];
+  positionOfKey: Map<string, number>;
+  remade: number;
+} {
+  const findings: Finding[] = [];
+  const keyOfHash = new Map<string, KeyState>();
+  for (const s of states) for (const h of s.hashes) if (!keyOfHash.has(h)) keyOfHash.set(h, s);
+
+  // Versions of a key beyond the first: re-made decisions, unless they name another predecessor.
+  let remade = 0;
+  for (const s of states) {
+    if (s.versions.length < 2) continue;
+    const predecessor = (prev: string): string =>
+      prev === AUDIT_GENESIS_HASH ? prev : (keyOfHash.get(prev)?.key ?? `?${prev}`);
+    const first = predecessor(s.prev);
+    for (const v of s.versions.slice(1)) {
+      // A version with another content is a DUPLICATE_CONFLICT already.
+      if (!v.sameDecision) continue;
+      if (predecessor(v.prev) === first) {
+        remade += 1;
+        continue;
+      }
+      findings.push({
+        ...at(s),
+        partition: v.partition,
+        offset: v.offset,
+        kind: 'DUPLICATE_CONFLICT',
+        message: `key ${s.key} was written again naming predecessor ${v.prev} instead of ${s.prev}: one decision has one place in its trail`,
+      });
+    }
+  }
+
+  const byTrail = new Map<string, KeyState[]>();
+  for (const s of states) {
+    const group = byTrail.get(s.trailId);
+    if (group === undefined) byTrail.set(s.trailId, [s]);
+    else group.push(s);
+  }
+  const laidOut = [...byTrail].map(([trailId, trailStates]) => {
+    const layout = layoutChain(trailStates);
+    return { trailId, states: trailStates, layout, startedAt: trailStart(trailStates) };
+  });
+  laidOut.sort((a, b) => a.startedAt - b.startedAt || compareIds(a.trailId, b.trailId));
+
+  const startSources = new Map<string, Set<string>>();
+  for (const t of laidOut) {
+    const sources = new Set<string>();
+    for (const root of t.layout.genesisRoots) if (root.startSource) sources.add(root.startSource);
+    startSources.set(t.trailId, sources);
+  }
+
+  const positionOfKey = new Map<string, number>();
+  const trails: TrailSummary[] = [];
+  for (const t of laidOut) {
+    for (const [state, index] of t.layout.position) positionOfKey.set(state.key, index);
+    findings.push(...trailFindings(grantId, t.trailId, t.states.length, t.layout, keyOfHash));
+    let link: TrailLink | null = null;
+    for (const state of t.layout.ordered) {
+      for (const claimed of state.links) {
+        const target = startSources.get(claimed.ofTrail);
+        if (target === undefined || claimed.ofTrail === t.trailId) {
+          findings.push({
+            ...at(state),
+            kind: 'LINK_UNRESOLVED',
+            message: `links trail ${claimed.ofTrail} as ${claimed.kind.toLowerCase()}, but grant ${grantId} has no ${claimed.ofTrail === t.trailId ? 'other ' : ''}trail with that id`,
+          });
+          continue;
+        }
+        const own = startSources.get(t.trailId) ?? new Set<string>();
+        const reread = claimed.kind === 'DUPLICATE' && [...own].some((s) => target.has(s));
+        link ??= {
+          kind: reread ? 'RE_READ' : claimed.kind,
+          ofTrail: claimed.ofTrail,
+          eventId: state.eventId,
+        };
+      }
+    }
+    trails.push({
+      trailId: t.trailId,
+      events: t.states.length,
+      startedAt: t.startedAt,
+      reads: t.layout.genesisRoots.length,
+      link,
+    });
+  }
+  return { findings, trails, positionOfKey, remade };
+}
+
+function at(s: KeyState) {
+  return {
+    grantId: s.grantId,
+    trailId: s.trailId,
     eventId: s.eventId,
     key: s.key,
     partition: s.partition,
     offset: s.offset,
-  });
+  };
+}
+
+function trailFindings(
+  grantId: string,
+  trailId: string,
+  events: number,
+  layout: ChainLayout<KeyState>,
+  keyOfHash: ReadonlyMap<string, KeyState>,
+): Finding[] {
+  if (events === 0) return [];
   const findings: Finding[] = [];
   if (layout.genesisRoots.length === 0) {
     findings.push({
       grantId,
+      trailId,
       kind: 'NO_GENESIS',
-      message: `grant ${grantId} has ${events} event(s) but none is chained to genesis: its first event is missing`,
+      message: `trail ${trailId} of grant ${grantId} has ${events} event(s) but none is chained to genesis: its first event is missing`,
     });
   }
   for (const root of layout.genesisRoots) {
@@ -251,7 +496,15 @@ function chainFindings(grantId: string, events: number, layout: ChainLayout<KeyS
     }
   }
   for (const fork of layout.forks) {
+    // Ingest decisions on the same input position started the trail together:
+    // the record was read again by another consumer group, written before
+    // trail ids named the group. Two reads, not a fork; listed as reads.
+    const sameRead = (other: KeyState): boolean =>
+      fork.prev === AUDIT_GENESIS_HASH &&
+      other.startSource !== null &&
+      other.startSource === fork.main.startSource;
     for (const other of fork.others) {
+      if (sameRead(other)) continue;
       findings.push({
         ...at(other),
         kind: 'FORK',
@@ -260,13 +513,41 @@ function chainFindings(grantId: string, events: number, layout: ChainLayout<KeyS
     }
   }
   for (const orphan of layout.orphans) {
+    const elsewhere = keyOfHash.get(orphan.prev);
     findings.push({
       ...at(orphan),
       kind: 'GAP',
-      message: `previous_event_hash ${orphan.prev} is no event of grant ${grantId}: the event before it was deleted or this one is forged`,
+      message:
+        elsewhere !== undefined && elsewhere !== orphan
+          ? `previous_event_hash ${orphan.prev} is event ${elsewhere.eventId} of trail ${elsewhere.trailId}, not of trail ${trailId}: a trail never continues another`
+          : `previous_event_hash ${orphan.prev} is no event of grant ${grantId}: the event before it was deleted or this one is forged`,
     });
   }
   return findings;
+}
+
+/**
+ * What a decision is, without when it was made or where it sits: every field
+ * but event_hash, previous_event_hash and occurred_at. Two versions of one key
+ * with the same digest are the same decision made twice.
+ */
+function decisionDigest(event: AuditEventV1): string {
+  const {
+    event_hash: _hash,
+    previous_event_hash: _previous,
+    occurred_at: _when,
+    ...decision
+  } = event;
+  return sha256Hex(canonicalJson(decision));
+}
+
+function linksOf(event: AuditEventV1): KeyState['links'] {
+  const links: { kind: 'RESUBMISSION' | 'DUPLICATE'; ofTrail: string }[] = [];
+  const duplicateOf = event.details[DUPLICATE_OF_TRAIL_DETAIL];
+  if (duplicateOf !== undefined) links.push({ kind: 'DUPLICATE', ofTrail: duplicateOf });
+  const resubmissionOf = event.details[RESUBMISSION_OF_TRAIL_DETAIL];
+  if (resubmissionOf !== undefined) links.push({ kind: 'RESUBMISSION', ofTrail: resubmissionOf });
+  return links;
 }
 
 /** Grant id of an audit key `${grant_id}:${event_id}`; event ids never contain ':'. */
@@ -281,10 +562,11 @@ function eventIdOfKey(key: string): string | undefined {
 }
 
 /**
- * The first thing wrong with a grant's trail, in chain order: the finding that
- * names the event closest to genesis (findings of a report are already sorted
- * that way, so this is the grant's first finding naming an event). Undefined
- * when the grant has no finding naming an event.
+ * The first thing wrong with a grant's trails, in chain order: the finding
+ * that names the event closest to genesis of the earliest trail with a
+ * finding (findings of a report are already sorted that way, so this is the
+ * grant's first finding naming an event). Undefined when the grant has no
+ * finding naming an event.
  *
  * A deleted event cannot be named (it is gone); the GAP finding then names the
  * event right after the hole.

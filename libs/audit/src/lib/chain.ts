@@ -1,4 +1,5 @@
 import type { AuditEventV1 } from '@grantstream/contracts';
+import { ANNOTATION_ACTIONS } from './annotations';
 import { AUDIT_GENESIS_HASH } from './hashing';
 
 /** The little of an event that chain layout needs (the verifier keeps only this per event). */
@@ -58,6 +59,10 @@ export function layoutChain<N extends ChainLink>(nodes: readonly N[]): ChainLayo
   for (const node of nodes) {
     for (const hash of node.hashes) if (!byHash.has(hash)) byHash.set(hash, node);
   }
+  // Successors are grouped by the exact hash they name: a node with several
+  // versions (a decision re-made when its input was read again) has one line
+  // of successors per version, which is a replay, not a fork.
+  const byPrev = new Map<string, N[]>();
   const children = new Map<N, N[]>();
   const genesisRoots: N[] = [];
   const orphans: N[] = [];
@@ -77,9 +82,14 @@ export function layoutChain<N extends ChainLink>(nodes: readonly N[]): ChainLayo
       annotations.push(node);
       continue;
     }
-    const siblings = children.get(parent);
-    if (siblings === undefined) children.set(parent, [node]);
+    const siblings = byPrev.get(node.prev);
+    if (siblings === undefined) byPrev.set(node.prev, [node]);
     else siblings.push(node);
+  }
+  for (const node of nodes) {
+    const kids: N[] = [];
+    for (const hash of node.hashes) kids.push(...(byPrev.get(hash) ?? []));
+    if (kids.length > 0) children.set(node, kids);
   }
 
   const height = heights(nodes, children);
@@ -98,9 +108,14 @@ export function layoutChain<N extends ChainLink>(nodes: readonly N[]): ChainLayo
     if (main !== undefined && others.length > 0) forks.push({ prev, main, others });
   };
   addFork(AUDIT_GENESIS_HASH, genesisRoots);
-  for (const [parent, group] of children) {
+  for (const [prev, group] of byPrev) {
     group.sort(mainFirst);
-    addFork(parent.hashes[0] ?? '', group);
+    addFork(prev, group);
+  }
+  // A node's successors: the line of its first version first, each line main branch first.
+  for (const [node, kids] of children) {
+    const versionOf = (kid: N): number => node.hashes.indexOf(kid.prev);
+    kids.sort((a, b) => versionOf(a) - versionOf(b) || mainFirst(a, b));
   }
 
   const ordered: N[] = [];
@@ -164,25 +179,101 @@ function heights<N>(nodes: readonly N[], children: ReadonlyMap<N, readonly N[]>)
 }
 
 /**
- * One grant's events genesis-first, following hashes (for exports and
- * timelines). Identical redeliveries (same event_id and event_hash) appear once.
- * Events not reachable from genesis come after the chain, each orphaned segment
- * from its earliest event by occurred_at and then along its own hashes; at a
- * fork the longest branch comes first (see {@link layoutChain}).
+ * When a trail started: the earliest occurred_at of its events. Not the time
+ * of its genesis event, which a trail missing its start does not have; for
+ * an intact trail the two agree, as every decision follows the one before it.
  */
-export function chainOrder(events: AuditEventV1[]): AuditEventV1[] {
-  const nodes = new Map<string, ChainLink & { event: AuditEventV1 }>();
-  for (const event of events) {
-    const id = `${event.event_id}:${event.event_hash}`;
-    if (!nodes.has(id)) {
-      nodes.set(id, {
-        id,
-        hashes: [event.event_hash],
-        prev: event.previous_event_hash,
-        occurredAt: event.occurred_at,
-        event,
+export function trailStart(events: readonly { occurredAt: number }[]): number {
+  let start = Number.POSITIVE_INFINITY;
+  for (const e of events) start = Math.min(start, e.occurredAt);
+  return Number.isFinite(start) ? start : 0;
+}
+
+/** What {@link orderTrails} needs of one audit event (its own fields, named as in the contract). */
+export interface TrailItem {
+  grant_id: string;
+  audit_trail_id: string;
+  event_id: string;
+  event_hash: string;
+  previous_event_hash: string;
+  occurred_at: number;
+  action: AuditEventV1['action'];
+}
+
+/**
+ * Items in the order things happened: grouped by grant (grant ids sorted),
+ * each grant's trails by when they started ({@link trailStart}, then the
+ * trail id), each trail in chain order (see
+ * {@link layoutChain}: genesis first, following previous_event_hash, branches
+ * deterministic). Versions of one event (same event_id, different hashes: a
+ * decision re-made, or a conflicting copy) stand together at the event's
+ * place, in input order; an identical redelivery (same event_id and
+ * event_hash) appears once.
+ *
+ * Pure and generic so that callers can order small stand-ins (a replay keeps
+ * only links and a spool position per event) rather than whole events.
+ */
+export function orderTrails<T extends TrailItem>(items: Iterable<T>): T[] {
+  interface Node extends ChainLink {
+    grantId: string;
+    trailId: string;
+    versions: T[];
+    hashSet: Set<string>;
+  }
+  const trails = new Map<string, Map<string, Node>>();
+  for (const item of items) {
+    const trailKey = `${item.grant_id}\u0000${item.audit_trail_id}`;
+    let nodes = trails.get(trailKey);
+    if (nodes === undefined) {
+      nodes = new Map();
+      trails.set(trailKey, nodes);
+    }
+    const node = nodes.get(item.event_id);
+    if (node === undefined) {
+      nodes.set(item.event_id, {
+        id: item.event_id,
+        hashes: [item.event_hash],
+        prev: item.previous_event_hash,
+        occurredAt: item.occurred_at,
+        annotation: ANNOTATION_ACTIONS.has(item.action),
+        grantId: item.grant_id,
+        trailId: item.audit_trail_id,
+        versions: [item],
+        hashSet: new Set([item.event_hash]),
       });
+    } else if (!node.hashSet.has(item.event_hash)) {
+      node.hashSet.add(item.event_hash);
+      (node.hashes as string[]).push(item.event_hash);
+      node.versions.push(item);
     }
   }
-  return layoutChain([...nodes.values()]).ordered.map((node) => node.event);
+  const laidOut = [...trails.values()].map((nodes) => {
+    const ordered = layoutChain([...nodes.values()]).ordered;
+    const first = ordered[0];
+    return {
+      grantId: first?.grantId ?? '',
+      trailId: first?.trailId ?? '',
+      startedAt: trailStart(ordered),
+      ordered,
+    };
+  });
+  laidOut.sort(
+    (a, b) =>
+      compareIds(a.grantId, b.grantId) ||
+      a.startedAt - b.startedAt ||
+      compareIds(a.trailId, b.trailId),
+  );
+  return laidOut.flatMap((trail) => trail.ordered.flatMap((node) => node.versions));
+}
+
+/**
+ * Audit events in chain order, trail by trail (see {@link orderTrails}), for
+ * exports and timelines. Identical redeliveries (same event_id and
+ * event_hash) appear once. Events not reachable from genesis come after their
+ * trail's chain, each orphaned segment from its earliest event by occurred_at
+ * and then along its own hashes; at a fork the longest branch comes first
+ * (see {@link layoutChain}).
+ */
+export function chainOrder(events: AuditEventV1[]): AuditEventV1[] {
+  return orderTrails(events);
 }

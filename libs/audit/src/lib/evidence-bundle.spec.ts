@@ -36,18 +36,23 @@ const STEPS: Step[] = [
   },
 ];
 
-function trail(grantId: string): AuditEventV1[] {
+function trail(
+  grantId: string,
+  trailId = `trail-${grantId}`,
+  steps: Step[] = STEPS,
+  from = 0,
+): AuditEventV1[] {
   let previous = AUDIT_GENESIS_HASH;
-  return STEPS.map((step, i) => {
+  return steps.map((step, i) => {
     const { event } = buildAuditEvent(
       {
         grantId,
         funderId: 'nsf',
-        auditTrailId: `trail-${grantId}`,
+        auditTrailId: trailId,
         payloadHash: payloadHashOf(Buffer.from(`p${i}`)),
         service: { name: step.stage, version: '1.0.0' },
-        occurredAt: Date.UTC(2025, 0, 1) + i * 60_000,
-        source: { topic: `in.${step.stage}`, partition: 0, offset: i },
+        occurredAt: Date.UTC(2025, 0, 1) + from + i * 60_000,
+        source: { topic: `in.${step.stage}`, partition: 0, offset: from + i },
         ...step,
       },
       previous,
@@ -123,6 +128,35 @@ describe('buildEvidenceBundle', () => {
     ]);
     expect(bundle.html).toContain('GAP');
     expect(bundle.html).not.toContain('chain intact');
+  });
+
+  it('lists every trail of the grant with its link, trail by trail, and the outcome of the filing', () => {
+    const linkedSteps: Step[] = [
+      ...STEPS.slice(0, 3),
+      {
+        ...(STEPS[3] as Step),
+        details: { tracking_number: 'TRK-43', resubmission_of_trail: 'trail-G-1' },
+      },
+    ];
+    const second = trail('G-1', 't2', linkedSteps, 86_400_000);
+    const copySteps: Step[] = [
+      STEPS[0] as Step,
+      { stage: 'submission', action: 'REJECT', details: { duplicate_of_trail: 't2' } },
+    ];
+    const copy = trail('G-1', 't3', copySteps, 2 * 86_400_000);
+    const all3 = [...copy, ...second, ...events].reverse();
+    const bundle = buildEvidenceBundle('G-1', all3, verify(all3), GENERATED_AT).json;
+    expect(bundle.trails.map((t) => [t.trailId, t.events, t.link?.kind ?? null])).toEqual([
+      ['trail-G-1', 5, null],
+      ['t2', 4, 'RESUBMISSION'],
+      ['t3', 2, 'DUPLICATE'],
+    ]);
+    expect(bundle.timeline.map((t) => t.trailId)).toEqual([
+      ...Array<string>(5).fill('trail-G-1'),
+      ...Array<string>(4).fill('t2'),
+      ...Array<string>(2).fill('t3'),
+    ]);
+    expect(bundle.outcome).toMatchObject({ trailId: 't2', trackingNumber: 'TRK-43' });
   });
 
   it('says so when the grant has no events', () => {

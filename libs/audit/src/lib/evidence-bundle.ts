@@ -1,13 +1,15 @@
 import type { AuditEventV1 } from '@grantstream/contracts';
 import { COMPLIANCE_TAGS, DISCRIMINATOR_DETAIL } from './audit-event';
 import { chainOrder } from './chain';
-import type { Finding, VerificationReport } from './chain-verifier';
+import type { Finding, TrailSummary, VerificationReport } from './chain-verifier';
 import { isoOf } from './format';
 
 /** One event of a grant's timeline, flattened for people and for the JSON bundle. */
 export interface EvidenceTimelineEntry {
-  /** 1-based position in chain order. */
+  /** 1-based position in the timeline (trail by trail, each in chain order). */
   position: number;
+  /** The trail (audit_trail_id) the event belongs to. */
+  trailId: string;
   eventId: string;
   occurredAt: number;
   occurredAtIso: string;
@@ -32,7 +34,13 @@ export interface EvidenceTimelineEntry {
 export interface EvidenceBundle {
   grantId: string;
   funderId: string | null;
+  /** The grant's first trail. */
   auditTrailId: string | null;
+  /**
+   * Every trail of the grant in the order they started, with the link each
+   * records to an earlier one (resubmission, duplicate, re-read).
+   */
+  trails: TrailSummary[];
   generatedAt: number;
   generatedAtIso: string;
   complianceTags: string[];
@@ -42,16 +50,17 @@ export interface EvidenceBundle {
     summary: string;
     findings: Finding[];
   };
-  /** Genesis first, following hashes. */
+  /** Trail by trail in the order they started, each genesis first, following hashes. */
   timeline: EvidenceTimelineEntry[];
-  /** The last event in chain order: where the grant ended up. */
+  /** Where the grant ended up: the last event of its latest trail that was not a copy of earlier content. */
   outcome: EvidenceTimelineEntry | null;
   /** Distinct payload hashes in chain order, to match against input topics and dead letters. */
   payloadHashes: string[];
 }
 
 /**
- * Evidence for one grant: its timeline in chain order (ingest, each decision
+ * Evidence for one grant: its trails (one per submission or re-read, linked
+ * as the pipeline recorded) and its timeline in chain order, trail by trail (ingest, each decision
  * with its rule-set version, each submission attempt, tracking number and
  * statuses), payload hashes, this grant's verification result, the compliance
  * tags and when the bundle was generated, as JSON and as one printable HTML page.
@@ -82,25 +91,70 @@ export function buildEvidenceBundle(
         : `${findings.length} finding(s): the trail was altered or is incomplete`;
   const tags = [...new Set(ordered.flatMap((e) => e.compliance_tags))];
   const first = ordered[0];
+  const trails =
+    report.linkedTrails.find((g) => g.grantId === grantId)?.trails ?? trailsOf(ordered);
   const json: EvidenceBundle = {
     grantId,
     funderId: first?.funder_id ?? null,
     auditTrailId: first?.audit_trail_id ?? null,
+    trails,
     generatedAt,
     generatedAtIso: isoOf(generatedAt),
     complianceTags: tags.length > 0 ? tags : [...COMPLIANCE_TAGS],
     verification: { result, summary, findings },
     timeline,
-    outcome: timeline[timeline.length - 1] ?? null,
+    outcome: outcomeOf(timeline, trails),
     payloadHashes: [...new Set(ordered.map((e) => e.payload_hash))],
   };
   return { json, html: renderHtml(json) };
+}
+
+/**
+ * Where the grant ended up: the last event of the latest trail that was not a
+ * copy of earlier content (a duplicate or re-read files nothing, so the trail
+ * it names holds the outcome), else the last event of all.
+ */
+function outcomeOf(
+  timeline: readonly EvidenceTimelineEntry[],
+  trails: readonly TrailSummary[],
+): EvidenceTimelineEntry | null {
+  const deciding = [...trails]
+    .reverse()
+    .find((t) => t.link === null || t.link.kind === 'RESUBMISSION');
+  const inTrail = timeline.filter((t) => t.trailId === deciding?.trailId);
+  return inTrail[inTrail.length - 1] ?? timeline[timeline.length - 1] ?? null;
+}
+
+/** Trails of events already in chain order, when the report lists none (a grant with one trail). */
+function trailsOf(ordered: readonly AuditEventV1[]): TrailSummary[] {
+  const trails = new Map<string, TrailSummary & { ids: Set<string> }>();
+  for (const e of ordered) {
+    const trail = trails.get(e.audit_trail_id);
+    if (trail === undefined) {
+      trails.set(e.audit_trail_id, {
+        trailId: e.audit_trail_id,
+        events: 1,
+        startedAt: e.occurred_at,
+        reads: 1,
+        link: null,
+        ids: new Set([e.event_id]),
+      });
+    } else {
+      trail.startedAt = Math.min(trail.startedAt, e.occurred_at);
+      if (!trail.ids.has(e.event_id)) {
+        trail.ids.add(e.event_id);
+        trail.events += 1;
+      }
+    }
+  }
+  return [...trails.values()].map(({ ids: _ids, ...trail }) => trail);
 }
 
 function toEntry(event: AuditEventV1, index: number): EvidenceTimelineEntry {
   const d = event.details;
   return {
     position: index + 1,
+    trailId: event.audit_trail_id,
     eventId: event.event_id,
     occurredAt: event.occurred_at,
     occurredAtIso: isoOf(event.occurred_at),
@@ -170,11 +224,25 @@ ${bundle.verification.findings
 </tbody></table>`
       : `<p class="${bundle.verification.result === 'CHAIN_INTACT' ? 'ok' : 'bad'}">${e(bundle.verification.summary)}</p>`;
 
+  const trailsSection =
+    bundle.trails.length > 1
+      ? `<h2>Trails</h2>
+<table><thead><tr><th>Trail</th><th>Started (UTC)</th><th>Events</th><th>Link</th></tr></thead><tbody>
+${bundle.trails
+  .map(
+    (t) =>
+      `<tr>${hashCell(t.trailId)}${cell(isoOf(t.startedAt))}${cell(t.events)}${cell(
+        t.link === null ? null : `${t.link.kind} of ${t.link.ofTrail}`,
+      )}</tr>`,
+  )
+  .join('\n')}
+</tbody></table>`
+      : '';
   const outcome = bundle.outcome;
   const rows = bundle.timeline
     .map(
       (t) =>
-        `<tr>${cell(t.position)}${cell(t.occurredAtIso)}${cell(t.stage)}${cell(t.action)}${cell(
+        `<tr>${cell(t.position)}${hashCell(t.trailId)}${cell(t.occurredAtIso)}${cell(t.stage)}${cell(t.action)}${cell(
           t.ruleSetVersion,
         )}${cell(t.errorCategory === null ? null : `${t.errorCategory} (${t.severity ?? '-'})`)}${cell(
           t.attempt,
@@ -196,7 +264,7 @@ ${bundle.verification.findings
 <dl>
 <dt>Grant</dt><dd>${e(bundle.grantId)}</dd>
 <dt>Funder</dt><dd>${e(bundle.funderId ?? '')}</dd>
-<dt>Audit trail</dt><dd>${e(bundle.auditTrailId ?? '')}</dd>
+<dt>Audit trail${bundle.trails.length > 1 ? 's' : ''}</dt><dd>${bundle.trails.map((t) => e(t.trailId)).join('<br>')}</dd>
 <dt>Compliance</dt><dd>${e(bundle.complianceTags.join(', '))}</dd>
 <dt>Generated</dt><dd>${e(bundle.generatedAtIso)}</dd>
 </dl>
@@ -210,9 +278,10 @@ ${
         outcome.status === null ? '' : `, status ${e(outcome.status)}`
       }${outcome.trackingNumber === null ? '' : `, tracking number ${e(outcome.trackingNumber)}`}</p>`
 }
+${trailsSection}
 <h2>Timeline</h2>
 <table>
-<thead><tr><th>#</th><th>Time (UTC)</th><th>Stage</th><th>Action</th><th>Rule set</th><th>Error</th><th>Attempt</th><th>Tracking</th><th>Status</th><th>Service</th><th>Payload hash</th><th>Event hash</th><th>Details</th></tr></thead>
+<thead><tr><th>#</th><th>Trail</th><th>Time (UTC)</th><th>Stage</th><th>Action</th><th>Rule set</th><th>Error</th><th>Attempt</th><th>Tracking</th><th>Status</th><th>Service</th><th>Payload hash</th><th>Event hash</th><th>Details</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -7,6 +7,8 @@ import type { AuditEventV1 } from '@grantstream/contracts';
  */
 export interface AuditFilter {
   grantId?: string;
+  /** Matches audit_trail_id: one submission (or re-read) of a grant. */
+  trailId?: string;
   funderId?: string;
   stage?: string;
   /** Matches error_category. */
@@ -23,6 +25,7 @@ export interface AuditFilter {
 /** True when `event` satisfies every field set in `filter` (an empty filter keeps everything). */
 export function matchesFilter(event: AuditEventV1, filter: AuditFilter): boolean {
   if (filter.grantId !== undefined && event.grant_id !== filter.grantId) return false;
+  if (filter.trailId !== undefined && event.audit_trail_id !== filter.trailId) return false;
   if (filter.funderId !== undefined && event.funder_id !== filter.funderId) return false;
   if (filter.stage !== undefined && event.stage !== filter.stage) return false;
   if (filter.category !== undefined && event.error_category !== filter.category) return false;

@@ -42,6 +42,8 @@ describe('matchesFilter', () => {
     ['empty filter', {}, true],
     ['grant match', { grantId: 'G-1' }, true],
     ['grant mismatch', { grantId: 'G-2' }, false],
+    ['trail match', { trailId: event.audit_trail_id }, true],
+    ['trail mismatch', { trailId: 'another-trail' }, false],
     ['funder match', { funderId: 'nsf' }, true],
     ['funder mismatch', { funderId: 'nih' }, false],
     ['stage match', { stage: 'submission' }, true],
