@@ -1,4 +1,15 @@
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -9,7 +20,9 @@ import {
   ChainVerifier,
   buildEvidenceBundle,
   chainOrder,
+  isoOf,
   matchesFilter,
+  TrailIndex,
   toCsvRow,
   toJsonLine,
   type AuditFilter,
@@ -43,6 +56,7 @@ export function parseTime(value: string): number {
 interface ReplayOptions {
   topic: string;
   grant?: string;
+  trail?: string;
   funder?: string;
   stage?: string;
   category?: string;
@@ -119,6 +133,62 @@ function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
+/**
+ * Puts a replay in chain order without holding the events: matching events'
+ * formatted lines go to a temporary file as they are read (any partition
+ * order), and a {@link TrailIndex} keeps only each event's links (ids,
+ * hashes, time, as bytes) and its line's place in the file. Every event of a
+ * trail is noted, matching or not, because a filtered event's place depends
+ * on the events around it; grant-level filters (grant, trail, funder) drop
+ * the rest early.
+ */
+class ReplaySpool {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'grantctl-replay-'));
+  private readonly fd = openSync(join(this.dir, 'lines'), 'w+');
+  private readonly index = new TrailIndex();
+  private size = 0;
+
+  constructor(private readonly filter: AuditFilter) {}
+
+  add(event: AuditEventV1, format: (e: AuditEventV1) => string): void {
+    const f = this.filter;
+    if (f.grantId !== undefined && event.grant_id !== f.grantId) return;
+    if (f.trailId !== undefined && event.audit_trail_id !== f.trailId) return;
+    if (f.funderId !== undefined && event.funder_id !== f.funderId) return;
+    let at = -1;
+    let length = 0;
+    if (matchesFilter(event, f)) {
+      const line = `${format(event)}\n`;
+      at = this.size;
+      length = writeSync(this.fd, line, at, 'utf8');
+      this.size += length;
+    }
+    this.index.add(event, { at, length });
+  }
+
+  /** Distinct trails noted (after grant-level filters). */
+  trails(): number {
+    return this.index.trailCount;
+  }
+
+  /** The matching lines, trail by trail in chain order (see orderTrails). */
+  *inChainOrder(): Generator<string> {
+    // One buffer for every line: a fresh one per line is memory the collector chases.
+    let buffer = Buffer.alloc(0);
+    for (const { at, length } of this.index.ordered()) {
+      if (at < 0) continue;
+      if (buffer.length < length) buffer = Buffer.alloc(Math.max(length, buffer.length * 2));
+      readSync(this.fd, buffer, 0, length, at);
+      yield buffer.toString('utf8', 0, length);
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 /** `grantctl audit replay|verify|export`: the auditor's view of the audit topic. */
 export function registerAuditCommands(program: Command): void {
   const audit = program
@@ -129,9 +199,12 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command('replay')
-    .description('stream audit events, filtered, as JSON lines or CSV (constant memory)')
+    .description(
+      'list audit events, filtered, as JSON lines or CSV: trail by trail, each in chain order',
+    )
     .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
     .option('--grant <id>', 'only this grant')
+    .option('--trail <id>', 'only this audit trail (one submission or re-read of a grant)')
     .option('--funder <id>', 'only this funder')
     .option('--stage <name>', 'only this stage')
     .option('--category <category>', 'only this error category')
@@ -150,6 +223,7 @@ export function registerAuditCommands(program: Command): void {
       const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout;
       const filter: AuditFilter = {
         ...(opts.grant ? { grantId: opts.grant } : {}),
+        ...(opts.trail ? { trailId: opts.trail } : {}),
         ...(opts.funder ? { funderId: opts.funder } : {}),
         ...(opts.stage ? { stage: opts.stage } : {}),
         ...(opts.category ? { category: opts.category } : {}),
@@ -158,26 +232,31 @@ export function registerAuditCommands(program: Command): void {
         ...(opts.to !== undefined ? { to: opts.to } : {}),
       };
       const started = Date.now();
-      let matched = 0;
       let undecodable = 0;
+      const spool = new ReplaySpool(filter);
       try {
-        if (opts.format === 'csv') await write(out, `${CSV_COLUMNS.join(',')}\n`);
         const seen = await scanAudit(
           clients,
           scanner,
           opts.topic,
           config.audit,
-          async (_m, event) => {
-            if (!event || !matchesFilter(event, filter)) return;
-            matched += 1;
-            await write(out, `${opts.format === 'csv' ? toCsvRow(event) : toJsonLine(event)}\n`);
+          (_m, event) => {
+            if (event)
+              spool.add(event, (e) => (opts.format === 'csv' ? toCsvRow(e) : toJsonLine(e)));
           },
           () => (undecodable += 1),
         );
+        if (opts.format === 'csv') await write(out, `${CSV_COLUMNS.join(',')}\n`);
+        let matched = 0;
+        for (const line of spool.inChainOrder()) {
+          matched += 1;
+          await write(out, line);
+        }
         process.stderr.write(
-          `replayed ${seen} record(s) of ${opts.topic}: ${matched} matched, ${undecodable} undecodable, ${Date.now() - started} ms, peak RSS ${peakRssMb()} MB\n`,
+          `replayed ${seen} record(s) of ${opts.topic}: ${matched} matched, ${undecodable} undecodable, ${spool.trails()} trail(s) in chain order, ${Date.now() - started} ms, peak RSS ${peakRssMb()} MB\n`,
         );
       } finally {
+        spool.close();
         if (opts.out) {
           out.end();
           await once(out, 'finish');
@@ -190,7 +269,7 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('verify')
     .description(
-      `check every grant's hash chain; exits ${AUDIT_FINDINGS_EXIT} naming the first bad event of each grant`,
+      `check every trail's hash chain and list grants with several trails; exits ${AUDIT_FINDINGS_EXIT} naming the first bad event of each grant`,
     )
     .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
     .option('--json', 'print the report as JSON')
@@ -275,21 +354,39 @@ export function registerAuditCommands(program: Command): void {
       writeFileSync(`${base}.json`, `${JSON.stringify(bundle.json, null, 2)}\n`);
       writeFileSync(`${base}.html`, bundle.html);
       process.stdout.write(
-        `${base}.json\n${base}.html\n${events.size} event(s); chain ${report.ok ? 'intact' : `has ${report.findings.length} finding(s)`}\n`,
+        `${base}.json\n${base}.html\n${events.size} event(s) in ${report.trails} trail(s); chain ${report.ok ? 'intact' : `has ${report.findings.length} finding(s)`}\n`,
       );
       if (!report.ok) process.exitCode = AUDIT_FINDINGS_EXIT;
     });
 }
 
-/** The verify report for people: per grant with findings, the first bad event first. */
+/** The verify report for people: linked trails, then per grant with findings, the first bad event first. */
 export function formatVerification(
   report: VerificationReport,
   undecodable: readonly Undecodable[],
 ): string {
-  const lines = [`${report.grants} grant(s), ${report.events} event(s) checked`];
+  const { identical, remade } = report.redeliveries;
+  const lines = [
+    `${report.grants} grant(s), ${report.trails} trail(s), ${report.events} event(s) checked; ${identical} identical redelivery(ies), ${remade} decision(s) made again on a re-read (not findings)`,
+  ];
+  if (report.linkedTrails.length > 0) {
+    lines.push(`${report.linkedTrails.length} grant(s) with several trails:`);
+    for (const grant of report.linkedTrails) {
+      lines.push(`  ${grant.grantId}`);
+      for (const t of grant.trails) {
+        const link =
+          t.link === null
+            ? 'no link'
+            : `${t.link.kind} of ${t.link.ofTrail} (event ${t.link.eventId})`;
+        lines.push(
+          `    trail ${t.trailId}  started ${isoOf(t.startedAt)}  ${t.events} event(s)  ${link}`,
+        );
+      }
+    }
+  }
   for (const f of report.findings) {
     lines.push(
-      `${f.kind.padEnd(18)} grant ${f.grantId}${f.eventId ? ` event ${f.eventId}` : ''}${f.partition !== undefined ? ` at ${f.partition}/${f.offset ?? '?'}` : ''}: ${f.message}`,
+      `${f.kind.padEnd(18)} grant ${f.grantId}${f.trailId ? ` trail ${f.trailId}` : ''}${f.eventId ? ` event ${f.eventId}` : ''}${f.partition !== undefined ? ` at ${f.partition}/${f.offset ?? '?'}` : ''}: ${f.message}`,
     );
   }
   for (const u of undecodable)
