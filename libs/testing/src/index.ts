@@ -3,3 +3,4 @@ export * from './lib/cli';
 export * from './lib/builders';
 export * from './lib/portal-timing';
 export * from './lib/attachment-fixtures';
+export * from './lib/hostile';
