@@ -40,6 +40,7 @@ export default defineConfig({
       unit('routing', 'services/routing'),
       unit('examples', 'examples'),
       unit('funders', 'libs/funders'),
+      unit('testing', 'libs/testing'),
       unit('funder-simulator', 'services/funder-simulator'),
       unit('submission', 'services/submission'),
       unit('status-polling', 'services/status-polling'),
