@@ -77,6 +77,18 @@ describe('TrailIndex', () => {
     ]);
   });
 
+  it('keeps two grants apart that share a trail id', () => {
+    const a = trailOf('A-1', 'same', 2, 50);
+    const b = trailOf('B-1', 'same', 3, 0);
+    const input = [...b, ...a].reverse();
+    const index = new TrailIndex();
+    input.forEach((event, i) => index.add(event, { at: i, length: 1 }));
+    expect(index.trailCount).toBe(2);
+    expect([...index.ordered()].map((r) => input[r.at]?.event_id)).toEqual(
+      [...a, ...b].map((e) => e.event_id),
+    );
+  });
+
   it('keeps values that are not hashes as they are', () => {
     const [first, second] = trailOf('G-1', 't1', 2, 0) as [AuditEventV1, AuditEventV1];
     const odd = { ...second, previous_event_hash: 'not-a-hash', event_id: 'X' };

@@ -34,14 +34,14 @@ export class TrailIndex {
 
   private readonly grantIds: string[] = [];
   private readonly grantIndex = new Map<string, number>();
-  private readonly trailKeys = new Map<string, number>();
-  private readonly trails: {
-    grant: number;
-    trailId: string;
-    first: number;
-    last: number;
-    minAt: number;
-  }[] = [];
+  /** Trails by trail id; a trail id shared by two grants (only forged) falls back to a composite key. */
+  private readonly trailIndex = new Map<string, number>();
+  private readonly sharedTrailIds = new Map<string, number>();
+  private readonly trailIds: string[] = [];
+  private trailGrant = new Int32Array(64);
+  private trailFirst = new Int32Array(64);
+  private trailLast = new Int32Array(64);
+  private trailMinAt = new Float64Array(64);
   private readonly actions: TrailItem['action'][] = [];
   private readonly actionIndex = new Map<string, number>();
 
@@ -61,7 +61,7 @@ export class TrailIndex {
 
   /** Distinct (grant, trail) pairs added so far. */
   get trailCount(): number {
-    return this.trails.length;
+    return this.trailIds.length;
   }
 
   /** Notes one event's links and where its payload is. */
@@ -84,24 +84,15 @@ export class TrailIndex {
       this.grantIds.push(item.grant_id);
       this.grantIndex.set(item.grant_id, grant);
     }
-    const trailKey = `${grant}\u0000${item.audit_trail_id}`;
-    let trail = this.trailKeys.get(trailKey);
-    if (trail === undefined) {
-      trail = this.trails.length;
-      this.trailKeys.set(trailKey, trail);
-      this.trails.push({
-        grant,
-        trailId: item.audit_trail_id,
-        first: i,
-        last: i,
-        minAt: item.occurred_at,
-      });
+    const trail = this.trailNumber(grant, item.audit_trail_id, i);
+    if (this.trailFirst[trail] === -1) {
+      this.trailFirst[trail] = i;
+      this.trailMinAt[trail] = item.occurred_at;
     } else {
-      const t = this.trails[trail]!;
-      this.nextInTrail[t.last] = i;
-      t.last = i;
-      t.minAt = Math.min(t.minAt, item.occurred_at);
+      this.nextInTrail[this.trailLast[trail]!] = i;
+      this.trailMinAt[trail] = Math.min(this.trailMinAt[trail]!, item.occurred_at);
     }
+    this.trailLast[trail] = i;
   }
 
   /**
@@ -109,26 +100,23 @@ export class TrailIndex {
    * when they started, each in chain order; an identical redelivery once).
    */
   *ordered(): Generator<PayloadRef> {
-    const order = this.trails.map((_, i) => i);
+    const order = this.trailIds.map((_, i) => i);
     const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-    order.sort((a, b) => {
-      const ta = this.trails[a]!;
-      const tb = this.trails[b]!;
-      return (
-        compare(this.grantIds[ta.grant]!, this.grantIds[tb.grant]!) ||
-        ta.minAt - tb.minAt ||
-        compare(ta.trailId, tb.trailId)
-      );
-    });
+    order.sort(
+      (a, b) =>
+        compare(this.grantIds[this.trailGrant[a]!]!, this.grantIds[this.trailGrant[b]!]!) ||
+        this.trailMinAt[a]! - this.trailMinAt[b]! ||
+        compare(this.trailIds[a]!, this.trailIds[b]!),
+    );
     for (const t of order) {
-      const trail = this.trails[t]!;
-      const grantId = this.grantIds[trail.grant]!;
+      const grantId = this.grantIds[this.trailGrant[t]!]!;
+      const trailId = this.trailIds[t]!;
       const items: (TrailItem & { index: number })[] = [];
-      for (let i = trail.first; i >= 0; i = this.nextInTrail[i]!) {
+      for (let i = this.trailFirst[t]!; i >= 0; i = this.nextInTrail[i]!) {
         items.push({
           index: i,
           grant_id: grantId,
-          audit_trail_id: trail.trailId,
+          audit_trail_id: trailId,
           event_id: this.hashAt(i, 0),
           event_hash: this.hashAt(i, 1),
           previous_event_hash: this.hashAt(i, 2),
@@ -140,6 +128,37 @@ export class TrailIndex {
         yield { at: this.refs[2 * item.index]!, length: this.refs[2 * item.index + 1]! };
       }
     }
+  }
+
+  private trailNumber(grant: number, trailId: string, event: number): number {
+    const known = this.trailIndex.get(trailId);
+    if (known !== undefined && this.trailGrant[known] === grant) return known;
+    const shared = known === undefined ? undefined : `${grant}\u0000${trailId}`;
+    if (shared !== undefined) {
+      const other = this.sharedTrailIds.get(shared);
+      if (other !== undefined) return other;
+    }
+    const n = this.trailIds.length;
+    if (n === this.trailGrant.length) {
+      const grownInt = (old: Int32Array) => {
+        const next = new Int32Array(n * 2);
+        next.set(old);
+        return next;
+      };
+      this.trailGrant = grownInt(this.trailGrant);
+      this.trailFirst = grownInt(this.trailFirst);
+      this.trailLast = grownInt(this.trailLast);
+      const minAt = new Float64Array(n * 2);
+      minAt.set(this.trailMinAt);
+      this.trailMinAt = minAt;
+    }
+    this.trailIds.push(trailId);
+    this.trailGrant[n] = grant;
+    this.trailFirst[n] = -1;
+    this.trailLast[n] = event;
+    if (shared === undefined) this.trailIndex.set(trailId, n);
+    else this.sharedTrailIds.set(shared, n);
+    return n;
   }
 
   private putHash(i: number, field: number, value: string): void {
