@@ -345,6 +345,20 @@ describe('ChainVerifier on notification annotations', () => {
     expect(report.findings.map((f) => f.kind)).toEqual(['NO_GENESIS', 'GAP']);
   });
 
+  it('checks a notification in the trail of the event it is about, whatever trail id it names', () => {
+    const events = trail('G-1');
+    const note = buildAuditEvent(
+      {
+        ...decisionFor('G-1', { stage: 'notification', action: 'NOTIFIED' }, 10),
+        auditTrailId: 'from-the-dead-letter-position',
+      },
+      at(events, 4).event_hash,
+    ).event;
+    const report = verify(recordsOf([...events, note]));
+    expect(report.findings).toEqual([]);
+    expect(report.trails).toBe(1);
+  });
+
   it('reports an altered notification', () => {
     const events = trail('G-1');
     const note = notifiedAbout(at(events, 2), 10);

@@ -402,10 +402,19 @@ function verifyGrant(
     }
   }
 
+  // An annotation (a notification) is about the event it points to, so it is
+  // checked in that event's trail: its own audit_trail_id is bookkeeping of
+  // the notifier, which may only know the position a dead letter came from.
+  const trailOf = (s: KeyState): string => {
+    if (s.annotation !== true) return s.trailId;
+    const anchor = keyOfHash.get(s.prev);
+    return anchor !== undefined && anchor.annotation !== true ? anchor.trailId : s.trailId;
+  };
   const byTrail = new Map<string, KeyState[]>();
   for (const s of states) {
-    const group = byTrail.get(s.trailId);
-    if (group === undefined) byTrail.set(s.trailId, [s]);
+    const trailId = trailOf(s);
+    const group = byTrail.get(trailId);
+    if (group === undefined) byTrail.set(trailId, [s]);
     else group.push(s);
   }
   const laidOut = [...byTrail].map(([trailId, trailStates]) => {
