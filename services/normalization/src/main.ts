@@ -7,10 +7,14 @@ import { NormalizationModule } from './normalization.module';
 
 const config = loadNormalizationConfig(process.env);
 const packs = orExitOnConfigError(() => loadRulePacks(config.rules.packDir));
+// A runner whose worst case in flight cannot fit the memory budget refuses to start.
+const runner = orExitOnConfigError(() =>
+  stageRunnerConfig(config.runner, config.normalization.runner),
+);
 runStage({
   stage: 'normalization',
   config,
-  runner: stageRunnerConfig(config.runner, config.normalization.runner),
+  runner,
   metrics: config.normalization.metrics,
   module: ({ service }) =>
     NormalizationModule.forRoot({

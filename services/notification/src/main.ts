@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { stageRunnerConfig } from '@grantstream/config';
+import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
 import { runStage } from '@grantstream/kafka';
 import { loadNotificationConfig } from './notification.config';
 import { NotificationModule } from './notification.module';
@@ -7,10 +7,14 @@ import { WebhookClient } from './webhook/webhook-client';
 
 const { config, webhookToken } = loadNotificationConfig(process.env);
 const { webhook, kinds } = config.notification;
+// A runner whose worst case in flight cannot fit the memory budget refuses to start.
+const runner = orExitOnConfigError(() =>
+  stageRunnerConfig(config.runner, config.notification.runner),
+);
 runStage({
   stage: 'notification',
   config,
-  runner: stageRunnerConfig(config.runner, config.notification.runner),
+  runner,
   metrics: config.notification.metrics,
   module: ({ service }) =>
     NotificationModule.forRoot({

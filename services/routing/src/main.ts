@@ -7,10 +7,12 @@ import { RoutingModule } from './routing.module';
 
 const config = loadRoutingConfig(process.env);
 const packs = orExitOnConfigError(() => loadRulePacks(config.rules.packDir));
+// A runner whose worst case in flight cannot fit the memory budget refuses to start.
+const runner = orExitOnConfigError(() => stageRunnerConfig(config.runner, config.routing.runner));
 runStage({
   stage: 'routing',
   config,
-  runner: stageRunnerConfig(config.runner, config.routing.runner),
+  runner,
   metrics: config.routing.metrics,
   module: ({ service }) => RoutingModule.forRoot({ packs, service, now: Date.now }),
   deadLetters: { startsTrail: false },

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { stageRunnerConfig } from '@grantstream/config';
+import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
 import { FunderApiMetrics } from '@grantstream/funders';
 import { runStage } from '@grantstream/kafka';
 import { createFunderClients } from './funder-clients';
@@ -9,10 +9,14 @@ import { StatusPollingModule } from './status-polling.module';
 const env = process.env;
 const config = loadStatusPollingConfig(env);
 const tokens = funderTokensOrExit(config.funders, env);
+// A runner whose worst case in flight cannot fit the memory budget refuses to start.
+const runner = orExitOnConfigError(() =>
+  stageRunnerConfig(config.runner, config.statusPolling.runner),
+);
 runStage({
   stage: 'status-polling',
   config,
-  runner: stageRunnerConfig(config.runner, config.statusPolling.runner),
+  runner,
   metrics: config.statusPolling.metrics,
   module: ({ service, logger, metrics }) => {
     const funderApi = new FunderApiMetrics();

@@ -22,6 +22,9 @@ const tokens = orExitOnConfigError(() => {
     throw new ConfigError([...problems, ...tierProblems]);
   return found;
 });
+// A runner whose worst case in flight cannot fit the memory budget refuses to
+// start, before the funder limiters are reached.
+const runner = orExitOnConfigError(() => stageRunnerConfig(config.runner, section.runner));
 
 const bootLogger = createLogger({ service: 'grantstream-submission', level: config.logging.level });
 const funderApi = new FunderApiMetrics();
@@ -37,7 +40,7 @@ createFunderPortals({
     runStage({
       stage: 'submission',
       config,
-      runner: stageRunnerConfig(config.runner, section.runner),
+      runner,
       metrics: section.metrics,
       module: ({ service, metrics, clients, logger }) => {
         funderApi.registerOn(metrics.registry);
