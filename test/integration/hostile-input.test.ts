@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_GENESIS_HASH } from '@grantstream/audit';
 import { AuditEventV1Avro, TOPICS, type AuditEventV1 } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
 import {
@@ -245,6 +246,16 @@ describe('hostile input suite', () => {
       )
       .map((r) => r.s.name);
     expect(unaudited).toEqual([]);
+    // Ingest starts every trail at the genesis hash, whatever audit head a record claims.
+    expect(
+      rows
+        .filter((r) =>
+          log
+            .auditsAt(r.s.placed.partition, r.s.placed.offset)
+            .some((a) => a.previousHash !== AUDIT_GENESIS_HASH),
+        )
+        .map((r) => r.s.name),
+    ).toEqual([]);
     // The stage stayed up, the same process throughout, and kept consuming.
     expect(alive(), `ingest exited; log ${stage.logFile}`).toBe(true);
     expect(stage.child.pid).toBe(pid);
