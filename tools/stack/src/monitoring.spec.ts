@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_FILE } from '@grantstream/config';
+import { DEFAULT_CONFIG_FILE, loadGrantstreamConfig } from '@grantstream/config';
 
 // The dashboard and the alert rules may only name metrics that something
 // exports: grantstream's own (declared with prom-client in libs/ and
@@ -249,7 +249,73 @@ describe('prometheus alert rules', () => {
     expect(byMetric('grantstream_submission_deadline_escalations_total')).toContain(
       'GrantstreamDeadlineAtRisk',
     );
-    expect(byMetric('grantstream_stage_memory_paused')).toContain('GrantstreamMemoryGuardEngaged');
+    expect(byMetric('grantstream_stage_memory_trickle')).toContain(
+      'GrantstreamMemoryGuardTrickling',
+    );
+    expect(byMetric('grantstream_stage_memory_resumes_total')).toContain(
+      'GrantstreamMemoryPausesTimingOut',
+    );
+    expect(byMetric('grantstream_stage_poison_isolated_total')).toEqual(
+      expect.arrayContaining([
+        'GrantstreamPoisonInputIsolated',
+        'GrantstreamPoisonInputUnrecorded',
+      ]),
+    );
+    expect(byMetric('grantstream_stage_dead_letters_shrunk_total')).toContain(
+      'GrantstreamDeadLettersByReference',
+    );
+  });
+
+  it('waits on no memory pause longer than a pause can last (maxPauseMs, then a trickle)', () => {
+    const config = loadGrantstreamConfig({});
+    const raw = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<
+      string,
+      { runner?: { memory?: { maxPauseMs?: number } } }
+    >;
+    const longestPauseMs = Math.max(
+      config.runner.memory.maxPauseMs,
+      ...Object.values(raw).map((section) => section?.runner?.memory?.maxPauseMs ?? 0),
+    );
+    const durationMs = (d: string): number => {
+      const m = /^(\d+)([smh])$/.exec(d);
+      return Number(m?.[1]) * { s: 1e3, m: 6e4, h: 36e5 }[(m?.[2] ?? 's') as 's' | 'm' | 'h'];
+    };
+    for (const rule of rules) {
+      if (!referencesOf(String(rule.expr)).metrics.includes('grantstream_stage_memory_paused'))
+        continue;
+      expect(durationMs(String(rule.for)), `${rule.alert}: for`).toBeLessThan(longestPauseMs);
+    }
+  });
+
+  it("names each stage metric as libs/kafka's stage metrics declare it, with label values the runner emits", () => {
+    const stageMetricsFile = join(ROOT, 'libs/kafka/src/lib/observability/stage-metrics.ts');
+    const stageMetrics = new Set(
+      [...readFileSync(stageMetricsFile, 'utf8').matchAll(/name: '(grantstream_[a-z0-9_]+)'/g)].map(
+        (m) => m[1],
+      ),
+    );
+    // String literals of the runner and its metrics: every label value they can emit.
+    const literals = new Set(
+      sourceFiles(join(ROOT, 'libs/kafka/src/lib')).flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/'([A-Za-z0-9_]+)'/g)].map((m) => m[1]),
+      ),
+    );
+    const own = /^grantstream_(stage_|consumer_lag$)/;
+    for (const rule of rules) {
+      const expr = String(rule.expr);
+      for (const metric of referencesOf(expr).metrics.filter((m) => own.test(m))) {
+        const base = /^(.*)_(bucket|sum|count)$/.exec(metric)?.[1];
+        expect(
+          stageMetrics.has(metric) || (base !== undefined && stageMetrics.has(base)),
+          `${rule.alert}: ${metric} in stage-metrics.ts`,
+        ).toBe(true);
+      }
+      for (const [, selector] of expr.matchAll(/grantstream_stage_[a-z0-9_]+\{([^}]*)\}/g)) {
+        for (const [, label, value] of (selector ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)) {
+          expect(literals, `${rule.alert}: ${label}="${value}"`).toContain(value);
+        }
+      }
+    }
   });
 
   it('gives every alert a unique name', () => {
