@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_FILE, loadGrantstreamConfig } from '@grantstream/config';
+import { DEFAULT_CONFIG_FILE, loadConfig, loadGrantstreamConfig } from '@grantstream/config';
 import { STAGE_INPUTS, STAGE_SERVICES, type StageServiceName } from '@grantstream/harness';
 import { serverProperties } from './kafka-files';
 import { REDIS_NO_PERSISTENCE, redisServerArgs } from './redis-files';
@@ -25,7 +26,7 @@ const ROOT = resolve(__dirname, '../../..');
 const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), {
   // Compose resolves YAML merge keys (<<: *anchor); so must this reading of it.
   merge: true,
-}) as { services: Record<string, Service> };
+}) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const config = loadGrantstreamConfig({});
 const kafka = compose.services['kafka'];
 const registry = compose.services['registry'];
@@ -223,6 +224,94 @@ describe('docker-compose.yml runs every service of the local stack', () => {
     const limitMb = Number(limit?.[1]) * (limit?.[2] === 'g' ? 1024 : 1);
     expect(limitMb).toBeGreaterThan(pauseMb);
   });
+});
+
+/** A service's memory limit in MiB (compose `m` and `g` are binary units). */
+function memLimitMb(name: string): number | undefined {
+  const limit = /^(\d+)([mg])$/.exec(service(name).mem_limit ?? '');
+  return limit ? Number(limit[1]) * (limit[2] === 'g' ? 1024 : 1) : undefined;
+}
+
+/**
+ * A stage's runner settings as its container loads them: the image's
+ * config/grantstream.yaml (the mounted ./config), then the service's
+ * GRANTSTREAM__* variables; the stage's own runner section over the defaults.
+ */
+function containerRunner(name: (typeof stages)[number]): {
+  memory: Tree;
+  deadLetterStore: Tree;
+} {
+  const config = loadConfig({
+    files: [DEFAULT_CONFIG_FILE],
+    env: service(name).environment ?? {},
+    schema: z.looseObject({}),
+  }) as Tree;
+  const section = STAGE_INPUTS[name].section
+    .toLowerCase()
+    .replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const defaults = config['runner'] as Tree;
+  const own = ((config[section] as Tree | undefined)?.['runner'] ?? {}) as Tree;
+  const pick = (key: string): Tree => ({
+    ...((defaults[key] ?? {}) as Tree),
+    ...((own[key] ?? {}) as Tree),
+  });
+  return { memory: pick('memory'), deadLetterStore: pick('deadLetterStore') };
+}
+
+/** A short-syntax volume entry: source, target and whether it is read-only. */
+function mountsOf(name: string): { source: string; target: string; readOnly: boolean }[] {
+  return (service(name).volumes ?? []).map((v) => {
+    const [source = '', target = '', mode] = v.split(':');
+    return { source, target, readOnly: mode === 'ro' };
+  });
+}
+
+describe('docker-compose.yml gives every stage its memory budget and the dead-letter store', () => {
+  it.each(stages)("caps %s's memory at exactly its memory.budgetMb", (name) => {
+    expect(memLimitMb(name), `${name} mem_limit`).toBe(containerRunner(name).memory['budgetMb']);
+  });
+
+  it.each(stages)(
+    '%s mounts the shared dead-letter volume, writable, at its configured store dir',
+    (name) => {
+      const dir = String(containerRunner(name).deadLetterStore['dir']);
+      // A home directory lies on the read-only root filesystem of the image.
+      expect(posix.isAbsolute(dir), `${name}: runner.deadLetterStore.dir ${dir}`).toBe(true);
+      const mount = mountsOf(name).find((m) => m.target === dir);
+      expect(mount, `${name}: a volume mounted at ${dir}`).toBeDefined();
+      expect(mount?.readOnly).toBe(false);
+      expect(Object.keys(compose.volumes ?? {}), `${name}: a named volume`).toContain(
+        mount?.source,
+      );
+    },
+  );
+
+  it('shares one dead-letter volume between every stage', () => {
+    const sources = stages.map((name) => {
+      const dir = String(containerRunner(name).deadLetterStore['dir']);
+      return mountsOf(name).find((m) => m.target === dir)?.source;
+    });
+    expect(new Set(sources).size).toBe(1);
+    expect(sources[0]).toBeTypeOf('string');
+  });
+
+  it.each(stages)(
+    "%s's image creates the store dir for its node user, so the empty volume is writable",
+    (name) => {
+      const dir = String(containerRunner(name).deadLetterStore['dir']);
+      const text = readFileSync(resolve(ROOT, `services/${name}/Dockerfile`), 'utf8');
+      const user = text.search(/^USER node$/m);
+      const quoted = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const made = text.search(
+        new RegExp(`^RUN mkdir -p ${quoted} && chown node:node ${quoted}$`, 'm'),
+      );
+      expect(
+        made,
+        `services/${name}/Dockerfile: RUN mkdir -p ${dir} && chown node:node ${dir}`,
+      ).toBeGreaterThan(-1);
+      expect(made).toBeLessThan(user);
+    },
+  );
 });
 
 describe('service Dockerfiles', () => {
