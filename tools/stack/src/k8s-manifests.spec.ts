@@ -56,6 +56,10 @@ const PREREQUISITE_SERVICES: Record<string, Record<string, string>> = {
 // Created by ops outside dev (k8s/README.md); dev renders its own.
 const ATTACHMENTS_CLAIM = 'grantstream-attachments';
 const FUNDER_TOKENS_SECRET = 'grantstream-funder-tokens';
+// Where dead letters too large for the broker keep their values (runner.deadLetterStore).
+const DEAD_LETTERS_CLAIM = 'grantstream-dead-letters';
+// The node user of the node:20 images the stages run from.
+const NODE_UID = 1000;
 
 const topicsYaml = parse(readFileSync(join(ROOT, 'schemas/topics.yaml'), 'utf8')) as {
   ingestPattern: string;
@@ -596,6 +600,53 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
         expect(secret, 'funder tokens are never committed outside dev').toBeUndefined();
       }
     }
+  });
+
+  it.each(STAGES)("sets stage %s's memory.budgetMb to its container's memory limit", (stage) => {
+    const d = r.get('Deployment', stage);
+    const config = effectiveStageConfig(r, d);
+    const runner = map(map(config[sectionKey(stage)])['runner']);
+    const memory = { ...map(map(config['runner'])['memory']), ...map(runner['memory']) };
+    const limit = bytes(String(map(map(r.container(d)['resources'])['limits'])['memory']));
+    expect(Number(memory['budgetMb']) * 2 ** 20, `${stage}: budgetMb vs limits.memory`).toBe(limit);
+  });
+
+  it.each(STAGES)(
+    "mounts the shared dead-letter claim, writable, at stage %s's configured store dir",
+    (stage) => {
+      const d = r.get('Deployment', stage);
+      const { spec } = r.podTemplate(d);
+      const config = effectiveStageConfig(r, d);
+      const runner = map(map(config[sectionKey(stage)])['runner']);
+      const store = {
+        ...map(map(config['runner'])['deadLetterStore']),
+        ...map(runner['deadLetterStore']),
+      };
+      const dir = String(store['dir']);
+      expect(posix.isAbsolute(dir), `${stage}: runner.deadLetterStore.dir ${dir}`).toBe(true);
+      const mount = list(r.container(d)['volumeMounts']).find((m) => m['mountPath'] === dir);
+      expect(mount, `${stage}: a volume mounted at ${dir}`).toBeDefined();
+      expect(mount?.['readOnly'] ?? false).toBe(false);
+      const volume = list(spec['volumes']).find((v) => v['name'] === mount?.['name']);
+      const claim = map(volume?.['persistentVolumeClaim']);
+      expect(claim['claimName'], `${stage}: the volume at ${dir}`).toBe(DEAD_LETTERS_CLAIM);
+      expect(claim['readOnly'] ?? false).toBe(false);
+      // The claim's files belong to the pod's fsGroup: the image's node user (the
+      // pod's runAsUser and runAsGroup) may write there on a read-only root.
+      const security = map(spec['securityContext']);
+      expect(security['fsGroup'], `${stage}: fsGroup`).toBe(security['runAsGroup']);
+      expect(security['runAsUser']).toBe(NODE_UID);
+    },
+  );
+
+  it('declares the dead-letter claim every stage replica shares', () => {
+    const claim = r.get('PersistentVolumeClaim', DEAD_LETTERS_CLAIM);
+    const modes = map(claim['spec'])['accessModes'] as string[];
+    // Replicas of every stage on any node write there; a one-node dev cluster may
+    // offer ReadWriteOnce only, which still serves every pod on its node.
+    if (isDev) expect(['ReadWriteMany', 'ReadWriteOnce']).toContain(modes[0]);
+    else expect(modes).toEqual(['ReadWriteMany']);
+    expect(map(map(map(claim['spec'])['resources'])['requests'])['storage']).toBeTypeOf('string');
   });
 
   it('references only ConfigMaps and Secrets that exist (or that the README tells ops to create)', () => {
