@@ -241,11 +241,11 @@ function containerRunner(name: (typeof stages)[number]): {
   memory: Tree;
   deadLetterStore: Tree;
 } {
-  const config = loadConfig({
+  const config: Tree = loadConfig({
     files: [DEFAULT_CONFIG_FILE],
     env: service(name).environment ?? {},
     schema: z.looseObject({}),
-  }) as Tree;
+  });
   const section = STAGE_INPUTS[name].section
     .toLowerCase()
     .replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
