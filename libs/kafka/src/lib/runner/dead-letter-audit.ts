@@ -1,4 +1,4 @@
-import { TOPICS, funderIdOrNull } from '@grantstream/contracts';
+import { DLQ_HEADERS, TOPICS, funderIdOrNull } from '@grantstream/contracts';
 import {
   AUDIT_GENESIS_HASH,
   auditTrailIdFor,
@@ -91,6 +91,11 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
       options.startsTrail ? AUDIT_GENESIS_HASH : previousEventHashOf(failure.headers),
       options.auditTopic ?? TOPICS.AUDIT,
     );
-    return { records: [record], headers: headHeaders };
+    // The trail id travels with the dead letter: whoever acts on it (notification,
+    // a redrive) continues this trail, whose id it could not derive (the group).
+    return {
+      records: [record],
+      headers: { ...headHeaders, [DLQ_HEADERS.AUDIT_TRAIL_ID]: auditTrailId },
+    };
   };
 }

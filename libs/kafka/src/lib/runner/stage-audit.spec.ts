@@ -5,7 +5,7 @@ import {
   computeEventHash,
   payloadHashOf,
 } from '@grantstream/audit';
-import type { AuditEventV1 } from '@grantstream/contracts';
+import { DLQ_HEADERS, type AuditEventV1 } from '@grantstream/contracts';
 import { BusinessRuleViolationError, UnknownFunderError } from '@grantstream/errors';
 import { auditedRecords } from './audited-records';
 import { deadLetterAuditHook } from './dead-letter-audit';
@@ -79,7 +79,11 @@ describe('deadLetterAuditHook', () => {
     const evidence = deadLetterAuditHook({ service, startsTrail: false })(failure({}));
     const [record] = evidence.records;
     const event = record?.value as AuditEventV1;
-    expect(evidence.headers).toEqual({ [AUDIT_HEAD_HEADER]: event.event_hash });
+    // The dead letter names the trail it continues, for whoever acts on it.
+    expect(evidence.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: event.event_hash,
+      [DLQ_HEADERS.AUDIT_TRAIL_ID]: event.audit_trail_id,
+    });
     expect(event.action).toBe('DEAD_LETTER');
     expect(event.grant_id).toBe('BCF-2026-00002');
     expect(event.funder_id).toBe('BCF');
