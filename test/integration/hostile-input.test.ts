@@ -246,6 +246,20 @@ describe('hostile input suite', () => {
       )
       .map((r) => r.s.name);
     expect(unaudited).toEqual([]);
+    // A record too large to hold is dead-lettered by reference: its dead letter names the bytes by SHA-256.
+    expect(
+      rows
+        .filter((r) => r.outcome.topic === TOPICS.DLQ && r.outcome.code === 'INPUT_TOO_LARGE')
+        .filter(
+          (r) =>
+            !log
+              .deadLettersAt(r.s.placed.partition, r.s.placed.offset)
+              .some(
+                (d) => d.code === 'INPUT_TOO_LARGE' && /^[0-9a-f]{64}$/.test(d.valueSha256 ?? ''),
+              ),
+        )
+        .map((r) => r.s.name),
+    ).toEqual([]);
     // Ingest starts every trail at the genesis hash, whatever audit head a record claims.
     expect(
       rows
