@@ -136,6 +136,17 @@ describe('assertBoundedBody', () => {
     ).toBeNull();
   });
 
+  it('refuses strings and map keys that are not UTF-8, but not bytes values', () => {
+    // A lone surrogate encoded as UTF-8 (ED A0 80): avsc would decode it as U+FFFD.
+    const surrogate = bytes(long(3), [0xed, 0xa0, 0x80]);
+    expect(refusal(typeOf('string'), surrogate)).toMatch(/a string of 3 bytes is not valid UTF-8/);
+    expect(refusal(longMap, bytes(long(1), surrogate, long(7), long(0)))).toMatch(
+      /a map key of 3 bytes is not valid UTF-8/,
+    );
+    expect(refusal(typeOf('bytes'), surrogate)).toBeNull();
+    expect(refusal(typeOf('string'), str('café, 助成金 ✓'))).toBeNull();
+  });
+
   it('refuses a block byte size that is negative, too large or not what its items take', () => {
     // Negative: a reader skipping by it would step backwards and loop for ever.
     expect(refusal(strings, bytes(long(-1), long(-64), str('a'), [0]))).toMatch(

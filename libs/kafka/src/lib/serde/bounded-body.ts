@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Type } from 'avsc';
 import { AvroBodyError } from '@grantstream/errors';
 
@@ -103,7 +104,13 @@ function fixedWidth(bytes: number, what: string): Plan {
 
 const varint: Plan = { minBytes: 1, walk: (c) => void readLong(c) };
 
-const lengthPrefixed = (what: string): Plan => ({
+/**
+ * A string or bytes value: its claimed length is checked against the limit and
+ * the bytes that remain. Strings (and map keys) must also be valid UTF-8, as
+ * the Avro spec requires: avsc would quietly turn a malformed sequence into
+ * U+FFFD, and the altered text would travel on as if it had been sent.
+ */
+const lengthPrefixed = (what: string, utf8: boolean): Plan => ({
   minBytes: 1,
   walk: (c) => {
     const at = c.pos;
@@ -116,6 +123,9 @@ const lengthPrefixed = (what: string): Plan => ({
       );
     }
     need(c, len, `${what} of ${len} bytes`);
+    if (utf8 && !isUtf8(c.buf.subarray(c.pos, c.pos + len))) {
+      throw new Refused(`${what} of ${len} bytes is not valid UTF-8`, c.pos);
+    }
     c.pos += len;
   },
 });
@@ -219,9 +229,9 @@ class Planner {
       case 'double':
         return fixedWidth(8, 'a double');
       case 'string':
-        return lengthPrefixed('a string');
+        return lengthPrefixed('a string', true);
       case 'bytes':
-        return lengthPrefixed('a bytes value');
+        return lengthPrefixed('a bytes value', false);
       case 'fixed':
         return fixedWidth(shape.size ?? 0, `a fixed of ${shape.size ?? 0} bytes`);
       case 'enum':
@@ -232,7 +242,7 @@ class Planner {
         return blocks(
           'a map',
           () => this.planOf(shape.valuesType as Type),
-          lengthPrefixed('a map key'),
+          lengthPrefixed('a map key', true),
         );
       case 'record':
       case 'error':

@@ -655,8 +655,8 @@ export const HOSTILE_CLASSES: readonly HostileClass[] = [
     name: 'contract.lone-surrogate-written',
     family: 'contract',
     description:
-      'a lone UTF-16 surrogate in a title, written by a JavaScript producer (becomes U+FFFD)',
-    expected: VALIDATED,
+      'a lone UTF-16 surrogate in a title, written by a JavaScript producer (avsc writes ED A0 80: not UTF-8)',
+    expected: schema('SCHEMA_BODY_INVALID'),
     build: (ctx, id) => {
       const sub = valid(ctx, id);
       return record(ctx, id, {
