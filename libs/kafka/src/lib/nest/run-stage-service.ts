@@ -35,6 +35,8 @@ export interface StageServiceOptions {
   registryUrl: string;
   /** Called with the transport before it starts, to follow its runner's events. */
   observe?: (transport: StageTransport) => void;
+  /** Values of the handlers' configured subscriptions (see StageTransportOptions.subscriptions). */
+  subscriptions?: Readonly<Record<string, string | RegExp>>;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
     logger,
     ...(onDeadLetter ? { onDeadLetter } : {}),
     ...(preparePartition ? { preparePartition } : {}),
+    ...(options.subscriptions ? { subscriptions: options.subscriptions } : {}),
   });
   metrics.observe(strategy);
   health.observe(strategy);
@@ -116,6 +119,8 @@ export interface StageSpec {
   }) => DynamicModule | StatefulStageModule;
   /** Dead-letter audit settings besides the service (whether the stage starts trails, rule versions). */
   deadLetters: Omit<DeadLetterAuditOptions, 'service'>;
+  /** Values of the handlers' configured subscriptions, by setting name. */
+  subscriptions?: Readonly<Record<string, string | RegExp>>;
 }
 
 /**
@@ -149,6 +154,7 @@ export function runStage(spec: StageSpec): void {
       logger,
       onDeadLetter: deadLetterAuditHook({ ...spec.deadLetters, service }),
       ...('nest' in built ? { preparePartition: built.preparePartition } : {}),
+      ...(spec.subscriptions ? { subscriptions: spec.subscriptions } : {}),
     });
   };
   start().catch((err: unknown) => {

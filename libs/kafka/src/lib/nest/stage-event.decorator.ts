@@ -7,6 +7,7 @@ import type { schema } from 'avsc';
 import type { z } from 'zod';
 import type { HandlerResult, InboundMessage, InputContract } from '../runner/stage-handler';
 import type { StageContext } from './stage-context';
+import type { StageTransportOptions } from './stage-transport';
 
 /**
  * Key of the input contract in a handler's Nest pattern extras: the transport
@@ -47,6 +48,26 @@ const passthrough = UseFilters(new StageErrorPassthrough());
 /** A Nest pattern string for a subscription: a RegExp becomes `/source/flags` (see {@link parseSubscription}). */
 export function patternOf(subscription: string | RegExp): string {
   return typeof subscription === 'string' ? subscription : String(subscription);
+}
+
+const CONFIGURED_SUBSCRIPTION = /^\{([A-Za-z0-9_.-]+)\}$/;
+
+/**
+ * A subscription the stage's configuration supplies at start: `@StageEvent`
+ * runs when the class is defined, before any configuration is read, so the
+ * method names the setting (e.g. `ingest.topicPattern`) and the transport
+ * resolves it from {@link StageTransportOptions.subscriptions}. Written
+ * `{name}`: braces cannot appear in a Kafka topic name, nor start a `/regex/`.
+ */
+export function configuredSubscription(name: string): string {
+  if (!CONFIGURED_SUBSCRIPTION.test(`{${name}}`))
+    throw new Error(`configured subscription name ${name}: letters, digits, '.', '_', '-' only`);
+  return `{${name}}`;
+}
+
+/** The setting a {@link configuredSubscription} pattern names, or null for a topic or regex pattern. */
+export function configuredSubscriptionName(pattern: string): string | null {
+  return CONFIGURED_SUBSCRIPTION.exec(pattern)?.[1] ?? null;
 }
 
 /** Reads the input contract a `@StageInput`/`@StageEvent` put on a method, if any. */
@@ -94,7 +115,9 @@ export function StageInput<T>(avro: schema.RecordType | null, zod: z.ZodType<T>)
 /**
  * Makes a provider method the stage handler of a topic or topic pattern:
  * `@EventPattern` plus {@link StageInput}. A RegExp subscribes to every
- * matching topic, including topics created later. Named StageEvent, not
+ * matching topic, including topics created later; a
+ * {@link configuredSubscription} takes the topic or pattern from the stage's
+ * configuration when the transport starts. Named StageEvent, not
  * StageHandler, because StageHandler is the runner's handler interface.
  *
  * @example

@@ -14,7 +14,7 @@ import type { HandlerContext, InboundMessage, StageHandler } from '../runner/sta
 import { StageRunner, type StageRunnerOptions } from '../runner/stage-runner';
 import { closeOnSignals } from './close-on-signals';
 import type { StageContext } from './stage-context';
-import { STAGE_INPUT_EXTRA, StageEvent } from './stage-event.decorator';
+import { STAGE_INPUT_EXTRA, StageEvent, configuredSubscription } from './stage-event.decorator';
 import {
   HandlerResultError,
   StageTransport,
@@ -50,9 +50,10 @@ class FakeRunner extends EventEmitter implements StageRunnerLike {
   }
 }
 
-function transport() {
+function transport(subscriptions?: Record<string, string | RegExp>) {
   const runners: FakeRunner[] = [];
   const t = new StageTransport({
+    ...(subscriptions ? { subscriptions } : {}),
     service: { stage: 'spec', name: 'spec', version: '0.0.0' },
     config: { groupId: 'g' } as StageRunnerConfig,
     clients: { kafka: {} as never, serde: {} as never },
@@ -138,6 +139,38 @@ describe('StageTransport handler building (fake handler map)', () => {
     ]);
     expect(runner.options.handlers.every((h) => h.input === contract)).toBe(true);
     expect(runner.options.service.stage).toBe('spec');
+  });
+
+  it('takes a configured subscription from the options, and refuses one the configuration lacks', async () => {
+    const scoped = /^grants\.ingest\.scenario-a\..+$/;
+    const { t, listen } = transport({ 'ingest.topicPattern': scoped });
+    t.addHandler(
+      configuredSubscription('ingest.topicPattern'),
+      event(() => ({ records: [] })),
+      true,
+      {
+        [STAGE_INPUT_EXTRA]: contract,
+      },
+    );
+    expect(only(await listen()).subscriptions).toEqual([scoped]);
+
+    const missing = transport({});
+    missing.t.addHandler(
+      configuredSubscription('ingest.topicPattern'),
+      event(() => ({ records: [] })),
+      true,
+      {
+        [STAGE_INPUT_EXTRA]: contract,
+      },
+    );
+    const err = await missing.listen().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      'stage pattern {ingest.topicPattern}: the configuration gives no value for ingest.topicPattern',
+    ]);
   });
 
   it('passes the message as data and a StageContext, and normalises promises and observables', async () => {

@@ -23,7 +23,7 @@ import {
   type StageRunnerOptions,
 } from '../runner/stage-runner';
 import { StageContext } from './stage-context';
-import { STAGE_INPUT_EXTRA } from './stage-event.decorator';
+import { STAGE_INPUT_EXTRA, configuredSubscriptionName } from './stage-event.decorator';
 
 /** The part of a {@link StageRunner} the transport drives; tests substitute a fake. */
 export interface StageRunnerLike {
@@ -55,6 +55,11 @@ export interface StageTransportOptions {
   /** The stage's {@link PartitionPreparer}, when it keeps state per input partition. */
   preparePartition?: PartitionPreparer;
   createRunner?: StageRunnerFactory;
+  /**
+   * Values of the {@link configuredSubscription} patterns of the handlers, by
+   * setting name (e.g. `ingest.topicPattern`), from the validated configuration.
+   */
+  subscriptions?: Readonly<Record<string, string | RegExp>>;
 }
 
 /** Runner events a transport relays to `on()` listeners (metrics, health probes). */
@@ -181,8 +186,15 @@ export class StageTransport
         problems.push(`${at}: no input contract; use @StageEvent or add @StageInput`);
         continue;
       }
+      const setting = configuredSubscriptionName(pattern);
+      const configured = setting === null ? undefined : this.options.subscriptions?.[setting];
+      if (setting !== null && configured === undefined) {
+        problems.push(`${at}: the configuration gives no value for ${setting}`);
+        continue;
+      }
       try {
-        handlers.push(this.toStageHandler(parseSubscription(pattern), input, handler));
+        const subscription = configured ?? parseSubscription(pattern);
+        handlers.push(this.toStageHandler(subscription, input, handler));
       } catch (err) {
         problems.push(...(err instanceof ConfigError ? err.problems : [String(err)]));
       }
