@@ -11,11 +11,33 @@ import {
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
+/** A string that compiles as a JavaScript regular expression. */
+const regexSource = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
+/** The setting ingest's handler takes its subscription from (see configuredSubscription). */
+export const INGEST_TOPIC_PATTERN_SETTING = 'ingest.topicPattern';
+
 /** The ingest and validation stage's configuration. */
 export const ingestConfigSchema = platformConfigSchema.extend({
   runner: runnerDefaultsSchema,
   rules: rulesSectionSchema,
   ingest: z.strictObject({
+    /**
+     * Topics ingest reads: every topic whose name matches, including topics
+     * created later. One deployment (or one test scenario) narrows it to its
+     * own topics, so it never re-reads and re-decides another's records.
+     */
+    topicPattern: regexSource,
     runner: stageRunnerOverridesSchema,
     metrics: metricsEndpointSchema,
     storage: z.strictObject({
@@ -48,17 +70,7 @@ export const ingestConfigSchema = platformConfigSchema.extend({
       }),
     }),
     limits: z.strictObject({
-      grantIdPattern: z.string().refine(
-        (s) => {
-          try {
-            new RegExp(s);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'not a valid regular expression' },
-      ),
+      grantIdPattern: regexSource,
       maxMetadataKeys: z.int().positive(),
       maxMetadataKeyLength: z.int().positive(),
       maxMetadataValueChars: z.int().positive(),

@@ -4,7 +4,7 @@ import { funderIdOrNull } from '@grantstream/contracts';
 import { runStage } from '@grantstream/kafka';
 import { loadRulePacks } from '@grantstream/rules';
 import { AttachmentStores, FileAttachmentStore } from '@grantstream/storage';
-import { loadIngestConfig } from './ingest.config';
+import { INGEST_TOPIC_PATTERN_SETTING, loadIngestConfig } from './ingest.config';
 import { IngestModule } from './ingest.module';
 
 const config = loadIngestConfig(process.env);
@@ -19,6 +19,7 @@ runStage({
   config,
   runner,
   metrics: config.ingest.metrics,
+  subscriptions: { [INGEST_TOPIC_PATTERN_SETTING]: new RegExp(config.ingest.topicPattern) },
   module: ({ service }) =>
     IngestModule.forRoot({
       validator: {

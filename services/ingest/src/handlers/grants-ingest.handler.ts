@@ -2,7 +2,6 @@ import { Controller, Inject } from '@nestjs/common';
 import {
   GrantSubmissionV2Avro,
   GrantSubmissionV2Schema,
-  INGEST_TOPIC_PATTERN,
   TOPICS,
   funderIdOf,
   type GrantSubmissionV2,
@@ -18,12 +17,14 @@ import {
 import {
   StageEvent,
   auditedRecords,
+  configuredSubscription,
   type HandlerResult,
   type InboundMessage,
   type ServiceIdentity,
   type StageContext,
 } from '@grantstream/kafka';
 import { attachmentFlagsDetail } from '../domain/attachment-problems';
+import { INGEST_TOPIC_PATTERN_SETTING } from '../ingest.config';
 import {
   validateSubmissionWithFlags,
   type SubmissionValidatorDeps,
@@ -45,8 +46,8 @@ export interface IngestDeps {
 }
 
 /**
- * Every topic matching grants.ingest.* (a new upstream parser's topic is
- * picked up without a restart) → grants.validated.v1 with a VALIDATED audit
+ * Every topic matching ingest.topicPattern (by default grants.ingest.*, so a
+ * new upstream parser's topic is picked up without a restart) → grants.validated.v1 with a VALIDATED audit
  * event that starts the grant's trail and names the application's content
  * hash, which travels with the grant to submission (content idempotency). A
  * rejected submission throws its categorized error; the runner dead-letters
@@ -56,7 +57,10 @@ export interface IngestDeps {
 export class GrantsIngestHandler {
   constructor(@Inject(INGEST_DEPS) private readonly deps: IngestDeps) {}
 
-  @StageEvent(INGEST_TOPIC_PATTERN, { avro: GrantSubmissionV2Avro, zod: GrantSubmissionV2Schema })
+  @StageEvent(configuredSubscription(INGEST_TOPIC_PATTERN_SETTING), {
+    avro: GrantSubmissionV2Avro,
+    zod: GrantSubmissionV2Schema,
+  })
   async handle(
     message: InboundMessage<GrantSubmissionV2>,
     ctx: StageContext<GrantSubmissionV2>,
