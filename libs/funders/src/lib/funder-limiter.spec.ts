@@ -1,8 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
 import Bottleneck from 'bottleneck';
-import Redis from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InfrastructureError } from '@grantstream/errors';
+import { BottleneckRedis } from './bottleneck-redis';
 import {
   FunderLimiter,
   minTimeOf,
@@ -103,7 +103,7 @@ describe('FunderLimiter construction', () => {
         datastore: 'ioredis',
         clearDatastore: false,
         clientOptions: { host: 'redis.internal', port: 6391 },
-        Redis,
+        Redis: BottleneckRedis,
         timeout: 120_000,
         minTime: 50,
         maxConcurrent: 4,

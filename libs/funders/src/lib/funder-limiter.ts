@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
-import Redis from 'ioredis';
 import { InfrastructureError } from '@grantstream/errors';
+import { BottleneckRedis } from './bottleneck-redis';
 
 /** Where the limiters' shared state lives (the root `redis:` section of the config). */
 export interface FunderLimiterRedis {
@@ -241,7 +241,8 @@ export class FunderLimiter {
       // Other processes share this state: never wipe it on start.
       clearDatastore: false,
       clientOptions: { host: options.redis.host, port: options.redis.port },
-      Redis,
+      // Lets Bottleneck recover when its state in Redis is gone (see BottleneckRedis).
+      Redis: BottleneckRedis,
       timeout: stateTtlMs,
       minTime: this.minTime,
       maxConcurrent: this.maxConcurrent,
