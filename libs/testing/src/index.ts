@@ -4,3 +4,4 @@ export * from './lib/builders';
 export * from './lib/portal-timing';
 export * from './lib/attachment-fixtures';
 export * from './lib/hostile';
+export * from './lib/scenario-scope';
