@@ -24,7 +24,18 @@ export async function createIngestTopic(
   name: string,
   partitions = 3,
 ): Promise<string> {
-  const topic = uniqueName(`grants.ingest.${name}`);
+  return createNamedIngestTopic(clients, uniqueName(`grants.ingest.${name}`), partitions);
+}
+
+/**
+ * Creates `topic` (one of a scenario's ingest topics, see scenarioIngest in
+ * @grantstream/testing) with the GrantSubmission schema registered.
+ */
+export async function createNamedIngestTopic(
+  clients: PlatformClients,
+  topic: string,
+  partitions = 3,
+): Promise<string> {
   await clients.admin.createTopics([
     { name: topic, partitions, replicationFactor: 1, config: {}, valueSchema: null },
   ]);
