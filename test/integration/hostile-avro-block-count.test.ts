@@ -8,7 +8,7 @@ import { Type } from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, TOPICS } from '@grantstream/contracts';
 import type { PlatformClients, ReadMessage } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName } from '@grantstream/testing';
+import { testClients, testConfig, uniqueName, exactTopicPattern } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
   anNsfSubmission,
@@ -125,6 +125,8 @@ describe('hostile Avro block counts', () => {
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
         GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
         GRANTSTREAM__INGEST__METRICS__PORT: '0',
       },

@@ -30,6 +30,7 @@ import {
   type HostileContext,
   type HostileRecord,
   type Placed,
+  exactTopicPattern,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import { peakRssBytes, scenarioDir, waitForLog } from '../support/stages';
@@ -121,6 +122,8 @@ describe('hostile input suite', () => {
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([storeDir]),
         GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
         GRANTSTREAM__INGEST__METRICS__PORT: '0',
       },

@@ -33,6 +33,7 @@ import {
   type HostileContext,
   type Mutation,
   type Placed,
+  exactTopicPattern,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import { peakRssBytes, scenarioDir, waitForLog } from '../support/stages';
@@ -118,6 +119,8 @@ describe('hostile mutation property', () => {
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([storeDir]),
         GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
         GRANTSTREAM__INGEST__METRICS__PORT: '0',
       },

@@ -21,7 +21,7 @@ import {
   type StageProcess,
 } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName } from '@grantstream/testing';
+import { testClients, testConfig, uniqueName, exactTopicPattern } from '@grantstream/testing';
 import {
   anNsfSubmission,
   createIngestTopic,
@@ -112,7 +112,13 @@ describe('content-level idempotency through the pipeline', () => {
     ingestGroup = groups['GRANTSTREAM__INGEST__RUNNER__GROUP_ID'] ?? '';
     upstream = startStages(['ingest', 'normalization', 'routing'], {
       logDir: dir,
-      env: { ...env, ...groups, ...(await metricsPorts(['INGEST', 'NORMALIZATION', 'ROUTING'])) },
+      env: {
+        ...env,
+        ...groups,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([ingestTopic]),
+        ...(await metricsPorts(['INGEST', 'NORMALIZATION', 'ROUTING'])),
+      },
     });
     for (const s of upstream) await waitForLog(s, /stage service consuming/, 90_000);
     const [sub] = submission.processes;
@@ -285,6 +291,7 @@ describe('content-level idempotency through the pipeline', () => {
         ...env,
         GRANTSTREAM__INGEST__RUNNER__GROUP_ID: group,
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONAL_ID_PREFIX: group,
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([ingestTopic]),
         ...(await metricsPorts(['INGEST'])),
       },
     });

@@ -31,6 +31,7 @@ import {
   traversalXlsx,
   truncatedPdf,
   uniqueName,
+  exactTopicPattern,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
@@ -186,6 +187,8 @@ describe('ingest attachment integrity', () => {
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
         GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
         GRANTSTREAM__INGEST__METRICS__PORT: '9481',
       },

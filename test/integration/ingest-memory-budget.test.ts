@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName, writeSparsePdf } from '@grantstream/testing';
+import {
+  testClients,
+  testConfig,
+  uniqueName,
+  writeSparsePdf,
+  exactTopicPattern,
+} from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
   anNsfSubmission,
@@ -82,6 +88,8 @@ describe('ingest memory budget', () => {
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
         GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
         GRANTSTREAM__INGEST__METRICS__PORT: '9482',
       },

@@ -10,7 +10,13 @@ import { TOPICS, type GrantSubmissionV2 } from '@grantstream/contracts';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import { StageMetrics, StageRunner, createKafka, type PlatformClients } from '@grantstream/kafka';
 import type { StageRunnerConfig } from '@grantstream/config';
-import { testClients, testConfig, testLogger, uniqueName } from '@grantstream/testing';
+import {
+  testClients,
+  testConfig,
+  testLogger,
+  uniqueName,
+  exactTopicPattern,
+} from '@grantstream/testing';
 import {
   createHopTopics,
   fanoutHandler,
@@ -132,6 +138,8 @@ describe('ingest memory under a compressed burst', () => {
         env: {
           GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
           GRANTSTREAM__INGEST__RUNNER__GROUP_ID: group,
+          // Only this scenario's topic: never another scenario's or the main job's records.
+          GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
           GRANTSTREAM__INGEST__RUNNER__TRANSACTIONAL_ID_PREFIX: group,
           GRANTSTREAM__INGEST__RUNNER__TOPIC_REFRESH_INTERVAL_MS: '600000',
           GRANTSTREAM__INGEST__METRICS__PORT: String(metricsPort),

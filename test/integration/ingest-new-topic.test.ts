@@ -1,10 +1,18 @@
 // Guarantee: a new upstream parser adds its topic without a deploy or a
-// restart. grants.ingest.budget, created while the ingest service runs, is
-// consumed by that same process and its application validated.
+// restart. A grants.ingest.* topic created while the ingest service runs (one
+// under this scenario's prefix, which its ingest.topicPattern matches, so it
+// reads no other scenario's topics) is consumed by that same process and its
+// application validated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrantSubmissionV2Avro, TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName } from '@grantstream/testing';
+import {
+  escapeRegex,
+  scenarioIngest,
+  testClients,
+  testConfig,
+  uniqueName,
+} from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
   anNsfSubmission,
@@ -14,8 +22,10 @@ import {
   waitForLog,
   writePdf,
 } from '../support/stages';
+import { freePort } from '../support/submission';
 
-const BUDGET_TOPIC = 'grants.ingest.budget';
+const scope = scenarioIngest('new-topic');
+const BUDGET_TOPIC = scope.topic('budget');
 
 describe('ingest picks up a new ingest topic', () => {
   let clients: PlatformClients;
@@ -24,22 +34,19 @@ describe('ingest picks up a new ingest topic', () => {
 
   beforeAll(async () => {
     clients = await testClients();
-    // A stack that ran this scenario before already has the topic: start without it.
-    if ((await clients.admin.listTopics()).includes(BUDGET_TOPIC)) {
-      await clients.admin.deleteTopics([BUDGET_TOPIC]);
-      for (let i = 0; i < 50 && (await clients.admin.listTopics()).includes(BUDGET_TOPIC); i++)
-        await new Promise((r) => setTimeout(r, 200));
-    }
   });
   afterAll(async () => {
     await stopStages(stages, testConfig().runner.shutdownGraceMs);
     await clients.close();
   });
 
-  it('consumes grants.ingest.budget created after the service started', async () => {
+  it('consumes a grants.ingest topic created after the service started', async () => {
+    const metricsPort = await freePort();
     stages = startStages(['ingest'], {
       logDir: dir,
       env: {
+        ...scope.env,
+        GRANTSTREAM__INGEST__METRICS__PORT: String(metricsPort),
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
         GRANTSTREAM__RUNNER__TOPICREFRESHINTERVALMS: '2000',
       },
@@ -70,10 +77,11 @@ describe('ingest picks up a new ingest topic', () => {
     const validated = await awaitValidated(clients, from, new Set([submission.grant_id]), 90_000);
     expect(validated.get(submission.grant_id)?.source_topic).toBe(BUDGET_TOPIC);
     // Its metrics count the new topic's input.
-    const scraped = await (await fetch('http://127.0.0.1:9464/metrics')).text();
-    expect(scraped).toMatch(
-      /grantstream_stage_messages_in_total\{topic="grants\.ingest\.budget"[^}]*\} [1-9]/,
+    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const counted = new RegExp(
+      `grantstream_stage_messages_in_total\\{topic="${escapeRegex(BUDGET_TOPIC)}"[^}]*\\} [1-9]`,
     );
+    expect(scraped).toMatch(counted);
     // The same process, never restarted.
     expect(ingest.child.pid).toBe(pid);
     expect(ingest.child.exitCode).toBeNull();

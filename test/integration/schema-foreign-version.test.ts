@@ -26,6 +26,7 @@ import {
   testConfig,
   testLogger,
   uniqueName,
+  exactTopicPattern,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import { anNsfSubmission, awaitValidated, scenarioDir, writePdf } from '../support/stages';
@@ -167,6 +168,8 @@ describe('a foreign version of the ingest contract', () => {
       env: {
         GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
         GRANTSTREAM__INGEST__RUNNER__GROUPID: group,
+        // Only this scenario's topic: never another scenario's or the main job's records.
+        GRANTSTREAM__INGEST__TOPICPATTERN: exactTopicPattern([topic]),
         GRANTSTREAM__INGEST__RUNNER__TRANSACTIONALIDPREFIX: group,
         GRANTSTREAM__INGEST__METRICS__PORT: '0',
       },
