@@ -22,6 +22,7 @@ import {
   type GrantOutcome,
 } from '@grantstream/harness';
 import { MetricsSampler } from './metrics-sampler';
+import { listenersInUse } from './ports';
 import { LocalStack } from './stack';
 
 const positiveInt = (v: string) => {
@@ -192,6 +193,24 @@ async function main(argv: string[]): Promise<number> {
     for (const [funderId, funder] of Object.entries(local.funders)) {
       const sim = local.simulator.funders[funderId];
       if (sim) tokens[funder.tokenSecret] = sim.token;
+    }
+    // Our processes listen on fixed ports: if another run holds one, ours would
+    // exit at once and this run would follow the other's processes instead.
+    const busy = await listenersInUse([
+      { name: 'funder-simulator', host: local.simulator.host, port: local.simulator.port },
+      ...Object.entries({
+        ingest,
+        normalization,
+        routing,
+        submission,
+        statusPolling,
+        notification,
+      }).map(([service, { metrics }]) => ({ name: `${service} metrics`, ...metrics })),
+    ]);
+    if (busy.length > 0) {
+      throw new Error(
+        `another process (a concurrent main job or a left-over stage) listens on ${busy.map((b) => `${b.host}:${b.port} (${b.name})`).join(', ')}: stop it or wait for it, then run again`,
+      );
     }
     stages = startStages(['funder-simulator'], { logDir: runDir });
     await waitForHttp(`http://${local.simulator.host}:${local.simulator.port}/__sim/stats`);
