@@ -27,6 +27,7 @@ export {
 } from './lib/funder-guard';
 export {
   FunderLimiter,
+  limiterIdOf,
   minTimeOf,
   type FunderLimiterCounts,
   type FunderLimiterDeps,

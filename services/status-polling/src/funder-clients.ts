@@ -73,9 +73,10 @@ export interface FunderClientsOptions {
 
 /**
  * The REST adapter, circuit breaker and limiter of every configured funder.
- * The limiter id is the default one (`grantstream.funder.<F>`), the same as
- * the submission stage's, so status GETs and submission POSTs share one rate
- * per funder across every replica of both stages.
+ * The limiter id is the default one for the funder's portal
+ * (`grantstream.funder.<F>.<portal digest>`), the same as the submission
+ * stage's, so status GETs and submission POSTs share one rate per portal
+ * across every replica of both stages.
  */
 export function createFunderClients(options: FunderClientsOptions): FunderClients {
   const { funders, tokens, redis, logger, onCall } = options;
@@ -96,6 +97,8 @@ export function createFunderClients(options: FunderClientsOptions): FunderClient
     );
     const limiter = new FunderLimiter({
       funderId,
+      // Shared with every process calling this portal, and only with those.
+      portal: config.baseUrl,
       ratePerSecond: config.ratePerSecond,
       maxConcurrent: config.maxConcurrent,
       redis,

@@ -37,6 +37,8 @@ export async function createFunderPortals(
     const log = options.logger.child({ funder: funderId });
     const limiter = new FunderLimiter({
       funderId,
+      // Shared with every process calling this portal, and only with those.
+      portal: funder.baseUrl,
       ratePerSecond: funder.ratePerSecond,
       maxConcurrent: funder.maxConcurrent,
       redis: options.redis,

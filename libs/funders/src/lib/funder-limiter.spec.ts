@@ -111,6 +111,13 @@ describe('FunderLimiter construction', () => {
     ]);
   });
 
+  it('shares an id only between processes calling the same portal', () => {
+    const a = limiter({ portal: 'http://127.0.0.1:8090/funders/NSF' }).id;
+    expect(a).toMatch(/^grantstream\.funder\.NSF\.[0-9a-f]{16}$/);
+    expect(limiter({ portal: 'http://127.0.0.1:8090/funders/NSF' }).id).toBe(a);
+    expect(limiter({ portal: 'http://127.0.0.1:18090/funders/NSF' }).id).not.toBe(a);
+  });
+
   it('takes the id prefix from its options', () => {
     expect(limiter({ idPrefix: 'test.run42' }).id).toBe('test.run42.NSF');
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { InfrastructureError } from '@grantstream/errors';
 import { BottleneckRedis } from './bottleneck-redis';
@@ -27,10 +28,18 @@ export interface FunderLimiterOptions {
   spacingMarginMs?: number;
   redis: FunderLimiterRedis;
   /**
-   * The limiter's id is `<idPrefix>.<funderId>`; processes with the same id share
-   * one limit. Defaults to `grantstream.funder`.
+   * The limiter's id is `<idPrefix>.<funderId>` (with the portal's digest when
+   * `portal` is given); processes with the same id share one limit. Defaults
+   * to `grantstream.funder`.
    */
   idPrefix?: string;
+  /**
+   * The portal the limit protects (its base URL). Part of the id: the
+   * processes calling one portal share its limit, and a process calling
+   * another portal for the same funder id (another deployment's, a test's
+   * simulator) on the same Redis never takes from it, nor starves it.
+   */
+  portal?: string;
   /**
    * Receives what goes wrong outside any one call: Redis connection errors
    * (repeated while Redis is down: rate-limit the log), a slot that could not
@@ -133,6 +142,21 @@ export function minTimeOf(ratePerSecond: number): number {
   return Math.ceil(1000 / ratePerSecond);
 }
 
+/**
+ * The Bottleneck id of a funder's limit: `<idPrefix>.<funderId>`, followed by
+ * a digest of `portal` when given, so only processes calling the same portal
+ * share the limit.
+ */
+export function limiterIdOf(
+  funderId: string,
+  portal: string | undefined,
+  idPrefix: string = DEFAULT_ID_PREFIX,
+): string {
+  const base = `${idPrefix}.${funderId}`;
+  if (portal === undefined) return base;
+  return `${base}.${createHash('sha256').update(portal).digest('hex').slice(0, 16)}`;
+}
+
 function positiveInt(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
@@ -209,7 +233,7 @@ export class FunderLimiter {
 
   constructor(options: FunderLimiterOptions, deps: FunderLimiterDeps = {}) {
     this.funderId = options.funderId;
-    this.id = `${options.idPrefix ?? DEFAULT_ID_PREFIX}.${options.funderId}`;
+    this.id = limiterIdOf(options.funderId, options.portal, options.idPrefix);
     const margin = options.spacingMarginMs ?? 0;
     if (!Number.isSafeInteger(margin) || margin < 0) {
       throw new RangeError(`spacingMarginMs must be a non-negative integer, got ${margin}`);
