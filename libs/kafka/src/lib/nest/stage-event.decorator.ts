@@ -7,7 +7,6 @@ import type { schema } from 'avsc';
 import type { z } from 'zod';
 import type { HandlerResult, InboundMessage, InputContract } from '../runner/stage-handler';
 import type { StageContext } from './stage-context';
-import type { StageTransportOptions } from './stage-transport';
 
 /**
  * Key of the input contract in a handler's Nest pattern extras: the transport
@@ -56,7 +55,7 @@ const CONFIGURED_SUBSCRIPTION = /^\{([A-Za-z0-9_.-]+)\}$/;
  * A subscription the stage's configuration supplies at start: `@StageEvent`
  * runs when the class is defined, before any configuration is read, so the
  * method names the setting (e.g. `ingest.topicPattern`) and the transport
- * resolves it from {@link StageTransportOptions.subscriptions}. Written
+ * resolves it from the `subscriptions` option of StageTransport. Written
  * `{name}`: braces cannot appear in a Kafka topic name, nor start a `/regex/`.
  */
 export function configuredSubscription(name: string): string {
