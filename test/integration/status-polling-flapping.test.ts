@@ -443,10 +443,12 @@ describe('status polling of a status that never settles', () => {
         idempotency_key: `key-${fromTier.grant_id}`,
         first_attempt_at: now - 10_000,
       };
-      await clients.io.produce(TOPICS.SUBMISSION_RETRY_1S, [
+      // The submission group's own shortest tier (see startServiceGroup).
+      const tier = submission?.retryTiers[0] ?? TOPICS.SUBMISSION_RETRY_1S;
+      await clients.io.produce(tier, [
         {
           key: retry.grant_id,
-          value: await clients.serde.encode(TOPICS.SUBMISSION_RETRY_1S, retry),
+          value: await clients.serde.encode(tier, retry),
           headers: { [AUDIT_HEAD_HEADER]: heads.get(retry.grant_id) ?? '' },
         },
       ]);

@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NotificationRequestV1Avro,
-  SubmissionRetryV1Avro,
+  SubmissionRetryV2Avro,
   TOPICS,
   type NotificationRequestV1,
-  type SubmissionRetryV1,
+  type SubmissionRetryV2,
 } from '@grantstream/contracts';
 import { chainOrder } from '@grantstream/audit';
 import type { PlatformClients } from '@grantstream/kafka';
@@ -90,7 +90,7 @@ describe('Retry-After and deadline escalation', () => {
         TOPICS.STATUS,
         TOPICS.AUDIT,
         TOPICS.NOTIFICATIONS,
-        ...RETRY_TIER_TOPICS,
+        ...submission.retryTiers,
       ]);
       // The first grant of each funder takes the one token; the rest are refused.
       await produceRouted(clients, [first, shortFirst]);
@@ -98,23 +98,25 @@ describe('Retry-After and deadline escalation', () => {
       const sentAt = Date.now();
       await produceRouted(clients, [waiting, atRisk, shortWaiting]);
 
-      const retries = await collectRecords<SubmissionRetryV1>(
+      const retries = await collectRecords<SubmissionRetryV2>(
         clients,
         from,
-        RETRY_TIER_TOPICS,
+        submission.retryTiers,
         ids,
-        SubmissionRetryV1Avro,
+        SubmissionRetryV2Avro,
         (r) => r.length >= 3,
         60_000,
       );
       const tierOf = new Map(retries.map((r) => [r.value.grant_id, r]));
+      // The group's own copy of a declared tier (see startServiceGroup).
+      const own = (declared: string) => `${declared}.${submission.group}`;
       const longWait = tierOf.get(waiting.grant_id);
-      expect(longWait?.topic).toBe(TOPICS.SUBMISSION_RETRY_15M);
+      expect(longWait?.topic).toBe(own(TOPICS.SUBMISSION_RETRY_15M));
       expect(longWait?.value.last_error_category).toBe('API_RATE_LIMIT');
       expect(longWait!.value.not_before - sentAt).toBeGreaterThanOrEqual(895_000);
-      expect(tierOf.get(atRisk.grant_id)?.topic).toBe(TOPICS.SUBMISSION_RETRY_15M);
+      expect(tierOf.get(atRisk.grant_id)?.topic).toBe(own(TOPICS.SUBMISSION_RETRY_15M));
       const shortWait = tierOf.get(shortWaiting.grant_id);
-      expect(shortWait?.topic).toBe(TOPICS.SUBMISSION_RETRY_30S);
+      expect(shortWait?.topic).toBe(own(TOPICS.SUBMISSION_RETRY_30S));
       const notBefore = shortWait!.value.not_before;
 
       // The short wait: filed once the delay is over (the portal has a token again), not before.

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Type, type schema } from 'avsc';
 import {
   AUDIT_GENESIS_HASH,
@@ -12,6 +14,7 @@ import {
   GrantStatusV1Avro,
   SubmissionContentStateV1Avro,
   TOPICS,
+  TOPIC_DECLARATIONS,
   funderIdOf,
   type AuditEventV1,
   type GrantStatusV1,
@@ -30,7 +33,8 @@ import {
   type ReadMessage,
   type TopicPositions,
 } from '@grantstream/kafka';
-import { testConfig, uniqueName } from '@grantstream/testing';
+import { DEFAULT_CONFIG_FILE } from '@grantstream/config';
+import { exactTopicPattern, testConfig, uniqueName } from '@grantstream/testing';
 
 /** The retry tier topics submission reads besides grants.routed.v1. */
 export const RETRY_TIER_TOPICS = [
@@ -212,6 +216,8 @@ export function tokenEnv(simulator: Simulator): Record<string, string> {
 export interface ServiceGroup {
   group: string;
   processes: StageProcess[];
+  /** A submission group's own retry tier topics, shortest first (empty for other services). */
+  retryTiers: string[];
   /** Where each process serves /metrics, in process order. */
   metricsUrls: string[];
   /** Starts process `index` again (after it was killed), same group and settings. */
@@ -264,6 +270,19 @@ export async function startServiceGroup(
       clients,
       options.service,
     );
+  // Its own retry tiers: the declared tiers are shared by every submission
+  // group on the broker, so one scenario's group would take (and file, and
+  // audit under the same event ids) another's retries.
+  let retryTiers: string[] = [];
+  if (
+    options.service === 'submission' &&
+    options.env['GRANTSTREAM__SUBMISSION__RETRY_TIERS'] === undefined
+  ) {
+    const tiers = await createRetryTierTopics(clients, group);
+    retryTiers = tiers.map((t) => t.topic);
+    scopeEnv['GRANTSTREAM__SUBMISSION__RETRY_TIERS'] = JSON.stringify(tiers);
+    scopeEnv['GRANTSTREAM__SUBMISSION__RETRY_TOPIC_PATTERN'] = exactTopicPattern(retryTiers);
+  }
   await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(options.inputs));
   const processes: StageProcess[] = [];
   const metricsUrls: string[] = [];
@@ -290,7 +309,7 @@ export async function startServiceGroup(
     });
     spawnOne(i);
   }
-  return { group, processes, metricsUrls, restart: spawnOne };
+  return { group, processes, retryTiers, metricsUrls, restart: spawnOne };
 }
 
 /** The value of a metric sample with these labels (0 when absent), from a Prometheus text page. */
@@ -637,4 +656,41 @@ export async function createContentStateTopic(
     testConfig().topics.compatibility,
   );
   return topic;
+}
+
+/**
+ * Copies of the configured retry tiers (config/grantstream.yaml,
+ * submission.retryTiers) for one submission group: `<tier>.<scope>`, same
+ * delays and partitions, SubmissionRetry registered. Pass them as
+ * GRANTSTREAM__SUBMISSION__RETRY_TIERS with a retryTopicPattern matching only them.
+ */
+export async function createRetryTierTopics(
+  clients: PlatformClients,
+  scope: string,
+): Promise<{ topic: string; delayMs: number }[]> {
+  const file = parseYaml(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as {
+    submission: { retryTiers: { topic: string; delayMs: number }[] };
+  };
+  const declared = file.submission.retryTiers;
+  const described = await clients.admin.describeTopics(
+    declared.map((t) => t.topic),
+    [],
+  );
+  const tiers = declared.map((t) => ({ topic: `${t.topic}.${scope}`, delayMs: t.delayMs }));
+  await clients.admin.createTopics(
+    declared.map((t, i) => ({
+      name: tiers[i]?.topic ?? '',
+      partitions: described.get(t.topic)?.partitions ?? 1,
+      replicationFactor: 1,
+      config: {},
+      valueSchema: null,
+    })),
+  );
+  // The declared tier's own schema, so what the stage writes there is what it writes to the tier.
+  for (const [i, t] of tiers.entries()) {
+    const avro = TOPIC_DECLARATIONS.find((d) => d.name === declared[i]?.topic)?.valueSchema?.avro;
+    if (!avro) throw new Error(`${declared[i]?.topic} declares no value schema`);
+    await clients.serde.register(t.topic, avro, testConfig().topics.compatibility);
+  }
+  return tiers;
 }

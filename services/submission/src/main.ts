@@ -4,7 +4,7 @@ import { ConfigError } from '@grantstream/errors';
 import { FunderApiMetrics, resolveFunderTokens } from '@grantstream/funders';
 import { createLogger } from '@grantstream/logging';
 import { runStage } from '@grantstream/kafka';
-import { RETRY_TOPIC_PATTERN } from './handlers/submission.handler';
+import { RETRY_TOPIC_PATTERN_SETTING } from './handlers/submission.handler';
 import { ContentStateStore } from './content-state';
 import { createFunderPortals } from './funder-portals';
 import { loadSubmissionConfig } from './submission.config';
@@ -13,11 +13,15 @@ import { SubmissionModule } from './submission.module';
 
 const config = loadSubmissionConfig(process.env);
 const section = config.submission;
+const retryTopics = new RegExp(section.retryTopicPattern);
 const tokens = orExitOnConfigError(() => {
   const { tokens: found, problems } = resolveFunderTokens(config.funders, process.env);
   const tierProblems = section.retryTiers
-    .filter((t) => !RETRY_TOPIC_PATTERN.test(t.topic))
-    .map((t) => `submission.retryTiers: ${t.topic} does not match ${RETRY_TOPIC_PATTERN.source}`);
+    .filter((t) => !retryTopics.test(t.topic))
+    .map(
+      (t) =>
+        `submission.retryTiers: ${t.topic} does not match submission.retryTopicPattern ${retryTopics.source}`,
+    );
   if (problems.length + tierProblems.length > 0)
     throw new ConfigError([...problems, ...tierProblems]);
   return found;
@@ -42,6 +46,7 @@ createFunderPortals({
       config,
       runner,
       metrics: section.metrics,
+      subscriptions: { [RETRY_TOPIC_PATTERN_SETTING]: retryTopics },
       module: ({ service, metrics, clients, logger }) => {
         funderApi.registerOn(metrics.registry);
         const contentState = new ContentStateStore({

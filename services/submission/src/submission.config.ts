@@ -19,19 +19,48 @@ const RETRY_TOPICS = new Set(
   TOPIC_DECLARATIONS.filter((t) => t.valueSchema?.record === 'SubmissionRetry').map((t) => t.name),
 );
 
+/**
+ * A declared retry topic, or a copy of one for a single deployment or test
+ * scenario (`<declared>.<scope>`, its SubmissionRetry schema registered), so
+ * submission groups sharing a broker never take each other's retries.
+ */
+const isRetryTopic = (t: string) =>
+  RETRY_TOPICS.has(t) ||
+  [...RETRY_TOPICS].some((d) => /^[A-Za-z0-9._-]+$/.test(t) && t.startsWith(`${d}.`));
+
 /** One delay tier: a retry topic and the delay it stands for. */
 export const retryTierSchema = z.strictObject({
-  topic: z.string().refine((t) => RETRY_TOPICS.has(t), {
-    message: `must be a declared retry topic (${[...RETRY_TOPICS].join(', ')})`,
+  topic: z.string().refine(isRetryTopic, {
+    message: `must be a declared retry topic (${[...RETRY_TOPICS].join(', ')}) or <one of them>.<scope>`,
   }),
   delayMs: positiveInt,
 });
+
+/** A string that compiles as a JavaScript regular expression. */
+const regexSource = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
 
 /** The submission stage's own settings. */
 export const submissionSectionSchema = z
   .strictObject({
     runner: stageRunnerOverridesSchema,
     metrics: metricsEndpointSchema,
+    /**
+     * Retry topics the stage reads: every matching topic, so records left in a
+     * tier no longer configured are still retried. Every configured tier must
+     * match. A deployment (or a test scenario) with tiers of its own narrows it
+     * to them, so it never takes another's retries.
+     */
+    retryTopicPattern: regexSource,
     /**
      * Longest a grant waits for its funder's limiter. Past it the grant goes
      * to a delay tier (`throttledDelayMs`) instead of holding its partition,

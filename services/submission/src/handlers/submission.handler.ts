@@ -29,6 +29,7 @@ import {
 import {
   GaveUpError,
   StageEvent,
+  configuredSubscription,
   type HandlerContext,
   type HandlerResult,
   type InboundMessage,
@@ -98,8 +99,11 @@ interface AttemptStart {
   accepted?: OutboundRecord;
 }
 
-/** Matches every retry tier topic; the configured tiers are checked against it at startup. */
-export const RETRY_TOPIC_PATTERN = /^grants\.submission\.retry\..+\.v1$/;
+/**
+ * The setting the retry handler takes its subscription from
+ * (submission.retryTopicPattern); the configured tiers are checked against it at startup.
+ */
+export const RETRY_TOPIC_PATTERN_SETTING = 'submission.retryTopicPattern';
 
 const MAX_DETAIL_CHARS = 500;
 const clip = (text: string): string =>
@@ -159,7 +163,10 @@ export class SubmissionHandler {
     return this.attempt(message, start, context);
   }
 
-  @StageEvent(RETRY_TOPIC_PATTERN, { avro: SubmissionRetryV2Avro, zod: SubmissionRetryV2Schema })
+  @StageEvent(configuredSubscription(RETRY_TOPIC_PATTERN_SETTING), {
+    avro: SubmissionRetryV2Avro,
+    zod: SubmissionRetryV2Schema,
+  })
   async retry(
     message: InboundMessage<SubmissionRetryV2>,
     context: HandlerContext,
