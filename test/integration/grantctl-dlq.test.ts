@@ -3,6 +3,7 @@
 // trail. A stage gives up on the grants of a misconfigured funder after an
 // attempt retried in place (whose RETRY event the runner keeps, before its
 // DEAD_LETTER event), and dead-letters a message that is not Avro at all;
+// each grant's value names its trail, as every record after ingest does;
 // `grantctl dlq list` and `show` describe them; after the fix `grantctl dlq redrive` sends each back to its source topic
 // exactly once (a second redrive skips it), with the original bytes, its
 // redrive count raised, and a REDRIVEN audit event committed in the same
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_GENESIS_HASH,
   AUDIT_HEAD_HEADER,
+  auditTrailIdFor,
   chainOrder,
   payloadHashOf,
   previousEventHashOf,
@@ -22,12 +24,11 @@ import {
   AuditEventV1Avro,
   AuditEventV1Schema,
   DLQ_HEADERS,
-  GrantSubmissionV1Avro,
-  GrantSubmissionV1Schema,
-  funderIdOf,
+  RoutedGrantV1Avro,
+  RoutedGrantV1Schema,
   funderIdOrNull,
   type AuditEventV1,
-  type GrantSubmissionV1,
+  type RoutedGrantV1,
 } from '@grantstream/contracts';
 import { FunderMisconfiguredError } from '@grantstream/errors';
 import {
@@ -41,15 +42,16 @@ import {
 } from '@grantstream/kafka';
 import {
   ENTRY,
-  aGrantSubmission,
+  aRoutedGrant,
   runTs,
   testClients,
   testConfig,
   testLogger,
+  uniqueName,
 } from '@grantstream/testing';
 import { createAuditTopic } from '../support/audit';
 import {
-  createHopTopics,
+  FanoutRecordAvro,
   hopRunnerConfig,
   readFanout,
   type FanoutRecord,
@@ -59,6 +61,38 @@ import {
 const GRANTS = 6;
 const MISCONFIGURED = 4;
 const SERVICE = { stage: 'dlq-test', name: 'dlq-test-stage', version: '1.0.0' };
+
+/**
+ * The hop topics of this scenario, whose input carries RoutedGrants as
+ * submission's does: a record that names its audit trail.
+ */
+async function createRoutedHopTopics(
+  clients: PlatformClients,
+  name: string,
+  partitions: number,
+): Promise<HopTopics> {
+  const base = uniqueName(`test.${name}`);
+  const t: HopTopics = {
+    input: `${base}.in`,
+    output: `${base}.out`,
+    dlq: `${base}.dlq`,
+    group: `${base}.group`,
+    prefix: `${base}.tx`,
+  };
+  await clients.admin.createTopics(
+    [t.input, t.output, t.dlq].map((n) => ({
+      name: n,
+      partitions,
+      replicationFactor: 1,
+      config: {},
+      valueSchema: null,
+    })),
+  );
+  const compatibility = testConfig().topics.compatibility;
+  await clients.serde.register(t.input, RoutedGrantV1Avro, compatibility);
+  await clients.serde.register(t.output, FanoutRecordAvro, compatibility);
+  return t;
+}
 
 describe('grantctl dlq', () => {
   const config = testConfig();
@@ -89,65 +123,86 @@ describe('grantctl dlq', () => {
 
   beforeAll(async () => {
     clients = await testClients(config);
-    t = await createHopTopics(clients, 'dlq', 2);
+    t = await createRoutedHopTopics(clients, 'dlq', 2);
     auditTopic = await createAuditTopic(clients, 'dlq');
-    // Each grant arrives with the head of a trail ingest began.
+    // Each grant arrives with the head of a trail ingest began, and names that
+    // trail in its value as every record after ingest does: the stage, its dead
+    // letter and a redrive all continue the trail the value names.
     grants = Array.from({ length: GRANTS }, (_, i) => `NSF-2026-D${String(i).padStart(6, '0')}`);
     for (const g of grants.slice(0, MISCONFIGURED)) broken.add(g);
-    const inputs = [
-      ...(await Promise.all(
-        grants.map(async (g) => ({
-          key: g,
-          value: await clients.serde.encode(t.input, aGrantSubmission({ grant_id: g })),
-        })),
-      )),
-      { key: 'GARBLED-1', value: Buffer.from('not avro at all') },
-    ];
-    const ingested = inputs.map((m) =>
+    const ingestedAs = (key: string, value: Buffer, auditTrailId: string) =>
       stageAuditRecord(
         {
-          grantId: m.key,
-          funderId: funderIdOrNull(m.key) ?? 'UNKNOWN',
-          auditTrailId: `at-${m.key}`,
+          grantId: key,
+          funderId: funderIdOrNull(key) ?? 'UNKNOWN',
+          auditTrailId,
           stage: 'ingest',
           action: 'INGESTED',
-          payloadHash: payloadHashOf(m.value),
+          payloadHash: payloadHashOf(value),
           service: { name: 'ingest', version: '1.0.0' },
           occurredAt: Date.now(),
           discriminator: 'seed',
         },
         AUDIT_GENESIS_HASH,
         auditTopic,
-      ),
-    );
-    await clients.io.produce(
-      auditTopic,
-      await Promise.all(
-        ingested.map(async (a) => ({
-          key: a.record.key,
-          value: await clients.serde.encode(auditTopic, a.record.value),
+      );
+    const produceIngested = async (
+      messages: { key: string; value: Buffer; partition?: number }[],
+      ingested: ReturnType<typeof ingestedAs>[],
+    ) => {
+      await clients.io.produce(
+        auditTopic,
+        await Promise.all(
+          ingested.map(async (a) => ({
+            key: a.record.key,
+            value: await clients.serde.encode(auditTopic, a.record.value),
+          })),
+        ),
+      );
+      await clients.io.produce(
+        t.input,
+        messages.map((m, i) => ({
+          ...m,
+          headers: { 'x-upstream': 'parser-9', ...ingested[i]?.headHeaders },
         })),
-      ),
-    );
-    await clients.io.produce(
-      t.input,
-      inputs.map((m, i) => ({
-        ...m,
-        headers: { 'x-upstream': 'parser-9', ...ingested[i]?.headHeaders },
+      );
+    };
+    const inputs = await Promise.all(
+      grants.map(async (g) => ({
+        key: g,
+        value: await clients.serde.encode(t.input, aRoutedGrant(g, { auditTrailId: `at-${g}` })),
       })),
+    );
+    await produceIngested(
+      inputs,
+      inputs.map((m) => ingestedAs(m.key, m.value, `at-${m.key}`)),
+    );
+    // A value the stage cannot decode names no trail: its dead letter continues
+    // the trail of its position, which is where its head comes from here.
+    const garbled = { key: 'GARBLED-1', value: Buffer.from('not avro at all'), partition: 0 };
+    const offset = Number((await clients.io.endOffsets([t.input])).get(t.input)?.get(0) ?? 0);
+    await produceIngested(
+      [garbled],
+      [
+        ingestedAs(
+          garbled.key,
+          garbled.value,
+          auditTrailIdFor({ topic: t.input, partition: garbled.partition, offset }),
+        ),
+      ],
     );
 
     // A stage that forwards each grant with its audit event chained to the
     // input's head, and fails the grants of a misconfigured funder for good.
-    const handler: StageHandler<GrantSubmissionV1> = {
+    const handler: StageHandler<RoutedGrantV1> = {
       subscriptions: [t.input],
-      input: { avro: GrantSubmissionV1Avro, zod: GrantSubmissionV1Schema },
+      input: { avro: RoutedGrantV1Avro, zod: RoutedGrantV1Schema },
       handle(message) {
         const grant = message.value.grant_id;
         const decision = {
           grantId: grant,
-          funderId: funderIdOf(grant),
-          auditTrailId: `at-${grant}`,
+          funderId: message.value.funder_id,
+          auditTrailId: message.value.audit_trail_id,
           stage: SERVICE.stage,
           payloadHash: payloadHashOf(message.raw),
           service: SERVICE,
