@@ -3,7 +3,12 @@ import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
 import { FunderApiMetrics } from '@grantstream/funders';
 import { runStage } from '@grantstream/kafka';
 import { createFunderClients } from './funder-clients';
-import { funderTokensOrExit, loadStatusPollingConfig } from './status-polling.config';
+import {
+  STATUS_POLL_TOPIC_SETTING,
+  STATUS_TOPIC_SETTING,
+  funderTokensOrExit,
+  loadStatusPollingConfig,
+} from './status-polling.config';
 import { StatusPollingModule } from './status-polling.module';
 
 const env = process.env;
@@ -35,7 +40,12 @@ runStage({
       maxPollDelayMs: config.statusPolling.maxPollDelayMs,
       maxStatusTransitions: config.statusPolling.maxStatusTransitions,
       unconfiguredFunders: config.statusPolling.unconfiguredFunders,
+      topics: config.statusPolling.topics,
     });
+  },
+  subscriptions: {
+    [STATUS_TOPIC_SETTING]: config.statusPolling.topics.status,
+    [STATUS_POLL_TOPIC_SETTING]: config.statusPolling.topics.poll,
   },
   deadLetters: { startsTrail: false },
 });

@@ -21,6 +21,7 @@ describe('status-polling configuration', () => {
       maxPollDelayMs: 60_000,
       maxStatusTransitions: 10,
       unconfiguredFunders: 'dead_letter',
+      topics: { status: 'grants.status.v1', poll: 'grants.status.poll.v1' },
     });
     expect(Object.keys(config.funders).length).toBeGreaterThan(0);
     for (const funder of Object.values(config.funders)) {

@@ -56,7 +56,23 @@ export const statusPollingSectionSchema = z.strictObject({
    * consumer group; scenario tests run this way on shared topics).
    */
   unconfiguredFunders: z.enum(UNCONFIGURED_FUNDER_ACTIONS),
+  /**
+   * The status topics this stage reads and writes: `status` (every status a
+   * grant reaches) and `poll` (an unchanged poll back on the schedule). A
+   * deployment, or a scenario test on the shared broker, may follow its own
+   * pair: another status-polling group on the same topics would take its
+   * statuses too.
+   */
+  topics: z.strictObject({
+    status: z.string().min(1),
+    poll: z.string().min(1),
+  }),
 });
+
+/** The settings naming the topics the status-polling handlers subscribe to (see configuredSubscription). */
+export const STATUS_TOPIC_SETTING = 'statusPolling.topics.status';
+/** See {@link STATUS_TOPIC_SETTING}. */
+export const STATUS_POLL_TOPIC_SETTING = 'statusPolling.topics.poll';
 
 /**
  * The status-polling stage's configuration: platform, runner defaults, the

@@ -3,11 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { describe, expect, it, vi } from 'vitest';
 import { GrantStatusV1Avro, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
-import { StageContext, stageInputOf, type InboundMessage } from '@grantstream/kafka';
+import {
+  StageContext,
+  configuredSubscription,
+  stageInputOf,
+  type InboundMessage,
+} from '@grantstream/kafka';
 import { createLogger } from '@grantstream/logging';
 import type { FunderClients } from './funder-clients';
 import { GrantsStatusPollHandler } from './handlers/grants-status-poll.handler';
 import { GrantsStatusHandler } from './handlers/grants-status.handler';
+import { STATUS_POLL_TOPIC_SETTING, STATUS_TOPIC_SETTING } from './status-polling.config';
 import { StatusPollingModule } from './status-polling.module';
 
 const log = createLogger({ service: 'status-polling-spec', level: 'silent' });
@@ -47,6 +53,7 @@ describe('StatusPollingModule', () => {
         maxPollDelayMs: 60_000,
         maxStatusTransitions: 10,
         unconfiguredFunders: 'dead_letter',
+        topics: { status: TOPICS.STATUS, poll: TOPICS.STATUS_POLL },
       }),
       { logger: false },
     );
@@ -80,8 +87,8 @@ describe('StatusPollingModule', () => {
   });
 
   it.each([
-    [GrantsStatusHandler, TOPICS.STATUS],
-    [GrantsStatusPollHandler, TOPICS.STATUS_POLL],
+    [GrantsStatusHandler, configuredSubscription(STATUS_TOPIC_SETTING)],
+    [GrantsStatusPollHandler, configuredSubscription(STATUS_POLL_TOPIC_SETTING)],
   ] as const)('%o handles %s with the GrantStatus v1 contract', (Handler, topic) => {
     const method = (Handler.prototype as unknown as Record<string, object>)['handle'] as object;
     expect(Reflect.getMetadata(PATTERN_METADATA, method)).toEqual([topic]);

@@ -1,20 +1,17 @@
 import { Controller, Inject } from '@nestjs/common';
-import {
-  GrantStatusV1Avro,
-  GrantStatusV1Schema,
-  TOPICS,
-  type GrantStatusV1,
-} from '@grantstream/contracts';
+import { GrantStatusV1Avro, GrantStatusV1Schema, type GrantStatusV1 } from '@grantstream/contracts';
 import {
   StageEvent,
+  configuredSubscription,
   type HandlerResult,
   type InboundMessage,
   type StageContext,
 } from '@grantstream/kafka';
+import { STATUS_POLL_TOPIC_SETTING } from '../status-polling.config';
 import { StatusPoller } from './status-poller';
 
 /**
- * grants.status.poll.v1: this stage's own schedule, records whose last poll
+ * statusPolling.topics.poll (grants.status.poll.v1 by default): this stage's own schedule, records whose last poll
  * saw no change (or got no answer). Each is polled again once due, exactly as
  * a record of grants.status.v1 is.
  */
@@ -22,7 +19,10 @@ import { StatusPoller } from './status-poller';
 export class GrantsStatusPollHandler {
   constructor(@Inject(StatusPoller) private readonly poller: StatusPoller) {}
 
-  @StageEvent(TOPICS.STATUS_POLL, { avro: GrantStatusV1Avro, zod: GrantStatusV1Schema })
+  @StageEvent(configuredSubscription(STATUS_POLL_TOPIC_SETTING), {
+    avro: GrantStatusV1Avro,
+    zod: GrantStatusV1Schema,
+  })
   handle(
     message: InboundMessage<GrantStatusV1>,
     context: StageContext<GrantStatusV1>,

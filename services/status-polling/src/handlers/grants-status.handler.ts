@@ -1,20 +1,17 @@
 import { Controller, Inject } from '@nestjs/common';
-import {
-  GrantStatusV1Avro,
-  GrantStatusV1Schema,
-  TOPICS,
-  type GrantStatusV1,
-} from '@grantstream/contracts';
+import { GrantStatusV1Avro, GrantStatusV1Schema, type GrantStatusV1 } from '@grantstream/contracts';
 import {
   StageEvent,
+  configuredSubscription,
   type HandlerResult,
   type InboundMessage,
   type StageContext,
 } from '@grantstream/kafka';
+import { STATUS_TOPIC_SETTING } from '../status-polling.config';
 import { StatusPoller } from './status-poller';
 
 /**
- * grants.status.v1: every status a grant reaches (submission's answer, then
+ * statusPolling.topics.status (grants.status.v1 by default): every status a grant reaches (submission's answer, then
  * each change this stage publishes). A terminal one ends the grant's polling;
  * any other is polled once due, its change published here again or, when
  * unchanged, rescheduled on grants.status.poll.v1.
@@ -23,7 +20,10 @@ import { StatusPoller } from './status-poller';
 export class GrantsStatusHandler {
   constructor(@Inject(StatusPoller) private readonly poller: StatusPoller) {}
 
-  @StageEvent(TOPICS.STATUS, { avro: GrantStatusV1Avro, zod: GrantStatusV1Schema })
+  @StageEvent(configuredSubscription(STATUS_TOPIC_SETTING), {
+    avro: GrantStatusV1Avro,
+    zod: GrantStatusV1Schema,
+  })
   handle(
     message: InboundMessage<GrantStatusV1>,
     context: StageContext<GrantStatusV1>,

@@ -61,6 +61,7 @@ function setup(
     maxPollDelayMs: MAX_POLL_DELAY_MS,
     maxStatusTransitions: MAX_TRANSITIONS,
     unconfiguredFunders,
+    topics: { status: TOPICS.STATUS, poll: TOPICS.STATUS_POLL },
   };
   return { poller: new StatusPoller(deps), limiter, status };
 }

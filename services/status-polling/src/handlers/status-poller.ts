@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
+import { type GrantStatusV1 } from '@grantstream/contracts';
 import { AUDIT_HEAD_HEADER } from '@grantstream/audit';
 import {
   ContractViolationError,
@@ -43,6 +43,8 @@ export interface StatusPollingDeps {
   maxStatusTransitions: number;
   /** What becomes of a live status of a funder missing from `funders` (`statusPolling.unconfiguredFunders`). */
   unconfiguredFunders: UnconfiguredFunderAction;
+  /** The status topics it writes: a change to `status`, an unchanged poll to `poll` (`statusPolling.topics`). */
+  topics: { status: string; poll: string };
 }
 
 function unknownFunder(record: GrantStatusV1): UnknownFunderError {
@@ -140,7 +142,7 @@ export class StatusPoller {
         return {
           records: [
             {
-              topic: TOPICS.STATUS_POLL,
+              topic: this.deps.topics.poll,
               key: record.grant_id,
               value: decision.next,
               headers: { ...headHeadersOf(message), ...transitionsHeader(transitions) },
@@ -220,10 +222,10 @@ export class StatusPoller {
         occurredAt: at,
         details: change.details,
       },
-      [{ topic: TOPICS.STATUS, key: next.grant_id, value: next }],
+      [{ topic: this.deps.topics.status, key: next.grant_id, value: next }],
     );
     return records.map((r) =>
-      r.topic === TOPICS.STATUS
+      r.topic === this.deps.topics.status
         ? { ...r, headers: { ...r.headers, ...transitionsHeader(transitions) } }
         : r,
     );
