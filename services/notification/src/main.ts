@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { orExitOnConfigError, stageRunnerConfig } from '@grantstream/config';
 import { runStage } from '@grantstream/kafka';
+import { DEAD_LETTER_TOPIC_SETTING } from './handlers/grants-dlq.handler';
 import { loadNotificationConfig } from './notification.config';
 import { NotificationModule } from './notification.module';
 import { WebhookClient } from './webhook/webhook-client';
@@ -27,5 +28,6 @@ runStage({
       policy: { kinds, fallbacks: config.fallbacks },
       now: Date.now,
     }),
+  subscriptions: { [DEAD_LETTER_TOPIC_SETTING]: config.runner.deadLetterTopic },
   deadLetters: { startsTrail: false },
 });

@@ -1,6 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
-import { TOPICS } from '@grantstream/contracts';
-import { RAW_INPUT, StageEvent, type HandlerResult, type InboundMessage } from '@grantstream/kafka';
+import {
+  RAW_INPUT,
+  StageEvent,
+  configuredSubscription,
+  type HandlerResult,
+  type InboundMessage,
+} from '@grantstream/kafka';
 import { fromDeadLetter } from '../domain/dead-letter';
 import { Notifier, type DeliveryContext } from '../notifier';
 
@@ -14,14 +19,23 @@ function textHeaders(
 }
 
 /**
- * grants.dlq.v1 → the compliance officer's webhook (DEAD_LETTER, or
- * STATUS_UNRESOLVED), read from the grantstream.dlq.* headers and the key.
+ * The setting naming the dead-letter topic this stage reads: the one every
+ * stage of the deployment writes to (runner.deadLetterTopic), so a
+ * deployment, or a scenario on the shared broker, with its own dead-letter
+ * topic is told of its own dead letters and nobody else's.
+ */
+export const DEAD_LETTER_TOPIC_SETTING = 'runner.deadLetterTopic';
+
+/**
+ * runner.deadLetterTopic (grants.dlq.v1 by default) → the compliance
+ * officer's webhook (DEAD_LETTER, or STATUS_UNRESOLVED), read from the
+ * grantstream.dlq.* headers and the key.
  */
 @Controller()
 export class GrantsDlqHandler {
   constructor(@Inject(Notifier) private readonly notifier: Notifier) {}
 
-  @StageEvent(TOPICS.DLQ, RAW_INPUT)
+  @StageEvent(configuredSubscription(DEAD_LETTER_TOPIC_SETTING), RAW_INPUT)
   handle(message: InboundMessage<Buffer | null>, context: DeliveryContext): Promise<HandlerResult> {
     const outcome = fromDeadLetter(
       {
