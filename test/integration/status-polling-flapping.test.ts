@@ -13,9 +13,12 @@
 // record carrying its earlier attempts, say in their attempts header the
 // count their reason names, as does the status give-up (its polls).
 //
-// Funders, grants and the webhook receiver are this run's own; the
-// notification service delivers STATUS_UNRESOLVED only, so the dead letters
-// other scenarios write meanwhile are skipped, not notified.
+// Funders, grants and the webhook receiver are this run's own, and so are
+// the status, schedule and dead-letter topics its status-polling and
+// notification services read and write: a status-polling group on the
+// shared grants.status.v1 (the main job's follows every funder) would take
+// these statuses too and dead-letter them UNKNOWN_FUNDER into these trails.
+// The notification service delivers STATUS_UNRESOLVED only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_HEAD_HEADER, ChainVerifier, type VerificationReport } from '@grantstream/audit';
 import {
@@ -47,6 +50,7 @@ import {
   type ServiceGroup,
   type Simulator,
 } from '../support/submission';
+import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
 
 /** The stage's bound on status transitions in this run (statusPolling.maxStatusTransitions). */
 const MAX_TRANSITIONS = 8;
@@ -163,9 +167,17 @@ describe('status polling of a status that never settles', () => {
   let polling: ServiceGroup | undefined;
   let notification: ServiceGroup | undefined;
   let submission: ServiceGroup | undefined;
+  /** This run's own copies of the status, schedule and dead-letter topics, by declared name. */
+  let scoped = new Map<string, string>();
+  const own = (declared: string) => scoped.get(declared) ?? declared;
 
   beforeAll(async () => {
     clients = await testClients();
+    scoped = await createScopedTopics(
+      clients,
+      [TOPICS.STATUS, TOPICS.STATUS_POLL, TOPICS.DLQ],
+      `flapping-${tag.toLowerCase()}`,
+    );
     simulator = await startSimulator(
       {
         [ageFunder]: simFunder({ statusDwellMs: 100, flapGrantIds: [ageGrant] }),
@@ -177,11 +189,14 @@ describe('status polling of a status that never settles', () => {
     [polling, notification, submission] = await Promise.all([
       startServiceGroup(clients, {
         service: 'status-polling',
-        inputs: [TOPICS.STATUS, TOPICS.STATUS_POLL],
+        inputs: [own(TOPICS.STATUS), own(TOPICS.STATUS_POLL)],
         replicas: 1,
         logDir,
         env: {
           ...tokenEnv(simulator),
+          GRANTSTREAM__STATUS_POLLING__TOPICS__STATUS: own(TOPICS.STATUS),
+          GRANTSTREAM__STATUS_POLLING__TOPICS__POLL: own(TOPICS.STATUS_POLL),
+          GRANTSTREAM__RUNNER__DEAD_LETTER_TOPIC: own(TOPICS.DLQ),
           GRANTSTREAM__STATUS_POLLING__MAX_STATUS_TRANSITIONS: String(MAX_TRANSITIONS),
           GRANTSTREAM__FUNDERS: JSON.stringify({
             [ageFunder]: clientFor(ageFunder, simulator, {
@@ -195,10 +210,12 @@ describe('status polling of a status that never settles', () => {
       }),
       startServiceGroup(clients, {
         service: 'notification',
-        inputs: [TOPICS.COMPLIANCE_BLOCKED, TOPICS.DLQ, TOPICS.STATUS, TOPICS.NOTIFICATIONS],
+        inputs: [TOPICS.COMPLIANCE_BLOCKED, own(TOPICS.DLQ), TOPICS.STATUS, TOPICS.NOTIFICATIONS],
         replicas: 1,
         logDir,
         env: {
+          // Told of this run's dead letters (the status give-ups), not the broker's.
+          GRANTSTREAM__RUNNER__DEAD_LETTER_TOPIC: own(TOPICS.DLQ),
           GRANTSTREAM__NOTIFICATION__WEBHOOK__URL: hookUrlOf(simulator, hook),
           GRANTSTREAM__NOTIFICATION__KINDS: JSON.stringify(['STATUS_UNRESOLVED']),
         },
@@ -223,19 +240,21 @@ describe('status polling of a status that never settles', () => {
     ]);
     await Promise.all([polling, notification, submission].map((g) => untilReady(g, 120_000)));
   }, 180_000);
-  afterAll(() => endScenario(clients, [polling, notification, submission], simulator));
+  afterAll(async () => {
+    // Stages stopped first (the clients stay open), then this run's topics removed.
+    await endScenario(undefined, [polling, notification, submission], simulator);
+    await deleteScopedTopics(clients, scoped).finally(() => clients.close());
+  });
 
   it(
     'gives a flapping status up at its age or its transition bound, with bounded records, an audit event and a notification',
     { timeout: 180_000 },
     async () => {
       const grants = new Set([ageGrant, flipGrant]);
-      const from = await clients.io.endOffsets([
-        TOPICS.STATUS,
-        TOPICS.STATUS_POLL,
-        TOPICS.AUDIT,
-        TOPICS.DLQ,
-      ]);
+      const status = own(TOPICS.STATUS);
+      const poll = own(TOPICS.STATUS_POLL);
+      const dlq = own(TOPICS.DLQ);
+      const from = await clients.io.endOffsets([status, poll, TOPICS.AUDIT, dlq]);
       const tracking = new Map<string, string>();
       for (const grantId of grants) {
         tracking.set(
@@ -276,11 +295,11 @@ describe('status polling of a status that never settles', () => {
         attempt: 0,
       }));
       await clients.io.produce(
-        TOPICS.STATUS,
+        status,
         await Promise.all(
           received.map(async (r) => ({
             key: r.grant_id,
-            value: await clients.serde.encode(TOPICS.STATUS, r),
+            value: await clients.serde.encode(status, r),
             headers: { [AUDIT_HEAD_HEADER]: heads.get(r.grant_id) ?? '' },
           })),
         ),
@@ -290,7 +309,7 @@ describe('status polling of a status that never settles', () => {
       const letters = await followOnce(
         clients,
         from,
-        [TOPICS.DLQ],
+        [dlq],
         grants,
         (l) => new Set(l.map(grantOf)).size >= grants.size,
         GIVE_UP_WITHIN_MS,
@@ -304,7 +323,7 @@ describe('status polling of a status that never settles', () => {
         return named ? 1 + Number(named[1]) : Number.POSITIVE_INFINITY;
       };
       const statusesSince = async (done: (r: readonly ReadMessage[]) => boolean, ms: number) =>
-        (await followOnce(clients, from, [TOPICS.STATUS], grants, done, ms)).map((m) => ({
+        (await followOnce(clients, from, [status], grants, done, ms)).map((m) => ({
           value: decodeFramed<GrantStatusV1>(m.value, GrantStatusV1Avro),
           timestamp: Number(m.timestamp),
         }));
@@ -329,18 +348,16 @@ describe('status polling of a status that never settles', () => {
       const later = await followOnce(
         clients,
         from,
-        [TOPICS.STATUS, TOPICS.STATUS_POLL],
+        [status, poll],
         grants,
         () => false,
         4 * AGE_POLL_MS,
       );
       const statuses = later
-        .filter((m) => m.topic === TOPICS.STATUS)
+        .filter((m) => m.topic === status)
         .map((m) => ({ value: decodeFramed<GrantStatusV1>(m.value, GrantStatusV1Avro) }));
       expect(statuses.length).toBe(soFar.length);
-      expect(
-        later.filter((m) => m.topic === TOPICS.STATUS_POLL && Number(m.timestamp) > givenUpAt),
-      ).toEqual([]);
+      expect(later.filter((m) => m.topic === poll && Number(m.timestamp) > givenUpAt)).toEqual([]);
 
       for (const grantId of grants) {
         const list = statuses.filter((s) => s.value.grant_id === grantId).map((s) => s.value);
