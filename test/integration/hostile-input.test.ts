@@ -104,6 +104,7 @@ describe('hostile input suite', () => {
     );
     const from = await clients.io.endOffsets([TOPICS.VALIDATED, TOPICS.DLQ, TOPICS.AUDIT]);
     let done = false;
+    const stopFollowing = new AbortController();
     const following = clients.io.follow(
       from,
       (m) => {
@@ -111,6 +112,7 @@ describe('hostile input suite', () => {
         return done;
       },
       WARM_UP_MS + SETTLE_MS + HOSTILE_CLASSES.length * BEHIND_BOUND_MS,
+      stopFollowing.signal,
     );
 
     // The stage's group starts at the current end of every other ingest
@@ -202,6 +204,7 @@ describe('hostile input suite', () => {
       }
     } finally {
       done = true;
+      stopFollowing.abort();
       clearInterval(sampler);
       peak = Math.max(peak, peakRssBytes(pid) ?? 0);
     }

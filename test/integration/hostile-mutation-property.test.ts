@@ -104,6 +104,7 @@ describe('hostile mutation property', () => {
     );
     const from = await clients.io.endOffsets([TOPICS.VALIDATED, TOPICS.DLQ, TOPICS.AUDIT]);
     let done = false;
+    const stopFollowing = new AbortController();
     const following = clients.io.follow(
       from,
       (m) => {
@@ -111,6 +112,7 @@ describe('hostile mutation property', () => {
         return done;
       },
       WARM_UP_MS + SETTLE_MS + (MUTATIONS / BETWEEN_SENTINELS) * BEHIND_BOUND_MS,
+      stopFollowing.signal,
     );
     const group = uniqueName('grantstream.ingest.mutation');
     await skipOtherIngestHistory(clients, group, topic);
@@ -212,6 +214,7 @@ describe('hostile mutation property', () => {
       expect(peak).toBeLessThan(limits.memoryBudgetBytes);
     } finally {
       done = true;
+      stopFollowing.abort();
       clearInterval(sampler);
       await following;
     }

@@ -208,6 +208,7 @@ export class TopicIO {
     from: TopicPositions,
     onMessage: (message: ReadMessage) => boolean,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<boolean> {
     const groupId = `grantstream-follower-${randomUUID()}`;
     const consumer = this.kafka.consumer({ groupId });
@@ -215,6 +216,10 @@ export class TopicIO {
     let done: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (done = resolve));
     const timer = setTimeout(done, timeoutMs);
+    // onMessage can only end the follow when a message arrives: a caller that
+    // is finished while the topics are quiet stops it through the signal.
+    signal?.addEventListener('abort', () => done(), { once: true });
+    if (signal?.aborted) done();
     const seeked = new Set<string>();
     try {
       await consumer.connect();
