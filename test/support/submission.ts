@@ -12,6 +12,7 @@ import {
 import {
   AuditEventV1Avro,
   GrantStatusV1Avro,
+  SUBMISSION_RETRY_TIER_TOPICS,
   SubmissionContentStateV1Avro,
   TOPICS,
   TOPIC_DECLARATIONS,
@@ -37,13 +38,7 @@ import { DEFAULT_CONFIG_FILE } from '@grantstream/config';
 import { exactTopicPattern, testConfig, uniqueName } from '@grantstream/testing';
 
 /** The retry tier topics submission reads besides grants.routed.v1. */
-export const RETRY_TIER_TOPICS = [
-  TOPICS.SUBMISSION_RETRY_1S,
-  TOPICS.SUBMISSION_RETRY_5S,
-  TOPICS.SUBMISSION_RETRY_30S,
-  TOPICS.SUBMISSION_RETRY_5M,
-  TOPICS.SUBMISSION_RETRY_15M,
-] as const;
+export const RETRY_TIER_TOPICS = SUBMISSION_RETRY_TIER_TOPICS;
 
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {

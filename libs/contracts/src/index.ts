@@ -14,6 +14,7 @@ export {
   type MetadataValue,
 } from './lib/metadata';
 export { funderIdOf, funderIdOrNull, funderPrefixOf, subjectFor } from './lib/naming';
+export { SUBMISSION_RETRY_TIER_TOPICS } from './lib/retry-tiers';
 export type {
   DeadLetterHeaderDeclaration,
   RecordVersion,

@@ -8,6 +8,7 @@ import {
   DLQ_HEADERS,
   INGEST_TOPIC_PATTERN,
   RoutedGrantV1Avro,
+  SUBMISSION_RETRY_TIER_TOPICS,
   TOPICS,
   type AuditEventV1,
   type ComplianceBlockedGrantV1,
@@ -52,13 +53,7 @@ export const STAGE_INPUTS: Readonly<
   routing: { section: 'ROUTING', topics: [TOPICS.NORMALIZED] },
   submission: {
     section: 'SUBMISSION',
-    topics: [
-      TOPICS.ROUTED,
-      TOPICS.SUBMISSION_RETRY_5S,
-      TOPICS.SUBMISSION_RETRY_30S,
-      TOPICS.SUBMISSION_RETRY_5M,
-      TOPICS.SUBMISSION_RETRY_15M,
-    ],
+    topics: [TOPICS.ROUTED, ...SUBMISSION_RETRY_TIER_TOPICS],
   },
   'status-polling': { section: 'STATUS_POLLING', topics: [TOPICS.STATUS, TOPICS.STATUS_POLL] },
   notification: {
