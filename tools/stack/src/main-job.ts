@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { z } from 'zod';
-import { DEFAULT_CONFIG_FILE, loadConfig, loadGrantstreamConfigOrExit } from '@grantstream/config';
+import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { TOPICS, TOPIC_DECLARATIONS, funderPrefixOf } from '@grantstream/contracts';
 import { isPipelineError } from '@grantstream/errors';
 import { applyDeclaredTopics, createPlatformClients, topicSpecsOf } from '@grantstream/kafka';
@@ -16,13 +15,13 @@ import {
   followToFinal,
   runScopedGroups,
   scanAuditTrails,
-  startStages,
   stopStages,
   type Destination,
   type GrantOutcome,
+  type StageProcess,
 } from '@grantstream/harness';
 import { MetricsSampler } from './metrics-sampler';
-import { listenersInUse } from './ports';
+import { loadLocalServices, metricsUrlOf, startLocalServices } from './local-services';
 import { LocalStack } from './stack';
 
 const positiveInt = (v: string) => {
@@ -38,29 +37,6 @@ interface ExpectedGrant {
   codes: string[];
   defect: string | null;
 }
-
-const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
-
-/**
- * What the main job needs of the configuration besides the platform: the
- * simulator's fake tokens, handed to the services as the secrets the funders'
- * config names; the webhook sink notifications go to; and where each stage
- * service serves /metrics.
- */
-const localServicesSchema = z.object({
-  simulator: z.object({
-    host: z.string(),
-    port: z.number(),
-    funders: z.record(z.string(), z.object({ token: z.string() })),
-  }),
-  funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
-  notification: endpoint.extend({ webhook: z.object({ url: z.string() }) }),
-  ingest: endpoint,
-  normalization: endpoint,
-  routing: endpoint,
-  submission: endpoint,
-  statusPolling: endpoint,
-});
 
 /** Sample names the report keeps: the pipeline's own families and the process's memory. */
 const REPORTED_METRIC =
@@ -131,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
   const runTag = `R${Date.now().toString(36).toUpperCase()}`;
   const runDir = join(config.stack.stateDir, 'runs', runTag);
   mkdirSync(runDir, { recursive: true });
-  let stages: ReturnType<typeof startStages> = [];
+  let stages: StageProcess[] = [];
   try {
     say('2/6 topics and schemas from schemas/topics.yaml');
     const report = await applyDeclaredTopics(
@@ -165,68 +141,23 @@ async function main(argv: string[]): Promise<number> {
     say(`    ${expected.size} applications`);
 
     say('4/6 funder simulator and stage services');
-    const local = loadConfig({
-      schema: localServicesSchema,
-      files: [DEFAULT_CONFIG_FILE],
-      env: process.env,
-    });
-    const { ingest, normalization, routing, submission, statusPolling, notification } = local;
+    const local = loadLocalServices();
     const sampler = new MetricsSampler({
       endpoints: Object.fromEntries(
-        Object.entries({
-          ingest,
-          normalization,
-          routing,
-          submission,
-          statusPolling,
-          notification,
-        }).map(([service, { metrics }]) => [
-          service,
-          `http://${metrics.host}:${metrics.port}/metrics`,
-        ]),
+        PIPELINE_SERVICES.map((stage) => [stage, metricsUrlOf(local, stage)]),
       ),
       intervalMs: config.stack.metricsSampleIntervalMs,
       // A page waits at most lagProbeTimeoutMs for the lag; the rest is local.
       timeoutMs: config.runner.lagProbeTimeoutMs * 2,
     });
-    const tokens: Record<string, string> = {};
-    for (const [funderId, funder] of Object.entries(local.funders)) {
-      const sim = local.simulator.funders[funderId];
-      if (sim) tokens[funder.tokenSecret] = sim.token;
-    }
-    // Our processes listen on fixed ports: if another run holds one, ours would
-    // exit at once and this run would follow the other's processes instead.
-    const busy = await listenersInUse([
-      { name: 'funder-simulator', host: local.simulator.host, port: local.simulator.port },
-      ...Object.entries({
-        ingest,
-        normalization,
-        routing,
-        submission,
-        statusPolling,
-        notification,
-      }).map(([service, { metrics }]) => ({ name: `${service} metrics`, ...metrics })),
-    ]);
-    if (busy.length > 0) {
-      throw new Error(
-        `another process (a concurrent main job or a left-over stage) listens on ${busy.map((b) => `${b.host}:${b.port} (${b.name})`).join(', ')}: stop it or wait for it, then run again`,
-      );
-    }
-    stages = startStages(['funder-simulator'], { logDir: runDir });
-    await waitForHttp(`http://${local.simulator.host}:${local.simulator.port}/__sim/stats`);
     // The run's services start at the topics' current ends, in groups of their
     // own: a backlog that tests or benchmarks left behind never delays the batch.
     const groups = await runScopedGroups(clients, runTag, PIPELINE_SERVICES);
-    stages.push(
-      ...startStages(PIPELINE_SERVICES, {
-        logDir: runDir,
-        env: {
-          ...tokens,
-          ...groups,
-          GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]),
-        },
-      }),
-    );
+    stages = await startLocalServices(local, PIPELINE_SERVICES, {
+      logDir: runDir,
+      readyTimeoutMs: config.stack.readyTimeoutMs,
+      env: { ...groups, GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]) },
+    });
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
 
     const outcomeFrom = await clients.io.endOffsets(Object.values(OUTCOME_TOPICS));
@@ -424,20 +355,6 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await stopStages(stages, config.runner.shutdownGraceMs);
     await clients.close();
-  }
-}
-
-/** Waits until `url` answers (the simulator listening). */
-async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

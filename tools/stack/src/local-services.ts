@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '@grantstream/config';
+import { startStages, type PipelineStageName, type StageProcess } from '@grantstream/harness';
+import { listenersInUse } from './ports';
+
+const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
+
+/**
+ * What a local run needs of the configuration besides the platform: the
+ * simulator's fake tokens, handed to the services as the secrets the funders'
+ * config names; the webhook sink notifications go to; and where each stage
+ * service serves /metrics.
+ */
+const localServicesSchema = z.object({
+  simulator: z.object({
+    host: z.string(),
+    port: z.number(),
+    funders: z.record(z.string(), z.object({ token: z.string() })),
+  }),
+  funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
+  notification: endpoint.extend({ webhook: z.object({ url: z.string() }) }),
+  ingest: endpoint,
+  normalization: endpoint,
+  routing: endpoint,
+  submission: endpoint,
+  statusPolling: endpoint,
+});
+
+/** The local services' configuration (see {@link loadLocalServices}). */
+export type LocalServices = z.infer<typeof localServicesSchema>;
+
+/** The configuration section of each pipeline stage, where its metrics endpoint is. */
+const SECTION_OF: Record<PipelineStageName, keyof LocalServices> = {
+  ingest: 'ingest',
+  normalization: 'normalization',
+  routing: 'routing',
+  submission: 'submission',
+  'status-polling': 'statusPolling',
+  notification: 'notification',
+};
+
+/** Reads the local services' configuration from the default file and the environment. */
+export function loadLocalServices(): LocalServices {
+  return loadConfig({
+    schema: localServicesSchema,
+    files: [DEFAULT_CONFIG_FILE],
+    env: process.env,
+  });
+}
+
+/** Where a stage serves /metrics in the local configuration. */
+export function metricsUrlOf(local: LocalServices, stage: PipelineStageName): string {
+  const { metrics } = local[SECTION_OF[stage]] as { metrics: { host: string; port: number } };
+  return `http://${metrics.host}:${metrics.port}/metrics`;
+}
+
+/** The simulator's base URL in the local configuration. */
+export function simulatorUrlOf(local: LocalServices): string {
+  return `http://${local.simulator.host}:${local.simulator.port}`;
+}
+
+/**
+ * Starts the funder simulator and `stages` on the local stack, each stage
+ * with the simulator's tokens for the funders' secrets and `env` (consumer
+ * groups, roots) on top. Refuses to start when another process holds one of
+ * their fixed ports: ours would exit at once and the run would silently
+ * follow the other run's processes instead. Returns every process started,
+ * the simulator first; stop them with stopStages.
+ */
+export async function startLocalServices(
+  local: LocalServices,
+  stages: readonly PipelineStageName[],
+  options: { logDir: string; env: Record<string, string>; readyTimeoutMs: number },
+): Promise<StageProcess[]> {
+  const busy = await listenersInUse([
+    { name: 'funder-simulator', host: local.simulator.host, port: local.simulator.port },
+    ...stages.map((stage) => {
+      const { metrics } = local[SECTION_OF[stage]] as { metrics: { host: string; port: number } };
+      return { name: `${stage} metrics`, ...metrics };
+    }),
+  ]);
+  if (busy.length > 0) {
+    throw new Error(
+      `another process (a concurrent main job or a left-over stage) listens on ${busy.map((b) => `${b.host}:${b.port} (${b.name})`).join(', ')}: stop it or wait for it, then run again`,
+    );
+  }
+  const tokens: Record<string, string> = {};
+  for (const [funderId, funder] of Object.entries(local.funders)) {
+    const sim = local.simulator.funders[funderId];
+    if (sim) tokens[funder.tokenSecret] = sim.token;
+  }
+  const started = startStages(['funder-simulator'], { logDir: options.logDir });
+  await waitForHttp(`${simulatorUrlOf(local)}/__sim/stats`, options.readyTimeoutMs);
+  started.push(
+    ...startStages(stages, { logDir: options.logDir, env: { ...tokens, ...options.env } }),
+  );
+  return started;
+}
+
+/** Waits until `url` answers (the simulator listening). */
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
