@@ -182,14 +182,29 @@ export class TopicIO {
   }
 
   /** The current end offset of every partition of each topic: where a {@link follow} should start. */
-  async endOffsets(topics: readonly string[]): Promise<TopicPositions> {
+  endOffsets(topics: readonly string[]): Promise<TopicPositions> {
+    return this.watermarks(topics, 'high');
+  }
+
+  /**
+   * The first offset each partition of each topic still holds (its log start):
+   * where a consumer group that re-reads the whole history should start.
+   */
+  startOffsets(topics: readonly string[]): Promise<TopicPositions> {
+    return this.watermarks(topics, 'low');
+  }
+
+  private async watermarks(
+    topics: readonly string[],
+    mark: 'high' | 'low',
+  ): Promise<TopicPositions> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const positions: TopicPositions = new Map();
       for (const topic of topics) {
         const offsets = await admin.fetchTopicOffsets(topic);
-        positions.set(topic, new Map(offsets.map((o) => [o.partition, o.high])));
+        positions.set(topic, new Map(offsets.map((o) => [o.partition, o[mark]])));
       }
       return positions;
     } finally {
