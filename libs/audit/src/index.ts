@@ -39,6 +39,8 @@ export {
 } from './lib/evidence-bundle';
 export {
   AUDIT_HEAD_HEADER,
+  AUDIT_TRAIL_HEADER,
+  auditTrailIdOfHeaders,
   auditTrailIdFor,
   previousEventHashOf,
   trailStartDiscriminator,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AUDIT_GENESIS_HASH } from './hashing';
 import {
   AUDIT_HEAD_HEADER,
+  AUDIT_TRAIL_HEADER,
   auditTrailIdFor,
   previousEventHashOf,
   stageAuditRecord,
@@ -69,6 +70,9 @@ describe('stageAuditRecord', () => {
     expect(record.topic).toBe('grants.audit.v1');
     expect(record.key).toBe(`NSF-2026-00001:${record.value.event_id}`);
     expect(record.value.previous_event_hash).toBe(HASH);
-    expect(headHeaders).toEqual({ [AUDIT_HEAD_HEADER]: record.value.event_hash });
+    expect(headHeaders).toEqual({
+      [AUDIT_HEAD_HEADER]: record.value.event_hash,
+      [AUDIT_TRAIL_HEADER]: record.value.audit_trail_id,
+    });
   });
 });

@@ -11,6 +11,25 @@ import { AUDIT_GENESIS_HASH, isSha256Hex, sha256Hex } from './hashing';
 export const AUDIT_HEAD_HEADER = 'grantstream.audit.head';
 
 /**
+ * Message header carrying the audit trail id beside {@link AUDIT_HEAD_HEADER}.
+ * A stage that cannot decode its input (bytes a bug or an intruder left on an
+ * internal topic) still continues the right trail with its DEAD_LETTER event:
+ * the id is otherwise only inside the value it could not read.
+ */
+export const AUDIT_TRAIL_HEADER = 'grantstream.audit.trail';
+
+/** What a trail id may look like in a header: ours are UUID-shaped; anything else is ignored. */
+const TRAIL_ID_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The trail id a previous stage put on the message, or null when it is absent or malformed. */
+export function auditTrailIdOfHeaders(
+  headers: Readonly<Record<string, Buffer | undefined>>,
+): string | null {
+  const id = headers[AUDIT_TRAIL_HEADER]?.toString();
+  return id !== undefined && TRAIL_ID_SHAPE.test(id) ? id : null;
+}
+
+/**
  * The hash the next audit event of a grant must point to: the head a previous
  * stage put on the message, or genesis when there is none. A malformed header
  * also yields genesis, which `grantctl audit verify` then reports as a fork or
@@ -51,7 +70,7 @@ export function trailStartDiscriminator(auditTrailId: string): string {
 export interface StageAuditRecord {
   /** Structurally a libs/kafka OutboundRecord for the audit topic. */
   record: { topic: string; key: string; value: AuditEventV1 };
-  /** Headers for the stage's output about the same grant: the new head of its chain. */
+  /** Headers for the stage's output about the same grant: the new head of its chain and the trail's id. */
   headHeaders: Record<string, string>;
 }
 
@@ -68,6 +87,9 @@ export function stageAuditRecord(
   const { key, event } = buildAuditEvent(decision, previousEventHash);
   return {
     record: { topic, key, value: event },
-    headHeaders: { [AUDIT_HEAD_HEADER]: event.event_hash },
+    headHeaders: {
+      [AUDIT_HEAD_HEADER]: event.event_hash,
+      [AUDIT_TRAIL_HEADER]: event.audit_trail_id,
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TOPICS, type AuditEventV1, type GrantStatusV1 } from '@grantstream/contracts';
-import { AUDIT_HEAD_HEADER, payloadHashOf } from '@grantstream/audit';
+import { AUDIT_HEAD_HEADER, AUDIT_TRAIL_HEADER, payloadHashOf } from '@grantstream/audit';
 import {
   ContractViolationError,
   FunderMisconfiguredError,
@@ -176,6 +176,7 @@ describe('StatusPoller: a status change', () => {
     // The first transition the stage publishes for the grant.
     expect(out?.headers).toEqual({
       [AUDIT_HEAD_HEADER]: audit?.event_hash,
+      [AUDIT_TRAIL_HEADER]: 'trail-42',
       [STATUS_TRANSITIONS_HEADER]: '1',
     });
     expect(out?.value).toEqual(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type GrantStatusV1 } from '@grantstream/contracts';
-import { AUDIT_HEAD_HEADER } from '@grantstream/audit';
+import { AUDIT_HEAD_HEADER, AUDIT_TRAIL_HEADER } from '@grantstream/audit';
 import {
   ContractViolationError,
   FunderMisconfiguredError,
@@ -57,10 +57,14 @@ function unknownFunder(record: GrantStatusV1): UnknownFunderError {
   ]);
 }
 
-/** The input's audit head, so a record going back on the schedule keeps the grant's chain where it was. */
+/** The input's audit head and trail, so a record going back on the schedule keeps the grant's chain where it was. */
 function headHeadersOf(message: InboundMessage<unknown>): Record<string, string> {
-  const head = message.headers[AUDIT_HEAD_HEADER];
-  return head === undefined ? {} : { [AUDIT_HEAD_HEADER]: head.toString() };
+  const headers: Record<string, string> = {};
+  for (const name of [AUDIT_HEAD_HEADER, AUDIT_TRAIL_HEADER]) {
+    const value = message.headers[name];
+    if (value !== undefined) headers[name] = value.toString();
+  }
+  return headers;
 }
 
 /** The header carrying the grant's count of published status transitions onto its next record. */

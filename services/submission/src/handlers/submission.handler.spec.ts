@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_HEAD_HEADER } from '@grantstream/audit';
+import { AUDIT_HEAD_HEADER, AUDIT_TRAIL_HEADER } from '@grantstream/audit';
 import { fallbackChainSchema } from '@grantstream/config';
 import {
   TOPICS,
@@ -203,7 +203,10 @@ describe('SubmissionHandler', () => {
       next_poll_at: NOW + 2000,
     } satisfies Partial<GrantStatusV1>);
     expect(event).toMatchObject({ action: 'SUBMITTED', previous_event_hash: HEAD });
-    expect(status?.headers).toEqual({ [AUDIT_HEAD_HEADER]: event?.event_hash });
+    expect(status?.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: event?.event_hash,
+      [AUDIT_TRAIL_HEADER]: 'trail-1',
+    });
   });
 
   it('puts a 429 with Retry-After 900 s into the 15-minute tier, not before its time', async () => {
@@ -305,7 +308,10 @@ describe('SubmissionHandler', () => {
     expect(gaveUp.records.filter((r) => r.topic !== TOPICS.AUDIT).map((r) => r.topic)).toEqual([
       CHANGELOG,
     ]);
-    expect(gaveUp.headers).toEqual({ [AUDIT_HEAD_HEADER]: retry?.event_hash });
+    expect(gaveUp.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: retry?.event_hash,
+      [AUDIT_TRAIL_HEADER]: 'trail-1',
+    });
   });
 
   it('retries in place within the inline bound, recording every attempt in one chain', async () => {
@@ -358,7 +364,10 @@ describe('SubmissionHandler', () => {
       kind: 'DEADLINE_AT_RISK',
       grant_id: 'NSF-2026-00001',
     } satisfies Partial<NotificationRequestV1>);
-    expect(note?.headers).toEqual({ [AUDIT_HEAD_HEADER]: escalated?.event_hash });
+    expect(note?.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: escalated?.event_hash,
+      [AUDIT_TRAIL_HEADER]: escalated?.audit_trail_id,
+    });
     expect(on(records, TOPICS.SUBMISSION_RETRY_15M)).toHaveLength(1);
   });
 
@@ -391,7 +400,10 @@ describe('SubmissionHandler', () => {
     expect((failure as GaveUpError).error.message).toMatch(/attempt 4: /);
     // No attempt in place: nothing to keep, the DEAD_LETTER event follows the input's head.
     expect((failure as GaveUpError).records).toEqual([]);
-    expect((failure as GaveUpError).headers).toEqual({ [AUDIT_HEAD_HEADER]: HEAD });
+    expect((failure as GaveUpError).headers).toEqual({
+      [AUDIT_HEAD_HEADER]: HEAD,
+      [AUDIT_TRAIL_HEADER]: 'trail-1',
+    });
   });
 
   it('sends a grant our limiter had no room for to the shortest tier, without an audit event', async () => {
@@ -421,7 +433,7 @@ describe('SubmissionHandler', () => {
     expect(on(records, TOPICS.NOTIFICATIONS)).toEqual([]);
     const [retry] = on(records, TOPICS.SUBMISSION_RETRY_5S);
     expect(retry?.value).toMatchObject({ attempt: 0, not_before: NOW + 3000 });
-    expect(retry?.headers).toEqual({ [AUDIT_HEAD_HEADER]: HEAD });
+    expect(retry?.headers).toEqual({ [AUDIT_HEAD_HEADER]: HEAD, [AUDIT_TRAIL_HEADER]: 'trail-1' });
   });
 
   it('dead-letters a grant of a funder without a portal, or leaves it to another deployment', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@grantstream/contracts';
 import {
   AUDIT_HEAD_HEADER,
+  AUDIT_TRAIL_HEADER,
   COMPLIANCE_TAGS,
   CONTENT_HASH_DETAIL,
   DUPLICATE_ACTION,
@@ -479,9 +480,9 @@ class AttemptTrail {
     return headHeaders;
   }
 
-  /** The header naming the latest event (the input's head while there is none). */
+  /** The headers naming the latest event (the input's head while there is none) and the trail. */
   headHeaders(): Record<string, string> {
-    return { [AUDIT_HEAD_HEADER]: this.head };
+    return { [AUDIT_HEAD_HEADER]: this.head, [AUDIT_TRAIL_HEADER]: this.routed.audit_trail_id };
   }
 
   /** The events and `outputs`, each output carrying the latest head. */

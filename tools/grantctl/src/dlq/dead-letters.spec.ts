@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_GENESIS_HASH, AUDIT_HEAD_HEADER, sha256Hex } from '@grantstream/audit';
+import {
+  AUDIT_GENESIS_HASH,
+  AUDIT_HEAD_HEADER,
+  AUDIT_TRAIL_HEADER,
+  sha256Hex,
+} from '@grantstream/audit';
 import { DLQ_HEADERS } from '@grantstream/contracts';
 import type { ReadMessage } from '@grantstream/kafka';
 import {
@@ -168,6 +173,7 @@ describe('dead letters', () => {
     expect(headers).toEqual({
       'x-upstream': 'parser-7',
       [AUDIT_HEAD_HEADER]: audit.record.value.event_hash,
+      [AUDIT_TRAIL_HEADER]: 'trail-42',
       [DLQ_HEADERS.REDRIVE_COUNT]: '3',
     });
 

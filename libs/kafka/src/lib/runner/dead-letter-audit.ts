@@ -2,6 +2,7 @@ import { DLQ_HEADERS, TOPICS, funderIdOrNull } from '@grantstream/contracts';
 import {
   AUDIT_GENESIS_HASH,
   auditTrailIdFor,
+  auditTrailIdOfHeaders,
   payloadHashOf,
   previousEventHashOf,
   stageAuditRecord,
@@ -59,10 +60,13 @@ export function deadLetterAuditHook(options: DeadLetterAuditOptions): DeadLetter
       offset: Number(failure.offset),
     };
     const startsGroupTrail = options.startsTrail && options.consumerGroup !== undefined;
+    // An undecodable input of a later stage continues the trail its headers name;
+    // the first stage's inputs come from upstream, whose headers name none of ours.
     const auditTrailId =
       typeof decoded?.audit_trail_id === 'string'
         ? decoded.audit_trail_id
-        : auditTrailIdFor(source, startsGroupTrail ? options.consumerGroup : undefined);
+        : ((options.startsTrail ? null : auditTrailIdOfHeaders(failure.headers)) ??
+          auditTrailIdFor(source, startsGroupTrail ? options.consumerGroup : undefined));
     const reason =
       failure.error.message.length > MAX_REASON_CHARS
         ? `${failure.error.message.slice(0, MAX_REASON_CHARS)}…`

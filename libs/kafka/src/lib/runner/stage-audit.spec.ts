@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AUDIT_GENESIS_HASH,
   AUDIT_HEAD_HEADER,
+  AUDIT_TRAIL_HEADER,
   computeEventHash,
   payloadHashOf,
 } from '@grantstream/audit';
@@ -48,7 +49,10 @@ describe('auditedRecords', () => {
     expect(audit.payload_hash).toBe(payloadHashOf(Buffer.from('wire bytes')));
     expect(audit.source).toEqual({ topic: 'grants.validated.v1', partition: 3, offset: 17 });
     expect(audit.event_hash).toBe(computeEventHash(audit));
-    expect(records[0]?.headers).toEqual({ [AUDIT_HEAD_HEADER]: audit.event_hash });
+    expect(records[0]?.headers).toEqual({
+      [AUDIT_HEAD_HEADER]: audit.event_hash,
+      [AUDIT_TRAIL_HEADER]: 'trail',
+    });
   });
 
   it('starts a trail at genesis whatever the input headers say', () => {
@@ -82,6 +86,7 @@ describe('deadLetterAuditHook', () => {
     // The dead letter names the trail it continues, for whoever acts on it.
     expect(evidence.headers).toEqual({
       [AUDIT_HEAD_HEADER]: event.event_hash,
+      [AUDIT_TRAIL_HEADER]: event.audit_trail_id,
       [DLQ_HEADERS.AUDIT_TRAIL_ID]: event.audit_trail_id,
     });
     expect(event.action).toBe('DEAD_LETTER');
@@ -109,6 +114,27 @@ describe('deadLetterAuditHook', () => {
     expect(event.error_category).toBe('UNKNOWN_FUNDER');
     expect(event.severity).toBe('MEDIUM');
     expect(event.previous_event_hash).toBe(AUDIT_GENESIS_HASH);
+  });
+
+  it('continues the trail its headers name when a later stage cannot decode its input', () => {
+    const headers = {
+      [AUDIT_HEAD_HEADER]: Buffer.from(HEAD),
+      [AUDIT_TRAIL_HEADER]: Buffer.from('0a1b2c3d-trail'),
+    };
+    const later = deadLetterAuditHook({ service, startsTrail: false })(failure({ headers }));
+    const event = later.records[0]?.value as AuditEventV1;
+    expect(event.audit_trail_id).toBe('0a1b2c3d-trail');
+    expect(event.previous_event_hash).toBe(HEAD);
+    // The first stage's inputs come from upstream: a trail header there names nothing of ours.
+    const first = deadLetterAuditHook({ service, startsTrail: true, consumerGroup: 'g' })(
+      failure({ headers }),
+    );
+    expect((first.records[0]?.value as AuditEventV1).audit_trail_id).not.toBe('0a1b2c3d-trail');
+    // A malformed id is not taken either.
+    const odd = deadLetterAuditHook({ service, startsTrail: false })(
+      failure({ headers: { ...headers, [AUDIT_TRAIL_HEADER]: Buffer.from('../\n<script>') } }),
+    );
+    expect((odd.records[0]?.value as AuditEventV1).audit_trail_id).not.toContain('script');
   });
 
   it('still names an input with neither a decodable value nor a key', () => {
