@@ -57,3 +57,23 @@ export {
   contentHashOf,
   isDuplicateEvent,
 } from './lib/content-identity';
+export { TransparencyArgumentError } from './lib/transparency/errors';
+export {
+  MAX_PROOF_HASHES,
+  MERKLE_HASH_BYTES,
+  MerkleLog,
+  consistencyProof,
+  emptyTreeHash,
+  inclusionProof,
+  merkleLeafHash,
+  merkleNodeHash,
+  merkleTreeHash,
+  verifyConsistency,
+  verifyInclusion,
+  type ConsistencyClaim,
+  type InclusionClaim,
+  type LeafHashSource,
+  type LeafHashes,
+  type ProofFailureReason,
+  type ProofVerdict,
+} from './lib/transparency/merkle';
