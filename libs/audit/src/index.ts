@@ -108,3 +108,8 @@ export {
   type CheckpointRefused,
   type CheckpointResult,
 } from './lib/transparency/checkpoint';
+export {
+  inclusionProofFile,
+  type InclusionProofFile,
+  type InclusionProofInput,
+} from './lib/transparency/proof-file';
