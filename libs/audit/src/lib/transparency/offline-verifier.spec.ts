@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signCheckpoint } from './checkpoint';
+import { TransparencyArgumentError } from './errors';
 import { MerkleLog, inclusionProof, merkleLeafHash } from './merkle';
 import { inclusionProofFile, type InclusionProofFile } from './proof-file';
 import { generateNoteKey } from './signed-note';
@@ -125,5 +126,19 @@ describe('tools/audit-proof-verifier/verify.mjs', () => {
   it('refuses a file that is not a proof (exit 1)', () => {
     expect(runVerifier([1, 2]).status).toBe(1);
     expect(runVerifier({ ...proof, leafHash: proof.leaf }).out).toMatch(/exactly one of leaf/);
+  });
+
+  it('is given a proof with exactly one of leaf or leaf hash by the library', () => {
+    const input = {
+      checkpoint,
+      verifierKey: key.verifierKey,
+      leafIndex: INDEX,
+      treeSize: 13,
+      path: [],
+    };
+    expect(() => inclusionProofFile(input)).toThrow(TransparencyArgumentError);
+    expect(() =>
+      inclusionProofFile({ ...input, leaf: events[INDEX], leafHash: leafHashes[INDEX] }),
+    ).toThrow(TransparencyArgumentError);
   });
 });
