@@ -362,3 +362,25 @@ export function openNote(
   }
   return { ok: true, text: parts.text, signedBy };
 }
+
+/** A signature line's key, as stated in the note (not verified). */
+export interface StatedNoteSigner {
+  readonly name: string;
+  /** The four key id bytes the line states, as 8 hex digits. */
+  readonly keyId: string;
+}
+
+/**
+ * Lists who a note says signed it, without verifying anything, so a refusal
+ * can name the key that signed instead (e.g. "signed by audit-2025+1a2b3c4d,
+ * which is not a trusted key"). Empty for a note whose shape {@link openNote}
+ * would refuse. Never use the result to trust a note: only {@link openNote}
+ * verifies.
+ */
+export function statedNoteSigners(note: string, limits: NoteLimits): StatedNoteSigner[] {
+  const decoded = decodeNote(note, limits);
+  if (!decoded.ok) return [];
+  const parts = splitNote(decoded.text, limits);
+  if ('ok' in parts) return [];
+  return parts.lines.map((line) => ({ name: line.name, keyId: line.keyId.toString('hex') }));
+}
