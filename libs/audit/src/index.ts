@@ -113,3 +113,55 @@ export {
   type InclusionProofFile,
   type InclusionProofInput,
 } from './lib/transparency/proof-file';
+export { statedNoteSigners, type StatedNoteSigner } from './lib/transparency/signed-note';
+export {
+  AUDIT_LEAF_DOMAIN,
+  MAX_AUDIT_KEY_BYTES,
+  auditLeafFieldsOf,
+  auditLeafHash,
+  auditLeafProblem,
+  decodeAuditLeaf,
+  encodeAuditLeaf,
+  grantIdOfAuditKey,
+  stableContentHashOf,
+  type AuditLeafFields,
+} from './lib/transparency/leaf';
+export {
+  checkOrderBatch,
+  checkpointDue,
+  leafHashesOfBatches,
+  validateOrderBatches,
+  type CheckpointDecision,
+  type CheckpointPolicy,
+  type CheckpointPolicyState,
+  type LeafRebuild,
+  type LogOrderBatch,
+  type LogOrderEntry,
+  type OrderLimits,
+  type OrderProblem,
+  type OrderProblemKind,
+  type OrderValidation,
+} from './lib/transparency/leaf-order';
+export {
+  LogVerifier,
+  verifyLog,
+  type CheckpointNoteRef,
+  type LogFinding,
+  type LogFindingKind,
+  type LogNoticeKind,
+  type LogVerificationReport,
+  type LogVerifierOptions,
+  type TopicLookup,
+  type TopicRecordRef,
+} from './lib/transparency/log-verifier';
+export {
+  leavesOfGrant,
+  proveGrant,
+  verifyProofFile,
+  type GrantEventProof,
+  type GrantLeaf,
+  type GrantProofInput,
+  type GrantProofRefusal,
+  type GrantProofResult,
+  type ProofFileVerdict,
+} from './lib/transparency/grant-proof';
