@@ -1,6 +1,7 @@
 import type { AuditEventV1 } from '@grantstream/contracts';
 import { describe, expect, it } from 'vitest';
 import { buildAuditEvent, computeEventHash } from '../audit-event';
+import { ChainVerifier } from '../chain-verifier';
 import { AUDIT_GENESIS_HASH, payloadHashOf } from '../hashing';
 import { TransparencyArgumentError } from './errors';
 import {
@@ -62,6 +63,32 @@ describe('stable content hash', () => {
     expect(stableContentHashOf(rehashed({ ...event, ...change }))).not.toBe(
       stableContentHashOf(event),
     );
+  });
+});
+
+describe('stable content hash and the chain verifier', () => {
+  // The chain verifier judges versions of one key by the same fields; if the
+  // two ever disagreed, the log would call a legit re-made copy a rewrite.
+  const verdict = (copy: AuditEventV1) => {
+    const verifier = new ChainVerifier();
+    for (const e of [event, copy]) verifier.add({ key, event: e, partition: 0, offset: '1' });
+    const report = verifier.finish();
+    return {
+      remade: report.redeliveries.remade === 1,
+      sameStable: stableContentHashOf(copy) === stableContentHashOf(event),
+    };
+  };
+
+  it('agrees on a re-made decision', () => {
+    expect(verdict(rehashed({ ...event, occurred_at: event.occurred_at + 1 }))).toEqual({
+      remade: true,
+      sameStable: true,
+    });
+  });
+
+  it('agrees on a conflicting copy', () => {
+    const copy = rehashed({ ...event, details: { ...event.details, note: 'x' } });
+    expect(verdict(copy)).toEqual({ remade: false, sameStable: false });
   });
 });
 

@@ -316,6 +316,32 @@ describe('LogVerifier on an untouched log', () => {
     expect(unchecked).toHaveLength(10);
   });
 
+  it('reproduces every root of a larger log with redeliveries after compaction', () => {
+    const topic = new Topic();
+    const checkpointer = new Checkpointer(logKey.signer, { everyLeaves: 13, everyMs: 20_000 });
+    let remadeLeaves = 0;
+    for (let g = 0; g < 40; g += 1) {
+      const events = trail(`H-${g}`);
+      topic.produce(events);
+      if (g % 3 === 0) topic.produce([events[g % 5] as AuditEventV1]);
+      if (g % 4 === 1) {
+        const from = 1 + (g % 4);
+        topic.produce(rechained(events, from, { occurred_at: 1_900_000_000_000 + g }));
+        // Every leaf of an original version is superseded, its identical redelivery included.
+        remadeLeaves += events.length - from + (g % 3 === 0 && g % 5 >= from ? 1 : 0);
+      }
+      if (g % 10 === 9) checkpointer.follow(topic);
+    }
+    checkpointer.follow(topic);
+    checkpointer.cut();
+    topic.compact();
+    const report = verify(topic, checkpointer);
+    expect(report.findings).toEqual([]);
+    expect(report.rootsReproduced).toBe(checkpointer.topicCheckpoints.length);
+    expect(report.notices.filter((n) => n.kind === 'SUPERSEDED')).toHaveLength(remadeLeaves);
+    expect(report.grants).toBe(40);
+  });
+
   it('streams: batches from a generator give the same report', () => {
     const { topic, checkpointer } = pipeline();
     function* batches() {
@@ -377,6 +403,31 @@ describe('LogVerifier on tampered events', () => {
     const superseded = report.notices.filter((n) => n.kind === 'SUPERSEDED' && n.grantId === 'G-4');
     expect(superseded).toHaveLength(2);
     expectIntactExcept(report, ['G-4']);
+  });
+
+  it('names an event rewritten after the last checkpoint, the forgery itself not yet covered', () => {
+    const { topic, checkpointer } = pipeline();
+    const g1 = eventsOf('G-1');
+    topic.produce(rechained(g1, 4, { details: { status: 'WITHDRAWN' } }));
+    topic.compact();
+    const report = verify(topic, checkpointer);
+    expect(kinds(report.findings)).toEqual(['REWRITTEN']);
+    expect(report.findings[0]?.leafIndex).toBe(leafOf(checkpointer, g1[4] as AuditEventV1));
+    expect(report.notices.filter((n) => n.kind === 'UNCHECKPOINTED')).toMatchObject([
+      { grantId: 'G-1', key: auditKeyOf(g1[4] as AuditEventV1) },
+    ]);
+    expectIntactExcept(report, ['G-1']);
+  });
+
+  it('does not throw on a record whose offset is not decimal', () => {
+    const { topic, checkpointer } = pipeline();
+    const lookup = new Map(topic.lookup());
+    lookup.set('G-9:x', [
+      { eventHash: 'ab'.repeat(32), stableHash: 'cd'.repeat(32), partition: 0, offset: 'n/a' },
+    ]);
+    const report = verify(topic, checkpointer, { topic: lookup });
+    expect(report.ok).toBe(true);
+    expect(report.notices.at(-1)).toMatchObject({ kind: 'UNCHECKPOINTED', key: 'G-9:x' });
   });
 
   it('names a record placed behind the checkpointer as NOT_LOGGED', () => {
