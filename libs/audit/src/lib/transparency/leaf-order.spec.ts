@@ -3,6 +3,7 @@ import { auditLeafHash } from './leaf';
 import {
   checkpointDue,
   leafHashesOfBatches,
+  resumeLogFromBatches,
   validateOrderBatches,
   type CheckpointPolicyState,
   type LogOrderBatch,
@@ -82,6 +83,29 @@ describe('order batch validation', () => {
     const rebuilt = leafHashesOfBatches(batchesOf([2, 2, 9]), LIMITS);
     expect(rebuilt.ok).toBe(false);
     expect(rebuilt.leafHashes).toHaveLength(4);
+  });
+});
+
+describe('resuming the log from the recorded batches', () => {
+  it('continues a killed checkpointer without a fork or a gap', () => {
+    const all = Array.from({ length: 23 }, (_, i) => entry(i));
+    const uninterrupted = new MerkleLog();
+    all.forEach((e) => uninterrupted.appendLeafHash(auditLeafHash(e)));
+
+    // Killed after committing two batches (leaves 0..7); the leaves it had
+    // appended in memory past them were never committed, so the standby
+    // reads those records again from the committed offsets.
+    const committed = batchesOf([4, 4]);
+    const resumed = resumeLogFromBatches(committed, LIMITS);
+    if (!resumed.ok) throw new Error(resumed.problem.message);
+    expect(resumed.log.size).toBe(8);
+    all.slice(8).forEach((e) => resumed.log.appendLeafHash(auditLeafHash(e)));
+    expect(resumed.log.root().equals(uninterrupted.root())).toBe(true);
+  });
+
+  it('refuses to resume over broken batches', () => {
+    const resumed = resumeLogFromBatches(batchesOf([4, 4]).slice(1), LIMITS);
+    expect(resumed).toMatchObject({ ok: false, problem: { kind: 'NOT_CONTIGUOUS' } });
   });
 });
 

@@ -1,4 +1,5 @@
 import { auditLeafHash, auditLeafProblem, type AuditLeafFields } from './leaf';
+import { MerkleLog } from './merkle';
 
 /**
  * One leaf as the checkpointer appended it: what the leaf commits to, plus
@@ -149,6 +150,32 @@ export function leafHashesOfBatches(
     for (const entry of batch.entries) leafHashes.push(auditLeafHash(entry));
   }
   return { ok: true, leafHashes };
+}
+
+/** Outcome of {@link resumeLogFromBatches}. */
+export type LogResume =
+  | { readonly ok: true; readonly log: MerkleLog }
+  | { readonly ok: false; readonly problem: OrderProblem; readonly log: MerkleLog };
+
+/**
+ * The log a checkpointer (restarted, or a standby taking over) continues:
+ * every recorded leaf appended in order, keeping only the compact range.
+ * Because batches commit with the consumer offsets, the records after the
+ * last batch are exactly those the committed offsets have not passed, so
+ * continuing from here neither skips nor repeats a leaf. A problem in the
+ * batches stops the resume: appending after it would fork the log.
+ */
+export function resumeLogFromBatches(
+  batches: Iterable<LogOrderBatch>,
+  limits: OrderLimits,
+): LogResume {
+  const log = new MerkleLog();
+  for (const batch of batches) {
+    const problem = checkOrderBatch(batch, log.size, limits);
+    if (problem !== undefined) return { ok: false, problem, log };
+    for (const entry of batch.entries) log.appendLeafHash(auditLeafHash(entry));
+  }
+  return { ok: true, log };
 }
 
 /** When checkpoints are cut (from the checkpointer's config). */
