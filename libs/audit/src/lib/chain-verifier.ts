@@ -3,7 +3,8 @@ import { ANNOTATION_ACTIONS } from './annotations';
 import { auditKeyOf, computeEventHash, eventIdOf } from './audit-event';
 import { layoutChain, trailStart, type ChainLayout, type ChainLink } from './chain';
 import { DUPLICATE_OF_TRAIL_DETAIL, RESUBMISSION_OF_TRAIL_DETAIL } from './content-identity';
-import { AUDIT_GENESIS_HASH, canonicalJson, sha256Hex } from './hashing';
+import { AUDIT_GENESIS_HASH } from './hashing';
+import { stableContentHashOf } from './transparency/leaf';
 
 export { ANNOTATION_ACTIONS } from './annotations';
 
@@ -243,7 +244,8 @@ export class ChainVerifier {
     }
 
     const known = this.keys.get(key);
-    const decision = decisionDigest(event);
+    // Two versions of one key with the same stable hash are the same decision made twice.
+    const decision = stableContentHashOf(event);
     const version: Version = {
       hash: event.event_hash,
       prev: event.previous_event_hash,
@@ -533,21 +535,6 @@ function trailFindings(
     });
   }
   return findings;
-}
-
-/**
- * What a decision is, without when it was made or where it sits: every field
- * but event_hash, previous_event_hash and occurred_at. Two versions of one key
- * with the same digest are the same decision made twice.
- */
-function decisionDigest(event: AuditEventV1): string {
-  const {
-    event_hash: _hash,
-    previous_event_hash: _previous,
-    occurred_at: _when,
-    ...decision
-  } = event;
-  return sha256Hex(canonicalJson(decision));
 }
 
 function linksOf(event: AuditEventV1): KeyState['links'] {
