@@ -1,15 +1,16 @@
 import 'reflect-metadata';
 import { Controller, Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern } from '@nestjs/microservices';
-import { PATTERN_EXTRAS_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
 import type { schema } from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { StageRunnerConfig } from '@grantstream/config';
 import { createLogger } from '@grantstream/logging';
-import type { InboundMessage } from '../runner/stage-handler';
+import type { InboundMessage, StageHandler } from '../runner/stage-handler';
+import type { StageRunnerOptions } from '../runner/stage-runner';
 import { StageContext } from './stage-context';
-import { STAGE_INPUT_EXTRA, StageEvent, StageInput, stageInputOf } from './stage-event.decorator';
+import { StageEvent, stageInputOf } from './stage-event.decorator';
+import { StageTransport } from './stage-transport';
 
 const OrderAvro: schema.RecordType = {
   type: 'record',
@@ -87,35 +88,86 @@ describe('a stage controller, unit-tested with Nest DI and no broker', () => {
   });
 });
 
-describe('decorator metadata', () => {
-  const method = (OrderStage.prototype as unknown as Record<string, object>)['split'] as object;
+/**
+ * The runner handlers the transport builds for a module, read the way the
+ * transport itself reads them (Nest's handler registry), never through Nest's
+ * metadata keys.
+ */
+async function stageHandlers(module: new () => object): Promise<readonly StageHandler<unknown>[]> {
+  let options: StageRunnerOptions | undefined;
+  const strategy = new StageTransport({
+    service: { stage: 'spec', name: 'spec', version: '0.0.0' },
+    config: { groupId: 'g' } as StageRunnerConfig,
+    clients: { kafka: {} as never, serde: {} as never },
+    logger,
+    createRunner: (o) => {
+      options = o;
+      return { start: () => Promise.resolve(), stop: () => Promise.resolve(), on: () => undefined };
+    },
+  });
+  const app = await NestFactory.createMicroservice(module, { strategy, logger: false });
+  await app.listen();
+  await app.close();
+  return options?.handlers ?? [];
+}
 
-  it('@StageEvent stores the pattern as /source/flags and the contract in the extras', () => {
-    expect(Reflect.getMetadata(PATTERN_METADATA, method)).toEqual(['/^orders\\..+$/']);
-    const extras = Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as Record<string, unknown>;
-    expect(extras[STAGE_INPUT_EXTRA]).toEqual({ avro: OrderAvro, zod: OrderSchema });
+const order = (topic: string): InboundMessage<Order> => ({
+  topic,
+  partition: 0,
+  offset: '1',
+  key: 'o-2',
+  value: { id: 'o-2', lines: 1 },
+  raw: null,
+  headers: {},
+  schemaId: 3,
+  timestamp: '0',
+});
+
+describe('what @StageEvent declares, as the transport sees it', () => {
+  it('subscribes to the pattern as a RegExp and carries the input contract', async () => {
+    const [handler, ...rest] = await stageHandlers(OrderModule);
+    expect(rest).toEqual([]);
+    expect(handler?.subscriptions).toEqual([/^orders\..+$/]);
+    expect(handler?.input).toEqual({ avro: OrderAvro, zod: OrderSchema });
+    const method = Reflect.get(OrderStage.prototype, 'split') as object;
     expect(stageInputOf(method)?.avro).toBe(OrderAvro);
   });
 
-  it('@StageInput composes with @EventPattern in either order', () => {
-    class Either {
-      @EventPattern('a', { keep: true })
-      @StageInput(OrderAvro, OrderSchema)
-      below() {
+  it('calls the method with (message, StageContext), whatever parameters it declares', async () => {
+    const seen: unknown[][] = [];
+    @Controller()
+    class Arities {
+      @StageEvent('both', { avro: OrderAvro, zod: OrderSchema })
+      both(message: InboundMessage<Order>, ctx: StageContext<Order>) {
+        seen.push([message, ctx]);
         return { records: [] };
       }
 
-      @StageInput(OrderAvro, OrderSchema)
-      @EventPattern('b', { keep: true })
-      above() {
+      // Declares only the message; the rest parameter shows what arrived.
+      // Nest's default for an undecorated method is the payload alone.
+      @StageEvent('one', { avro: OrderAvro, zod: OrderSchema })
+      one(...args: [InboundMessage<Order>]) {
+        seen.push(args);
         return { records: [] };
       }
     }
-    for (const name of ['below', 'above']) {
-      const m = (Either.prototype as unknown as Record<string, object>)[name] as object;
-      const extras = Reflect.getMetadata(PATTERN_EXTRAS_METADATA, m) as Record<string, unknown>;
-      expect(extras['keep']).toBe(true);
-      expect(extras[STAGE_INPUT_EXTRA]).toEqual({ avro: OrderAvro, zod: OrderSchema });
+    @Module({ controllers: [Arities] })
+    class AritiesModule {}
+    const handlers = await stageHandlers(AritiesModule);
+    expect(handlers.map((h) => h.subscriptions)).toEqual([['both'], ['one']]);
+    const handlerCtx = { attempt: 3, signal: new AbortController().signal, log: logger };
+    for (const [i, h] of handlers.entries()) {
+      const m = order(h.subscriptions[0] as string);
+      await expect(h.handle(m, handlerCtx)).resolves.toEqual({ records: [] });
+      const [message, ctx, ...more] = seen[i] ?? [];
+      expect(message).toBe(m);
+      expect(ctx).toBeInstanceOf(StageContext);
+      expect((ctx as StageContext<Order>).attempt).toBe(3);
+      expect(more).toEqual([]);
     }
+  });
+
+  it('leaves a method without @StageEvent with no input contract', () => {
+    expect(stageInputOf(Reflect.get(Splitter.prototype, 'split') as object)).toBeUndefined();
   });
 });

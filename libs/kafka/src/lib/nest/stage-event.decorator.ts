@@ -1,27 +1,32 @@
 import 'reflect-metadata';
 import { Catch, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { PARAM_ARGS_METADATA, PATTERN_EXTRAS_METADATA } from '@nestjs/microservices/constants';
 import { throwError, type Observable } from 'rxjs';
-import type { schema } from 'avsc';
-import type { z } from 'zod';
 import type { HandlerResult, InboundMessage, InputContract } from '../runner/stage-handler';
 import type { StageContext } from './stage-context';
 
 /**
  * Key of the input contract in a handler's Nest pattern extras: the transport
  * only sees the wrapped handler Nest registered, and extras are what Nest
- * carries from the method to that handler.
+ * carries from the method to that handler. {@link StageEvent} sets it through
+ * Nest's public `EventPattern(pattern, extras)`.
  */
 export const STAGE_INPUT_EXTRA = 'grantstream:stage-input';
 
-/** Reflect metadata key of the input contract on the decorated method (for introspection and tests). */
+/**
+ * Reflect metadata key (ours, not Nest's) of the input contract on the
+ * decorated method, so introspection and tests need none of Nest's internals.
+ */
 export const STAGE_INPUT_METADATA = 'grantstream:stage-input';
 
 /** What a `@StageEvent` method may return: Nest allows plain values, promises and observables. */
 export type StageMethodResult = HandlerResult | Promise<HandlerResult> | Observable<HandlerResult>;
 
-/** Signature a `@StageEvent` method must accept (it may declare fewer parameters). */
+/**
+ * Signature a `@StageEvent` method must accept (it may declare fewer
+ * parameters, never more): parameter 0 is always the message and parameter 1
+ * the {@link StageContext}.
+ */
 export type StageMethod<T> = (
   message: InboundMessage<T>,
   context: StageContext<T>,
@@ -69,69 +74,53 @@ export function configuredSubscriptionName(pattern: string): string | null {
   return CONFIGURED_SUBSCRIPTION.exec(pattern)?.[1] ?? null;
 }
 
-/** Reads the input contract a `@StageInput`/`@StageEvent` put on a method, if any. */
+/** Reads the input contract a `@StageEvent` put on a method, if any. */
 export function stageInputOf(method: object): InputContract<unknown> | undefined {
   return Reflect.getMetadata(STAGE_INPUT_METADATA, method) as InputContract<unknown> | undefined;
 }
 
-/**
- * Declares the reader contract of an `@EventPattern` method: the Avro reader
- * schema the runner decodes with and the zod contract it checks (may be
- * stricter than Avro). Works above or below `@EventPattern`, since both merge
- * into the same extras. Prefer {@link StageEvent}, which applies both. A
- * method with parameter decorators (`@Payload()`, `@Ctx()`) keeps them; one
- * without receives (message, StageContext).
- */
-export function StageInput<T>(avro: schema.RecordType | null, zod: z.ZodType<T>) {
-  const contract: InputContract<T> = { avro, zod };
-  return <M extends StageMethod<T>>(
-    target: object,
-    key: string | symbol,
-    descriptor: TypedPropertyDescriptor<M>,
-  ): TypedPropertyDescriptor<M> => {
-    const method = descriptor.value as object;
-    Reflect.defineMetadata(STAGE_INPUT_METADATA, contract, method);
-    Reflect.defineMetadata(
-      PATTERN_EXTRAS_METADATA,
-      {
-        ...(Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as object | undefined),
-        [STAGE_INPUT_EXTRA]: contract,
-      },
-      method,
-    );
-    passthrough(target, key, descriptor);
-    // Without parameter decorators Nest passes only the payload; a stage method
-    // is (message, context), so say so unless the method declared its own
-    // (parameter decorators run before method decorators, so they are visible here).
-    if (Reflect.getMetadata(PARAM_ARGS_METADATA, target.constructor, key) === undefined) {
-      Payload()(target, key, 0);
-      Ctx()(target, key, 1);
-    }
-    return descriptor;
-  };
-}
+// Without parameter decorators Nest passes a handler only its payload; a stage
+// method is (message, context), so both are bound, always. Parameter
+// decorators of the method's own would be replaced at index 0 and 1 (they run
+// before method decorators), which is why lint forbids them on @StageEvent
+// methods rather than this code guessing at Nest's metadata.
+const messageParameter = Payload();
+const contextParameter = Ctx();
 
 /**
- * Makes a provider method the stage handler of a topic or topic pattern:
- * `@EventPattern` plus {@link StageInput}. A RegExp subscribes to every
- * matching topic, including topics created later; a
+ * Makes a provider method the stage handler of a topic or topic pattern with
+ * its input contract: the Avro reader schema the runner decodes with and the
+ * zod contract it checks (may be stricter than Avro). A RegExp subscribes to
+ * every matching topic, including topics created later; a
  * {@link configuredSubscription} takes the topic or pattern from the stage's
  * configuration when the transport starts. Named StageEvent, not
  * StageHandler, because StageHandler is the runner's handler interface.
+ *
+ * Built only from Nest's public decorators: `EventPattern(pattern, extras)`
+ * carries the contract to the handler the transport sees, `@Payload()` and
+ * `@Ctx()` bind the method's (message, context), and a method-scoped
+ * {@link StageErrorPassthrough} keeps errors intact for the runner. It is the
+ * one way to declare a stage handler: there is no separate contract decorator
+ * to stack on a plain `@EventPattern`, because adding extras to another
+ * decorator's pattern would mean writing Nest's private metadata.
+ * The method receives exactly (message, context) and takes no parameter
+ * decorators of its own (lint refuses them).
  *
  * @example
  *   @StageEvent(/^grants\.ingest\..+$/, { avro: GrantSubmissionV1Avro, zod: GrantSubmissionV1Schema })
  *   ingest(message: InboundMessage<GrantSubmissionV1>, ctx: StageContext) { ... }
  */
 export function StageEvent<T>(subscription: string | RegExp, contract: InputContract<T>) {
-  const input = StageInput(contract.avro, contract.zod);
-  const event = EventPattern(patternOf(subscription));
+  const event = EventPattern(patternOf(subscription), { [STAGE_INPUT_EXTRA]: contract });
   return <M extends StageMethod<T>>(
     target: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<M>,
   ): TypedPropertyDescriptor<M> => {
-    input(target, key, descriptor);
+    Reflect.defineMetadata(STAGE_INPUT_METADATA, contract, descriptor.value as object);
+    passthrough(target, key, descriptor);
+    messageParameter(target, key, 0);
+    contextParameter(target, key, 1);
     event(target, key, descriptor);
     return descriptor;
   };

@@ -103,10 +103,10 @@ const isHandlerResult = (v: unknown): v is HandlerResult =>
   typeof v === 'object' && v !== null && Array.isArray((v as HandlerResult).records);
 
 /**
- * A NestJS custom transport over {@link StageRunner}: `@StageEvent` (or
- * `@EventPattern` + `@StageInput`) methods of controllers become the runner's
- * handlers, so Nest provides dependency injection and lifecycle while the
- * runner owns commits, transactions, retries, dead letters and backpressure.
+ * A NestJS custom transport over {@link StageRunner}: `@StageEvent` methods
+ * of controllers become the runner's handlers, so Nest provides dependency
+ * injection and lifecycle while the runner owns commits, transactions,
+ * retries, dead letters and backpressure.
  *
  * Lifecycle: `app.listen()` starts the runner (resolves once it consumes);
  * `app.close()` stops it first, committing or aborting the open chunk, and only
@@ -183,7 +183,7 @@ export class StageTransport
       }
       const input = handler.extras?.[STAGE_INPUT_EXTRA] as InputContract<unknown> | undefined;
       if (!input) {
-        problems.push(`${at}: no input contract; use @StageEvent or add @StageInput`);
+        problems.push(`${at}: no input contract; declare it with @StageEvent`);
         continue;
       }
       const setting = configuredSubscriptionName(pattern);
