@@ -14,6 +14,33 @@ const kafkaClientOnlyInLibsKafka = {
   ],
 };
 
+// Private modules of libraries we depend on, forbidden everywhere (libs/kafka
+// included): they change in any release without notice, e.g. Nest's metadata
+// key constants or kafkajs's src/ tree, which its package does not export.
+// Narrow on purpose: only paths that are internal beyond doubt, so public
+// subpaths (`zod/v4`, `vitest/config`, `node:fs/promises`) stay allowed.
+const libraryInternals = {
+  group: [
+    '@nestjs/*/constants',
+    'kafkajs/src/*',
+    '@kafkajs/confluent-schema-registry/dist/*',
+    'avsc/lib/*',
+    'rxjs/internal/*',
+  ],
+  message:
+    "A library's private module: import its public entry point; internals change without notice.",
+};
+
+// @StageEvent binds a stage method's (message, context) with @Payload() and
+// @Ctx() itself; a parameter decorator of the method's own would be replaced
+// without a word, so it is refused here instead.
+const stageEventParameterDecorators = {
+  selector:
+    'MethodDefinition:has(Decorator > CallExpression > Identifier.callee[name="StageEvent"]) > FunctionExpression > .params > Decorator',
+  message:
+    'A @StageEvent method receives (message, context) as StageEvent binds them: no parameter decorators.',
+};
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/*.mjs', '**/*.mts'] },
   ...nx.configs['flat/base'],
@@ -30,7 +57,11 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      'no-restricted-imports': ['error', kafkaClientOnlyInLibsKafka],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...kafkaClientOnlyInLibsKafka.patterns, libraryInternals] },
+      ],
+      'no-restricted-syntax': ['error', stageEventParameterDecorators],
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -66,7 +97,7 @@ export default tseslint.config(
   },
   {
     files: ['libs/kafka/**/*.ts'],
-    rules: { 'no-restricted-imports': 'off' },
+    rules: { 'no-restricted-imports': ['error', { patterns: [libraryInternals] }] },
   },
   {
     // Domain code decides; it does no I/O and knows no framework.
@@ -77,6 +108,7 @@ export default tseslint.config(
         {
           patterns: [
             ...kafkaClientOnlyInLibsKafka.patterns,
+            libraryInternals,
             {
               group: [
                 '@nestjs/*',
