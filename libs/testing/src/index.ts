@@ -5,3 +5,4 @@ export * from './lib/portal-timing';
 export * from './lib/attachment-fixtures';
 export * from './lib/hostile';
 export * from './lib/scenario-scope';
+export * from './lib/chromium';

@@ -64,6 +64,15 @@ export const stackSectionSchema = z.strictObject({
       .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name'))
       .min(1),
   }),
+  /**
+   * Headless Chromium for browser tests: the executable, and the Debian package
+   * `apt-get install` brings when it is missing (a fresh CI machine), within the timeout.
+   */
+  chromium: z.strictObject({
+    executablePath: z.string().startsWith('/', 'expected an absolute path'),
+    package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name'),
+    installTimeoutMs: z.number().int().positive(),
+  }),
 });
 
 /** The whole configuration file: platform settings, Redis, and the local stack section. */
