@@ -110,7 +110,11 @@ describe('buildEvidenceBundle', () => {
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html).not.toMatch(/<script/i);
-    expect(html).not.toMatch(/(src|href)=/i);
+    expect(html).not.toMatch(/\bsrc=/i);
+    // Links only within the page: nothing is fetched and nothing leaves it.
+    const hrefs = [...html.matchAll(/\bhref="([^"]*)"/g)].map((m) => m[1] ?? '');
+    expect(hrefs.length).toBeGreaterThan(0);
+    expect(hrefs.filter((h) => !h.startsWith('#'))).toEqual([]);
     expect(html).toContain('<style>');
     expect(html).toContain('chain intact');
     expect(html).toContain('TRK-42');
@@ -128,6 +132,8 @@ describe('buildEvidenceBundle', () => {
     ]);
     expect(bundle.html).toContain('GAP');
     expect(bundle.html).not.toContain('chain intact');
+    expect(bundle.html).toContain('<strong>Not intact.</strong> 1 finding:');
+    expect(bundle.html).toContain('an event is missing before another');
   });
 
   it('lists every trail of the grant with its link, trail by trail, and the outcome of the filing', () => {
@@ -169,6 +175,104 @@ describe('buildEvidenceBundle', () => {
     const bundle = buildEvidenceBundle('<b>&', [], verify([]), GENERATED_AT);
     expect(bundle.html).toContain('&lt;b&gt;&amp;');
     expect(bundle.html).not.toContain('<b>&');
+  });
+});
+
+/** The text of the page's element with this id, from its opening tag to the next section. */
+function section(html: string, id: string): string {
+  const start = html.indexOf(` id="${id}"`);
+  expect(start, `section #${id}`).toBeGreaterThan(0);
+  const end = html.indexOf('<section ', start + 1);
+  return html.slice(start, end < 0 ? undefined : end);
+}
+
+describe('evidence page', () => {
+  const events = trail('G-1');
+  const { json, html } = buildEvidenceBundle('G-1', events, verify(events), GENERATED_AT);
+
+  it('opens with a summary, then the timeline, then the details', () => {
+    const order = ['summary', 'timeline', 'verification', 'transparency', 'trails', 'details'].map(
+      (id) => html.indexOf(` id="${id}"`),
+    );
+    expect(order.every((at) => at > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const summary = section(html, 'summary');
+    expect(summary).toContain('<strong>Intact.</strong> Each of the 5 recorded events in 1 trail');
+    expect(summary).toMatch(/<dt>Grant<\/dt><dd>G-1<\/dd>/);
+    expect(summary).toMatch(/<dt>Funder<\/dt><dd>nsf<\/dd>/);
+    expect(summary).toContain('<code>trail-G-1</code>');
+    expect(summary).toMatch(/<dt>Outcome<\/dt><dd>status STATUS_<wbr>CHANGED, status AWARDED/);
+  });
+
+  it('has one timeline row per event with its time, stage, action and outcome', () => {
+    const rows = section(html, 'timeline').split('<tr id="t-').slice(1);
+    expect(rows).toHaveLength(json.timeline.length);
+    expect(rows[2]).toContain(
+      '<time datetime="2025-01-01T00:02:00.000Z">2025-01-01 00:02:00</time>',
+    );
+    expect(rows[2]).toContain('>submission</td>');
+    expect(rows[2]).toContain('API_<wbr>RATE_<wbr>LIMIT (MEDIUM)<br>attempt 1');
+    expect(rows[3]).toContain('tracking TRK-42<br>attempt 2');
+  });
+
+  it('shows hashes short in the timeline and keeps every full value in the page', () => {
+    const timeline = section(html, 'timeline');
+    const details = section(html, 'details');
+    for (const event of events) {
+      for (const hash of [event.event_hash, event.payload_hash]) {
+        expect(timeline).toContain(`<code title="${hash}">${hash.slice(0, 12)}</code>`);
+        expect(timeline.replace(/title="[0-9a-f]{64}"/g, '')).not.toContain(hash);
+        expect(details).toContain(`<code>${hash}</code>`);
+      }
+      expect(details).toContain(`<code>${event.event_id}</code>`);
+      expect(details).toContain(`<code>${event.previous_event_hash}</code>`);
+    }
+  });
+
+  it('keeps a place for a signed checkpoint and inclusion proofs without claiming one', () => {
+    expect(section(html, 'transparency')).toContain(
+      'This bundle carries no signed checkpoint and no inclusion proofs.',
+    );
+  });
+
+  it('prints on A4 and lets long values wrap instead of widening the page', () => {
+    expect(html).toMatch(/@page\{size:A4;margin:[\d.]+mm [\d.]+mm\}/);
+    expect(html).toContain('table-layout:fixed');
+    expect(html).toMatch(/td,code\{overflow-wrap:anywhere\}/);
+  });
+
+  it('escapes hostile grant ids, reasons and long unbroken values everywhere', () => {
+    const hostileGrant = `G"><script>alert('g')</script>${'W'.repeat(300)}`;
+    const reason = `</td></tr><script>alert("r")</script>' onmouseover='x`;
+    const steps: Step[] = [
+      STEPS[0] as Step,
+      {
+        stage: 'submission',
+        action: 'REJECT',
+        errorCategory: 'FUNDER_REJECTION',
+        details: { reason, tracking_number: '9'.repeat(500) },
+      },
+    ];
+    const hostile = trail(hostileGrant, `t"<b>`, steps);
+    const page = buildEvidenceBundle(hostileGrant, hostile, verify(hostile), GENERATED_AT).html;
+    expect(page).not.toMatch(/<script/i);
+    expect(page).not.toContain('<b>');
+    expect(page).not.toContain(`' onmouseover='`);
+    expect(page).toContain('&#39; onmouseover=&#39;x');
+    expect(page).toContain(
+      `G&quot;&gt;&lt;script&gt;alert(&#39;g&#39;)&lt;/script&gt;${'W'.repeat(300)}`,
+    );
+    expect(page).toContain(
+      '&lt;/td&gt;&lt;/tr&gt;&lt;script&gt;alert(&quot;r&quot;)&lt;/script&gt;&#39;',
+    );
+    expect(page).toContain(`<code>t&quot;&lt;b&gt;</code>`);
+    expect(page).toContain('9'.repeat(500));
+    // Every attribute value the page writes is one it made itself or an escaped one.
+    for (const [, value] of page.matchAll(
+      /\b(?:title|datetime|data-label|href|class|id)="([^"]*)"/g,
+    )) {
+      expect(value).not.toMatch(/[<>]/);
+    }
   });
 });
 

@@ -2,7 +2,10 @@ import type { AuditEventV1 } from '@grantstream/contracts';
 import { COMPLIANCE_TAGS, DISCRIMINATOR_DETAIL } from './audit-event';
 import { chainOrder } from './chain';
 import type { Finding, TrailSummary, VerificationReport } from './chain-verifier';
+import { renderEvidenceHtml } from './evidence-html';
 import { isoOf } from './format';
+
+export { escapeHtml } from './evidence-html';
 
 /** One event of a grant's timeline, flattened for people and for the JSON bundle. */
 export interface EvidenceTimelineEntry {
@@ -106,7 +109,7 @@ export function buildEvidenceBundle(
     outcome: outcomeOf(timeline, trails),
     payloadHashes: [...new Set(ordered.map((e) => e.payload_hash))],
   };
-  return { json, html: renderHtml(json) };
+  return { json, html: renderEvidenceHtml(json) };
 }
 
 /**
@@ -173,124 +176,4 @@ function toEntry(event: AuditEventV1, index: number): EvidenceTimelineEntry {
     eventHash: event.event_hash,
     details: d,
   };
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-const STYLE = `
-body{font:11pt/1.4 Georgia,serif;margin:2em;color:#111}
-h1{font-size:18pt;margin:0 0 .5em}h2{font-size:13pt;margin:1.5em 0 .5em;border-bottom:1px solid #999}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}dd{margin:0}
-table{border-collapse:collapse;width:100%;font-size:9pt}th,td{border:1px solid #999;padding:3px 5px;vertical-align:top;text-align:left}
-th{background:#eee}code,.hash{font:8pt monospace;word-break:break-all}
-.ok{color:#064;font-weight:bold}.bad{color:#900;font-weight:bold}
-tr{page-break-inside:avoid}@media print{body{margin:0}a{color:inherit}}
-`;
-
-function renderHtml(bundle: EvidenceBundle): string {
-  const e = escapeHtml;
-  const cell = (value: string | number | null): string =>
-    `<td>${value === null ? '' : e(String(value))}</td>`;
-  const hashCell = (value: string): string => `<td class="hash">${e(value)}</td>`;
-  const detailsCell = (details: Record<string, string>): string =>
-    `<td>${Object.keys(details)
-      .sort()
-      .map((k) => `<code>${e(k)}</code>=${e(details[k] ?? '')}`)
-      .join('<br>')}</td>`;
-
-  const verification =
-    bundle.verification.result === 'FINDINGS'
-      ? `<p class="bad">${e(bundle.verification.summary)}</p>
-<table><thead><tr><th>Kind</th><th>Event</th><th>Partition/offset</th><th>Message</th></tr></thead><tbody>
-${bundle.verification.findings
-  .map(
-    (f) =>
-      `<tr>${cell(f.kind)}${hashCell(f.eventId ?? '')}${cell(
-        f.partition === undefined ? null : `${f.partition}/${f.offset ?? ''}`,
-      )}${cell(f.message)}</tr>`,
-  )
-  .join('\n')}
-</tbody></table>`
-      : `<p class="${bundle.verification.result === 'CHAIN_INTACT' ? 'ok' : 'bad'}">${e(bundle.verification.summary)}</p>`;
-
-  const trailsSection =
-    bundle.trails.length > 1
-      ? `<h2>Trails</h2>
-<table><thead><tr><th>Trail</th><th>Started (UTC)</th><th>Events</th><th>Link</th></tr></thead><tbody>
-${bundle.trails
-  .map(
-    (t) =>
-      `<tr>${hashCell(t.trailId)}${cell(isoOf(t.startedAt))}${cell(t.events)}${cell(
-        t.link === null ? null : `${t.link.kind} of ${t.link.ofTrail}`,
-      )}</tr>`,
-  )
-  .join('\n')}
-</tbody></table>`
-      : '';
-  const outcome = bundle.outcome;
-  const rows = bundle.timeline
-    .map(
-      (t) =>
-        `<tr>${cell(t.position)}${hashCell(t.trailId)}${cell(t.occurredAtIso)}${cell(t.stage)}${cell(t.action)}${cell(
-          t.ruleSetVersion,
-        )}${cell(t.errorCategory === null ? null : `${t.errorCategory} (${t.severity ?? '-'})`)}${cell(
-          t.attempt,
-        )}${cell(t.trackingNumber)}${cell(t.status)}${cell(t.service)}${hashCell(
-          t.payloadHash,
-        )}${hashCell(t.eventHash)}${detailsCell(t.details)}</tr>`,
-    )
-    .join('\n');
-
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Audit evidence: grant ${e(bundle.grantId)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Audit evidence: grant ${e(bundle.grantId)}</h1>
-<dl>
-<dt>Grant</dt><dd>${e(bundle.grantId)}</dd>
-<dt>Funder</dt><dd>${e(bundle.funderId ?? '')}</dd>
-<dt>Audit trail${bundle.trails.length > 1 ? 's' : ''}</dt><dd>${bundle.trails.map((t) => e(t.trailId)).join('<br>')}</dd>
-<dt>Compliance</dt><dd>${e(bundle.complianceTags.join(', '))}</dd>
-<dt>Generated</dt><dd>${e(bundle.generatedAtIso)}</dd>
-</dl>
-<h2>Verification</h2>
-${verification}
-<h2>Outcome</h2>
-${
-  outcome === null
-    ? '<p>No events.</p>'
-    : `<p>${e(outcome.occurredAtIso)}: ${e(outcome.stage)} ${e(outcome.action)}${
-        outcome.status === null ? '' : `, status ${e(outcome.status)}`
-      }${outcome.trackingNumber === null ? '' : `, tracking number ${e(outcome.trackingNumber)}`}</p>`
-}
-${trailsSection}
-<h2>Timeline</h2>
-<table>
-<thead><tr><th>#</th><th>Trail</th><th>Time (UTC)</th><th>Stage</th><th>Action</th><th>Rule set</th><th>Error</th><th>Attempt</th><th>Tracking</th><th>Status</th><th>Service</th><th>Payload hash</th><th>Event hash</th><th>Details</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
-<h2>Payload hashes</h2>
-<ul>
-${bundle.payloadHashes.map((h) => `<li class="hash">${e(h)}</li>`).join('\n')}
-</ul>
-</body>
-</html>
-`;
 }
