@@ -14,6 +14,7 @@ const alias = {
   '@grantstream/storage': src('./libs/storage/src/index.ts'),
   '@grantstream/harness': src('./libs/harness/src/index.ts'),
   '@grantstream/funders': src('./libs/funders/src/index.ts'),
+  '@grantstream/intake': src('./libs/intake/src/index.ts'),
 };
 
 const unit = (name: string, root: string) => ({
@@ -40,6 +41,7 @@ export default defineConfig({
       unit('routing', 'services/routing'),
       unit('examples', 'examples'),
       unit('funders', 'libs/funders'),
+      unit('intake', 'libs/intake'),
       unit('testing', 'libs/testing'),
       unit('funder-simulator', 'services/funder-simulator'),
       unit('submission', 'services/submission'),

@@ -3,202 +3,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfrastructureError, SchemaViolationError } from '@grantstream/errors';
+import { convertLine, formatLineProblem } from '@grantstream/intake';
 import type { OutgoingMessage } from '@grantstream/kafka';
 import {
   SUBMIT_INVALID_EXIT,
   SUBMIT_SEND_FAILED_EXIT,
-  convertLine,
   exitCodeOf,
-  formatLineProblem,
   formatSubmitSummary,
   listInputFiles,
-  parseTimestamp,
-  resolveAttachmentUri,
   submitFiles,
   type SubmitClients,
 } from './submit.command';
 
 const NOW = Date.parse('2026-12-01T15:00:00Z');
-const ctx = { attachmentsBase: '/data/batch', now: NOW };
 
-const line = (overrides: Record<string, unknown> = {}) =>
+const id = (n: number) => `SCDA-2026-${String(n).padStart(5, '0')}`;
+
+/** A valid line of the JSON form for grant `id(n)`, with `overrides` applied. */
+const good = (n: number, overrides: Record<string, unknown> = {}) =>
   JSON.stringify({
-    grant_id: 'NSF-2026-00042',
-    funder_portal: 'grants-gov',
+    grant_id: id(n),
+    funder_portal: 'sdca-portal',
     submission_deadline: '2027-01-15T17:00:00-05:00',
-    metadata: { project_title: 'Coastal Marsh Carbon', requested_amount: 125000 },
-    attachments: [
-      { uri: 'attachments/NSF-2026-00042/pd.pdf', filename: 'Project_Description.pdf' },
-    ],
+    metadata: { project_title: `Project ${n}` },
+    attachments: [{ uri: `attachments/${id(n)}/b.xlsx`, filename: 'Budget.xlsx' }],
     ...overrides,
   });
-
-describe('convertLine', () => {
-  it('turns the JSON form into a GrantSubmission v2 with defaults filled', () => {
-    const result = convertLine(line(), ctx);
-    expect(result).toEqual({
-      ok: true,
-      grantId: 'NSF-2026-00042',
-      record: {
-        grant_id: 'NSF-2026-00042',
-        funder_portal: 'grants-gov',
-        submission_deadline: Date.parse('2027-01-15T22:00:00Z'),
-        metadata: { project_title: 'Coastal Marsh Carbon', requested_amount: 125000 },
-        attachments: [
-          {
-            uri: 'file:///data/batch/attachments/NSF-2026-00042/pd.pdf',
-            media_type: null,
-            size_bytes: null,
-            sha256: null,
-            filename: 'Project_Description.pdf',
-          },
-        ],
-        audit_timestamp: NOW,
-        program_code: null,
-        applicant_ein: null,
-      },
-    });
-  });
-
-  it('accepts epoch milliseconds and keeps given optional fields', () => {
-    const result = convertLine(
-      line({
-        submission_deadline: 1_800_000_000_000,
-        audit_timestamp: '2026-11-30T08:00:00Z',
-        program_code: 'NSF 25-541',
-        applicant_ein: '12-3456789',
-      }),
-      ctx,
-    );
-    expect(result.ok && result.record).toMatchObject({
-      submission_deadline: 1_800_000_000_000,
-      audit_timestamp: Date.parse('2026-11-30T08:00:00Z'),
-      program_code: 'NSF 25-541',
-      applicant_ein: '12-3456789',
-    });
-  });
-
-  it.each([
-    ['not JSON', '{"grant_id": "NSF-2026-1",', null, '(root)', /not valid JSON/],
-    ['not an object', '[1, 2]', null, '(root)', /expected a JSON object/],
-    [
-      'a deadline without an offset',
-      line({ submission_deadline: '2027-01-15T17:00:00' }),
-      'NSF-2026-00042',
-      'submission_deadline',
-      /UTC offset/,
-    ],
-    [
-      'a fractional epoch',
-      line({ audit_timestamp: 1.5 }),
-      'NSF-2026-00042',
-      'audit_timestamp',
-      /epoch milliseconds/,
-    ],
-    [
-      'a missing deadline',
-      line({ submission_deadline: undefined }),
-      'NSF-2026-00042',
-      'submission_deadline',
-      /^required/,
-    ],
-    [
-      'a nested metadata object',
-      line({ metadata: { budget: { total: 5 } } }),
-      'NSF-2026-00042',
-      'metadata.budget',
-      /Invalid input/,
-    ],
-    [
-      'a fractional size',
-      line({ attachments: [{ uri: 'a.pdf', filename: 'a.pdf', size_bytes: 1.5 }] }),
-      'NSF-2026-00042',
-      'attachments[0].size_bytes',
-      /expected int/,
-    ],
-    [
-      'an attachment without filename',
-      line({ attachments: [{ uri: 'a.pdf' }] }),
-      'NSF-2026-00042',
-      'attachments[0].filename',
-      /expected string/,
-    ],
-    ['an unknown field', line({ priority: 'high' }), 'NSF-2026-00042', '(root)', /priority/],
-    ['a numeric grant id', line({ grant_id: 42 }), null, 'grant_id', /expected string/],
-  ])('reports %s with its field', (_name, text, grantId, field, message) => {
-    const result = convertLine(text, ctx);
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.grantId).toBe(grantId);
-    expect(result.problems.map((p) => p.field)).toContain(field);
-    expect(result.problems.find((p) => p.field === field)?.message).toMatch(message);
-  });
-
-  it('reports every problem of a line, not only the first', () => {
-    const result = convertLine(
-      line({ submission_deadline: 'soon', funder_portal: 7, attachments: 'none' }),
-      ctx,
-    );
-    expect(result.ok ? [] : result.problems.map((p) => p.field).sort()).toEqual([
-      'attachments',
-      'funder_portal',
-      'submission_deadline',
-    ]);
-  });
-});
-
-describe('parseTimestamp', () => {
-  it.each([
-    ['2027-03-01T17:00:00-05:00', Date.parse('2027-03-01T22:00:00Z')],
-    ['2027-03-01T22:00:00.250Z', Date.parse('2027-03-01T22:00:00.250Z')],
-    ['2027-03-01T17:00-0500', Date.parse('2027-03-01T22:00:00Z')],
-    [0, 0],
-  ])('%s -> %s', (input, expected) => {
-    expect(parseTimestamp(input)).toBe(expected);
-  });
-
-  it.each([['2027-03-01'], ['03/01/2027'], ['1800000000000'], [-1], [null], [true]])(
-    'refuses %s',
-    (input) => {
-      expect(typeof parseTimestamp(input)).toBe('string');
-    },
-  );
-});
-
-describe('resolveAttachmentUri', () => {
-  it.each([
-    ['attachments/NSF-1/pd.pdf', 'file:///data/batch/attachments/NSF-1/pd.pdf'],
-    // Traversal stays literal: ingest judges and records it.
-    ['attachments/../../../etc/passwd', 'file:///data/batch/attachments/../../../etc/passwd'],
-    ['%2e%2e/%2e%2e/etc/hostname', 'file:///data/batch/%2e%2e/%2e%2e/etc/hostname'],
-    ['./a/./b.pdf', 'file:///data/batch/./a/./b.pdf'],
-    ['file:///etc/passwd', 'file:///etc/passwd'],
-    ['s3://bucket/key.pdf', 's3://bucket/key.pdf'],
-    ['https://example.org/a.pdf', 'https://example.org/a.pdf'],
-    ['/srv/files/a.pdf', 'file:///srv/files/a.pdf'],
-  ])('%s -> %s', (uri, expected) => {
-    expect(resolveAttachmentUri(uri, '/data/batch')).toBe(expected);
-  });
-
-  it('makes the base absolute and URI-escapes it, but not the reference', () => {
-    expect(resolveAttachmentUri('x/../y.pdf', '/data/my batch/')).toBe(
-      'file:///data/my%20batch/x/../y.pdf',
-    );
-    expect(resolveAttachmentUri('a.pdf', 'rel/dir')).toBe(
-      `file://${join(process.cwd(), 'rel/dir')}/a.pdf`,
-    );
-  });
-});
-
-describe('formatLineProblem', () => {
-  it('reads file:line: grant: field: why, without the grant id when unknown', () => {
-    const p = { file: 'b.jsonl', line: 7, field: 'metadata.x', message: 'bad' };
-    expect(formatLineProblem({ ...p, grantId: 'BCF-2026-00001' })).toBe(
-      'b.jsonl:7: BCF-2026-00001: metadata.x: bad',
-    );
-    expect(formatLineProblem({ ...p, grantId: null })).toBe('b.jsonl:7: metadata.x: bad');
-  });
-});
 
 /** Clients that record what would be produced, failing produce calls from `failFromCall` on. */
 function fakeClients(options: { failFromCall?: number; refuse?: string } = {}) {
@@ -231,24 +61,18 @@ const keysOf = (calls: { messages: OutgoingMessage[] }[]) =>
 
 describe('submitFiles', () => {
   let dir: string;
-  const id = (n: number) => `SCDA-2026-${String(n).padStart(5, '0')}`;
-  const good = (n: number) =>
-    line({
-      grant_id: id(n),
-      attachments: [{ uri: `attachments/${id(n)}/b.xlsx`, filename: 'Budget.xlsx' }],
-    });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'grantctl-submit-'));
     await mkdir(join(dir, 'parts'));
-    await writeFile(join(dir, 'five.jsonl'), [1, 2, 3, 4, 5].map(good).join('\n') + '\n');
+    await writeFile(join(dir, 'five.jsonl'), [1, 2, 3, 4, 5].map((n) => good(n)).join('\n') + '\n');
     await writeFile(
       join(dir, 'mixed.jsonl'),
       [
         good(10),
         '',
         '   ',
-        line({ grant_id: id(11), submission_deadline: 'next friday' }),
+        good(11, { submission_deadline: 'next friday' }),
         good(12),
         'not json',
         good(10),

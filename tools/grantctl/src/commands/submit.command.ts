@@ -2,18 +2,11 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  GrantSubmissionV2Avro,
-  GrantSubmissionV2Schema,
-  TOPICS,
-  avroTypeFor,
-  funderPrefixOf,
-  type GrantSubmissionV2,
-} from '@grantstream/contracts';
+import { TOPICS, funderPrefixOf } from '@grantstream/contracts';
 import { SchemaViolationError } from '@grantstream/errors';
+import { convertLine, formatLineProblem, type LineProblem } from '@grantstream/intake';
 import {
   createPlatformClients,
   type AvroSerde,
@@ -29,165 +22,6 @@ export const SUBMIT_INVALID_EXIT = 4;
 export const SUBMIT_SEND_FAILED_EXIT = 5;
 /** Records per produce call unless --chunk-size says otherwise. */
 export const DEFAULT_CHUNK_SIZE = 500;
-
-/** One thing wrong with one input line. */
-export interface LineProblem {
-  file: string;
-  /** 1-based line number in the file. */
-  line: number;
-  /** The line's grant id, when it has a string one. */
-  grantId: string | null;
-  /** Where in the record, e.g. `attachments[0].uri`; `(root)` for the line as a whole. */
-  field: string;
-  message: string;
-}
-
-/** `file:line: <grant_id>: <field>: <why>` (the grant id left out when unknown). */
-export function formatLineProblem(p: LineProblem): string {
-  return `${p.file}:${p.line}: ${p.grantId === null ? '' : `${p.grantId}: `}${p.field}: ${p.message}`;
-}
-
-/** Context of converting one JSON line. */
-export interface ConvertContext {
-  /** Directory relative attachment URIs are resolved against. */
-  attachmentsBase: string;
-  /** audit_timestamp of lines that carry none (epoch ms). */
-  now: number;
-}
-
-/** Result of converting one JSON line: the record, or every problem found. */
-export type ConvertResult =
-  | { ok: true; grantId: string; record: GrantSubmissionV2 }
-  | { ok: false; grantId: string | null; problems: { field: string; message: string }[] };
-
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-
-/**
- * Resolves an attachment reference of the JSON form. An absolute URI (with a
- * scheme) is kept as it is; a path-absolute reference becomes a file URI of
- * that path; any other reference is appended to the base directory's file URI
- * by string concatenation. Dot segments (`..`, `%2e%2e`) are deliberately
- * kept: whether a reference escapes the attachment root is judged, and
- * recorded, by ingest, not silently repaired here.
- */
-export function resolveAttachmentUri(uri: string, attachmentsBase: string): string {
-  if (SCHEME.test(uri)) return uri;
-  if (uri.startsWith('/')) return `file://${uri}`;
-  const base = pathToFileURL(resolve(attachmentsBase)).href.replace(/\/+$/, '');
-  return `${base}/${uri}`;
-}
-
-const ISO_DATE_TIME =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
-
-/**
- * A timestamp of the JSON form: an ISO-8601 date-time with a UTC offset, or
- * epoch milliseconds. A date-time without an offset is refused: which zone
- * it meant is exactly what a deadline must not leave open.
- */
-export function parseTimestamp(value: unknown): number | string {
-  if (typeof value === 'number') {
-    return Number.isSafeInteger(value) && value >= 0
-      ? value
-      : `expected epoch milliseconds (a non-negative integer), got ${value}`;
-  }
-  if (typeof value === 'string') {
-    const ms = Date.parse(value);
-    if (ISO_DATE_TIME.test(value) && Number.isFinite(ms)) return ms;
-    return `expected an ISO-8601 date-time with a UTC offset (e.g. 2027-03-01T17:00:00-05:00) or epoch milliseconds, got ${JSON.stringify(value)}`;
-  }
-  return `expected an ISO-8601 date-time string or epoch milliseconds, got ${value === null ? 'null' : typeof value}`;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `attachments.0.uri` -> `attachments[0].uri`. */
-function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out || '(root)';
-}
-
-const avroType = avroTypeFor(GrantSubmissionV2Avro);
-
-/**
- * Converts one line of the JSON form into a GrantSubmission v2 record and
- * validates it with the zod contract and the Avro type: timestamps may be
- * ISO-8601 or epoch ms, audit_timestamp defaults to `now`, optional fields to
- * null, and relative attachment URIs are resolved (see {@link resolveAttachmentUri}).
- */
-export function convertLine(text: string, ctx: ConvertContext): ConvertResult {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return {
-      ok: false,
-      grantId: null,
-      problems: [{ field: '(root)', message: `not valid JSON (${(err as Error).message})` }],
-    };
-  }
-  if (!isObject(parsed)) {
-    return {
-      ok: false,
-      grantId: null,
-      problems: [{ field: '(root)', message: 'expected a JSON object' }],
-    };
-  }
-  const grantId = typeof parsed['grant_id'] === 'string' ? parsed['grant_id'] : null;
-  const problems: { field: string; message: string }[] = [];
-  const candidate: Record<string, unknown> = { ...parsed };
-
-  for (const field of ['submission_deadline', 'audit_timestamp'] as const) {
-    const value = parsed[field];
-    if (field === 'audit_timestamp' && (value === undefined || value === null)) {
-      candidate[field] = ctx.now;
-      continue;
-    }
-    const ms =
-      value === undefined
-        ? 'required: an ISO-8601 date-time with a UTC offset or epoch milliseconds'
-        : parseTimestamp(value);
-    if (typeof ms === 'string') {
-      problems.push({ field, message: ms });
-      // A placeholder, so the schema check does not report the same field twice.
-      candidate[field] = 0;
-    } else {
-      candidate[field] = ms;
-    }
-  }
-
-  if (Array.isArray(parsed['attachments'])) {
-    candidate['attachments'] = parsed['attachments'].map((a: unknown) =>
-      isObject(a) && typeof a['uri'] === 'string'
-        ? { ...a, uri: resolveAttachmentUri(a['uri'], ctx.attachmentsBase) }
-        : a,
-    );
-  }
-
-  const result = GrantSubmissionV2Schema.safeParse(candidate);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push({ field: fieldPath(issue.path), message: issue.message });
-    }
-  }
-  if (problems.length > 0 || !result.success) return { ok: false, grantId, problems };
-
-  const record = result.data;
-  avroType.isValid(record, {
-    errorHook: (path, value) =>
-      problems.push({
-        field: fieldPath(path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))),
-        message: `not a valid Avro value for GrantSubmission v2 (${JSON.stringify(value) ?? String(value)})`,
-      }),
-  });
-  if (problems.length > 0) return { ok: false, grantId, problems };
-  return { ok: true, grantId: record.grant_id, record };
-}
 
 /**
  * The input files of `submit`: a file as given, a directory as every `*.jsonl`
