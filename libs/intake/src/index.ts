@@ -17,4 +17,5 @@ export { resolveAttachmentUri } from './lib/attachment-uri';
 export { convertLine, type ConvertContext, type ConvertResult } from './lib/convert-line';
 export { fieldPath } from './lib/field-path';
 export { formatLineProblem, type FieldProblem, type LineProblem } from './lib/line-problem';
+export { loneSurrogateProblems } from './lib/lone-surrogate';
 export { parseTimestamp } from './lib/timestamp';

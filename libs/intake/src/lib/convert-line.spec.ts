@@ -147,6 +147,40 @@ describe('convertLine', () => {
     expect(result.ok ? [] : result.problems.map((p) => p.field)).toEqual(['submission_deadline']);
   });
 
+  it.each([
+    ['the grant id', { grant_id: 'NSF-2026-\ud800' }, 'grant_id'],
+    ['a metadata value', { metadata: { project_title: 'Marsh \udc00' } }, 'metadata.project_title'],
+    [
+      'an attachment reference',
+      { attachments: [{ uri: 'a\ud800.pdf', filename: 'a.pdf' }] },
+      'attachments[0].uri',
+    ],
+    ['a program code', { program_code: '\udbff' }, 'program_code'],
+  ])('refuses a lone surrogate in %s, naming the field', (_name, overrides, field) => {
+    // JSON.stringify writes a lone surrogate as an escape, as JSON text carries it.
+    const text = line(overrides);
+    expect(text).toMatch(/\\ud[89a-f][0-9a-f]{2}/);
+    const result = convertLine(text, ctx);
+    expect(result.ok ? [] : result.problems).toEqual([
+      { field, message: expect.stringMatching(/lone UTF-16 surrogate/) as string },
+    ]);
+  });
+
+  it('refuses a lone surrogate in a timestamp once, for the surrogate', () => {
+    const result = convertLine(line({ submission_deadline: '2027-01-15T17:00:00Z\ud800' }), ctx);
+    expect(result.ok ? [] : result.problems).toEqual([
+      {
+        field: 'submission_deadline',
+        message: expect.stringMatching(/lone UTF-16 surrogate/) as string,
+      },
+    ]);
+  });
+
+  it('keeps a surrogate pair (a character outside the BMP) as it is', () => {
+    const result = convertLine(line({ metadata: { project_title: 'Marsh \ud83c\udf31' } }), ctx);
+    expect(result.ok && result.record.metadata['project_title']).toBe('Marsh \u{1f331}');
+  });
+
   it('resolves attachment URIs against the base of the context', () => {
     const result = convertLine(line(), { ...ctx, attachmentsBase: '/mnt/other' });
     expect(result.ok && result.record.attachments[0]?.uri).toBe(

@@ -7,6 +7,7 @@ import {
 import { resolveAttachmentUri } from './attachment-uri';
 import { fieldPath } from './field-path';
 import type { FieldProblem } from './line-problem';
+import { loneSurrogateProblems } from './lone-surrogate';
 import { parseTimestamp } from './timestamp';
 
 /** Context of converting one JSON line. */
@@ -32,6 +33,7 @@ const avroType = avroTypeFor(GrantSubmissionV2Avro);
  * validates it with the zod contract and the Avro type: timestamps may be
  * ISO-8601 or epoch ms, audit_timestamp defaults to `now`, optional fields to
  * null, and relative attachment URIs are resolved (see {@link resolveAttachmentUri}).
+ * A string with a lone UTF-16 surrogate is refused (see {@link loneSurrogateProblems}).
  */
 export function convertLine(text: string, ctx: ConvertContext): ConvertResult {
   let parsed: unknown;
@@ -52,13 +54,19 @@ export function convertLine(text: string, ctx: ConvertContext): ConvertResult {
     };
   }
   const grantId = typeof parsed['grant_id'] === 'string' ? parsed['grant_id'] : null;
-  const problems: FieldProblem[] = [];
+  const problems: FieldProblem[] = loneSurrogateProblems(parsed);
+  const reported = new Set(problems.map((p) => p.field));
   const candidate: Record<string, unknown> = { ...parsed };
 
   for (const field of ['submission_deadline', 'audit_timestamp'] as const) {
     const value = parsed[field];
     if (field === 'audit_timestamp' && (value === undefined || value === null)) {
       candidate[field] = ctx.now;
+      continue;
+    }
+    if (reported.has(field)) {
+      // Already refused for its surrogate; one problem per field is enough.
+      candidate[field] = 0;
       continue;
     }
     const ms =
