@@ -1,13 +1,19 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
-import { TOPICS, TOPIC_DECLARATIONS, funderPrefixOf } from '@grantstream/contracts';
-import { isPipelineError } from '@grantstream/errors';
-import { applyDeclaredTopics, createPlatformClients, topicSpecsOf } from '@grantstream/kafka';
-import { createLogger } from '@grantstream/logging';
+import { TOPICS, TOPIC_DECLARATIONS } from '@grantstream/contracts';
+import {
+  applyDeclaredTopics,
+  createPlatformClients,
+  topicSpecsOf,
+  type PlatformClients,
+  type ScanOptions,
+  type TopicPositions,
+} from '@grantstream/kafka';
+import { createLogger, type GrantLogger } from '@grantstream/logging';
 import {
   OUTCOME_TOPICS,
   WORKSPACE_ROOT,
@@ -16,12 +22,13 @@ import {
   runScopedGroups,
   scanAuditTrails,
   stopStages,
-  type Destination,
-  type GrantOutcome,
   type StageProcess,
 } from '@grantstream/harness';
 import { MetricsSampler } from './metrics-sampler';
 import { loadLocalServices, metricsUrlOf, startLocalServices } from './local-services';
+import { buildMainJobReport, type ExpectedGrant } from './main-job-report';
+import { renderMainJobSummary } from './main-job-summary';
+import { openRunLog, type RunLog } from './run-log';
 import { LocalStack } from './stack';
 
 const positiveInt = (v: string) => {
@@ -29,18 +36,6 @@ const positiveInt = (v: string) => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
-
-/** What examples/expected-outcomes.json says about one grant. */
-interface ExpectedGrant {
-  destination: Destination;
-  category?: string;
-  codes: string[];
-  defect: string | null;
-}
-
-/** Sample names the report keeps: the pipeline's own families and the process's memory. */
-const REPORTED_METRIC =
-  /^(grantstream_|process_resident_memory_bytes$|nodejs_heap_size_used_bytes$)/;
 
 /** The stage services of the whole pipeline, in flow order. */
 const PIPELINE_SERVICES = [
@@ -52,23 +47,6 @@ const PIPELINE_SERVICES = [
   'notification',
 ] as const;
 
-/** A grant's last word in the pipeline, as the per-funder summary counts it. */
-type FinalCount = 'accepted' | 'rejected' | 'blocked' | 'deadLettered' | 'duplicate';
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted.length === 0
-    ? 0
-    : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
-
-/** Runs a workspace script synchronously, its output passed through to stderr. */
-function runScript(args: readonly string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: WORKSPACE_ROOT,
-    stdio: ['ignore', process.stderr, process.stderr],
-  });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} exited with ${r.status}`);
-}
-
 /**
  * The main job on the local embedded stack: start Kafka and the registry,
  * apply topics and schemas, generate the example batch (real PDF/XLSX
@@ -78,6 +56,12 @@ function runScript(args: readonly string[]): void {
  * agency's tracking number, a portal rejection, a compliance block or a dead
  * letter), verify each audit trail, compare the routing decisions with what
  * the fixtures expect, and print a summary per funder.
+ *
+ * stdout carries the numbered steps, the progress bar and the summary (or,
+ * with --json, the report alone). The job's own log, its Kafka clients' and
+ * the output of the scripts it runs go to main-job.log in the run's
+ * directory, beside the services' logs; an error that ends the job is
+ * repeated on stderr in one line with that file's path.
  */
 async function main(argv: string[]): Promise<number> {
   const opts = new Command('grantstream')
@@ -86,58 +70,45 @@ async function main(argv: string[]): Promise<number> {
     .parse(argv)
     .opts<{ timeoutMs: number; json?: boolean }>();
   const config = loadGrantstreamConfigOrExit(process.env);
+  const started = Date.now();
+  // The run's tag and directory depend only on the configuration and the
+  // clock, and the stack never clears its state dir, so both are fixed before
+  // the stack starts: one log file holds the whole run, stack start (and a
+  // first run's downloads) included, with nothing buffered or lost on a crash.
+  const runTag = `R${started.toString(36).toUpperCase()}`;
+  const runDir = join(config.stack.stateDir, 'runs', runTag);
+  const runLog = openRunLog(join(runDir, 'main-job.log'));
   const log = createLogger({
     service: 'main-job',
     level: config.logging.level,
-    destination: process.stderr,
+    destination: runLog,
   });
-  // stdout is what a person (or --json, a program) reads; logs go to stderr.
   const say = (line: string) => {
     if (!opts.json) process.stdout.write(`${line}\n`);
   };
-  const started = Date.now();
-
-  say('1/6 local stack: Apache Kafka (KRaft) + Apicurio Registry + Redis on loopback');
-  const actions = await new LocalStack(config, log).up();
-  say(
-    `    kafka ${actions.kafka}, registry ${actions.registry}, redis ${actions.redis} (${Date.now() - started} ms)`,
-  );
-
   const clients = createPlatformClients(config, log);
-  const runTag = `R${Date.now().toString(36).toUpperCase()}`;
-  const runDir = join(config.stack.stateDir, 'runs', runTag);
-  mkdirSync(runDir, { recursive: true });
   let stages: StageProcess[] = [];
   try {
+    say('1/6 local stack: Apache Kafka (KRaft) + Apicurio Registry + Redis on loopback');
+    say(`    log ${runLog.path}`);
+    const actions = await new LocalStack(config, log).up();
+    say(
+      `    kafka ${actions.kafka}, registry ${actions.registry}, redis ${actions.redis} (${Date.now() - started} ms)`,
+    );
+
     say('2/6 topics and schemas from schemas/topics.yaml');
-    const report = await applyDeclaredTopics(
+    const topics = await applyDeclaredTopics(
       clients,
       config,
       topicSpecsOf(TOPIC_DECLARATIONS),
       false,
     );
     say(
-      `    ${report.created.length} created, ${report.inSync.length} in sync, ${report.drift.length} drift, ${report.schemas.length} value schemas registered`,
+      `    ${topics.created.length} created, ${topics.inSync.length} in sync, ${topics.drift.length} drift, ${topics.schemas.length} value schemas registered`,
     );
 
     say(`3/6 example batch with attachments in ${runDir}`);
-    runScript(['examples/src/main.ts', '--out', runDir, '--now', new Date().toISOString()]);
-    // Grant ids get the run's tag so every run starts fresh audit trails.
-    const lines = readFileSync(join(runDir, 'applications.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-    const tagged = lines.map((l) => {
-      const app = JSON.parse(l) as { grant_id: string };
-      return JSON.stringify({ ...app, grant_id: `${app.grant_id}-${runTag}` });
-    });
-    const batchFile = join(runDir, 'batch.jsonl');
-    writeFileSync(batchFile, `${tagged.join('\n')}\n`);
-    const expectedFile = JSON.parse(
-      readFileSync(join(runDir, 'expected-outcomes.json'), 'utf8'),
-    ) as { grants: Record<string, ExpectedGrant> };
-    const expected = new Map(
-      Object.entries(expectedFile.grants).map(([id, e]) => [`${id}-${runTag}`, e]),
-    );
+    const { batchFile, expected } = prepareBatch(runDir, runTag, runLog, log);
     say(`    ${expected.size} applications`);
 
     say('4/6 funder simulator and stage services');
@@ -160,202 +131,166 @@ async function main(argv: string[]): Promise<number> {
     });
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
 
-    const outcomeFrom = await clients.io.endOffsets(Object.values(OUTCOME_TOPICS));
-    const finalFrom = await clients.io.endOffsets([TOPICS.STATUS, TOPICS.DLQ]);
-    const auditFrom = await clients.io.endOffsets([TOPICS.AUDIT]);
+    const from = {
+      outcomes: await clients.io.endOffsets(Object.values(OUTCOME_TOPICS)),
+      finals: await clients.io.endOffsets([TOPICS.STATUS, TOPICS.DLQ]),
+      audit: await clients.io.endOffsets([TOPICS.AUDIT]),
+    };
     say(`5/6 grantctl submit ${batchFile}`);
-    const submitStarted = Date.now();
+    const submittedAtMs = Date.now();
     sampler.start();
-    runScript(['tools/grantctl/src/main.ts', 'submit', batchFile, '--attachments-base', runDir]);
-    const submittedAt = new Map([...expected.keys()].map((id) => [id, submitStarted]));
+    runScript(
+      ['tools/grantctl/src/main.ts', 'submit', batchFile, '--attachments-base', runDir],
+      runLog,
+      log,
+    );
 
     say(
       '6/6 following every application to a final status: filed and decided by the agency, rejected, blocked or dead-lettered',
     );
-    const bar =
-      process.stdout.isTTY && !opts.json
-        ? new SingleBar({
-            format:
-              '    {bar} {value}/{total} final | {routed} routed, {blocked} blocked, {filed} with a portal answer | {duration}s',
-          })
-        : null;
-    bar?.start(expected.size, 0, { routed: 0, blocked: 0, filed: 0 });
-    let stoppedEarly = 0;
-    const outcomes = await collectOutcomes(clients, outcomeFrom, new Set(expected.keys()), {
+    const { routing, finals } = await followBatch(clients, from, expected, {
       timeoutMs: opts.timeoutMs,
-      settleMs: 1000,
       scan: config.audit,
-      producedAt: submittedAt,
-      onProgress: (n) => bar?.update(0, { routed: n, blocked: 0, filed: 0 }),
+      submittedAtMs,
+      bar: process.stdout.isTTY && !opts.json,
     });
-    const routedIds = new Set(
-      [...outcomes.outcomes].filter(([, o]) => o.destination === 'routed').map(([id]) => id),
-    );
-    stoppedEarly = outcomes.outcomes.size - routedIds.size;
-    bar?.update(stoppedEarly, {
-      routed: routedIds.size,
-      blocked: [...outcomes.outcomes.values()].filter((o) => o.destination === 'blocked').length,
-      filed: 0,
-    });
-    const finals = await followToFinal(clients, finalFrom, routedIds, {
-      timeoutMs: opts.timeoutMs,
-      onProgress: (n) => bar?.update(stoppedEarly + n, { filed: n }),
-    });
-    bar?.stop();
-    const sampled = await sampler.stop();
-    const metrics = {
-      scrapes: sampled.scrapes,
-      failures: sampled.failures,
-      peaks: Object.fromEntries(
-        Object.entries(sampled.peaks)
-          .filter(([name]) => REPORTED_METRIC.test(name))
-          .sort(([a], [b]) => a.localeCompare(b)),
-      ),
-    };
+    const metrics = await sampler.stop();
     const audit = await scanAuditTrails(
       clients,
-      auditFrom,
-      new Set(outcomes.outcomes.keys()),
+      from.audit,
+      new Set(routing.outcomes.keys()),
       config.audit,
     );
-    const notified = await countDeliveries(local.notification.webhook.url);
-
-    const mismatches: string[] = [];
-    const byFunder = new Map<
-      string,
-      Record<Destination | 'expected' | FinalCount | 'retries', number>
-    >();
-    const terminalMs = new Map<string, number[]>();
-    for (const [id, want] of expected) {
-      const got: GrantOutcome | undefined = outcomes.outcomes.get(id);
-      const funder = funderPrefixOf(id);
-      const row = byFunder.get(funder) ?? {
-        expected: 0,
-        routed: 0,
-        blocked: 0,
-        dlq: 0,
-        accepted: 0,
-        rejected: 0,
-        deadLettered: 0,
-        duplicate: 0,
-        retries: 0,
-      };
-      row.expected += 1;
-      if (got) {
-        row[got.destination] += 1;
-        if (got.destination === 'dlq') row.deadLettered += 1;
-      }
-      const final = finals.finals.get(id);
-      if (final) {
-        if (final.state === 'dead_letter') row.deadLettered += 1;
-        else {
-          row[final.state] += 1;
-          const list = terminalMs.get(funder) ?? [];
-          list.push(final.atMs - submitStarted);
-          terminalMs.set(funder, list);
-        }
-      }
-      row.retries += (audit.events.get(id) ?? []).filter((e) => e.action === 'RETRY').length;
-      byFunder.set(funder, row);
-      // A dead letter names one error code (the first problem's); a decision names every flag.
-      const codesOk =
-        want.destination === 'dlq'
-          ? got?.codes[0] === want.codes[0]
-          : want.codes.every((c) => got?.codes.includes(c));
-      const categoryOk = want.category === undefined || got?.category === want.category;
-      if (!got || got.destination !== want.destination || !codesOk || !categoryOk) {
-        mismatches.push(
-          `${id}: expected ${want.destination} ${want.codes.join(',')}, got ${got ? `${got.destination} ${got.codes.join(',')}` : 'nothing'}`,
-        );
-      }
-    }
-    const allTerminal = [...terminalMs.values()].flat().sort((a, b) => a - b);
-    const trailEvents = [...audit.events.values()].reduce((n, e) => n + e.length, 0);
-    const ok =
-      mismatches.length === 0 &&
-      outcomes.missing.length === 0 &&
-      outcomes.duplicates.length === 0 &&
-      finals.missing.length === 0 &&
-      audit.report.ok;
-    const timeToTerminal = (list: readonly number[]) => {
-      const sorted = [...list].sort((a, b) => a - b);
-      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-    };
-    const summary = {
+    const report = buildMainJobReport({
       runTag,
-      ok,
-      applications: expected.size,
-      decided: outcomes.outcomes.size,
-      missing: outcomes.missing,
-      duplicates: outcomes.duplicates,
-      unfinished: finals.missing,
-      mismatches,
-      byFunder: Object.fromEntries(
-        [...byFunder].map(([funder, row]) => [
-          funder,
-          {
-            ...row,
-            submitted: row.routed,
-            timeToTerminalMs: timeToTerminal(terminalMs.get(funder) ?? []),
-          },
-        ]),
-      ),
-      outcomes: Object.fromEntries(
-        [...outcomes.outcomes].map(([id, o]) => [
-          id,
-          { ...o, defect: expected.get(id)?.defect ?? null, final: finals.finals.get(id) ?? null },
-        ]),
-      ),
-      audit: {
-        grants: audit.report.grants,
-        events: trailEvents,
-        ok: audit.report.ok,
-        findings: audit.report.findings.slice(0, 20),
-      },
-      notificationsDelivered: notified,
+      expected,
+      routing,
+      finals,
+      audit,
+      notificationsDelivered: await countDeliveries(local.notification.webhook.url),
       metrics,
-      timeToTerminalMs: timeToTerminal(allTerminal),
-      totalMs: Date.now() - started,
-    };
+      timings: { startedAtMs: started, submittedAtMs, finishedAtMs: Date.now() },
+    });
+    log.info({ ok: report.ok, totalMs: report.totalMs }, 'main job finished');
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (!report.ok) process.stderr.write(`main job: the report is not ok; log ${runLog.path}\n`);
     } else {
-      say('');
-      say(
-        `summary: ${outcomes.outcomes.size}/${expected.size} decided by routing, ${finals.finals.size}/${routedIds.size} forwarded grants final, ${outcomes.missing.length + finals.missing.length} missing, ${outcomes.duplicates.length} duplicated, ${mismatches.length} unlike the fixtures`,
-      );
-      say(
-        `    funder   submitted  accepted  rejected  blocked  dead-lettered  retries  to terminal p50/p99`,
-      );
-      for (const [funder, r] of [...byFunder].sort()) {
-        const times = terminalMs.get(funder) ?? [];
-        const t = timeToTerminal(times);
-        const latency = times.length
-          ? `${(t.p50 / 1000).toFixed(1)} s / ${(t.p99 / 1000).toFixed(1)} s`
-          : 'n/a (none filed)';
-        say(
-          `    ${funder.padEnd(8)} ${String(r.routed).padStart(9)}  ${String(r.accepted).padStart(8)}  ${String(r.rejected).padStart(8)}  ${String(r.blocked).padStart(7)}  ${String(r.deadLettered).padStart(13)}  ${String(r.retries).padStart(7)}  ${latency}`,
-        );
-      }
-      say(
-        `    audit: ${audit.report.grants} trails, ${trailEvents} events, hash chains ${audit.report.ok ? 'verified' : `BROKEN (${audit.report.findings.length} findings)`}; ${notified} notifications delivered to the compliance officer's webhook`,
-      );
-      const peak = (name: string) => metrics.peaks[name] ?? 0;
-      say(
-        `    metrics: ${metrics.scrapes} scrapes of ${PIPELINE_SERVICES.length} services; peaks: consumer lag ${peak('grantstream_consumer_lag')}, paused partitions ${peak('grantstream_stage_paused_partitions')}, limiter queue ${peak('grantstream_funder_limiter_queued')}, busiest portal series ${peak('grantstream_funder_api_request_seconds_count')} calls, RSS ${Math.round(peak('process_resident_memory_bytes') / 1048576)} MB`,
-      );
-      say(
-        `    time to a terminal status: p50 ${(summary.timeToTerminalMs.p50 / 1000).toFixed(1)} s, p99 ${(summary.timeToTerminalMs.p99 / 1000).toFixed(1)} s`,
-      );
-      for (const m of mismatches.slice(0, 20)) say(`    mismatch ${m}`);
-      for (const id of finals.missing.slice(0, 20)) say(`    no final status for ${id}`);
-      say(`    total ${summary.totalMs} ms; service logs in ${runDir}`);
+      const context = {
+        runDir,
+        services: PIPELINE_SERVICES.length,
+        auditFindings: audit.report.findings.length,
+      };
+      for (const line of renderMainJobSummary(report, context)) say(line);
     }
-    return ok ? 0 : 1;
+    return report.ok ? 0 : 1;
+  } catch (err) {
+    log.error({ err }, 'main job failed');
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`main job failed: ${message.split('\n')[0]}\n    log ${runLog.path}\n`);
+    return 1;
   } finally {
     await stopStages(stages, config.runner.shutdownGraceMs);
     await clients.close();
   }
+}
+
+/**
+ * Runs a workspace script synchronously, its stdout and stderr appended to
+ * the run's log; a failure names the script, how it ended and that log.
+ */
+function runScript(args: readonly string[], runLog: RunLog, log: GrantLogger): void {
+  log.info({ script: args.join(' ') }, 'script starting; its output follows');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: WORKSPACE_ROOT,
+    stdio: ['ignore', runLog.fd, runLog.fd],
+  });
+  if (r.status !== 0) {
+    const how = r.error
+      ? r.error.message
+      : r.signal
+        ? `signal ${r.signal}`
+        : `exit code ${r.status}`;
+    throw new Error(
+      `${args.slice(0, 2).join(' ')} failed (${how}); its output is in ${runLog.path}`,
+    );
+  }
+}
+
+/**
+ * Generates the example batch in `runDir` and gives every grant id the run's
+ * tag, so every run starts fresh audit trails. Returns the batch to submit
+ * and the fixtures' expectation per tagged grant id, in the batch's order.
+ */
+function prepareBatch(
+  runDir: string,
+  runTag: string,
+  runLog: RunLog,
+  log: GrantLogger,
+): { batchFile: string; expected: Map<string, ExpectedGrant> } {
+  runScript(
+    ['examples/src/main.ts', '--out', runDir, '--now', new Date().toISOString()],
+    runLog,
+    log,
+  );
+  const tagged = readFileSync(join(runDir, 'applications.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const app = JSON.parse(l) as { grant_id: string };
+      return JSON.stringify({ ...app, grant_id: `${app.grant_id}-${runTag}` });
+    });
+  const batchFile = join(runDir, 'batch.jsonl');
+  writeFileSync(batchFile, `${tagged.join('\n')}\n`);
+  const fixtures = JSON.parse(readFileSync(join(runDir, 'expected-outcomes.json'), 'utf8')) as {
+    grants: Record<string, ExpectedGrant>;
+  };
+  const expected = new Map(
+    Object.entries(fixtures.grants).map(([id, e]) => [`${id}-${runTag}`, e]),
+  );
+  return { batchFile, expected };
+}
+
+/**
+ * Follows the batch to a routing outcome per grant, then the forwarded ones
+ * to a final state, with a progress bar on a terminal: grants blocked or
+ * dead-lettered by routing count as final at once.
+ */
+async function followBatch(
+  clients: PlatformClients,
+  from: { outcomes: TopicPositions; finals: TopicPositions },
+  expected: ReadonlyMap<string, ExpectedGrant>,
+  options: { timeoutMs: number; scan: ScanOptions; submittedAtMs: number; bar: boolean },
+) {
+  const bar = options.bar
+    ? new SingleBar({
+        format:
+          '    {bar} {value}/{total} final | {routed} routed, {blocked} blocked, {filed} with a portal answer | {duration}s',
+      })
+    : null;
+  bar?.start(expected.size, 0, { routed: 0, blocked: 0, filed: 0 });
+  const routing = await collectOutcomes(clients, from.outcomes, new Set(expected.keys()), {
+    timeoutMs: options.timeoutMs,
+    settleMs: 1000,
+    scan: options.scan,
+    producedAt: new Map([...expected.keys()].map((id) => [id, options.submittedAtMs])),
+    onProgress: (n) => bar?.update(0, { routed: n, blocked: 0, filed: 0 }),
+  });
+  const routedIds = new Set(
+    [...routing.outcomes].filter(([, o]) => o.destination === 'routed').map(([id]) => id),
+  );
+  const stoppedEarly = routing.outcomes.size - routedIds.size;
+  bar?.update(stoppedEarly, {
+    routed: routedIds.size,
+    blocked: [...routing.outcomes.values()].filter((o) => o.destination === 'blocked').length,
+    filed: 0,
+  });
+  const finals = await followToFinal(clients, from.finals, routedIds, {
+    timeoutMs: options.timeoutMs,
+    onProgress: (n) => bar?.update(stoppedEarly + n, { filed: n }),
+  });
+  bar?.stop();
+  return { routing, finals };
 }
 
 /** Notifications the webhook sink stored, when the webhook is the simulator's sink; null otherwise. */
@@ -373,9 +308,8 @@ async function countDeliveries(webhookUrl: string): Promise<number | null> {
 main(process.argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(
-      `${isPipelineError(err) ? err.message : String((err as Error).stack ?? err)}\n`,
-    );
+    // Only what fails before the run's log is open ends here.
+    process.stderr.write(`main job failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );
