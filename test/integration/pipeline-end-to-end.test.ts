@@ -10,6 +10,7 @@
 // hash chain across the stages that verifies; and the services' /metrics,
 // scraped while the batch ran, carried values for every metric family.
 import { describe, expect, it } from 'vitest';
+import type { MainJobReport } from '@grantstream/harness';
 import { ENTRY, runTs } from '@grantstream/testing';
 
 /** Metric families the batch must drive above zero on some service (histograms by their _count). */
@@ -60,38 +61,6 @@ const BAD_INPUTS: readonly [defect: string, destination: string, category: strin
     ['duplicate-filenames', 'dlq', 'ATTACHMENT_INVALID', 'ATTACHMENT_FILENAME_INVALID'],
     ['too-many-metadata-keys', 'dlq', 'SCHEMA_VIOLATION', 'METADATA_TOO_MANY_KEYS'],
   ];
-
-interface MainJobReport {
-  ok: boolean;
-  applications: number;
-  decided: number;
-  missing: string[];
-  duplicates: string[];
-  mismatches: string[];
-  unfinished: string[];
-  byFunder: Record<
-    string,
-    {
-      routed: number;
-      blocked: number;
-      dlq: number;
-      expected: number;
-      submitted: number;
-      accepted: number;
-      rejected: number;
-      deadLettered: number;
-      retries: number;
-      timeToTerminalMs: { p50: number; p99: number };
-    }
-  >;
-  notificationsDelivered: number | null;
-  outcomes: Record<
-    string,
-    { destination: string; codes: string[]; category: string | null; defect: string | null }
-  >;
-  audit: { grants: number; events: number; ok: boolean; findings: unknown[] };
-  metrics: { scrapes: number; failures: Record<string, number>; peaks: Record<string, number> };
-}
 
 describe('pipeline end to end (main job)', () => {
   it(
