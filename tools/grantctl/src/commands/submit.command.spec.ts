@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,54 @@ describe('submitFiles', () => {
       submitFiles([join(dir, 'five.jsonl')], { topic: 't', now: NOW }, clients),
     ).rejects.toThrow(/ECONNREFUSED/);
     expect(calls).toEqual([]);
+  });
+
+  it('still reports the invalid lines of a blocked batch when the registry cannot be reached', async () => {
+    const { clients, calls } = fakeClients();
+    clients.serde = {
+      encode: () => Promise.reject(new InfrastructureError('schema registry failed: ECONNREFUSED')),
+    };
+    const summary = await submitFiles(
+      [join(dir, 'mixed.jsonl')],
+      { topic: 't', now: NOW },
+      clients,
+    );
+    expect(summary).toMatchObject({ valid: 3, invalid: 3, sent: 0, failure: null });
+    expect(exitCodeOf(summary, false)).toBe(SUBMIT_INVALID_EXIT);
+    expect(calls).toEqual([]);
+  });
+
+  it('leaves out a record the schema refuses with --skip-invalid, chunking the others', async () => {
+    const { clients, calls } = fakeClients({ refuse: id(2) });
+    const file = join(dir, 'five.jsonl');
+    const summary = await submitFiles(
+      [file],
+      { topic: 't', now: NOW, chunkSize: 2, skipInvalid: true },
+      clients,
+    );
+    expect(keysOf(calls)).toEqual([
+      [id(1), id(3)],
+      [id(4), id(5)],
+    ]);
+    expect(summary).toMatchObject({ valid: 4, invalid: 1, sent: 4, validByFunder: { SCDA: 4 } });
+    expect(summary.problems.map((p) => p.line)).toEqual([2]);
+  });
+
+  it('leaves no spool behind, whether sending succeeds or fails', async () => {
+    const spoolDir = await mkdtemp(join(tmpdir(), 'grantctl-spool-'));
+    try {
+      for (const failFromCall of [undefined, 1]) {
+        const { clients } = fakeClients(failFromCall === undefined ? {} : { failFromCall });
+        await submitFiles(
+          [join(dir, 'five.jsonl')],
+          { topic: 't', now: NOW, chunkSize: 2, spoolDir },
+          clients,
+        );
+        expect(await readdir(spoolDir)).toEqual([]);
+      }
+    } finally {
+      await rm(spoolDir, { recursive: true, force: true });
+    }
   });
 
   it('validates only on a dry run, without clients', async () => {

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
@@ -10,11 +11,11 @@ import { convertLine, formatLineProblem, type LineProblem } from '@grantstream/i
 import {
   createPlatformClients,
   type AvroSerde,
-  type OutgoingMessage,
   type PlatformClients,
   type TopicIO,
 } from '@grantstream/kafka';
 import { commandContext } from './context';
+import { MessageSpool } from './submit-spool';
 
 /** Exit status of `submit` when a line is invalid and --skip-invalid was not given (nothing sent). */
 export const SUBMIT_INVALID_EXIT = 4;
@@ -99,6 +100,8 @@ export interface SubmitOptions {
   now?: number;
   /** Called after each acknowledged chunk and once before the first, with the total to send. */
   onProgress?: (sent: number, total: number) => void;
+  /** Where the spool of encoded records is made (default: the system's temporary directory). */
+  spoolDir?: string;
 }
 
 /** Where sending stopped and how to go on. */
@@ -136,24 +139,32 @@ export function exitCodeOf(summary: SubmitSummary, skipInvalid: boolean): number
   return 0;
 }
 
-const lineKey = (l: { fileIndex: number; line: number }) => `${l.fileIndex}:${l.line}`;
-
 const increment = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
 
 /**
- * Validates every line of the input files first, then (unless a line is
- * invalid and `skipInvalid` is off, or `dryRun` is on) encodes the valid
- * records as Avro with our own ingest contract (under the id the registry
- * holds for it, whatever version another producer registered last) and
- * produces them keyed by grant id, `chunkSize` records per produce call, in
- * input order. A grant id seen on an earlier line makes a later line invalid.
- * Before sending, every record is encoded once, so a record the schema
- * refuses is reported like any invalid line and nothing is sent.
+ * Reads every line of the input files once, in order: each line is converted
+ * and validated (see {@link convertLine}; a grant id seen on an earlier line makes a
+ * later line invalid) and, while the batch can still be sent, encoded as Avro
+ * with our own ingest contract (under the id the registry holds for it,
+ * whatever version another producer registered last) and spooled. When every
+ * line has been checked, and unless a line is invalid and `skipInvalid` is
+ * off, or `dryRun` is on, the spooled records are produced keyed by grant id,
+ * `chunkSize` records per produce call, in input order. A record the writer's
+ * schema refuses is reported like any invalid line, and then too nothing is
+ * sent without `skipInvalid`.
  *
- * The input is read again for each pass (validate, encode, send) instead of
- * being held in memory, so a batch of any size runs in constant memory.
+ * Why a spool: nothing may be sent before every line is known to be good
+ * (one invalid line sends nothing, and the progress total is the count of
+ * records to send), yet a batch may be larger than memory. The encoded
+ * records wait in a private temporary file ({@link MessageSpool}) holding one
+ * produce chunk in memory at a time, removed when the run ends, instead of
+ * the input being read, converted and encoded again for a second and third
+ * pass. No size limit is needed, the files are opened once, and a file
+ * changed while it is submitted cannot make what is sent differ from what
+ * was checked. What grows with the batch is only what the summary reports
+ * (problems) and the grant ids seen, which duplicate detection needs.
  */
 export async function submitFiles(
   files: readonly string[],
@@ -184,127 +195,137 @@ export async function submitFiles(
     failure: null,
   };
   const firstSeen = new Map<string, { file: string; line: number }>();
-  const validLines = new Set<string>();
-
-  for await (const input of readLines(files)) {
-    summary.linesRead += 1;
-    const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
-    const report = (grantId: string | null, field: string, message: string) =>
-      summary.problems.push({ file: input.file, line: input.line, grantId, field, message });
-    if (!result.ok) {
-      for (const p of result.problems) report(result.grantId, p.field, p.message);
-      summary.invalid += 1;
-      continue;
-    }
-    const earlier = firstSeen.get(result.grantId);
-    if (earlier) {
-      report(result.grantId, 'grant_id', `duplicate of ${earlier.file}:${earlier.line}`);
-      summary.invalid += 1;
-      continue;
-    }
-    firstSeen.set(result.grantId, { file: input.file, line: input.line });
-    summary.valid += 1;
-    increment(summary.validByFunder, funderPrefixOf(result.grantId));
-    validLines.add(lineKey(input));
-  }
-
-  const finished = () => {
-    summary.validByFunder = sortedKeys(summary.validByFunder);
-    summary.durationMs = Date.now() - started;
-    return summary;
-  };
+  // Lines the writer's schema refused count only if no other invalid line
+  // blocks the batch: encoding stops at a blocking line, so refusals before
+  // it would otherwise be reported or not depending on where it falls.
+  const refused: (LineProblem & { grantId: string })[] = [];
+  // A registry that cannot be reached ends the run before anything is sent,
+  // but only if the batch could have been sent: a blocked batch still gets
+  // its report of invalid lines.
+  let encodeFailure: { error: unknown } | null = null;
   const blocked = () => summary.invalid > 0 && !options.skipInvalid;
-  if (dryRun || blocked() || summary.valid === 0 || !clients) return finished();
+  let spool: MessageSpool | null = null;
 
-  // Encode every record once before sending any, so a record the writer's
-  // schema refuses is an invalid line like the others and nothing is
-  // half-sent. A registry that cannot be reached (the writer's id is looked
-  // up once) throws here, also before anything is sent.
-  const refused: LineProblem[] = [];
-  for await (const input of readLines(files)) {
-    if (!validLines.has(lineKey(input))) continue;
-    const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
-    if (!result.ok) continue;
-    try {
-      await clients.serde.encode(options.topic, result.record);
-    } catch (err) {
-      if (!(err instanceof SchemaViolationError)) throw err;
-      refused.push({
-        file: input.file,
+  try {
+    for await (const input of readLines(files)) {
+      summary.linesRead += 1;
+      const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
+      const report = (grantId: string | null, field: string, message: string) =>
+        summary.problems.push({ file: input.file, line: input.line, grantId, field, message });
+      if (!result.ok) {
+        for (const p of result.problems) report(result.grantId, p.field, p.message);
+        summary.invalid += 1;
+        continue;
+      }
+      const earlier = firstSeen.get(result.grantId);
+      if (earlier) {
+        report(result.grantId, 'grant_id', `duplicate of ${earlier.file}:${earlier.line}`);
+        summary.invalid += 1;
+        continue;
+      }
+      firstSeen.set(result.grantId, { file: input.file, line: input.line });
+      summary.valid += 1;
+      increment(summary.validByFunder, funderPrefixOf(result.grantId));
+
+      if (dryRun || !clients || blocked() || encodeFailure) continue;
+      let value: Buffer;
+      try {
+        value = await clients.serde.encode(options.topic, result.record);
+      } catch (err) {
+        if (err instanceof SchemaViolationError) {
+          refused.push({
+            file: input.file,
+            line: input.line,
+            grantId: result.grantId,
+            field: '(root)',
+            message: err.message,
+          });
+        } else {
+          encodeFailure = { error: err };
+        }
+        continue;
+      }
+      spool ??= await MessageSpool.create(options.spoolDir ?? tmpdir(), chunkSize);
+      await spool.append({
+        fileIndex: input.fileIndex,
         line: input.line,
-        grantId: result.grantId,
-        field: '(root)',
-        message: err.message,
+        key: result.grantId,
+        value,
       });
-      validLines.delete(lineKey(input));
-      summary.valid -= 1;
-      summary.invalid += 1;
-      const funder = funderPrefixOf(result.grantId);
-      const left = (summary.validByFunder[funder] ?? 1) - 1;
-      if (left > 0) summary.validByFunder[funder] = left;
-      else delete summary.validByFunder[funder];
     }
-  }
-  if (refused.length > 0) {
-    const order = new Map(files.map((f, i) => [f, i]));
-    summary.problems = [...summary.problems, ...refused].sort(
-      (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line,
-    );
-  }
-  if (blocked() || summary.valid === 0) return finished();
 
-  options.onProgress?.(0, summary.valid);
-  let chunk: OutgoingMessage[] = [];
-  let chunkFunders: string[] = [];
-  let chunkStart: InputLine | null = null;
-  const fail = (message: string, at: InputLine) => {
-    const from = chunkStart ?? at;
-    summary.failure = {
-      message,
-      acknowledged: summary.sent,
-      resumeFrom: { file: from.file, line: from.line },
+    const finished = () => {
+      summary.validByFunder = sortedKeys(summary.validByFunder);
+      summary.durationMs = Date.now() - started;
+      return summary;
     };
-  };
-  const flush = async (): Promise<boolean> => {
-    if (chunk.length === 0 || !chunkStart) return true;
+    if (dryRun || blocked() || summary.valid === 0 || !clients) return finished();
+    if (encodeFailure) throw encodeFailure.error;
+
+    countRefused(summary, refused);
+    if (blocked() || summary.valid === 0 || !spool) return finished();
+
+    await produceSpooled(spool, options, clients, summary);
+    return finished();
+  } finally {
+    await spool?.dispose();
+  }
+}
+
+/** Moves the lines the writer's schema refused from valid to invalid, their problems in line order. */
+function countRefused(
+  summary: SubmitSummary,
+  refused: readonly (LineProblem & { grantId: string })[],
+) {
+  if (refused.length === 0) return;
+  for (const p of refused) {
+    summary.valid -= 1;
+    summary.invalid += 1;
+    const funder = funderPrefixOf(p.grantId);
+    const left = (summary.validByFunder[funder] ?? 1) - 1;
+    if (left > 0) summary.validByFunder[funder] = left;
+    else delete summary.validByFunder[funder];
+  }
+  const order = new Map(summary.files.map((f, i) => [f, i]));
+  summary.problems = [...summary.problems, ...refused].sort(
+    (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line,
+  );
+}
+
+/**
+ * Produces the spooled records, one produce call per spool block (the chunk),
+ * counting what the broker acknowledged; on a failed call it records where to
+ * resume (the chunk's first line: nothing from there on is known to be written)
+ * and stops.
+ */
+async function produceSpooled(
+  spool: MessageSpool,
+  options: SubmitOptions,
+  clients: SubmitClients,
+  summary: SubmitSummary,
+): Promise<void> {
+  options.onProgress?.(0, summary.valid);
+  for await (const chunk of spool.blocks()) {
+    const first = chunk[0];
+    if (!first) continue;
     try {
-      await clients.io.produce(options.topic, chunk);
+      await clients.io.produce(
+        options.topic,
+        chunk.map((m) => ({ key: m.key, value: m.value })),
+      );
     } catch (err) {
-      fail((err as Error).message, chunkStart);
-      return false;
+      summary.failure = {
+        message: (err as Error).message,
+        acknowledged: summary.sent,
+        resumeFrom: { file: summary.files[first.fileIndex] ?? '', line: first.line },
+      };
+      break;
     }
     summary.sent += chunk.length;
-    for (const f of chunkFunders) increment(summary.sentByFunder, f);
+    for (const m of chunk) increment(summary.sentByFunder, funderPrefixOf(m.key));
     options.onProgress?.(summary.sent, summary.valid);
-    chunk = [];
-    chunkFunders = [];
-    chunkStart = null;
-    return true;
-  };
-
-  for await (const input of readLines(files)) {
-    if (!validLines.has(lineKey(input))) continue;
-    const result = convertLine(input.text, { attachmentsBase: baseOf(input.file), now });
-    if (!result.ok) {
-      // Only a file changed while it was being submitted gets here.
-      fail(`${input.file}:${input.line} changed since it was validated`, input);
-      break;
-    }
-    let value: Buffer;
-    try {
-      value = await clients.serde.encode(options.topic, result.record);
-    } catch (err) {
-      fail((err as Error).message, input);
-      break;
-    }
-    chunkStart ??= input;
-    chunk.push({ key: result.grantId, value });
-    chunkFunders.push(funderPrefixOf(result.grantId));
-    if (chunk.length >= chunkSize && !(await flush())) break;
   }
-  if (!summary.failure) await flush();
   summary.sentByFunder = sortedKeys(summary.sentByFunder);
-  return finished();
 }
 
 function sortedKeys(counts: Record<string, number>): Record<string, number> {
