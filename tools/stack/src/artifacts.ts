@@ -45,7 +45,7 @@ function mvn(args: string[], what: string): void {
  * into place, so an interrupted download never leaves a half-filled cache
  * that a later start would trust.
  */
-function fillOnce(
+export function fillOnce(
   dir: string,
   log: GrantLogger,
   what: string,
