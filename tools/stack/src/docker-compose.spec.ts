@@ -31,6 +31,12 @@ const config = loadGrantstreamConfig({});
 const kafka = compose.services['kafka'];
 const registry = compose.services['registry'];
 const redis = compose.services['redis'];
+/**
+ * The Node every image runs: an LTS line (Node 20 reached end of life in April
+ * 2026). The bundles target Node 20 and also run there;
+ * test/integration/bundles-node24.test.ts starts them on Node 24.
+ */
+const NODE_IMAGE = 'node:24-bookworm-slim';
 
 // Settings that legitimately differ in containers: addresses and paths.
 const PER_ENVIRONMENT = new Set([
@@ -168,11 +174,12 @@ describe('docker-compose.yml runs every service of the local stack', () => {
     },
   );
 
-  it('runs the topics job on every up (no profile), reusing none of the checkout node_modules', () => {
+  it("runs the topics job on every up (no profile), on the images' Node, reusing none of the checkout node_modules", () => {
     const topics = service('topics');
     expect(topics.profiles).toBeUndefined();
     expect(topics.command?.join(' ')).toContain('topics apply');
     expect(topics.volumes).toContain('topics-node-modules:/workspace/node_modules');
+    expect(topics.image).toBe(NODE_IMAGE);
   });
 
   it('gives the portal callers Redis, the simulator as every funder portal, and its fake tokens', () => {
@@ -326,12 +333,12 @@ describe('service Dockerfiles', () => {
   ).scripts;
 
   it.each(services)(
-    '%s: builds its bundle, runs it as a non-root user on Node 20, probes liveness',
+    '%s: builds its bundle, runs it as a non-root user on Node 24, probes liveness',
     (name) => {
       const text = readFileSync(resolve(ROOT, `services/${name}/Dockerfile`), 'utf8');
       const froms = text.match(/^FROM \S+/gm) ?? [];
       expect(froms).toHaveLength(2);
-      for (const from of froms) expect(from).toMatch(/^FROM node:20[-.]/);
+      expect(froms).toEqual([`FROM ${NODE_IMAGE}`, `FROM ${NODE_IMAGE}`]);
       expect(text).toContain(`RUN npm run build:bundles -- ${name}\n`);
       expect(scripts['build:bundles']).toBe('tsx tools/stack/src/bundle.ts');
       expect(text).toMatch(/^USER node$/m);

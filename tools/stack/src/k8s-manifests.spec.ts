@@ -58,7 +58,7 @@ const ATTACHMENTS_CLAIM = 'grantstream-attachments';
 const FUNDER_TOKENS_SECRET = 'grantstream-funder-tokens';
 // Where dead letters too large for the broker keep their values (runner.deadLetterStore).
 const DEAD_LETTERS_CLAIM = 'grantstream-dead-letters';
-// The node user of the node:20 images the stages run from.
+// The node user of the node:24 images the stages run from.
 const NODE_UID = 1000;
 
 const topicsYaml = parse(readFileSync(join(ROOT, 'schemas/topics.yaml'), 'utf8')) as {
