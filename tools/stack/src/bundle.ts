@@ -99,8 +99,10 @@ function nestLazyOptionalPeers(absent: Set<string>): Plugin {
 /**
  * Bundles one service's entry point with everything it imports (workspace
  * libs through the tsconfig path aliases, and its npm dependencies) into one
- * CommonJS file for Node 20, with a source map. The result runs with no
- * node_modules beside it. Decorators compile as experimentalDecorators;
+ * CommonJS file for Node 20 and later, with a source map: the images run Node
+ * 24, this machine's tools Node 20, and test/integration/bundles-node24.test.ts
+ * starts every bundle on both. The result runs with no node_modules beside
+ * it. Decorators compile as experimentalDecorators;
  * esbuild emits no decorator metadata, which is why every injected
  * constructor parameter names its token with `@Inject`.
  */
@@ -133,8 +135,18 @@ function isStageService(name: string): name is StageServiceName {
   return Object.hasOwn(STAGE_SERVICES, name);
 }
 
-/** `npm run build:bundles [-- service...]`: every service when none is named. */
-async function main(args: readonly string[]): Promise<number> {
+/**
+ * `npm run build:bundles [-- [--out <dir>] service...]`: every service when
+ * none is named, into `<dir>/<service>/main.js` (default dist/bundles).
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  const at = argv.indexOf('--out');
+  const outRoot = at === -1 ? undefined : argv[at + 1];
+  if (at !== -1 && (outRoot === undefined || outRoot.startsWith('-'))) {
+    process.stderr.write('--out needs a folder: --out <dir>\n');
+    return 2;
+  }
+  const args = at === -1 ? argv : [...argv.slice(0, at), ...argv.slice(at + 2)];
   const unknown = args.filter((a) => !isStageService(a));
   if (unknown.length > 0) {
     process.stderr.write(
@@ -144,7 +156,7 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const names = args.length > 0 ? args.filter(isStageService) : Object.keys(STAGE_SERVICES);
   for (const name of names.filter(isStageService)) {
-    const result = await bundleService(name);
+    const result = await bundleService(name, { outRoot });
     process.stdout.write(
       `${name}: ${relative(process.cwd(), result.file)}` +
         (result.absentOptional.length > 0

