@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
@@ -17,6 +16,7 @@ import {
 import { exactTopicPattern } from '@grantstream/testing';
 import { loadLocalServices, simulatorUrlOf, startLocalServices } from './local-services';
 import { rereadReport, type RereadReport } from './reread-report';
+import { openRunLog } from './run-log';
 import { LocalStack } from './stack';
 
 const positiveInt = (v: string) => {
@@ -49,20 +49,22 @@ async function main(argv: string[]): Promise<number> {
     .parse(argv)
     .opts<{ topic: string; timeoutMs: number; pollMs: number; json?: boolean }>();
   const config = loadGrantstreamConfigOrExit(process.env);
+  const started = Date.now();
+  const tag = `D${started.toString(36).toUpperCase()}`;
+  const runDir = join(config.stack.stateDir, 'runs', tag);
+  // The drill's own log and its Kafka clients' go beside the stages' logs, as the main job's do.
+  const runLog = openRunLog(join(runDir, 'reread-drill.log'));
   const log = createLogger({
     service: 'reread-drill',
     level: config.logging.level,
-    destination: process.stderr,
+    destination: runLog,
   });
   const say = (line: string) => {
     if (!opts.json) process.stdout.write(`${line}\n`);
   };
-  const started = Date.now();
+  say(`log ${runLog.path}`);
   await new LocalStack(config, log).up();
   const clients = createPlatformClients(config, log);
-  const tag = `D${Date.now().toString(36).toUpperCase()}`;
-  const runDir = join(config.stack.stateDir, 'runs', tag);
-  mkdirSync(runDir, { recursive: true });
   let stages: StageProcess[] = [];
   try {
     const from = await clients.io.startOffsets([opts.topic]);
