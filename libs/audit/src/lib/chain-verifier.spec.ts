@@ -188,9 +188,25 @@ describe('ChainVerifier on grants with several trails', () => {
     ]);
   });
 
+  it('links a re-read that never reached submission to the trail that read the same position first', () => {
+    // Blocked by compliance or dead-lettered both times: no duplicate decision names the
+    // earlier trail, but both trails start from the same ingest record.
+    const first = trailOf('G-1', 't1', { ingestOffset: 5 });
+    const reread = trailOf('G-1', 't2', { ingestOffset: 5, from: 3000 });
+    const report = verify(recordsOf([...first, ...reread]));
+    expect(report.ok).toBe(true);
+    expect(report.linkedTrails[0]?.trails.map((t) => t.link)).toEqual([
+      null,
+      { kind: 'RE_READ', ofTrail: 't1', eventId: at(reread, 0).event_id },
+    ]);
+  });
+
   it('accepts trails that name no earlier one (a grant sent again after a dead letter)', () => {
     const report = verify(
-      recordsOf([...trailOf('G-1', 't1'), ...trailOf('G-1', 't2', { from: 5000 })]),
+      recordsOf([
+        ...trailOf('G-1', 't1'),
+        ...trailOf('G-1', 't2', { ingestOffset: 8, from: 5000 }),
+      ]),
     );
     expect(report.ok).toBe(true);
     expect(report.linkedTrails[0]?.trails.map((t) => t.link)).toEqual([null, null]);

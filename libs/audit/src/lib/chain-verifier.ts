@@ -58,8 +58,10 @@ export interface Finding {
  * recorded it in the trail's events:
  * - `RESUBMISSION`: changed content under the same grant id (`details.resubmission_of_trail`).
  * - `DUPLICATE`: a copy of content already accepted, filed nothing (`details.duplicate_of_trail`).
- * - `RE_READ`: a duplicate read from the same ingest position as the trail it
- *   names (a new consumer group reading the ingest topic again).
+ * - `RE_READ`: a trail read from the same ingest position as the trail it
+ *   names (a new consumer group reading the ingest topic again): named by its
+ *   duplicate decision, or, for a re-read that never reached submission
+ *   (blocked, dead-lettered), by the ingest position both trails start from.
  */
 export type TrailLinkKind = 'RESUBMISSION' | 'DUPLICATE' | 'RE_READ';
 
@@ -457,6 +459,21 @@ function verifyGrant(
           eventId: state.eventId,
         };
       }
+    }
+    // A re-read that never reached submission (blocked, dead-lettered) has no
+    // duplicate decision naming the earlier trail; both start from the same
+    // ingest record, which is the link.
+    const firstRead = t.layout.genesisRoots[0];
+    if (link === null && firstRead !== undefined) {
+      const own = startSources.get(t.trailId) ?? new Set<string>();
+      const earlier = laidOut.find(
+        (o) =>
+          o.trailId !== t.trailId &&
+          o.startedAt <= t.startedAt &&
+          [...own].some((s) => startSources.get(o.trailId)?.has(s)),
+      );
+      if (earlier !== undefined)
+        link = { kind: 'RE_READ', ofTrail: earlier.trailId, eventId: firstRead.eventId };
     }
     trails.push({
       trailId: t.trailId,
