@@ -22,6 +22,7 @@ import {
   type ServiceGroup,
   type Simulator,
 } from '../support/submission';
+import { waitForGroupAssigned } from '../support/consumer-group';
 
 const FUNDER = 'RLIM';
 const RATE = 10;
@@ -75,8 +76,8 @@ describe('a rate limit shared by three replicas', () => {
       );
       const ids = new Set(grants.map((g) => g.grant_id));
       const from = await clients.io.endOffsets([TOPICS.STATUS]);
-      // Let the three replicas join and split the partitions before the backlog lands.
-      await sleep(8_000);
+      // The three replicas split the partitions before the backlog lands.
+      await waitForGroupAssigned(clients, submission, [TOPICS.ROUTED]);
       await produceRouted(clients, grants);
 
       const samples: { at: number; created: number }[] = [];

@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { AssignerProtocol, ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import { InfrastructureError } from '@grantstream/errors';
 import type { ObservedTopic, TopicSpec } from './topics/topic-plan';
 
@@ -7,6 +7,14 @@ export interface ClusterInfo {
   clusterId: string;
   controller: number | null;
   brokers: { nodeId: number; host: string; port: number }[];
+}
+
+/** A consumer group as its coordinator sees it: state and each member's assigned partitions. */
+export interface GroupDescription {
+  groupId: string;
+  /** Empty, PreparingRebalance, CompletingRebalance, Stable or Dead. */
+  state: string;
+  members: { memberId: string; clientId: string; assignment: Record<string, number[]> }[];
 }
 
 /**
@@ -181,6 +189,30 @@ export class KafkaAdmin {
     } finally {
       await consumer.disconnect().catch(() => undefined);
     }
+  }
+
+  /**
+   * A consumer group's state and its members' assignments (the coordinator's
+   * view: a member counts once its join completed and its assignment arrived).
+   */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const { groups } = await this.wrap('describeGroups', () =>
+      this.admin.describeGroups([groupId]),
+    );
+    const group = groups[0];
+    return {
+      groupId,
+      state: group?.state ?? 'Dead',
+      members: (group?.members ?? []).map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        // A member still joining has an empty assignment buffer.
+        assignment:
+          m.memberAssignment.length > 0
+            ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {})
+            : {},
+      })),
+    };
   }
 
   async deleteTopics(names: readonly string[]): Promise<void> {
