@@ -22,6 +22,7 @@ import {
   type ServiceGroup,
   type Simulator,
 } from '../support/submission';
+import { waitForGroupAssigned } from '../support/consumer-group';
 
 const DOWN = 'ISOA';
 const HEALTHY = ['ISOB', 'ISOC'] as const;
@@ -77,7 +78,8 @@ describe('isolation between funders', () => {
         .replace(/[^a-z0-9]/gi, '')
         .slice(-6)
         .toUpperCase();
-      await sleep(3_000);
+      // The replica holds every partition before the baseline's backlog lands.
+      await waitForGroupAssigned(clients, submission, [TOPICS.ROUTED]);
       const baseline = await phase(`${tag}P1`);
       await simulator.setFunder(DOWN, { timeoutRate: 1 });
       const outage = await phase(`${tag}P2`);
