@@ -12,6 +12,7 @@
 // Statuses here are terminal: a status-polling service of a scenario running
 // at the same time reads grants.status.v1 too, and must find nothing to poll.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { AUDIT_HEAD_HEADER, sha256Hex } from '@grantstream/audit';
 import {
   DLQ_HEADERS,
@@ -21,6 +22,7 @@ import {
   type GrantStatusV1,
   type NotificationRequestV1,
 } from '@grantstream/contracts';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '@grantstream/config';
 import { stopStages, verifyAuditTrails } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import { testClients, uniqueName } from '@grantstream/testing';
@@ -41,6 +43,14 @@ import {
 const BLOCKED = 8;
 /** How long the webhook stays down once the service has tried it: several retries' worth. */
 const DOWN_HOLD_MS = 6_000;
+
+/** The notification service's configured webhook timeout (notification.webhook.timeoutMs). */
+const webhookTimeoutMs = () =>
+  loadConfig({
+    schema: z.object({ notification: z.object({ webhook: z.object({ timeoutMs: z.number() }) }) }),
+    files: [DEFAULT_CONFIG_FILE],
+    env: process.env,
+  }).notification.webhook.timeoutMs;
 
 /** A delivered body, as the notification service posts it. */
 interface Delivered {
@@ -302,8 +312,10 @@ describe('notification with the webhook down', () => {
         await sleep(500);
         view = await simulator.hook(hook);
       }
-      // Anything still in flight would show up now as an extra copy or a duplicate.
-      await sleep(2_000);
+      // Anything still in flight would show up now as an extra copy or a
+      // duplicate: watch for as long as one POST may stay unanswered (the
+      // service's configured webhook timeout).
+      await sleep(webhookTimeoutMs());
       view = await simulator.hook(hook);
       const delivered = ours(view.received);
       console.info(
