@@ -18,6 +18,12 @@ import {
 } from '../support/fanout';
 
 const INPUTS = 600;
+/**
+ * The audit topic's segment.ms: its active segment rolls on the first append
+ * this long after the segment began, leaving a closed segment the cleaner can
+ * compact.
+ */
+const SEGMENT_MS = 500;
 
 describe('audit chains through crashes and compaction', () => {
   let clients: PlatformClients;
@@ -29,7 +35,7 @@ describe('audit chains through crashes and compaction', () => {
     clients = await testClients(config);
     t = await createHopTopics(clients, 'auditcrash');
     audit = await createAuditTopic(clients, 'crash', {
-      'segment.ms': '500',
+      'segment.ms': String(SEGMENT_MS),
       'min.cleanable.dirty.ratio': '0.01',
       'min.compaction.lag.ms': '0',
       'delete.retention.ms': '1000',
@@ -90,7 +96,8 @@ describe('audit chains through crashes and compaction', () => {
           audit,
           sample.map((m) => ({ key: m.key, value: m.value, partition: m.partition })),
         );
-        await new Promise((r) => setTimeout(r, 1000));
+        // The next round rolls the segment: each round's copies sit in a segment of their own.
+        await new Promise((r) => setTimeout(r, SEGMENT_MS));
       }
       expect((await verify()).report).toMatchObject({ ok: true, events: INPUTS * 2 });
 
@@ -105,7 +112,8 @@ describe('audit chains through crashes and compaction', () => {
           audit,
           sample.slice(0, 6).map((m) => ({ key: m.key, value: m.value, partition: m.partition })),
         );
-        await new Promise((r) => setTimeout(r, 2000));
+        // One roll per segment.ms: the cleaner finds a closed dirty segment at its next check.
+        await new Promise((r) => setTimeout(r, SEGMENT_MS));
       }
       expect(cleaned()).toBe(true);
       const compacted = await verify();
