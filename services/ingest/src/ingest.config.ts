@@ -7,22 +7,11 @@ import {
   rulesSectionSchema,
   runnerDefaultsSchema,
   stageRunnerOverridesSchema,
+  regexSourceSchema,
 } from '@grantstream/config';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-/** A string that compiles as a JavaScript regular expression. */
-const regexSource = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
 
 /** The setting ingest's handler takes its subscription from (see configuredSubscription). */
 export const INGEST_TOPIC_PATTERN_SETTING = 'ingest.topicPattern';
@@ -37,7 +26,7 @@ export const ingestConfigSchema = platformConfigSchema.extend({
      * created later. One deployment (or one test scenario) narrows it to its
      * own topics, so it never re-reads and re-decides another's records.
      */
-    topicPattern: regexSource,
+    topicPattern: regexSourceSchema,
     runner: stageRunnerOverridesSchema,
     metrics: metricsEndpointSchema,
     storage: z.strictObject({
@@ -70,7 +59,7 @@ export const ingestConfigSchema = platformConfigSchema.extend({
       }),
     }),
     limits: z.strictObject({
-      grantIdPattern: regexSource,
+      grantIdPattern: regexSourceSchema,
       maxMetadataKeys: z.int().positive(),
       maxMetadataKeyLength: z.int().positive(),
       maxMetadataValueChars: z.int().positive(),

@@ -9,6 +9,7 @@ import {
   redisConnectionSchema,
   runnerDefaultsSchema,
   stageRunnerOverridesSchema,
+  regexSourceSchema,
 } from '@grantstream/config';
 import { fundersSectionSchema } from '@grantstream/funders';
 
@@ -36,18 +37,6 @@ export const retryTierSchema = z.strictObject({
   delayMs: positiveInt,
 });
 
-/** A string that compiles as a JavaScript regular expression. */
-const regexSource = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
 
 /** The submission stage's own settings. */
 export const submissionSectionSchema = z
@@ -60,7 +49,7 @@ export const submissionSectionSchema = z
      * match. A deployment (or a test scenario) with tiers of its own narrows it
      * to them, so it never takes another's retries.
      */
-    retryTopicPattern: regexSource,
+    retryTopicPattern: regexSourceSchema,
     /**
      * Longest a grant waits for its funder's limiter. Past it the grant goes
      * to a delay tier (`throttledDelayMs`) instead of holding its partition,

@@ -3,6 +3,19 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ERROR_CATEGORIES } from '@grantstream/errors';
 
+/** A string that compiles as a JavaScript regular expression (a topic pattern, say). */
+export const regexSourceSchema = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
 /** Host:port of a broker; loopback by default. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 
