@@ -47,11 +47,10 @@ import {
   testClients,
   testConfig,
   testLogger,
-  uniqueName,
 } from '@grantstream/testing';
 import { createAuditTopic } from '../support/audit';
 import {
-  FanoutRecordAvro,
+  createHopTopics,
   hopRunnerConfig,
   readFanout,
   type FanoutRecord,
@@ -61,38 +60,6 @@ import {
 const GRANTS = 6;
 const MISCONFIGURED = 4;
 const SERVICE = { stage: 'dlq-test', name: 'dlq-test-stage', version: '1.0.0' };
-
-/**
- * The hop topics of this scenario, whose input carries RoutedGrants as
- * submission's does: a record that names its audit trail.
- */
-async function createRoutedHopTopics(
-  clients: PlatformClients,
-  name: string,
-  partitions: number,
-): Promise<HopTopics> {
-  const base = uniqueName(`test.${name}`);
-  const t: HopTopics = {
-    input: `${base}.in`,
-    output: `${base}.out`,
-    dlq: `${base}.dlq`,
-    group: `${base}.group`,
-    prefix: `${base}.tx`,
-  };
-  await clients.admin.createTopics(
-    [t.input, t.output, t.dlq].map((n) => ({
-      name: n,
-      partitions,
-      replicationFactor: 1,
-      config: {},
-      valueSchema: null,
-    })),
-  );
-  const compatibility = testConfig().topics.compatibility;
-  await clients.serde.register(t.input, RoutedGrantV1Avro, compatibility);
-  await clients.serde.register(t.output, FanoutRecordAvro, compatibility);
-  return t;
-}
 
 describe('grantctl dlq', () => {
   const config = testConfig();
@@ -123,7 +90,7 @@ describe('grantctl dlq', () => {
 
   beforeAll(async () => {
     clients = await testClients(config);
-    t = await createRoutedHopTopics(clients, 'dlq', 2);
+    t = await createHopTopics(clients, 'dlq', 2, RoutedGrantV1Avro);
     auditTopic = await createAuditTopic(clients, 'dlq');
     // Each grant arrives with the head of a trail ingest began, and names that
     // trail in its value as every record after ingest does: the stage, its dead

@@ -51,11 +51,15 @@ export interface HopTopics {
   prefix: string;
 }
 
-/** Fresh input/output/DLQ topics with their schemas registered. */
+/**
+ * Fresh input/output/DLQ topics with their schemas registered; the input
+ * carries GrantSubmissions unless `inputSchema` names another record.
+ */
 export async function createHopTopics(
   clients: PlatformClients,
   name: string,
   partitions = 3,
+  inputSchema: schema.RecordType = GrantSubmissionV1Avro,
 ): Promise<HopTopics> {
   const base = uniqueName(`test.${name}`);
   const t: HopTopics = {
@@ -75,7 +79,7 @@ export async function createHopTopics(
     })),
   );
   const compatibility = testConfig().topics.compatibility;
-  await clients.serde.register(t.input, GrantSubmissionV1Avro, compatibility);
+  await clients.serde.register(t.input, inputSchema, compatibility);
   await clients.serde.register(t.output, FanoutRecordAvro, compatibility);
   return t;
 }
