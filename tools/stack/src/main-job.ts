@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { TOPICS, TOPIC_DECLARATIONS } from '@grantstream/contracts';
 import {
@@ -29,13 +29,8 @@ import { loadLocalServices, metricsUrlOf, startLocalServices } from './local-ser
 import { buildMainJobReport, type ExpectedGrant } from './main-job-report';
 import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
+import { positiveInt } from './cli-options';
 import { LocalStack } from './stack';
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 
 /** The stage services of the whole pipeline, in flow order. */
 const PIPELINE_SERVICES = [

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { TOPICS, type AuditEventV1 } from '@grantstream/contracts';
 import { isPipelineError } from '@grantstream/errors';
@@ -17,13 +17,8 @@ import { exactTopicPattern } from '@grantstream/testing';
 import { loadLocalServices, simulatorUrlOf, startLocalServices } from './local-services';
 import { rereadReport, type RereadReport } from './reread-report';
 import { openRunLog } from './run-log';
+import { positiveInt } from './cli-options';
 import { LocalStack } from './stack';
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 
 /** The stages a re-read passes through up to the funder portals. */
 const DRILL_STAGES = ['ingest', 'normalization', 'routing', 'submission'] as const;
