@@ -12,7 +12,6 @@ import {
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-
 /** The setting ingest's handler takes its subscription from (see configuredSubscription). */
 export const INGEST_TOPIC_PATTERN_SETTING = 'ingest.topicPattern';
 

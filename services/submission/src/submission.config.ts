@@ -37,7 +37,6 @@ export const retryTierSchema = z.strictObject({
   delayMs: positiveInt,
 });
 
-
 /** The submission stage's own settings. */
 export const submissionSectionSchema = z
   .strictObject({
