@@ -167,3 +167,16 @@ export {
   type GrantProofResult,
   type ProofFileVerdict,
 } from './lib/transparency/grant-proof';
+export {
+  checkpointKeyOf,
+  checkpointNoteOfRecord,
+  checkpointRecordOf,
+  orderBatchKeyOf,
+  orderBatchOfRecord,
+  orderBatchRecordOf,
+  type CheckpointRecordRefusal,
+  type CheckpointRecordResult,
+  type OrderRecordExpectations,
+  type OrderRecordRefusal,
+  type OrderRecordResult,
+} from './lib/transparency/log-records';

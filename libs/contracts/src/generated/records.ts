@@ -3,6 +3,31 @@ import { z } from 'zod';
 import { MetadataMapSchema, type MetadataValue } from '../lib/metadata';
 
 /**
+ * A signed checkpoint of the audit Merkle log, published to grants.audit.checkpoints.v1 (and to the
+ * witness store). The note is the evidence; the other fields only index it and a verifier trusts
+ * none of them over the note. (Avro org.grantstream.audit.AuditCheckpoint, from
+ * audit/AuditCheckpoint.v1.avsc.)
+ */
+export interface AuditCheckpointV1 {
+  /** Tree size the note states, for finding a checkpoint without opening every note. */
+  tree_size: number;
+  /**
+   * The C2SP tlog-checkpoint signed note: origin, tree size, base64 root hash, time line, blank
+   * line, Ed25519 signature lines.
+   */
+  note: string;
+}
+
+/**
+ * zod schema of {@link AuditCheckpointV1}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const AuditCheckpointV1Schema = z.strictObject({
+  tree_size: z.int(),
+  note: z.string(),
+}) satisfies z.ZodType<AuditCheckpointV1>;
+
+/**
  * What the stage decided. (Avro org.grantstream.audit.AuditAction, from audit/AuditEvent.v1.avsc.)
  */
 export type AuditActionV1 =
@@ -152,6 +177,63 @@ export const AuditEventV1Schema = z.strictObject({
   event_hash: z.string(),
   details: z.record(z.string(), z.string()),
 }) satisfies z.ZodType<AuditEventV1>;
+
+/**
+ * One leaf: what it commits to (key, event hash, stable content hash) and where the record was
+ * read. (Avro org.grantstream.audit.LogOrderEntry, from audit/LogOrderBatch.v1.avsc.)
+ */
+export interface LogOrderEntryV1 {
+  /** The audit record's Kafka key as read, grant_id:event_id. */
+  key: string;
+  /** The event's event_hash, lower-case hex SHA-256. */
+  event_hash: string;
+  /**
+   * SHA-256 (lower-case hex) of the event without occurred_at, previous_event_hash and event_hash.
+   */
+  stable_hash: string;
+  /** Audit topic partition the record was read from. */
+  partition: number;
+  /** Offset of the record in that partition, decimal (offsets can exceed 2^53). */
+  offset: string;
+}
+
+/**
+ * zod schema of {@link LogOrderEntryV1}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const LogOrderEntryV1Schema = z.strictObject({
+  key: z.string(),
+  event_hash: z.string(),
+  stable_hash: z.string(),
+  partition: z.int32(),
+  offset: z.string(),
+}) satisfies z.ZodType<LogOrderEntryV1>;
+
+/**
+ * A run of consecutive leaves of the audit Merkle log, in the order the checkpointer appended them;
+ * written to grants.audit.log-order.v1 in the same transaction as the checkpointer's consumer
+ * offsets, so the order neither skips nor repeats a committed audit record and can be rebuilt after
+ * the audit topic is compacted. (Avro org.grantstream.audit.LogOrderBatch, from
+ * audit/LogOrderBatch.v1.avsc.)
+ */
+export interface LogOrderBatchV1 {
+  /** Origin line of the log the leaves belong to (the checkpoints' first line). */
+  log_origin: string;
+  /** Index of the first leaf; the next batch starts at first_index + length of entries. */
+  first_index: number;
+  /** The leaves, in log order; never empty. */
+  entries: LogOrderEntryV1[];
+}
+
+/**
+ * zod schema of {@link LogOrderBatchV1}: the decoded record, defaults filled, undeclared fields
+ * refused.
+ */
+export const LogOrderBatchV1Schema = z.strictObject({
+  log_origin: z.string(),
+  first_index: z.int(),
+  entries: z.array(LogOrderEntryV1Schema),
+}) satisfies z.ZodType<LogOrderBatchV1>;
 
 /**
  * Where an attachment lives and what the parser claims about it; validation verifies the claims by
