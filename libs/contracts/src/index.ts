@@ -15,6 +15,23 @@ export {
 } from './lib/metadata';
 export { funderIdOf, funderIdOrNull, funderPrefixOf, subjectFor } from './lib/naming';
 export { SUBMISSION_RETRY_TIER_TOPICS } from './lib/retry-tiers';
+export {
+  PIPELINE_STAGES,
+  SERVICE_NAMES,
+  declaredInputTopicsOf,
+  inputTopicsOf,
+  isServiceName,
+  serviceDeclaration,
+  type PipelineStageName,
+  type ServiceName,
+} from './lib/pipeline';
+export type {
+  InputDeclaration,
+  OutputDeclaration,
+  RetryTiersDeclaration,
+  ServiceDeclaration,
+  ServiceKind,
+} from './lib/pipeline-declaration';
 export type {
   DeadLetterHeaderDeclaration,
   RecordVersion,

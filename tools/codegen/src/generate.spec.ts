@@ -122,4 +122,42 @@ describe('generate', () => {
     );
     expect(() => generate(dir)).toThrow(/would both be named GrantSubmissionV1/);
   });
+
+  it('refuses a pipeline input that topics.yaml does not declare', () => {
+    const dir = scratchSchemas();
+    const path = join(dir, 'pipeline.yaml');
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace(
+        '      - topic: grants.validated.v1\n    outputs',
+        '      - topic: grants.validated.v9\n    outputs',
+      ),
+    );
+    expect(() => generate(dir)).toThrow(/normalization names grants\.validated\.v9/);
+  });
+
+  it('refuses a retry tier that no stage owns', () => {
+    const dir = scratchSchemas();
+    const path = join(dir, 'pipeline.yaml');
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('        - grants.submission.retry.1s.v1\n', ''),
+    );
+    expect(() => generate(dir)).toThrow(/retry\.1s\.v1 has a retryDelayMs but is no stage's/);
+  });
+
+  it('refuses two services on one port', () => {
+    const dir = scratchSchemas();
+    const path = join(dir, 'pipeline.yaml');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('port: 9465', 'port: 9464'));
+    expect(() => generate(dir)).toThrow(/two services share the port 9464/);
+  });
+
+  it('fills in entry, env section, port setting and probe of each service', () => {
+    const pipeline = files.get('pipeline.ts') ?? '';
+    expect(pipeline).toContain("entry: 'services/status-polling/src/main.ts',");
+    expect(pipeline).toContain("envSection: 'STATUS_POLLING',");
+    expect(pipeline).toContain("portSetting: 'statusPolling.metrics.port',");
+    expect(pipeline).toContain("portSetting: 'simulator.port',");
+  });
 });

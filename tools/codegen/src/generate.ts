@@ -42,6 +42,39 @@ const topicsFileSchema = z.strictObject({
 /** schemas/topics.yaml after validation. */
 export type TopicsFile = z.infer<typeof topicsFileSchema>;
 
+const settingKey = z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/);
+const topicOutput = z.strictObject({ topic: z.string().min(1), setting: settingKey.optional() });
+
+const pipelineFileSchema = z.strictObject({
+  everyStage: z.strictObject({ outputs: z.array(topicOutput) }),
+  services: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/),
+        kind: z.enum(['stage', 'service']),
+        description: z.string().min(1),
+        configSection: z.string().regex(/^[a-z][A-Za-z0-9]*$/),
+        port: z.int().min(1).max(65535),
+        portSetting: settingKey.optional(),
+        probe: z.string().startsWith('/').optional(),
+        inputs: z.array(
+          z.union([
+            topicOutput,
+            z.strictObject({ pattern: z.string().min(1), setting: settingKey }),
+          ]),
+        ),
+        retryTiers: z
+          .strictObject({ setting: settingKey, topics: z.array(z.string()).min(1) })
+          .optional(),
+        outputs: z.array(topicOutput),
+      }),
+    )
+    .min(1),
+});
+
+/** schemas/pipeline.yaml after validation. */
+export type PipelineFile = z.infer<typeof pipelineFileSchema>;
+
 const dlqHeadersSchema = z.object({
   version: z.int(),
   description: z.string(),
@@ -321,6 +354,115 @@ function emitTopics(topics: TopicsFile, schemas: readonly LoadedSchema[]): strin
   );
 }
 
+/**
+ * Reads schemas/pipeline.yaml and checks it against the topics: every topic
+ * it names is declared, every pattern matches a declared topic, every retry
+ * tier (a topic with a retryDelayMs) belongs to exactly one stage and is read
+ * by one of that stage's patterns, and no two services share a name, a
+ * configuration section or a port.
+ */
+function loadPipeline(schemasDir: string, topics: TopicsFile): PipelineFile {
+  const raw: unknown = parseYaml(readFileSync(join(schemasDir, 'pipeline.yaml'), 'utf8'));
+  const parsed = pipelineFileSchema.safeParse(raw);
+  if (!parsed.success) fail(`pipeline.yaml: ${z.prettifyError(parsed.error)}`);
+  const pipeline = parsed.data;
+  const declared = new Map(topics.topics.map((t) => [t.name, t]));
+  const known = (where: string, topic: string): void => {
+    if (!declared.has(topic)) fail(`pipeline.yaml: ${where} names ${topic}, not in topics.yaml`);
+  };
+  for (const o of pipeline.everyStage.outputs) known('everyStage', o.topic);
+  for (const field of ['name', 'configSection', 'port'] as const) {
+    const values = pipeline.services.map((s) => s[field]);
+    const twice = values.find((v, i) => values.indexOf(v) !== i);
+    if (twice !== undefined) fail(`pipeline.yaml: two services share the ${field} ${twice}`);
+  }
+  const tierOwners = new Map<string, string>();
+  for (const s of pipeline.services) {
+    if (s.kind === 'stage' && s.inputs.length === 0)
+      fail(`pipeline.yaml: stage ${s.name} reads nothing`);
+    const patterns: RegExp[] = [];
+    for (const input of s.inputs) {
+      if ('topic' in input) {
+        known(s.name, input.topic);
+        continue;
+      }
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(input.pattern);
+      } catch (err) {
+        fail(`pipeline.yaml: ${s.name}: pattern ${input.pattern}: ${(err as Error).message}`);
+      }
+      if (![...declared.keys()].some((t) => pattern.test(t))) {
+        fail(`pipeline.yaml: ${s.name}: pattern ${input.pattern} matches no declared topic`);
+      }
+      patterns.push(pattern);
+    }
+    for (const o of s.outputs) known(s.name, o.topic);
+    for (const tier of s.retryTiers?.topics ?? []) {
+      known(s.name, tier);
+      if (declared.get(tier)?.retryDelayMs === undefined) {
+        fail(`pipeline.yaml: ${s.name}: retry tier ${tier} has no retryDelayMs in topics.yaml`);
+      }
+      if (!patterns.some((p) => p.test(tier))) {
+        fail(`pipeline.yaml: ${s.name}: retry tier ${tier} matches none of its input patterns`);
+      }
+      const owner = tierOwners.get(tier);
+      if (owner !== undefined)
+        fail(`pipeline.yaml: retry tier ${tier} of both ${owner} and ${s.name}`);
+      tierOwners.set(tier, s.name);
+    }
+  }
+  for (const t of topics.topics) {
+    if (t.retryDelayMs !== undefined && !tierOwners.has(t.name)) {
+      fail(`pipeline.yaml: ${t.name} has a retryDelayMs but is no stage's retry tier`);
+    }
+  }
+  return pipeline;
+}
+
+/** `statusPolling` -> `STATUS_POLLING`, as GRANTSTREAM__<SECTION>__... overrides name a section. */
+function envSectionOf(configSection: string): string {
+  return configSection.replace(/([A-Z])/g, '_$1').toUpperCase();
+}
+
+function emitPipeline(pipeline: PipelineFile): string {
+  const setting = (s: string | undefined): string | null => s ?? null;
+  const services = pipeline.services.map((s) => ({
+    name: s.name,
+    kind: s.kind,
+    description: s.description,
+    entry: `services/${s.name}/src/main.ts`,
+    configSection: s.configSection,
+    envSection: envSectionOf(s.configSection),
+    port: s.port,
+    portSetting: s.portSetting ?? `${s.configSection}.metrics.port`,
+    probe: s.probe ?? '/health/ready',
+    inputs: s.inputs.map((i) =>
+      'topic' in i
+        ? { topic: i.topic, setting: setting(i.setting) }
+        : { pattern: i.pattern, setting: i.setting },
+    ),
+    outputs: s.outputs.map((o) => ({ topic: o.topic, setting: setting(o.setting) })),
+    retryTiers: s.retryTiers ?? null,
+  }));
+  const everyStage = pipeline.everyStage.outputs.map((o) => ({
+    topic: o.topic,
+    setting: setting(o.setting),
+  }));
+  return (
+    `${GENERATED_HEADER}\n` +
+    `import type { OutputDeclaration, ServiceDeclaration } from '../lib/pipeline-declaration';\n\n` +
+    docComment(
+      'Every service of schemas/pipeline.yaml, stages in flow order: what each reads and writes, its retry tiers, configuration section and port. Lists of stages, inputs and ports are taken from here.',
+    ) +
+    `export const SERVICE_DECLARATIONS = ${tsLiteral(services, 0, 100, 36)} as const satisfies readonly ServiceDeclaration[];\n\n` +
+    docComment(
+      'What the runtime writes for every stage besides its own outputs: audit events and dead letters.',
+    ) +
+    `export const EVERY_STAGE_OUTPUTS: readonly OutputDeclaration[] = ${tsLiteral(everyStage, 0, 100, 66)};\n`
+  );
+}
+
 function emitDlqHeaders(schemasDir: string): string {
   const raw: unknown = JSON.parse(readFileSync(join(schemasDir, DLQ_HEADERS_FILE), 'utf8'));
   const parsed = dlqHeadersSchema.safeParse(raw);
@@ -362,6 +504,7 @@ export function generate(schemasDir: string): Map<string, string> {
   files.set('records.ts', emitRecords(schemas, names));
   files.set('registry.ts', emitRegistry(schemas));
   files.set('topics.ts', emitTopics(topics, schemas));
+  files.set('pipeline.ts', emitPipeline(loadPipeline(schemasDir, topics)));
   files.set(
     'index.ts',
     `${GENERATED_HEADER}\n` +

@@ -4,3 +4,4 @@ export * from './dlq-headers';
 export * from './records';
 export * from './registry';
 export * from './topics';
+export * from './pipeline';
