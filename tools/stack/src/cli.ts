@@ -1,4 +1,4 @@
-import { loadGrantstreamConfigOrExit } from '@grantstream/config';
+import { CLUSTER_CONFIG_FILE, loadGrantstreamConfigOrExit } from '@grantstream/config';
 import { Command } from 'commander';
 import { createLogger } from '@grantstream/logging';
 import { isPipelineError } from '@grantstream/errors';
@@ -7,16 +7,20 @@ import { LocalStack } from './stack';
 
 /**
  * `npm run stack:up|down|status`: the local embedded Kafka, registry and Redis;
+ * with `--cluster`, the three-node cluster mode beside it (config/cluster.yaml);
  * `tsx tools/stack/src/cli.ts node24`: the Node 24 the suite starts the bundles on.
  */
 async function main(argv: string[]): Promise<number> {
-  const config = loadGrantstreamConfigOrExit(process.env);
+  // The overlay decides which stack every command acts on, so it is read
+  // before the commands are; commander still lists the flag in --help.
+  const cluster = argv.slice(2).includes('--cluster');
+  const config = loadGrantstreamConfigOrExit(process.env, cluster ? [CLUSTER_CONFIG_FILE] : []);
   const log = createLogger({ service: 'stack', level: config.logging.level });
   const stack = new LocalStack(config, log);
   let exitCode = 0;
-  const program = new Command('stack').description(
-    'Local Apache Kafka (KRaft), Apicurio Registry and Redis on loopback',
-  );
+  const program = new Command('stack')
+    .description('Local Apache Kafka (KRaft), Apicurio Registry and Redis on loopback')
+    .option('--cluster', 'the three-node cluster mode (config/cluster.yaml) instead of one node');
   program
     .command('up')
     .description(
@@ -48,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       else
         for (const s of status) {
           process.stdout.write(
-            `${s.component.padEnd(9)} ${s.state.padEnd(9)} ${s.endpoint}  pid ${s.pids.join(',') || '-'}  log ${s.log}\n`,
+            `${(s.node !== undefined && status.filter((x) => x.component === 'kafka').length > 1 ? `${s.component}-${s.node}` : s.component).padEnd(9)} ${s.state.padEnd(9)} ${s.endpoint}  pid ${s.pids.join(',') || '-'}  log ${s.log}\n`,
           );
         }
       if (status.some((s) => s.state !== 'ready')) exitCode = 1;

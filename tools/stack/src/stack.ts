@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { StackStartError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import { KafkaAdmin, createKafka } from '@grantstream/kafka';
+import { kafkaNodes, type KafkaNodeSpec } from '@grantstream/config';
 import { ensureKafkaJars, ensureRedis, ensureRegistry } from './artifacts';
 import { LOG4J2_YAML, serverProperties } from './kafka-files';
 import { redisServerArgs } from './redis-files';
@@ -25,9 +26,11 @@ export const COMPONENTS = ['kafka', 'registry', 'redis'] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
 
-/** State of one component. */
+/** State of one component (of one Kafka node when the stack runs several). */
 export interface ComponentStatus {
   component: Component;
+  /** The Kafka node's id (kafka only). */
+  node?: number;
   /** `ready`: its API answers; `starting`: running but not answering; `stopped`: no process. */
   state: 'ready' | 'starting' | 'stopped';
   pids: number[];
@@ -40,13 +43,42 @@ export type UpAction = 'already-running' | 'started' | 'restarted';
 
 const POLL_MS = 500;
 
+/** One Kafka node of a stack instance: its ports, files and process marker. */
+export interface KafkaNodeLayout extends KafkaNodeSpec {
+  /** The process marker's component: `kafka` on a single node, `kafka-<id>` in a cluster. */
+  component: string;
+  dir: string;
+  data: string;
+  log: string;
+  /** The node's own client address (its PLAINTEXT listener). */
+  address: string;
+}
+
+/**
+ * Every Kafka node of the stack. A single node keeps the folder and marker it
+ * always had (`kafka`), so an existing stack's data and processes are found;
+ * the nodes of a cluster each get `kafka-<id>`.
+ */
+export function kafkaNodeLayouts(config: StackConfig): KafkaNodeLayout[] {
+  const nodes = kafkaNodes(config.stack);
+  return nodes.map((n) => {
+    const component = nodes.length === 1 ? 'kafka' : `kafka-${n.id}`;
+    const dir = join(config.stack.stateDir, component);
+    return {
+      ...n,
+      component,
+      dir,
+      data: join(dir, 'data'),
+      log: join(dir, 'kafka.log'),
+      address: `${config.stack.host}:${n.port}`,
+    };
+  });
+}
+
 /** Paths of one stack instance. */
 function paths(config: StackConfig) {
   const root = config.stack.stateDir;
   return {
-    kafkaDir: join(root, 'kafka'),
-    kafkaData: join(root, 'kafka', 'data'),
-    kafkaLog: join(root, 'kafka', 'kafka.log'),
     registryDir: join(root, 'registry'),
     registryLog: join(root, 'registry', 'registry.log'),
     registryDb: join(root, 'registry', 'db', 'registry'),
@@ -60,9 +92,14 @@ export function registryUrl(config: StackConfig): string {
   return `http://${config.stack.host}:${config.stack.registry.port}/apis/ccompat/v7`;
 }
 
-/** The bootstrap address of this stack's broker. */
+/** The bootstrap address of this stack's (first) broker. */
 export function brokerAddress(config: StackConfig): string {
   return `${config.stack.host}:${config.stack.kafka.port}`;
+}
+
+/** The plain client address of every broker of this stack. */
+export function brokerAddresses(config: StackConfig): string[] {
+  return kafkaNodeLayouts(config).map((n) => n.address);
 }
 
 /** The address of this stack's Redis. */
@@ -98,11 +135,20 @@ export class LocalStack {
   async down(): Promise<Record<Component, number>> {
     const stopped = { kafka: 0, registry: 0, redis: 0 };
     for (const component of [...COMPONENTS].reverse()) {
-      for (const p of findProcesses(this.config.stack.stateDir, component)) {
-        const how = await stopProcess(p.pid, this.config.stack.stopTimeoutMs);
-        this.log.info({ component, pid: p.pid, how }, `${component} stopped`);
-        stopped[component] += 1;
-      }
+      const markers =
+        component === 'kafka' ? kafkaNodeLayouts(this.config).map((n) => n.component) : [component];
+      const found = markers.flatMap((m) =>
+        findProcesses(this.config.stack.stateDir, m).map((p) => ({ ...p, marker: m })),
+      );
+      // Every node of a cluster at once: stopped one by one, the last ones
+      // would wait for a quorum that has already gone.
+      await Promise.all(
+        found.map(async (p) => {
+          const how = await stopProcess(p.pid, this.config.stack.stopTimeoutMs);
+          this.log.info({ component: p.marker, pid: p.pid, how }, `${p.marker} stopped`);
+          stopped[component] += 1;
+        }),
+      );
     }
     return stopped;
   }
@@ -110,7 +156,6 @@ export class LocalStack {
   /** The state of each component, from the process table and a call to its API. */
   async status(): Promise<ComponentStatus[]> {
     const p = paths(this.config);
-    const kafkaPids = findProcesses(this.config.stack.stateDir, 'kafka').map((x) => x.pid);
     const registryPids = findProcesses(this.config.stack.stateDir, 'registry').map((x) => x.pid);
     const redisPids = findProcesses(this.config.stack.stateDir, 'redis').map((x) => x.pid);
     const state = async (pids: number[], probe: () => Promise<boolean>) =>
@@ -119,14 +164,20 @@ export class LocalStack {
         : (await probe())
           ? ('ready' as const)
           : ('starting' as const);
-    return [
-      {
+    const kafka: ComponentStatus[] = [];
+    for (const node of kafkaNodeLayouts(this.config)) {
+      const pids = findProcesses(this.config.stack.stateDir, node.component).map((x) => x.pid);
+      kafka.push({
         component: 'kafka',
-        state: await state(kafkaPids, () => this.kafkaAnswers()),
-        pids: kafkaPids,
-        endpoint: brokerAddress(this.config),
-        log: p.kafkaLog,
-      },
+        node: node.id,
+        state: await state(pids, () => this.kafkaAnswers([node])),
+        pids,
+        endpoint: node.address,
+        log: node.log,
+      });
+    }
+    return [
+      ...kafka,
       {
         component: 'registry',
         state: await state(registryPids, () => this.registryAnswers()),
@@ -144,24 +195,47 @@ export class LocalStack {
     ];
   }
 
+  /**
+   * Starts every Kafka node that is not running (all of them on a fresh
+   * stack: a static quorum elects no controller until a majority runs) and
+   * waits until each started node answers on its own port.
+   */
   private async upKafka(): Promise<UpAction> {
-    const p = paths(this.config);
-    const running = findProcesses(this.config.stack.stateDir, 'kafka');
-    if (running.length > 0) {
+    const { stateDir } = this.config.stack;
+    const nodes = kafkaNodeLayouts(this.config).map((node) => ({
+      node,
+      pids: findProcesses(stateDir, node.component).map((r) => r.pid),
+    }));
+    const missing = nodes.filter((n) => n.pids.length === 0).map((n) => n.node);
+    if (missing.length === 0) {
       await this.waitReady(
         'kafka',
-        running.map((r) => r.pid),
-        () => this.kafkaAnswers(),
-        p.kafkaLog,
+        nodes.flatMap((n) => n.pids),
+        () => this.kafkaAnswers(nodes.map((n) => n.node)),
+        nodes.map((n) => n.node.log).join(', '),
       );
       return 'already-running';
     }
-    const wasStarted = existsSync(join(p.kafkaData, 'meta.properties'));
+    const wasStarted = missing.some((n) => existsSync(join(n.data, 'meta.properties')));
     const jars = ensureKafkaJars(this.config, this.log);
-    mkdirSync(p.kafkaData, { recursive: true });
-    const props = join(p.kafkaDir, 'server.properties');
-    const log4j = join(p.kafkaDir, 'log4j2.yaml');
-    writeFileSync(props, serverProperties(this.config, p.kafkaData));
+    const started = missing.map((node) => ({ node, pid: this.startKafkaNode(node, jars) }));
+    const log = started.map((s) => s.node.log).join(', ');
+    await this.waitReady(
+      'kafka',
+      started.map((s) => s.pid),
+      () => this.kafkaAnswers(missing),
+      log,
+      'every',
+    );
+    return wasStarted ? 'restarted' : 'started';
+  }
+
+  /** Writes one node's files, formats its storage once and starts its JVM; returns its pid. */
+  private startKafkaNode(node: KafkaNodeLayout, jars: string): number {
+    mkdirSync(node.data, { recursive: true });
+    const props = join(node.dir, 'server.properties');
+    const log4j = join(node.dir, 'log4j2.yaml');
+    writeFileSync(props, serverProperties(this.config, node.data, node));
     writeFileSync(log4j, LOG4J2_YAML);
     const cp = `${jars}/*`;
     // KRaft storage is formatted once; --ignore-formatted makes a restart safe.
@@ -184,7 +258,7 @@ export class LocalStack {
     const pid = spawnDetached(
       'java',
       [
-        marker(this.config.stack.stateDir, 'kafka'),
+        marker(this.config.stack.stateDir, node.component),
         `-Xms${heap}`,
         `-Xmx${heap}`,
         '-XX:+UseG1GC',
@@ -195,12 +269,11 @@ export class LocalStack {
         'kafka.Kafka',
         props,
       ],
-      p.kafkaDir,
-      p.kafkaLog,
+      node.dir,
+      node.log,
     );
-    this.log.info({ pid, log: p.kafkaLog, broker: brokerAddress(this.config) }, 'kafka starting');
-    await this.waitReady('kafka', [pid], () => this.kafkaAnswers(), p.kafkaLog);
-    return wasStarted ? 'restarted' : 'started';
+    this.log.info({ pid, node: node.id, log: node.log, broker: node.address }, 'kafka starting');
+    return pid;
   }
 
   private async upRegistry(): Promise<UpAction> {
@@ -292,11 +365,16 @@ export class LocalStack {
     return wasStarted ? 'restarted' : 'started';
   }
 
+  /**
+   * Polls `probe` until it answers; fails as soon as `some` (or, for `every`,
+   * any one) of `pids` has exited.
+   */
   private async waitReady(
     component: Component,
     pids: number[],
     probe: () => Promise<boolean>,
     log: string,
+    alive: 'some' | 'every' = 'some',
   ): Promise<void> {
     const deadline = Date.now() + this.config.stack.readyTimeoutMs;
     while (Date.now() < deadline) {
@@ -304,7 +382,7 @@ export class LocalStack {
         this.log.info({ component }, `${component} ready`);
         return;
       }
-      if (!pids.some(isAlive)) {
+      if (alive === 'every' ? !pids.every(isAlive) : !pids.some(isAlive)) {
         throw new StackStartError(
           `${component} exited during start-up; last lines of ${log}:\n${tail(log, 30)}`,
         );
@@ -316,12 +394,22 @@ export class LocalStack {
     );
   }
 
-  /** Ready means an admin round trip answers, not merely an open port. */
-  private async kafkaAnswers(): Promise<boolean> {
+  /** Ready means each node answers an admin round trip on its own port, not merely an open port. */
+  private async kafkaAnswers(nodes: readonly KafkaNodeLayout[]): Promise<boolean> {
+    for (const node of nodes) if (!(await this.kafkaNodeAnswers(node))) return false;
+    return true;
+  }
+
+  /**
+   * A broker accepts client requests only once it is registered and unfenced;
+   * the metadata it returns must list it (a node just restarted may still be
+   * listed by the others, never by itself before it is back).
+   */
+  private async kafkaNodeAnswers(node: KafkaNodeLayout): Promise<boolean> {
     const kafka = createKafka(
       {
         ...this.config.kafka,
-        brokers: [brokerAddress(this.config)],
+        brokers: [node.address],
         connectionTimeoutMs: 1000,
         requestTimeoutMs: 2000,
         retry: { retries: 0, initialRetryTimeMs: 100, maxRetryTimeMs: 100 },
@@ -332,7 +420,7 @@ export class LocalStack {
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
+      return cluster.brokers.some((b) => b.nodeId === node.id) && cluster.controller !== null;
     } catch {
       return false;
     } finally {

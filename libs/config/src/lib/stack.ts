@@ -39,6 +39,32 @@ export const stackSectionSchema = z.strictObject({
       .string()
       .regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 22-character base64 Kafka cluster id'),
     transactionMaxTimeoutMs: z.number().int().positive(),
+    /**
+     * KRaft nodes, each its own process with combined broker and controller
+     * roles: 1 is the single-node stack, 3 the cluster mode (config/cluster.yaml).
+     * Node i (from 0) takes node id i + 1 and every base port below plus i.
+     */
+    nodes: z.number().int().min(1).max(9).default(1),
+    /**
+     * Replication of the internal topics (consumer offsets, transaction state,
+     * share state) and the broker's default min.insync.replicas: production's
+     * 3 and 2 in the cluster mode, 1 and 1 on one node.
+     */
+    replication: z
+      .strictObject({
+        factor: z.number().int().min(1),
+        minInsync: z.number().int().min(1),
+      })
+      .default({ factor: 1, minInsync: 1 }),
+    /**
+     * A third listener per node for fault injection: the broker listens on
+     * `listenerPort + i` and advertises `port + i`, where a loopback proxy
+     * (libs/testing KafkaFaultProxy) relays to it. Clients that bootstrap on
+     * `port` go through the proxies; clients on the plain ports never do.
+     */
+    faultProxy: z.strictObject({ listenerPort: port, port }).nullable().default(null),
+    /** The log cleaner's dedupe buffer, taken from the heap (Kafka's default is 128 MB). */
+    cleanerDedupeBufferMb: z.number().int().positive().nullable().default(null),
   }),
   registry: z.strictObject({
     groupId: z.string().min(1),
@@ -96,9 +122,20 @@ export const grantstreamConfigSchema = platformConfigSchema
     redis: redisConnectionSchema,
   })
   .superRefine((c, ctx) => {
+    const k = c.stack.kafka;
+    if (k.replication.factor > k.nodes || k.replication.minInsync > k.replication.factor) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stack', 'kafka', 'replication'],
+        message: `expected minInsync <= factor <= nodes (${k.nodes}), got ${k.replication.minInsync} and ${k.replication.factor}`,
+      });
+    }
     const ports = [
-      c.stack.kafka.port,
-      c.stack.kafka.controllerPort,
+      ...kafkaNodes(c.stack).flatMap((n) => [
+        n.port,
+        n.controllerPort,
+        ...(n.faultProxy ? [n.faultProxy.listenerPort, n.faultProxy.port] : []),
+      ]),
       c.stack.registry.port,
       c.stack.registry.managementPort,
       c.stack.redis.port,
@@ -112,11 +149,47 @@ export const grantstreamConfigSchema = platformConfigSchema
     }
   });
 
+/** One KRaft node of the local stack, as derived from the `stack.kafka` section. */
+export interface KafkaNodeSpec {
+  /** Kafka's node.id, from 1. */
+  id: number;
+  /** The PLAINTEXT listener: clients and inter-broker replication. */
+  port: number;
+  /** The CONTROLLER listener: the KRaft quorum. */
+  controllerPort: number;
+  /** Where the node listens for proxied clients, and the proxy port it advertises there. */
+  faultProxy: { listenerPort: number; port: number } | null;
+}
+
+/**
+ * Every node of the local stack's Kafka: one declaration (the `stack.kafka`
+ * base ports and node count) from which the broker files, the port checks,
+ * the stack commands and the fault tooling all derive the same ports, so a
+ * node restarted keeps its ports and clients never hold stale metadata.
+ */
+export function kafkaNodes(stack: z.infer<typeof stackSectionSchema>): KafkaNodeSpec[] {
+  const k = stack.kafka;
+  return Array.from({ length: k.nodes }, (_, i) => ({
+    id: i + 1,
+    port: k.port + i,
+    controllerPort: k.controllerPort + i,
+    faultProxy: k.faultProxy
+      ? { listenerPort: k.faultProxy.listenerPort + i, port: k.faultProxy.port + i }
+      : null,
+  }));
+}
+
 /** Parsed {@link grantstreamConfigSchema}. */
 export type GrantstreamConfig = z.infer<typeof grantstreamConfigSchema>;
 
 /** The default configuration file of a checkout: `config/grantstream.yaml` at the workspace root. */
 export const DEFAULT_CONFIG_FILE = resolve(__dirname, '../../../../config/grantstream.yaml');
+
+/**
+ * The overlay of the local stack's three-node cluster mode (`--cluster` of the
+ * stack commands): its own state folder, ports, registry and Redis.
+ */
+export const CLUSTER_CONFIG_FILE = resolve(__dirname, '../../../../config/cluster.yaml');
 
 /**
  * The whole configuration: the default file, then `extraFiles`, then
