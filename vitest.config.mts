@@ -15,6 +15,8 @@ const alias = {
   '@grantstream/harness': src('./libs/harness/src/index.ts'),
   '@grantstream/funders': src('./libs/funders/src/index.ts'),
   '@grantstream/intake': src('./libs/intake/src/index.ts'),
+  '@grantstream/dead-letters': src('./libs/dead-letters/src/index.ts'),
+  '@grantstream/read-model': src('./libs/read-model/src/index.ts'),
 };
 
 const unit = (name: string, root: string) => ({
@@ -47,6 +49,8 @@ export default defineConfig({
       unit('submission', 'services/submission'),
       unit('status-polling', 'services/status-polling'),
       unit('notification', 'services/notification'),
+      unit('dead-letters', 'libs/dead-letters'),
+      unit('read-model', 'libs/read-model'),
       {
         resolve: { alias },
         test: {

@@ -24,7 +24,7 @@ import {
   type DeadLetterCriteria,
   type DeadLetterEntry,
   type DeadLetterFilter,
-} from '../dlq/dead-letters';
+} from '@grantstream/dead-letters';
 import { ContentAddressedFileStore } from '@grantstream/storage';
 import { parseTime, scanAudit } from './audit.command';
 import { commandContext } from './context';
