@@ -6,3 +6,4 @@ export * from './lib/attachment-fixtures';
 export * from './lib/hostile';
 export * from './lib/scenario-scope';
 export * from './lib/chromium';
+export * from './lib/cluster';

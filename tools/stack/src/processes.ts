@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { stackProcessMarker } from '@grantstream/config';
 
 /** A process of ours found in the process table. */
 export interface StackProcess {
@@ -9,14 +10,12 @@ export interface StackProcess {
 }
 
 /**
- * The word that marks a process as one component of one stack: a JVM system
- * property for Kafka and the registry, a word of the process title for Redis
- * (which refuses unknown arguments). Processes are found by this marker rather
- * than by pid files: a pid file can go stale or be deleted, the process table
- * cannot lie about what is running.
+ * The marker of a stack component's process (see stackProcessMarker).
+ * Processes are found by this marker rather than by pid files: a pid file can
+ * go stale or be deleted, the process table cannot lie about what is running.
  */
 export function marker(stateDir: string, component: string): string {
-  return `-Dgrantstream.stack=${stateDir}#${component}`;
+  return stackProcessMarker(stateDir, component);
 }
 
 /** Every running process carrying the marker of `component` in `stateDir`. */

@@ -45,8 +45,6 @@ const POLL_MS = 500;
 
 /** One Kafka node of a stack instance: its ports, files and process marker. */
 export interface KafkaNodeLayout extends KafkaNodeSpec {
-  /** The process marker's component: `kafka` on a single node, `kafka-<id>` in a cluster. */
-  component: string;
   dir: string;
   data: string;
   log: string;
@@ -55,18 +53,16 @@ export interface KafkaNodeLayout extends KafkaNodeSpec {
 }
 
 /**
- * Every Kafka node of the stack. A single node keeps the folder and marker it
- * always had (`kafka`), so an existing stack's data and processes are found;
- * the nodes of a cluster each get `kafka-<id>`.
+ * Every Kafka node of the stack, in the folder named after its component: a
+ * single node keeps the folder and marker it always had (`kafka`), so an
+ * existing stack's data and processes are found.
  */
 export function kafkaNodeLayouts(config: StackConfig): KafkaNodeLayout[] {
   const nodes = kafkaNodes(config.stack);
   return nodes.map((n) => {
-    const component = nodes.length === 1 ? 'kafka' : `kafka-${n.id}`;
-    const dir = join(config.stack.stateDir, component);
+    const dir = join(config.stack.stateDir, n.component);
     return {
       ...n,
-      component,
       dir,
       data: join(dir, 'data'),
       log: join(dir, 'kafka.log'),
@@ -238,22 +234,25 @@ export class LocalStack {
     writeFileSync(props, serverProperties(this.config, node.data, node));
     writeFileSync(log4j, LOG4J2_YAML);
     const cp = `${jars}/*`;
-    // KRaft storage is formatted once; --ignore-formatted makes a restart safe.
-    execFileSync(
-      'java',
-      [
-        '-cp',
-        cp,
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        this.config.stack.kafka.clusterId,
-        '-c',
-        props,
-        '--ignore-formatted',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // KRaft storage is formatted once (--ignore-formatted would make a second
+    // format harmless, but it costs a JVM start on every node restart).
+    if (!existsSync(join(node.data, 'meta.properties'))) {
+      execFileSync(
+        'java',
+        [
+          '-cp',
+          cp,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          this.config.stack.kafka.clusterId,
+          '-c',
+          props,
+          '--ignore-formatted',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    }
     const heap = `${this.config.stack.kafka.heapMb}m`;
     const pid = spawnDetached(
       'java',

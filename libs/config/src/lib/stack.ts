@@ -66,6 +66,29 @@ export const stackSectionSchema = z.strictObject({
     /** The log cleaner's dedupe buffer, taken from the heap (Kafka's default is 128 MB). */
     cleanerDedupeBufferMb: z.number().int().positive().nullable().default(null),
   }),
+  /**
+   * The fault tooling's bounds (libs/testing ClusterFaults): how long a role
+   * (a leader, a coordinator, the controller) may go unfound, a signalled node
+   * take to exit, a restarted node take to be back in every ISR; how often to
+   * look; and the largest Kafka frame a probe or a fault proxy accepts.
+   */
+  faults: z
+    .strictObject({
+      roleTimeoutMs: z.number().int().positive(),
+      exitTimeoutMs: z.number().int().positive(),
+      rejoinTimeoutMs: z.number().int().positive(),
+      pollMs: z.number().int().positive(),
+      requestTimeoutMs: z.number().int().positive(),
+      maxFrameBytes: z.number().int().positive(),
+    })
+    .default({
+      roleTimeoutMs: 60000,
+      exitTimeoutMs: 60000,
+      rejoinTimeoutMs: 120000,
+      pollMs: 250,
+      requestTimeoutMs: 3000,
+      maxFrameBytes: 104857600,
+    }),
   registry: z.strictObject({
     groupId: z.string().min(1),
     artifactId: z.string().min(1),
@@ -153,6 +176,8 @@ export const grantstreamConfigSchema = platformConfigSchema
 export interface KafkaNodeSpec {
   /** Kafka's node.id, from 1. */
   id: number;
+  /** Its process's component name: `kafka` on a single node (as it always was), `kafka-<id>` in a cluster. */
+  component: string;
   /** The PLAINTEXT listener: clients and inter-broker replication. */
   port: number;
   /** The CONTROLLER listener: the KRaft quorum. */
@@ -171,12 +196,23 @@ export function kafkaNodes(stack: z.infer<typeof stackSectionSchema>): KafkaNode
   const k = stack.kafka;
   return Array.from({ length: k.nodes }, (_, i) => ({
     id: i + 1,
+    component: k.nodes === 1 ? 'kafka' : `kafka-${i + 1}`,
     port: k.port + i,
     controllerPort: k.controllerPort + i,
     faultProxy: k.faultProxy
       ? { listenerPort: k.faultProxy.listenerPort + i, port: k.faultProxy.port + i }
       : null,
   }));
+}
+
+/**
+ * The word that marks a process as one component of one stack: a JVM system
+ * property for Kafka and the registry, a word of the process title for Redis
+ * (which refuses unknown arguments). The stack commands find their processes
+ * by it, and the fault tooling finds the node it signals.
+ */
+export function stackProcessMarker(stateDir: string, component: string): string {
+  return `-Dgrantstream.stack=${stateDir}#${component}`;
 }
 
 /** Parsed {@link grantstreamConfigSchema}. */

@@ -228,3 +228,12 @@ export class StatusUnresolvedError extends PipelineError {
   readonly category: ErrorCategory = 'STATUS_UNRESOLVED';
   readonly retriable = false;
 }
+
+/**
+ * A fault scenario's cluster did not reach the state it waits for (a node back
+ * in every ISR, a coordinator or controller found, a node's process gone) in time.
+ */
+export class ClusterFaultError extends InfrastructureError {
+  override readonly code = 'CLUSTER_FAULT_TIMEOUT';
+  override readonly retriable = false;
+}
