@@ -25,6 +25,12 @@ const COMMIT_RETRIABLE_PROTOCOL_ERRORS = [
   'COORDINATOR_LOAD_IN_PROGRESS',
 ]
 const COMMIT_STALE_COORDINATOR_PROTOCOL_ERRORS = ['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR']
+// grantstream: what AddOffsetsToTxn may answer before it can succeed.
+const ADD_OFFSETS_RETRIABLE_PROTOCOL_ERRORS = [
+  'CONCURRENT_TRANSACTIONS',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  ...COMMIT_STALE_COORDINATOR_PROTOCOL_ERRORS,
+]
 
 /**
  * @typedef {Object} EosManager
@@ -384,14 +390,35 @@ module.exports = ({
         )
         assert(topics, 'Missing offset topics')
 
-        const transactionCoordinator = await findTransactionCoordinator()
-
-        // Do we need to add offsets if we've already done so for this consumer group?
-        await transactionCoordinator.addOffsetsToTxn({
-          transactionalId,
-          producerId,
-          producerEpoch,
-          groupId: consumerGroupId,
+        // grantstream: AddOffsetsToTxn retried as the Java producer retries it
+        // (tulios/kafkajs#430): right after an EndTxn the coordinator answers
+        // CONCURRENT_TRANSACTIONS until the previous transaction's markers are
+        // written, and a moved coordinator is looked up again.
+        await retrier(async (bail, retryCount, retryTime) => {
+          try {
+            const transactionCoordinator = await findTransactionCoordinator()
+            // Do we need to add offsets if we've already done so for this consumer group?
+            await transactionCoordinator.addOffsetsToTxn({
+              transactionalId,
+              producerId,
+              producerEpoch,
+              groupId: consumerGroupId,
+            })
+          } catch (e) {
+            if (ADD_OFFSETS_RETRIABLE_PROTOCOL_ERRORS.includes(e.type)) {
+              logger.debug('AddOffsetsToTxn not possible yet, retrying', {
+                error: e.message,
+                transactionalId,
+                retryCount,
+                retryTime,
+              })
+              if (COMMIT_STALE_COORDINATOR_PROTOCOL_ERRORS.includes(e.type)) {
+                await cluster.refreshMetadata()
+              }
+              throw e
+            }
+            bail(e)
+          }
         })
 
         hasOffsetsAddedToTransaction = true
