@@ -26,3 +26,5 @@ export * from './lib/topic-scanner';
 export * from './lib/nest/run-stage-service';
 export * from './lib/observability/stage-metrics';
 export * from './lib/observability/stage-health';
+export * from './lib/singleton/partition-lease';
+export * from './lib/singleton/fenced-writer';

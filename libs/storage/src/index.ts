@@ -34,3 +34,10 @@ export {
 export { OOXML_PARTS, unsafeEntryName } from './lib/inspect/zip';
 export { EXECUTABLE_MEDIA_TYPES, MEDIA_TYPES, sniffMediaType } from './lib/sniff-media-type';
 export { ContentAddressedFileStore, type StoredBytes } from './lib/content-addressed-store';
+export {
+  DirectoryWitnessStore,
+  type WitnessObject,
+  type WitnessPut,
+  type WitnessReadLimits,
+  type WitnessStore,
+} from './lib/witness-store';

@@ -230,6 +230,40 @@ export class StatusUnresolvedError extends PipelineError {
 }
 
 /**
+ * Raised when a transactional writer's id was initialised by another process
+ * (a standby that took over): the broker refuses this writer's transactions
+ * from then on. The writer must stop; retrying would only fence the new owner.
+ */
+export class WriterFencedError extends InfrastructureError {
+  override readonly code = 'WRITER_FENCED';
+  override readonly retriable = false;
+}
+
+/**
+ * Raised when the signed Merkle log's own records disagree (order batches not
+ * contiguous, or not reproducing the last signed checkpoint's root): continuing
+ * would fork the log, so the checkpointer refuses to append and an operator
+ * must look (`grantctl audit verify` names what changed).
+ */
+export class LogStateCorruptError extends PipelineError {
+  readonly code = 'AUDIT_LOG_STATE_CORRUPT';
+  readonly category: ErrorCategory = 'INTERNAL';
+  readonly retriable = false;
+}
+
+/**
+ * Raised when a write-once witness store already holds another content under
+ * the name being written (a checkpoint of the same tree size with another
+ * root): the store never overwrites, and the existing object is itself
+ * evidence of a fork for an auditor to look at.
+ */
+export class WitnessConflictError extends PipelineError {
+  readonly code = 'WITNESS_CONFLICT';
+  readonly category: ErrorCategory = 'INTERNAL';
+  readonly retriable = false;
+}
+
+/**
  * A fault scenario's cluster did not reach the state it waits for (a node back
  * in every ISR, a coordinator or controller found, a node's process gone) in time.
  */
