@@ -215,6 +215,23 @@ export class KafkaAdmin {
     };
   }
 
+  /**
+   * Deletes every record below `offset` in each given partition (the
+   * DeleteRecords API behind kafka-delete-records.sh): what someone with
+   * broker admin rights can do to any topic, retention aside.
+   */
+  async deleteRecords(
+    topic: string,
+    partitions: readonly { partition: number; offset: string }[],
+  ): Promise<void> {
+    // kafkajs looks the partitions' leaders up in metadata it has already
+    // fetched and does not fetch it itself: the offsets lookup loads it.
+    await this.wrap('fetchTopicOffsets', () => this.admin.fetchTopicOffsets(topic));
+    await this.wrap('deleteTopicRecords', () =>
+      this.admin.deleteTopicRecords({ topic, partitions: [...partitions] }),
+    );
+  }
+
   async deleteTopics(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     await this.wrap('deleteTopics', () => this.admin.deleteTopics({ topics: [...names] }));
