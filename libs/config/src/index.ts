@@ -5,3 +5,5 @@ export * from './lib/stack';
 export * from './lib/stage';
 export * from './lib/memory-budget';
 export * from './lib/fallbacks';
+export * from './lib/secrets';
+export * from './lib/security';

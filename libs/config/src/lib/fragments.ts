@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ERROR_CATEGORIES } from '@grantstream/errors';
+import { registryAuthSchema, saslSchema, tlsSchema } from './security';
 
 /** A string that compiles as a JavaScript regular expression (a topic pattern, say). */
 export const regexSourceSchema = z.string().refine(
@@ -20,17 +21,26 @@ export const regexSourceSchema = z.string().refine(
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 
 /** How to reach Kafka. Shared by every service and tool. */
-export const kafkaConnectionSchema = z.strictObject({
-  brokers: z.array(hostPort).min(1),
-  clientId: z.string().min(1),
-  connectionTimeoutMs: z.number().int().positive(),
-  requestTimeoutMs: z.number().int().positive(),
-  retry: z.strictObject({
-    retries: z.number().int().min(0),
-    initialRetryTimeMs: z.number().int().positive(),
-    maxRetryTimeMs: z.number().int().positive(),
-  }),
-});
+export const kafkaConnectionSchema = z
+  .strictObject({
+    brokers: z.array(hostPort).min(1),
+    clientId: z.string().min(1),
+    connectionTimeoutMs: z.number().int().positive(),
+    requestTimeoutMs: z.number().int().positive(),
+    retry: z.strictObject({
+      retries: z.number().int().min(0),
+      initialRetryTimeMs: z.number().int().positive(),
+      maxRetryTimeMs: z.number().int().positive(),
+    }),
+    /** TLS to the brokers (null: plaintext); see docs/operations.md. */
+    tls: tlsSchema.nullable().default(null),
+    /** SASL authentication (null: none); credentials come from env or files, never from here. */
+    sasl: saslSchema.nullable().default(null),
+  })
+  .refine((k) => !(k.sasl?.mechanism === 'plain' && k.tls === null), {
+    message: 'SASL PLAIN sends the password as it is: it needs tls',
+    path: ['sasl'],
+  });
 
 /** How to reach the Confluent-API schema registry. */
 export const registryConnectionSchema = z.strictObject({
@@ -53,6 +63,10 @@ export const registryConnectionSchema = z.strictObject({
     /** Deepest nesting of records, arrays, maps and unions. */
     maxDepth: z.number().int().positive(),
   }),
+  /** Credentials the registry asks for (null: none). */
+  auth: registryAuthSchema.nullable().default(null),
+  /** Trust for an https registry whose certificate a private CA signs (null: the system's CAs). */
+  tls: tlsSchema.nullable().default(null),
 });
 
 /** Logging settings. */
@@ -237,36 +251,6 @@ export const auditReadSchema = z.strictObject({
   maxWaitMs: z.number().int().positive(),
   /** Empty fetches in a row below a partition's end before the scan reports it stuck. */
   maxEmptyFetches: z.number().int().min(1),
-  /** How `grantctl audit verify|prove|export` check the signed Merkle log over the audit topic. */
-  log: z.strictObject({
-    /** The log's origin (first line of every checkpoint); a checkpoint or batch of another log is refused. */
-    origin: z.string().min(1),
-    /**
-     * Trusted verifier keys (`<name>+<key id>+<base64 key>`): the current one
-     * and every retired one whose checkpoints are still kept. Empty: the log is
-     * not checked, and verify says so.
-     */
-    verifierKeys: z.array(z.string().min(1)),
-    /** The witness store's directory (write-once copies of every checkpoint), or null. */
-    witnessDir: z.string().min(1).nullable(),
-    /** Most entries an order batch may hold; a larger one is refused unread. */
-    maxBatchEntries: z.number().int().min(1),
-    /** Largest checkpoint note accepted, in bytes, and most signature lines. */
-    maxNoteBytes: z.number().int().min(256),
-    maxSignatures: z.number().int().min(1),
-    /** Most witness files read; more is itself refused (the store holds one per checkpoint). */
-    maxWitnessFiles: z.number().int().min(1),
-    /**
-     * Audit records per spill bucket: verify spills records and checkpointed
-     * leaves to temporary files bucketed by grant and checks one bucket at a
-     * time, so its memory follows this number, not the topic's size.
-     */
-    bucketRecords: z.number().int().min(100),
-    /** Bytes buffered per spill file before a write, and read back per read. */
-    spillBufferBytes: z.number().int().min(4096),
-    /** Findings listed in full per kind; the rest are counted (a whole topic deleted is millions). */
-    maxFindingsListed: z.number().int().min(1),
-  }),
 });
 
 /** Parsed {@link auditReadSchema}. */

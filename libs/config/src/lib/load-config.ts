@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '@grantstream/errors';
+import { bindSecrets } from './secrets';
 
 /** Prefix of environment variables that override configuration; `__` separates path segments. */
 export const ENV_PREFIX = 'GRANTSTREAM__';
@@ -72,6 +73,9 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
       problems.push(`${sourceOf(path, origin, files)}: ${path || '(root)'}: ${issue.message}`);
     }
   }
+  // Secrets are checked readable now, with the rest: a Secret that is not
+  // mounted fails the start, not the first connection.
+  if (result.success) problems.push(...bindSecrets(result.data, options.env ?? {}));
   if (problems.length > 0) throw new ConfigError(problems);
   return (result as { data: z.infer<S> }).data;
 }

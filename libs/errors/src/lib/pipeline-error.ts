@@ -1,4 +1,5 @@
 import { impactOf, type ErrorCategory, type Impact } from './error-category';
+import { scrubSecrets } from './secret-registry';
 
 /** Structured, loggable form of a {@link PipelineError}. */
 export interface PipelineErrorJSON {
@@ -33,7 +34,11 @@ export abstract class PipelineError extends Error {
   readonly metadata: Record<string, unknown>;
 
   constructor(message: string, options: PipelineErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A message built from a broker's or a server's answer may echo a credential.
+    super(
+      scrubSecrets(message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = new.target.name;
     this.metadata = options.metadata ?? {};
   }
@@ -55,7 +60,7 @@ export abstract class PipelineError extends Error {
     };
     if (this.cause instanceof PipelineError) json.cause = this.cause.toJSON();
     else if (this.cause instanceof Error)
-      json.cause = { name: this.cause.name, message: this.cause.message };
+      json.cause = { name: this.cause.name, message: scrubSecrets(this.cause.message) };
     return json;
   }
 }

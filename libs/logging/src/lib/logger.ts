@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { registeredSecretCount, scrubSecrets } from '@grantstream/errors';
 
 /** A structured logger; every service and lib logs through one of these. */
 export type GrantLogger = Logger;
@@ -36,7 +37,30 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.headers.Authorization',
   'sasl.password',
   '*.sasl.password',
+  'oauthBearerToken',
+  '*.auth.password',
+  '*.auth.token',
+  'passphrase',
+  '*.passphrase',
 ];
+
+/**
+ * Wraps a destination so every line is scrubbed of the process's registered
+ * secrets (libs/errors registerSecret) before it is written: redaction paths
+ * cover the shapes we log on purpose, this covers a secret that reaches a
+ * line any other way (an error message, a URL, a header echoed by a server).
+ */
+export function scrubbingDestination(destination: DestinationStream): DestinationStream {
+  const target = destination as DestinationStream & {
+    flush?: (cb?: (err?: Error) => void) => void;
+    flushSync?: () => void;
+  };
+  return {
+    write: (line: string) => target.write(registeredSecretCount() > 0 ? scrubSecrets(line) : line),
+    ...(target.flush ? { flush: (cb?: (err?: Error) => void) => target.flush?.(cb) } : {}),
+    ...(target.flushSync ? { flushSync: () => target.flushSync?.() } : {}),
+  };
+}
 
 /** Options for {@link createLogger}. */
 export interface CreateLoggerOptions {
@@ -58,5 +82,6 @@ export function createLogger(options: CreateLoggerOptions): GrantLogger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  return pino(pinoOptions, scrubbingDestination(destination));
 }

@@ -16,6 +16,13 @@ import { StageHealth } from '../observability/stage-health';
 import { closeOnSignals } from './close-on-signals';
 import { StageTransport } from './stage-transport';
 
+/**
+ * Exit status of a stage stopped by a security failure (a missing ACL, refused
+ * credentials, an untrusted certificate): EX_CONFIG of sysexits, a problem of
+ * configuration that restarting alone cannot fix.
+ */
+export const EXIT_SECURITY_FAILURE = 78;
+
 /** What a stage service's entry point hands to {@link runStageService}. */
 export interface StageServiceOptions {
   /** The stage's Nest module, with its controllers and providers. */
@@ -55,7 +62,7 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
         await clients.admin.describeCluster();
         return true;
       },
-      registry: async () => (await fetch(`${options.registryUrl}/subjects`)).ok,
+      registry: () => clients.serde.answers(),
     },
   });
   const metricsServer = await serveMetrics(metrics.registry, options.metrics, logger, health);
@@ -81,6 +88,19 @@ export async function runStageService(options: StageServiceOptions): Promise<INe
   };
   closeOnSignals(closable, { logger });
   await app.listen();
+  // A refused principal or credential stops the runner for good (see the
+  // runner's `fatal` event): the process exits, so an orchestrator shows a
+  // failing stage with its reason instead of a live one that does nothing.
+  strategy.unwrap<StageRunner>().once('fatal', ({ error }) => {
+    void closable
+      .close()
+      .catch(() => undefined)
+      .finally(() => {
+        logger.flush();
+        process.exit(EXIT_SECURITY_FAILURE);
+      });
+    logger.fatal({ code: error.code }, 'stage service exiting: refused by the broker');
+  });
   metrics.inspect(strategy.unwrap<StageRunner>(), {
     timeoutMs: config.lagProbeTimeoutMs,
     logger,

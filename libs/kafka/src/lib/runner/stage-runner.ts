@@ -35,6 +35,7 @@ import {
 import { initialisedPartitionProducer, partitionProducer } from './partition-producer';
 import { commitIsolating, type SliceCommit } from './poison-isolation';
 import { classifyTransactionFailure } from './transaction-failure';
+import { kafkaSecurityFailureOf } from '../kafka-client';
 import { messageBytes, requestsOf } from './produce-requests';
 import { BatchReleasedError, oversizedRecordSource } from './bounded-inflate';
 import { extractRecord } from './oversized-record';
@@ -167,6 +168,12 @@ export interface StageRunnerEvents {
   groupJoined: [{ generation: number; assignment: Record<string, number[]> }];
   /** The consumer crashed; `restarting` says whether the runner brings it back. */
   crashed: [{ error: Error; restarting: boolean }];
+  /**
+   * The broker refused this stage's principal or credentials (a missing ACL, a
+   * wrong password, an untrusted certificate): the runner stopped for good,
+   * since no record is at fault and no retry can succeed. The process exits.
+   */
+  fatal: [{ error: PipelineError }];
   subscribed: [{ topics: string[] }];
 }
 
@@ -435,7 +442,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       // Outputs of other stages are read only once their transaction committed.
       readUncommitted: false,
       retry: {
-        restartOnFailure: (e) => Promise.resolve(this.running && !(e instanceof TypeError)),
+        restartOnFailure: (e) =>
+          Promise.resolve(
+            this.running && !(e instanceof TypeError) && kafkaSecurityFailureOf(e) === null,
+          ),
       },
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -453,6 +463,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      const security = kafkaSecurityFailureOf(payload.error);
+      if (security) {
+        this.fail(security);
+        return;
+      }
       const restarting = this.running && !payload.restart;
       this.log.error({ err: payload.error, kafkajsRestarts: payload.restart }, 'consumer crashed');
       this.emit('crashed', { error: payload.error, restarting: this.running });
@@ -472,6 +487,22 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     if (this.memory.engaged) this.pauseAll();
   }
 
+  /**
+   * Stops for good on a security failure: the broker refused the principal
+   * (an ACL) or its credentials. Retrying would loop on the same refusal, and
+   * dead-lettering would drain every input into the dead-letter topic for a
+   * fault none of them has; an operator must fix the ACLs or the configuration.
+   */
+  private fail(error: PipelineError): void {
+    if (!this.running) return;
+    this.log.fatal(
+      { err: error.toJSON(), groupId: this.options.config.groupId },
+      `stopping: ${error.message}`,
+    );
+    this.emit('fatal', { error });
+    void this.stop();
+  }
+
   /** Recreates the consumer (after a crash kafkajs will not recover from, or a new matching topic). */
   private scheduleRestart(delayMs = this.options.config.restartBackoffMs): void {
     if (this.restarting || !this.running) return;
@@ -481,6 +512,12 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         await this.consumer?.disconnect().catch(() => undefined);
         if (this.running) await this.startConsumer();
       } catch (err) {
+        const security = kafkaSecurityFailureOf(err);
+        if (security) {
+          this.restarting = null;
+          this.fail(security);
+          return;
+        }
         this.log.error({ err }, 'consumer restart failed; trying again');
         this.restarting = null;
         this.scheduleRestart();
@@ -800,6 +837,13 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         () => true,
         () => false,
       );
+      const security = kafkaSecurityFailureOf(err);
+      if (security) {
+        const entry = this.producers.get(tpKey(topic, partition));
+        this.producers.delete(tpKey(topic, partition));
+        await entry?.producer.disconnect().catch(() => undefined);
+        throw security;
+      }
       const key = tpKey(topic, partition);
       if (failure.kind === 'refused' && aborted) {
         // Known not committed. The producer is replaced all the same: a

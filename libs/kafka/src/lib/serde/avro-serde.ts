@@ -16,7 +16,14 @@ import {
   SchemaViolationError,
   UnknownSchemaIdError,
 } from '@grantstream/errors';
+import type { Agent as HttpsAgent } from 'node:https';
 import { assertBoundedBody } from './bounded-body';
+import {
+  registryAgent,
+  registryAuthHeaders,
+  registryFetch,
+  type RegistryResponse,
+} from './registry-http';
 import { WIRE_HEADER_BYTES, parseWire, writeWireHeader } from './wire-format';
 import {
   CUSTOM_LOGICAL_TYPES,
@@ -66,6 +73,14 @@ type RegistryMiddleware = NonNullable<
 function requestTimeout(timeoutMs: number): RegistryMiddleware {
   return () => ({
     prepareRequest: (next) => next().then((request) => request.enhance({ timeout: timeoutMs })),
+  });
+}
+
+/** Adds the configured credentials to every call of the registry client. */
+function authorization(config: RegistryConnectionConfig): RegistryMiddleware {
+  return () => ({
+    prepareRequest: (next) =>
+      next().then((request) => request.enhance({ headers: registryAuthHeaders(config) })),
   });
 }
 
@@ -129,6 +144,8 @@ export class AvroSerde {
   /** Writer types already fetched, for synchronous reads on the hot path. */
   private readonly knownTypes = new Map<number, Type>();
   private lookups = 0;
+  /** Trusts the registry's CA when one is configured (https with a private CA). */
+  private readonly agent: HttpsAgent | undefined;
 
   constructor(
     private readonly config: RegistryConnectionConfig,
@@ -143,10 +160,23 @@ export class AvroSerde {
     // Decoded records are plain objects: avsc's record classes put methods on
     // the prototype, which zod's strict objects would see as unknown keys.
     this.forSchemaOptions = { omitRecordMethods: true, logicalTypes: { ...logicalTypes } };
+    this.agent = registryAgent(config);
     this.client = new SchemaRegistry(
-      { host: config.url, middlewares: [requestTimeout(config.requestTimeoutMs)] },
+      {
+        host: config.url,
+        middlewares: [requestTimeout(config.requestTimeoutMs), authorization(config)],
+        ...(this.agent ? { agent: this.agent } : {}),
+      },
       { forSchemaOptions: this.forSchemaOptions },
     );
+  }
+
+  /** Whether the registry answers this client (its credentials included): the readiness probe's check. */
+  async answers(): Promise<boolean> {
+    const res = await registryFetch(this.config, this.agent, `${this.config.url}/subjects`, {
+      signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+    });
+    return res.ok;
   }
 
   /** Registry calls made to resolve schema ids (for tests and metrics). */
@@ -192,14 +222,19 @@ export class AvroSerde {
 
   /** Sets a subject's compatibility level (the registry keeps it per subject). */
   async setCompatibility(subject: string, compatibility: Compatibility): Promise<void> {
-    let res: Response;
+    let res: RegistryResponse;
     try {
-      res = await fetch(`${this.config.url}/config/${encodeURIComponent(subject)}`, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-        body: JSON.stringify({ compatibility }),
-        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
-      });
+      res = await registryFetch(
+        this.config,
+        this.agent,
+        `${this.config.url}/config/${encodeURIComponent(subject)}`,
+        {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+          body: JSON.stringify({ compatibility }),
+          signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+        },
+      );
     } catch (err) {
       throw this.unavailable(`set compatibility of ${subject}`, err);
     }
@@ -367,9 +402,9 @@ export class AvroSerde {
     body: string,
     what: string,
   ): Promise<{ ok: true; id: number } | { ok: false; status: number; message: string }> {
-    let res: Response;
+    let res: RegistryResponse;
     try {
-      res = await fetch(url, {
+      res = await registryFetch(this.config, this.agent, url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
         body,
@@ -518,11 +553,16 @@ export class AvroSerde {
 
   private async fetchSubjects(schemaId: number): Promise<Set<string>> {
     this.lookups += 1;
-    let res: Response;
+    let res: RegistryResponse;
     try {
-      res = await fetch(`${this.config.url}/schemas/ids/${schemaId}/versions`, {
-        signal: AbortSignal.timeout(this.config.requestTimeoutMs),
-      });
+      res = await registryFetch(
+        this.config,
+        this.agent,
+        `${this.config.url}/schemas/ids/${schemaId}/versions`,
+        {
+          signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+        },
+      );
     } catch (err) {
       throw this.unavailable(`subjects of schema id ${schemaId}`, err);
     }
