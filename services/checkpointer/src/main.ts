@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         await clients.admin.describeCluster();
         return true;
       },
-      registry: () => clients.serde.answers(),
+      registry: async () => (await fetch(`${config.registry.url}/subjects`)).ok,
     },
   });
   // Ready once the lease group is joined, active or standby: both are doing their job.
