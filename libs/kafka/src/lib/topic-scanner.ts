@@ -70,6 +70,14 @@ export interface ScanOptions {
   from?: ReadonlyMap<number, string>;
   /** Only these partitions (a stage restoring one partition's state); every partition when absent. */
   partitions?: readonly number[];
+  /**
+   * Told, after the messages of each fetch were yielded, the offset the scan
+   * of `partition` goes on from. It passes control records and aborted
+   * transactions' records too, which are never yielded: a reader that stores
+   * the last yielded offset plus one would re-read them forever and count
+   * them as lag.
+   */
+  onPosition?: (partition: number, nextOffset: string) => void;
 }
 
 /**
@@ -98,6 +106,14 @@ export class TopicScanner {
     await cluster.connect();
     this.cluster = cluster;
     return cluster;
+  }
+
+  /**
+   * Each partition's end as a read_committed reader sees it (the last stable
+   * offset): how far a reader at a stored position is behind.
+   */
+  async endOffsets(topic: string): Promise<Map<number, string>> {
+    return (await this.bounds(topic)).ends;
   }
 
   /** Messages the scan of `topic` will visit at most (sum of end minus start offsets). */
@@ -179,8 +195,11 @@ export class TopicScanner {
         }
         const last = data.messages[data.messages.length - 1];
         if (last) {
-          offset = (BigInt(last.offset) + 1n).toString();
+          // Records past the end were fetched but not yielded: the position stops at the end.
+          const next = BigInt(last.offset) + 1n;
+          offset = (next < BigInt(end) ? next : BigInt(end)).toString();
           empty = 0;
+          options.onPosition?.(partition, offset);
         } else if (BigInt(offset) >= BigInt(data.lastStableOffset)) {
           // Nothing readable at the last stable offset (an open transaction): the committed end.
           break;
