@@ -11,12 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  STAGE_INPUTS,
-  STAGE_SERVICES,
-  WORKSPACE_ROOT,
-  type StageServiceName,
-} from '@grantstream/harness';
+import { serviceDeclaration, settingEnvName } from '@grantstream/contracts';
+import { STAGE_SERVICES, WORKSPACE_ROOT, type StageServiceName } from '@grantstream/harness';
 import { ENTRY, runTs, testConfig } from '@grantstream/testing';
 
 const SIMULATOR = 'funder-simulator';
@@ -30,9 +26,7 @@ const RUN_TIMEOUT_MS = 30_000;
 
 /** The override each service's schema refuses: a port that is not a number. */
 function badPortVariable(name: StageServiceName): string {
-  return name === SIMULATOR
-    ? 'GRANTSTREAM__SIMULATOR__PORT'
-    : `GRANTSTREAM__${STAGE_INPUTS[name].section}__METRICS__PORT`;
+  return settingEnvName(serviceDeclaration(name).portSetting);
 }
 
 interface Exit {

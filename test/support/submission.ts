@@ -17,6 +17,7 @@ import {
   TOPICS,
   TOPIC_DECLARATIONS,
   funderIdOf,
+  serviceDeclaration,
   type AuditEventV1,
   type GrantStatusV1,
   type RoutedGrantV1,
@@ -239,11 +240,7 @@ export async function startServiceGroup(
     env: Record<string, string>;
   },
 ): Promise<ServiceGroup> {
-  const section = {
-    submission: 'SUBMISSION',
-    'status-polling': 'STATUS_POLLING',
-    notification: 'NOTIFICATION',
-  }[options.service];
+  const section = serviceDeclaration(options.service).envSection;
   const group = uniqueName(`test.${options.service}`);
   // Scenarios running at the same time share the topics: a submission or
   // status-polling group leaves a funder it was not given to the scenario that has it,

@@ -4,7 +4,14 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_FILE, loadConfig, loadGrantstreamConfig } from '@grantstream/config';
-import { STAGE_INPUTS, STAGE_SERVICES, type StageServiceName } from '@grantstream/harness';
+import {
+  PIPELINE_STAGES,
+  SERVICE_NAMES,
+  serviceDeclaration,
+  settingEnvName,
+  type PipelineStageName,
+  type ServiceName,
+} from '@grantstream/contracts';
 import { serverProperties } from './kafka-files';
 import { REDIS_NO_PERSISTENCE, redisServerArgs } from './redis-files';
 
@@ -108,18 +115,17 @@ function atEnvPath(name: string): { found: boolean; value?: unknown } {
 }
 
 const SIMULATOR = 'funder-simulator';
-const stages = Object.keys(STAGE_INPUTS) as (keyof typeof STAGE_INPUTS)[];
-const services = Object.keys(STAGE_SERVICES) as StageServiceName[];
+// Every service and stage schemas/pipeline.yaml declares; compose must run each.
+const stages: readonly PipelineStageName[] = PIPELINE_STAGES;
+const services: readonly ServiceName[] = SERVICE_NAMES;
 
-/** A service's config section in env form (INGEST, STATUS_POLLING ...) and its HTTP port. */
-function endpointOf(name: StageServiceName): { section: string; port: number; probe: string } {
-  if (name === SIMULATOR) {
-    const sim = raw['simulator'] as { port: number };
-    return { section: 'SIMULATOR', port: sim.port, probe: '/__sim/health' };
-  }
-  const { section } = STAGE_INPUTS[name];
-  const value = atEnvPath(`GRANTSTREAM__${section}__METRICS__PORT`).value;
-  return { section, port: value as number, probe: '/health/ready' };
+/** A service's configured HTTP port, the override of its listening host, and its ready probe. */
+function endpointOf(name: ServiceName): { hostVar: string; port: number; probe: string } {
+  const declared = serviceDeclaration(name);
+  const value = atEnvPath(settingEnvName(declared.portSetting)).value;
+  expect(value, `${declared.portSetting} in config/grantstream.yaml`).toBe(declared.port);
+  const hostVar = settingEnvName(declared.portSetting.replace(/\.port$/, '.host'));
+  return { hostVar, port: value as number, probe: declared.probe };
 }
 
 function service(name: string): Service {
@@ -135,6 +141,13 @@ function networkOwner(name: string): Service {
 }
 
 describe('docker-compose.yml runs every service of the local stack', () => {
+  it('builds exactly the services schemas/pipeline.yaml declares', () => {
+    const built = Object.entries(compose.services)
+      .filter(([, s]) => s.build !== undefined)
+      .map(([name]) => name);
+    expect(built.sort()).toEqual([...services].sort());
+  });
+
   it.each(services)('%s is built from its Dockerfile, with config/ mounted read-only', (name) => {
     const s = service(name);
     expect(s.build).toEqual({ context: '.', dockerfile: `services/${name}/Dockerfile` });
@@ -146,12 +159,8 @@ describe('docker-compose.yml runs every service of the local stack', () => {
   it.each(services)(
     '%s listens on 0.0.0.0 at its configured port, published on loopback, and is healthy only when it answers there',
     (name) => {
-      const { section, port, probe } = endpointOf(name);
+      const { hostVar, port, probe } = endpointOf(name);
       const s = service(name);
-      const hostVar =
-        name === SIMULATOR
-          ? 'GRANTSTREAM__SIMULATOR__HOST'
-          : `GRANTSTREAM__${section}__METRICS__HOST`;
       expect(s.environment[hostVar], hostVar).toBe('0.0.0.0');
       expect(networkOwner(name).ports).toContain(`127.0.0.1:${port}:${port}`);
       const test = s.healthcheck?.test ?? [];
@@ -221,7 +230,7 @@ describe('docker-compose.yml runs every service of the local stack', () => {
   });
 
   it.each(stages)("caps %s's memory above the RSS at which its memory guard pauses", (name) => {
-    const { section } = STAGE_INPUTS[name];
+    const section = serviceDeclaration(name).envSection;
     const own = atEnvPath(`GRANTSTREAM__${section}__RUNNER__MEMORY__PAUSE_ABOVE_RSS_MB`);
     const pauseMb = (
       own.found ? own.value : atEnvPath('GRANTSTREAM__RUNNER__MEMORY__PAUSE_ABOVE_RSS_MB').value
@@ -244,7 +253,7 @@ function memLimitMb(name: string): number | undefined {
  * config/grantstream.yaml (the mounted ./config), then the service's
  * GRANTSTREAM__* variables; the stage's own runner section over the defaults.
  */
-function containerRunner(name: (typeof stages)[number]): {
+function containerRunner(name: PipelineStageName): {
   memory: Tree;
   deadLetterStore: Tree;
 } {
@@ -253,9 +262,7 @@ function containerRunner(name: (typeof stages)[number]): {
     env: service(name).environment ?? {},
     schema: z.looseObject({}),
   });
-  const section = STAGE_INPUTS[name].section
-    .toLowerCase()
-    .replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const section = serviceDeclaration(name).configSection;
   const defaults = config['runner'] as Tree;
   const own = ((config[section] as Tree | undefined)?.['runner'] ?? {}) as Tree;
   const pick = (key: string): Tree => ({
@@ -342,12 +349,8 @@ describe('service Dockerfiles', () => {
       expect(text).toContain(`RUN npm run build:bundles -- ${name}\n`);
       expect(scripts['build:bundles']).toBe('tsx tools/stack/src/bundle.ts');
       expect(text).toMatch(/^USER node$/m);
-      const { section, port } = endpointOf(name);
+      const { hostVar, port } = endpointOf(name);
       expect(text).toContain(`EXPOSE ${port}\n`);
-      const hostVar =
-        name === SIMULATOR
-          ? 'GRANTSTREAM__SIMULATOR__HOST'
-          : `GRANTSTREAM__${section}__METRICS__HOST`;
       expect(text).toContain(`${hostVar}=0.0.0.0`);
       const probe = name === SIMULATOR ? '/__sim/health' : '/health/live';
       expect(text).toMatch(

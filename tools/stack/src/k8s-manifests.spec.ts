@@ -10,7 +10,13 @@ import {
   loadConfig,
   loadGrantstreamConfig,
 } from '@grantstream/config';
-import { STAGE_INPUTS, type PipelineStageName } from '@grantstream/harness';
+import {
+  PIPELINE_STAGES,
+  SERVICE_NAMES,
+  declaredInputTopicsOf,
+  serviceDeclaration,
+  type PipelineStageName,
+} from '@grantstream/contracts';
 import { effectiveConfig, effectiveReplication, type TopicSpec } from '@grantstream/kafka';
 import { generatedK8sFiles, RULE_PACKS_SUBDIR, STRIMZI_CLUSTER } from './k8s-generated';
 import {
@@ -27,17 +33,11 @@ import { REDIS_NO_PERSISTENCE } from './redis-files';
 const ROOT = resolve(__dirname, '../../..');
 const K8S = join(ROOT, 'k8s');
 const NAMESPACE = 'grantstream';
-const STAGES = Object.keys(STAGE_INPUTS) as PipelineStageName[];
+// The stages of schemas/pipeline.yaml, each deployed on its own.
+const STAGES = PIPELINE_STAGES;
 
-// Each stage's metrics port (GET /metrics, /health/live, /health/ready).
-const METRICS_PORT: Record<PipelineStageName, number> = {
-  ingest: 9464,
-  normalization: 9465,
-  routing: 9466,
-  submission: 9467,
-  'status-polling': 9468,
-  notification: 9469,
-};
+/** A stage's declared metrics port (GET /metrics, /health/live, /health/ready). */
+const metricsPortOf = (stage: PipelineStageName): number => serviceDeclaration(stage).port;
 const RULE_PACK_STAGES = new Set<PipelineStageName>(['ingest', 'normalization', 'routing']);
 const PORTAL_STAGES = new Set<PipelineStageName>(['submission', 'status-polling']);
 const INGEST_MEMORY_LIMIT = 384 * 2 ** 20;
@@ -78,11 +78,9 @@ const DELAY_TOPICS = new Set([
   'grants.status.poll.v1',
 ]);
 
+/** Every declared topic a stage reads (schemas/pipeline.yaml over schemas/topics.yaml). */
 function inputsOf(stage: PipelineStageName): string[] {
-  const topics = STAGE_INPUTS[stage].topics;
-  return topics instanceof RegExp
-    ? topicsYaml.topics.map((t) => t.name).filter((n) => topics.test(n))
-    : [...topics];
+  return declaredInputTopicsOf(serviceDeclaration(stage));
 }
 
 type Obj = Record<string, unknown>;
@@ -232,10 +230,7 @@ function effectiveStageConfig(r: Rendered, deployment: K8sObject): Obj {
   return loadConfig({ ...options, schema: z.looseObject({}) });
 }
 
-const sectionKey = (stage: PipelineStageName): string =>
-  STAGE_INPUTS[stage].section
-    .toLowerCase()
-    .replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+const sectionKey = (stage: PipelineStageName): string => serviceDeclaration(stage).configSection;
 
 function hostPort(address: string): { host: string; port: number } {
   const url = new URL(address.includes('://') ? address : `tcp://${address}`);
@@ -506,6 +501,19 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
     }
   });
 
+  it('deploys no grantstream image that schemas/pipeline.yaml does not declare', () => {
+    for (const d of r.all('Deployment')) {
+      for (const c of containersOf(d)) {
+        const image = c['image'];
+        const { name } = splitImage(typeof image === 'string' ? image : '');
+        if (!name.startsWith('grantstream/')) continue;
+        expect(SERVICE_NAMES, `${d.metadata.name}: ${name}`).toContain(
+          name.slice('grantstream/'.length),
+        );
+      }
+    }
+  });
+
   it.each(STAGES)('deploys stage %s with probes on its metrics port and its image', (stage) => {
     const d = r.get('Deployment', stage);
     const { labels, spec } = r.podTemplate(d);
@@ -513,7 +521,7 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
     expect(map(d['spec'])['replicas'], 'the ScaledObject owns the replica count').toBeUndefined();
     const c = r.container(d);
     const port = list(c['ports']).find((p) => p['name'] === 'metrics');
-    expect(port?.['containerPort']).toBe(METRICS_PORT[stage]);
+    expect(port?.['containerPort']).toBe(metricsPortOf(stage));
     const probe = (name: string): { path?: unknown; port?: unknown } =>
       map(map(c[name])['httpGet']);
     for (const [name, path] of [
@@ -522,7 +530,7 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
       ['startupProbe', '/health/live'],
     ] as const) {
       expect(probe(name).path, name).toBe(path);
-      expect([METRICS_PORT[stage], 'metrics'], name).toContain(probe(name).port);
+      expect([metricsPortOf(stage), 'metrics'], name).toContain(probe(name).port);
     }
     const image = splitImage(String(c['image']));
     expect(image.name).toBe(`grantstream/${stage}`);
@@ -541,7 +549,7 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
     const section = map(config[sectionKey(stage)]);
     const runner = { ...map(config['runner']), ...map(section['runner']) };
 
-    expect(section['metrics']).toEqual({ host: '0.0.0.0', port: METRICS_PORT[stage] });
+    expect(section['metrics']).toEqual({ host: '0.0.0.0', port: metricsPortOf(stage) });
     expect(runner['groupId']).toBe(`grantstream.${stage}`);
     const graceMs = Number(r.podTemplate(d).spec['terminationGracePeriodSeconds']) * 1000;
     expect(graceMs).toBeGreaterThanOrEqual(Number(runner['shutdownGraceMs']) + SHUTDOWN_MARGIN_MS);
@@ -816,7 +824,7 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
       const scraped = ingressAllowed(
         r,
         labels,
-        METRICS_PORT[stage],
+        metricsPortOf(stage),
         (peer) =>
           peer['namespaceSelector'] !== undefined &&
           selects(peer['namespaceSelector'], { 'kubernetes.io/metadata.name': 'monitoring' }),

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '@grantstream/config';
-import { startStages, type PipelineStageName, type StageProcess } from '@grantstream/harness';
+import {
+  PIPELINE_STAGES,
+  serviceDeclaration,
+  type PipelineStageName,
+} from '@grantstream/contracts';
+import { startStages, type StageProcess } from '@grantstream/harness';
 import { listenersInUse } from './ports';
 
 const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
@@ -9,35 +14,39 @@ const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number
  * What a local run needs of the configuration besides the platform: the
  * simulator's fake tokens, handed to the services as the secrets the funders'
  * config names; the webhook sink notifications go to; and where each stage
- * service serves /metrics.
+ * service serves /metrics (the section schemas/pipeline.yaml names for it).
  */
-const localServicesSchema = z.object({
-  simulator: z.object({
-    host: z.string(),
-    port: z.number(),
-    funders: z.record(z.string(), z.object({ token: z.string() })),
-  }),
-  funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
-  notification: endpoint.extend({ webhook: z.object({ url: z.string() }) }),
-  ingest: endpoint,
-  normalization: endpoint,
-  routing: endpoint,
-  submission: endpoint,
-  statusPolling: endpoint,
-});
+const localServicesSchema = z
+  .object({
+    simulator: z.object({
+      host: z.string(),
+      port: z.number(),
+      funders: z.record(z.string(), z.object({ token: z.string() })),
+    }),
+    funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
+    notification: z.object({ webhook: z.object({ url: z.string() }) }),
+  })
+  .and(
+    z.object(
+      Object.fromEntries(
+        PIPELINE_STAGES.map((stage) => [serviceDeclaration(stage).configSection, endpoint]),
+      ),
+    ),
+  )
+  .transform(({ simulator, funders, notification, ...sections }) => ({
+    simulator,
+    funders,
+    notification,
+    metrics: Object.fromEntries(
+      PIPELINE_STAGES.map((stage) => [
+        stage,
+        (sections[serviceDeclaration(stage).configSection] as z.infer<typeof endpoint>).metrics,
+      ]),
+    ) as Record<PipelineStageName, { host: string; port: number }>,
+  }));
 
 /** The local services' configuration (see {@link loadLocalServices}). */
 export type LocalServices = z.infer<typeof localServicesSchema>;
-
-/** The configuration section of each pipeline stage, where its metrics endpoint is. */
-const SECTION_OF: Record<PipelineStageName, keyof LocalServices> = {
-  ingest: 'ingest',
-  normalization: 'normalization',
-  routing: 'routing',
-  submission: 'submission',
-  'status-polling': 'statusPolling',
-  notification: 'notification',
-};
 
 /** Reads the local services' configuration from the default file and the environment. */
 export function loadLocalServices(): LocalServices {
@@ -50,7 +59,7 @@ export function loadLocalServices(): LocalServices {
 
 /** Where a stage serves /metrics in the local configuration. */
 export function metricsUrlOf(local: LocalServices, stage: PipelineStageName): string {
-  const { metrics } = local[SECTION_OF[stage]] as { metrics: { host: string; port: number } };
+  const metrics = local.metrics[stage];
   return `http://${metrics.host}:${metrics.port}/metrics`;
 }
 
@@ -74,10 +83,7 @@ export async function startLocalServices(
 ): Promise<StageProcess[]> {
   const busy = await listenersInUse([
     { name: 'funder-simulator', host: local.simulator.host, port: local.simulator.port },
-    ...stages.map((stage) => {
-      const { metrics } = local[SECTION_OF[stage]] as { metrics: { host: string; port: number } };
-      return { name: `${stage} metrics`, ...metrics };
-    }),
+    ...stages.map((stage) => ({ name: `${stage} metrics`, ...local.metrics[stage] })),
   ]);
   if (busy.length > 0) {
     throw new Error(

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { loadGrantstreamConfigOrExit } from '@grantstream/config';
-import { TOPICS, TOPIC_DECLARATIONS } from '@grantstream/contracts';
+import { PIPELINE_STAGES, TOPICS, TOPIC_DECLARATIONS } from '@grantstream/contracts';
 import {
   applyDeclaredTopics,
   createPlatformClients,
@@ -31,16 +31,6 @@ import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
 import { positiveInt } from './cli-options';
 import { LocalStack } from './stack';
-
-/** The stage services of the whole pipeline, in flow order. */
-const PIPELINE_SERVICES = [
-  'ingest',
-  'normalization',
-  'routing',
-  'submission',
-  'status-polling',
-  'notification',
-] as const;
 
 /**
  * The main job on the local embedded stack: start Kafka and the registry,
@@ -110,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     const local = loadLocalServices();
     const sampler = new MetricsSampler({
       endpoints: Object.fromEntries(
-        PIPELINE_SERVICES.map((stage) => [stage, metricsUrlOf(local, stage)]),
+        PIPELINE_STAGES.map((stage) => [stage, metricsUrlOf(local, stage)]),
       ),
       intervalMs: config.stack.metricsSampleIntervalMs,
       // A page waits at most lagProbeTimeoutMs for the lag; the rest is local.
@@ -118,8 +108,8 @@ async function main(argv: string[]): Promise<number> {
     });
     // The run's services start at the topics' current ends, in groups of their
     // own: a backlog that tests or benchmarks left behind never delays the batch.
-    const groups = await runScopedGroups(clients, runTag, PIPELINE_SERVICES);
-    stages = await startLocalServices(local, PIPELINE_SERVICES, {
+    const groups = await runScopedGroups(clients, runTag, PIPELINE_STAGES);
+    stages = await startLocalServices(local, PIPELINE_STAGES, {
       logDir: runDir,
       readyTimeoutMs: config.stack.readyTimeoutMs,
       env: { ...groups, GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]) },
@@ -173,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
     } else {
       const context = {
         runDir,
-        services: PIPELINE_SERVICES.length,
+        services: PIPELINE_STAGES.length,
         auditFindings: audit.report.findings.length,
       };
       for (const line of renderMainJobSummary(report, context)) say(line);

@@ -6,10 +6,13 @@ import {
   AuditEventV1Schema,
   ComplianceBlockedGrantV1Avro,
   DLQ_HEADERS,
-  INGEST_TOPIC_PATTERN,
   RoutedGrantV1Avro,
-  SUBMISSION_RETRY_TIER_TOPICS,
+  SERVICE_DECLARATIONS,
   TOPICS,
+  inputTopicsOf,
+  serviceDeclaration,
+  type PipelineStageName,
+  type ServiceName,
   type AuditEventV1,
   type ComplianceBlockedGrantV1,
   type RoutedGrantV1,
@@ -27,46 +30,25 @@ import {
 /** The workspace root (where package.json is): stage services run from here. */
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
-/** The pipeline's stage services in flow order, by the entry point each runs. */
-export const STAGE_SERVICES = {
-  ingest: 'services/ingest/src/main.ts',
-  normalization: 'services/normalization/src/main.ts',
-  routing: 'services/routing/src/main.ts',
-  submission: 'services/submission/src/main.ts',
-  'status-polling': 'services/status-polling/src/main.ts',
-  notification: 'services/notification/src/main.ts',
-  'funder-simulator': 'services/funder-simulator/src/main.ts',
-} as const;
+/** Name of a service of the stack (schemas/pipeline.yaml). */
+export type StageServiceName = ServiceName;
 
-/** Name of a stage service. */
-export type StageServiceName = keyof typeof STAGE_SERVICES;
+/** A pipeline stage service (a service of kind `stage` in schemas/pipeline.yaml). */
+export type { PipelineStageName };
 
-/** A pipeline stage service (every service but the simulator). */
-export type PipelineStageName = Exclude<StageServiceName, 'funder-simulator'>;
-
-/** Each stage's config section (as GRANTSTREAM__<SECTION>__ env overrides name it) and input topics. */
-export const STAGE_INPUTS: Readonly<
-  Record<PipelineStageName, { section: string; topics: readonly string[] | RegExp }>
-> = {
-  ingest: { section: 'INGEST', topics: INGEST_TOPIC_PATTERN },
-  normalization: { section: 'NORMALIZATION', topics: [TOPICS.VALIDATED] },
-  routing: { section: 'ROUTING', topics: [TOPICS.NORMALIZED] },
-  submission: {
-    section: 'SUBMISSION',
-    topics: [TOPICS.ROUTED, ...SUBMISSION_RETRY_TIER_TOPICS],
-  },
-  'status-polling': { section: 'STATUS_POLLING', topics: [TOPICS.STATUS, TOPICS.STATUS_POLL] },
-  notification: {
-    section: 'NOTIFICATION',
-    topics: [TOPICS.COMPLIANCE_BLOCKED, TOPICS.DLQ, TOPICS.STATUS, TOPICS.NOTIFICATIONS],
-  },
-};
+/** Every service of schemas/pipeline.yaml, stages in flow order, by the entry point each runs. */
+export const STAGE_SERVICES: Readonly<Record<StageServiceName, string>> = Object.fromEntries(
+  SERVICE_DECLARATIONS.map((s) => [s.name, s.entry]),
+) as Record<StageServiceName, string>;
 
 /**
  * Configuration overrides that put each stage in a consumer group (and
  * transactional id prefix) of its own for one run, its offsets first set to
- * the current end of its inputs: the run processes what it produces, never
- * the history earlier runs, tests or benchmarks left on the shared topics.
+ * the current end of every input schemas/pipeline.yaml declares for it (its
+ * topics, its retry tiers and every existing topic its patterns match): the
+ * run processes what it produces, never the history earlier runs, tests or
+ * benchmarks left on the shared topics. An input missing here would be read
+ * from its first offset, since stages subscribe from the beginning.
  */
 export async function runScopedGroups(
   clients: PlatformClients,
@@ -77,14 +59,14 @@ export async function runScopedGroups(
   const existing = await clients.admin.listTopics();
   await Promise.all(
     stages.map(async (stage) => {
-      const { section, topics } = STAGE_INPUTS[stage];
-      const inputs = Array.isArray(topics)
-        ? topics
-        : existing.filter((t) => (topics as RegExp).test(t));
+      const declared = serviceDeclaration(stage);
       const group = `grantstream.${stage}.${scope}`;
-      await clients.admin.setGroupOffsets(group, await clients.io.endOffsets(inputs));
-      env[`GRANTSTREAM__${section}__RUNNER__GROUP_ID`] = group;
-      env[`GRANTSTREAM__${section}__RUNNER__TRANSACTIONAL_ID_PREFIX`] = group;
+      await clients.admin.setGroupOffsets(
+        group,
+        await clients.io.endOffsets(inputTopicsOf(declared, existing)),
+      );
+      env[`GRANTSTREAM__${declared.envSection}__RUNNER__GROUP_ID`] = group;
+      env[`GRANTSTREAM__${declared.envSection}__RUNNER__TRANSACTIONAL_ID_PREFIX`] = group;
     }),
   );
   return env;
