@@ -22,6 +22,7 @@ export {
   inputTopicsOf,
   isServiceName,
   serviceDeclaration,
+  settingEnvName,
   type PipelineStageName,
   type ServiceName,
 } from './lib/pipeline';

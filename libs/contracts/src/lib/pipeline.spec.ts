@@ -7,6 +7,7 @@ import {
   inputTopicsOf,
   isServiceName,
   serviceDeclaration,
+  settingEnvName,
 } from './pipeline';
 
 describe('the pipeline manifest (schemas/pipeline.yaml)', () => {
@@ -43,5 +44,14 @@ describe('the pipeline manifest (schemas/pipeline.yaml)', () => {
     const submission = serviceDeclaration('submission');
     const inputs = inputTopicsOf(submission, [...SUBMISSION_RETRY_TIER_TOPICS, TOPICS.ROUTED]);
     expect(new Set(inputs).size).toBe(inputs.length);
+  });
+
+  it('names a setting as its environment override', () => {
+    expect(settingEnvName('statusPolling.metrics.port')).toBe(
+      'GRANTSTREAM__STATUS_POLLING__METRICS__PORT',
+    );
+    expect(settingEnvName(serviceDeclaration('funder-simulator').portSetting)).toBe(
+      'GRANTSTREAM__SIMULATOR__PORT',
+    );
   });
 });

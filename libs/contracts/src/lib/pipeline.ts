@@ -53,3 +53,13 @@ export function declaredInputTopicsOf(service: ServiceDeclaration): string[] {
     TOPIC_DECLARATIONS.map((d) => d.name),
   );
 }
+
+/**
+ * The environment override of a setting, as libs/config reads it:
+ * `statusPolling.metrics.port` -> `GRANTSTREAM__STATUS_POLLING__METRICS__PORT`
+ * (the same spelling as a declaration's envSection).
+ */
+export function settingEnvName(setting: string): string {
+  const segments = setting.split('.').map((s) => s.replace(/([A-Z])/g, '_$1').toUpperCase());
+  return `GRANTSTREAM__${segments.join('__')}`;
+}
