@@ -35,7 +35,9 @@ export {
   buildEvidenceBundle,
   escapeHtml,
   type EvidenceBundle,
+  type EvidenceLeaf,
   type EvidenceTimelineEntry,
+  type EvidenceTransparency,
 } from './lib/evidence-bundle';
 export {
   AUDIT_HEAD_HEADER,
@@ -146,7 +148,10 @@ export {
 } from './lib/transparency/leaf-order';
 export {
   LogVerifier,
+  judgeKeyLeaves,
   verifyLog,
+  type CheckpointedLeaf,
+  type KeyJudgement,
   type CheckpointNoteRef,
   type LogFinding,
   type LogFindingKind,

@@ -283,3 +283,68 @@ describe('escapeHtml', () => {
     );
   });
 });
+
+describe('buildEvidenceBundle with a signed checkpoint and inclusion proofs', () => {
+  const events = trail('G-1');
+  const leaf = (e: AuditEventV1, i: number) => ({
+    leafIndex: 10 + i,
+    key: `G-1:${e.event_id}`,
+    eventHash: e.event_hash,
+  });
+  const proof = (i: number) => ({
+    checkpoint: 'note',
+    verifierKey: 'log+00000000+AA==',
+    leaf: 'AA==',
+    leafIndex: 10 + i,
+    treeSize: 20,
+    inclusionPath: ['AA==', 'AA=='],
+  });
+  const transparency = {
+    checkpoint: {
+      origin: 'grantstream.example/audit',
+      size: 20,
+      rootHash: 'q3J2',
+      time: '2025-07-01T08:00:00.000Z',
+      note: 'grantstream.example/audit\n20\nq3J2\n\n— grantstream.example/audit <sig>\n',
+      verifierKey: 'grantstream.example/audit+0a1b2c3d+AV3k',
+      ref: 'grants.audit.checkpoints.v1/0/3',
+    },
+    proofs: events.slice(0, 4).map((_, i) => proof(i)),
+    proved: events.slice(0, 4).map(leaf),
+    notCovered: events.slice(4).map((e) => leaf(e, 4)),
+  };
+  const { json, html } = buildEvidenceBundle(
+    'G-1',
+    events,
+    verify(events),
+    GENERATED_AT,
+    transparency,
+  );
+
+  it('carries the checkpoint and the proofs in the JSON', () => {
+    expect(json.transparency).toEqual(transparency);
+  });
+
+  it('says in plain words what was proved, what was not yet, and how to check it', () => {
+    expect(html).toContain('Proved against a signed checkpoint.');
+    expect(html).toContain('4 of 5 events of this grant’s timeline'.replace('’', "'"));
+    expect(html).toContain('1 more was logged after it');
+    expect(html).toContain('What it does not prove.');
+    expect(html).toContain('node verify.mjs proof.json');
+    expect(html).toContain('4 of 5 events proved in the audit log at tree size 20');
+    // The note is evidence: shown whole, escaped.
+    expect(html).toContain('&lt;sig&gt;');
+    expect(html).not.toContain('<sig>');
+  });
+
+  it('names timeline events that are in no leaf of the log', () => {
+    const partial = { ...transparency, proved: transparency.proved.slice(1), notCovered: [] };
+    const page = buildEvidenceBundle('G-1', events, verify(events), GENERATED_AT, partial).html;
+    expect(page).toContain('2 events of the timeline are in no leaf of the log.');
+  });
+
+  it('says plainly when the bundle carries no checkpoint', () => {
+    const page = buildEvidenceBundle('G-1', events, verify(events), GENERATED_AT).html;
+    expect(page).toContain('This bundle carries no signed checkpoint and no inclusion proofs.');
+  });
+});

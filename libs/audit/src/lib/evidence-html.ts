@@ -1,5 +1,9 @@
 import type { Finding, FindingKind, TrailLink, TrailSummary } from './chain-verifier';
-import type { EvidenceBundle, EvidenceTimelineEntry } from './evidence-bundle';
+import type {
+  EvidenceBundle,
+  EvidenceTimelineEntry,
+  EvidenceTransparency,
+} from './evidence-bundle';
 import { AUDIT_GENESIS_HASH } from './hashing';
 import { isoOf } from './format';
 
@@ -59,6 +63,8 @@ ul.full{padding-left:1.2rem;margin:.3rem 0}
 .details-list{margin:0;padding:0;list-style:none}
 col.c-n{width:5%}col.c-time{width:14%}col.c-stage{width:13%}col.c-action{width:18%}col.c-what{width:29%}col.c-hash{width:21%}
 col.c-kind{width:17%}col.c-trail{width:17%}col.c-event{width:17%}col.c-pos{width:12%}col.c-msg{width:37%}
+col.c-pn{width:9%}col.c-ph{width:24%}col.c-pl{width:12%}col.c-pp{width:13%}col.c-ps{width:42%}
+pre.signed{white-space:pre-wrap;overflow-wrap:anywhere;margin:.3rem 0;padding:.4rem .5rem;background:#f7f7f7;border:1px solid #ccc}
 col.c-tn{width:7%}col.c-tid{width:33%}col.c-started{width:22%}col.c-count{width:10%}col.c-link{width:28%}
 @media screen and (max-width:48em){
 body{padding:.8rem;font-size:14px}
@@ -295,15 +301,116 @@ ${table}
 </section>`;
 }
 
+/** Timeline events the proofs cover, those logged after the checkpoint, and those in no leaf. */
+function proofCoverage(
+  bundle: EvidenceBundle,
+  t: EvidenceTransparency,
+): { proved: number; later: number; absent: number } {
+  const proved = new Set(t.proved.map((p) => p.eventHash));
+  const later = new Set(t.notCovered.map((p) => p.eventHash));
+  let inProof = 0;
+  let afterwards = 0;
+  let absent = 0;
+  for (const entry of bundle.timeline) {
+    if (proved.has(entry.eventHash)) inProof += 1;
+    else if (later.has(entry.eventHash)) afterwards += 1;
+    else absent += 1;
+  }
+  return { proved: inProof, later: afterwards, absent };
+}
+
+/** One line for the summary: how many events are proved, against which checkpoint. */
+function logProofLine(bundle: EvidenceBundle): string {
+  const t = bundle.transparency;
+  if (t === null) return '<span class="muted">none in this bundle</span>';
+  const c = proofCoverage(bundle, t);
+  return `${c.proved} of ${bundle.timeline.length} events proved in the audit log at tree size ${t.checkpoint.size}${
+    t.checkpoint.time === null ? '' : `, signed ${timeOf(Date.parse(t.checkpoint.time))} UTC`
+  } (<a href="#transparency">how</a>)`;
+}
+
 /**
- * Where signed checkpoints and inclusion proofs of the grant's events are
- * shown; the bundle carries none yet, and the page says so rather than imply
- * more than the hash chain proved.
+ * The signed checkpoint and the inclusion proofs, in plain words: what they
+ * prove, what they do not, and how anyone checks them without our systems.
+ * Without them the page says so rather than imply more than the hash chain proved.
  */
-function transparencySection(): string {
-  return `<section id="transparency">
+function transparencySection(bundle: EvidenceBundle): string {
+  const t = bundle.transparency;
+  if (t === null) {
+    return `<section id="transparency">
 <h2>Signed checkpoint and inclusion proofs</h2>
 <p>This bundle carries no signed checkpoint and no inclusion proofs. The verdict above rests on the hash chains alone, which cannot show an event removed from the very end of a trail, or a whole trail removed.</p>
+</section>`;
+  }
+  const c = proofCoverage(bundle, t);
+  const events = bundle.timeline.length;
+  const positions = new Map(bundle.timeline.map((entry) => [entry.eventHash, entry.position]));
+  const eventCell = (hash: string): string => {
+    const at = positions.get(hash);
+    return at === undefined
+      ? '<span class="muted">not in the timeline</span>'
+      : `<a href="#e-${at}">event ${at}</a>`;
+  };
+  const rows = [
+    ...t.proved.map(
+      (p, i) =>
+        `<tr>${td('Event', eventCell(p.eventHash))}${td('Event hash', shortHash(p.eventHash))}${td(
+          'Leaf',
+          String(p.leafIndex),
+        )}${td('Proof', `${t.proofs[i]?.inclusionPath.length ?? 0} hashes`)}${td(
+          'Result',
+          '<span class="result ok">in the log at this checkpoint</span>',
+        )}</tr>`,
+    ),
+    ...t.notCovered.map(
+      (p) =>
+        `<tr>${td('Event', eventCell(p.eventHash))}${td('Event hash', shortHash(p.eventHash))}${td(
+          'Leaf',
+          String(p.leafIndex),
+        )}${td('Proof', '-')}${td('Result', 'logged after this checkpoint: not provable against it yet')}</tr>`,
+    ),
+  ].join('\n');
+  const absent =
+    c.absent === 0
+      ? ''
+      : `<p class="verdict bad"><strong>${c.absent} event${c.absent === 1 ? '' : 's'} of the timeline ${
+          c.absent === 1 ? 'is' : 'are'
+        } in no leaf of the log.</strong> The log never recorded ${
+          c.absent === 1 ? 'it' : 'them'
+        }: written to the topic behind the log, or after its last recorded leaf. Run <code>grantctl audit verify</code>.</p>`;
+  return `<section id="transparency">
+<h2>Signed checkpoint and inclusion proofs</h2>
+<p class="verdict ${c.proved === events && events > 0 ? 'ok' : 'bad'}"><strong>Proved against a signed checkpoint.</strong> ${c.proved} of ${events} events of this grant's timeline are entries of the audit log ${full(
+    t.checkpoint.origin,
+  )} as it stood at its checkpoint of tree size ${t.checkpoint.size}${
+    t.checkpoint.time === null ? '' : `, signed ${timeOf(Date.parse(t.checkpoint.time))} UTC`
+  }.${c.later === 0 ? '' : ` ${c.later} more ${c.later === 1 ? 'was' : 'were'} logged after it and can be proved against a later checkpoint.`}</p>
+${absent}
+<p><strong>What this proves.</strong> The holder of the log's signing key signed a checkpoint stating the log's size and root hash. Each proof recomputes that root hash from one event and a few other hashes: the event was in the log when the checkpoint was signed. Any later removal or change of these events contradicts this signed checkpoint, which anyone can show.</p>
+<p><strong>What it does not prove.</strong> That the events are true (the log records what was decided, not whether it was right); that nothing was added; or that the key below is the log's real key: compare it with the key the log operator publishes.</p>
+<p><strong>How to check it yourself.</strong> Each proof is in the JSON bundle under <code>transparency.proofs</code>, and in the proofs folder written next to it. With nothing but Node.js, run <code>node verify.mjs proof.json</code> (the standalone verifier in <code>tools/audit-proof-verifier</code>, a single file to read before trusting it); it answers "verified" or says why not.</p>
+<table class="proofs">
+${colgroup('pn', 'ph', 'pl', 'pp', 'ps')}
+${thead('Event', 'Event hash', 'Leaf', 'Proof', 'Result')}
+<tbody>
+${rows}
+</tbody>
+</table>
+<h3>The signed checkpoint</h3>
+<dl class="fields">
+${[
+  field('Log', full(t.checkpoint.origin)),
+  field('Tree size', String(t.checkpoint.size)),
+  field('Root hash', full(t.checkpoint.rootHash)),
+  field(
+    'Signed',
+    t.checkpoint.time === null ? null : `${timeOf(Date.parse(t.checkpoint.time))} UTC`,
+  ),
+  field('Verifier key', full(t.checkpoint.verifierKey)),
+  field('Read from', full(t.checkpoint.ref)),
+].join('')}
+</dl>
+<pre class="signed">${e(t.checkpoint.note)}</pre>
 </section>`;
 }
 
@@ -421,6 +528,7 @@ export function renderEvidenceHtml(bundle: EvidenceBundle): string {
 <dt>Outcome</dt><dd>${outcomeOf(bundle)}</dd>
 <dt>Trails</dt><dd>${trails === 0 ? 'none' : `${trails}: ${bundle.trails.map((t) => full(t.trailId)).join(', ')}`}</dd>
 <dt>Events</dt><dd>${bundle.timeline.length}</dd>
+<dt>Log proof</dt><dd>${logProofLine(bundle)}</dd>
 <dt>Compliance</dt><dd>${e(bundle.complianceTags.join(', '))}</dd>
 <dt>Generated</dt><dd>${timeOf(bundle.generatedAt)} UTC</dd>
 </dl>
@@ -428,7 +536,7 @@ export function renderEvidenceHtml(bundle: EvidenceBundle): string {
 <main>
 ${timelineSection(bundle)}
 ${verificationSection(bundle)}
-${transparencySection()}
+${transparencySection(bundle)}
 ${trailsSection(bundle)}
 ${detailsSection(bundle)}
 </main>

@@ -7,7 +7,9 @@ import { auditLeafFieldsOf, auditLeafHash, stableContentHashOf } from './leaf';
 import { checkpointDue, type LogOrderBatch, type LogOrderEntry } from './leaf-order';
 import {
   LogVerifier,
+  judgeKeyLeaves,
   verifyLog,
+  type CheckpointedLeaf,
   type CheckpointNoteRef,
   type LogFinding,
   type LogVerificationReport,
@@ -572,5 +574,116 @@ describe('LogVerifier on tampered checkpoints and order', () => {
     expect(kinds(report.findings)[0]).toBe('ORDER_INVALID');
     expect(report.leaves).toBe(checkpointer.batches[0]?.entries.length);
     expect(report.ok).toBe(false);
+  });
+});
+
+/**
+ * What a caller short of memory does: the verifier hands back each
+ * checkpointed leaf, and the leaves are judged key by key against the topic
+ * with judgeKeyLeaves once every batch is in.
+ */
+function verifySliced(topic: Topic, checkpointer: Checkpointer): LogVerificationReport {
+  const leaves = new Map<string, CheckpointedLeaf[]>();
+  const { topic: lookup, ...options } = optionsFor(topic, checkpointer);
+  const verifier = new LogVerifier({
+    ...options,
+    onCheckpointedLeaf: (leaf) =>
+      leaves.set(leaf.entry.key, [...(leaves.get(leaf.entry.key) ?? []), leaf]),
+  });
+  for (const batch of checkpointer.batches) verifier.addBatch(batch);
+  const base = verifier.finish();
+  const findings: LogFinding[] = [...base.findings];
+  const notices: LogFinding[] = [...base.notices];
+  const keys = new Set([...leaves.keys(), ...(lookup?.keys() ?? [])]);
+  for (const key of keys) {
+    const judged = judgeKeyLeaves(
+      key,
+      leaves.get(key) ?? [],
+      lookup?.get(key) ?? [],
+      verifier.highWaterMarks(),
+    );
+    findings.push(...judged.findings);
+    notices.push(...judged.notices);
+  }
+  return { ...base, findings, notices, ok: findings.length === 0 };
+}
+
+const sortedFindings = (list: readonly LogFinding[]) =>
+  list.map((f) => `${f.kind} ${f.key ?? ''} ${f.leafIndex ?? ''} ${f.message}`).sort();
+
+describe('LogVerifier with leaves judged by the caller a key at a time', () => {
+  const states: [string, (topic: Topic, checkpointer: Checkpointer) => void][] = [
+    ['an untouched compacted log', (topic) => topic.compact()],
+    [
+      'a deleted tail and a removed trail',
+      (topic) => {
+        topic.compact();
+        topic.remove((r) => r.key === auditKeyOf(eventsOf('G-2')[4] as AuditEventV1));
+        topic.remove((r) => r.event.grant_id === 'G-3');
+      },
+    ],
+    [
+      'a rewrite after compaction, logged again, and records past the checkpoint',
+      (topic, checkpointer) => {
+        topic.produce(rechained(eventsOf('G-4'), 2, { details: { route: 'elsewhere' } }));
+        topic.compact();
+        checkpointer.follow(topic);
+        checkpointer.cut();
+        topic.produce(rechained(eventsOf('G-1'), 4, { details: { status: 'WITHDRAWN' } }));
+      },
+    ],
+  ];
+
+  it.each(states)('names the same findings and notices as the topic lookup: %s', (_, tamper) => {
+    const { topic, checkpointer } = pipeline();
+    tamper(topic, checkpointer);
+    const whole = verify(topic, checkpointer);
+    const sliced = verifySliced(topic, checkpointer);
+    expect(sortedFindings(sliced.findings)).toEqual(sortedFindings(whole.findings));
+    expect(sortedFindings(sliced.notices)).toEqual(sortedFindings(whole.notices));
+    expect(sliced.rootsReproduced).toBe(whole.rootsReproduced);
+    expect(sliced.ok).toBe(whole.ok);
+  });
+
+  it('names a record behind the checkpointer NOT_LOGGED from the high-water marks', () => {
+    const { topic, checkpointer } = pipeline();
+    const forged = trail('G-9')[0] as AuditEventV1;
+    const ref = {
+      eventHash: forged.event_hash,
+      stableHash: stableContentHashOf(forged),
+      partition: 1,
+    };
+    const verifier = new LogVerifier({
+      ...optionsFor(topic, checkpointer),
+      topic: undefined,
+      onCheckpointedLeaf: () => undefined,
+    });
+    for (const batch of checkpointer.batches) verifier.addBatch(batch);
+    const behind = judgeKeyLeaves(
+      auditKeyOf(forged),
+      [],
+      [{ ...ref, offset: '0' }],
+      verifier.highWaterMarks(),
+    );
+    expect(kinds(behind.findings)).toEqual(['NOT_LOGGED']);
+    const ahead = judgeKeyLeaves(
+      auditKeyOf(forged),
+      [],
+      [{ ...ref, offset: '999' }],
+      verifier.highWaterMarks(),
+    );
+    expect(kinds(ahead.notices)).toEqual(['UNCHECKPOINTED']);
+  });
+
+  it('names an order record that is not a batch as ORDER_INVALID and places nothing after it', () => {
+    const { topic, checkpointer } = pipeline();
+    const verifier = new LogVerifier(optionsFor(topic, checkpointer));
+    verifier.addBatch(checkpointer.batches[0] as LogOrderBatch);
+    verifier.refuseOrderRecord('order/0/1', 'NOT_A_BATCH: expected object');
+    for (const batch of checkpointer.batches.slice(1)) verifier.addBatch(batch);
+    const report = verifier.finish();
+    expect(report.findings[0]).toMatchObject({ kind: 'ORDER_INVALID' });
+    expect(report.findings[0]?.message).toContain('order/0/1');
+    expect(report.leaves).toBe(checkpointer.batches[0]?.entries.length);
   });
 });

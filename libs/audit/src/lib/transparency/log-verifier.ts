@@ -1,7 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { openCheckpoint, type CheckpointExpectations, type CheckpointRefusal } from './checkpoint';
 import { auditLeafHash, grantIdOfAuditKey } from './leaf';
-import { checkOrderBatch, type LogOrderBatch, type OrderLimits } from './leaf-order';
+import {
+  checkOrderBatch,
+  type LogOrderBatch,
+  type LogOrderEntry,
+  type OrderLimits,
+} from './leaf-order';
 import { MerkleLog } from './merkle';
 import { statedNoteSigners, type NoteVerifier } from './signed-note';
 
@@ -102,6 +107,12 @@ export interface LogVerificationReport {
   readonly ok: boolean;
 }
 
+/** A leaf inside the largest verified checkpoint, as handed to {@link LogVerifierOptions.onCheckpointedLeaf}. */
+export interface CheckpointedLeaf {
+  readonly index: number;
+  readonly entry: LogOrderEntry;
+}
+
 /** Configuration of a verification run. */
 export interface LogVerifierOptions {
   /** Trusted log keys: the current one and every retired one that signed checkpoints still kept. */
@@ -109,8 +120,17 @@ export interface LogVerifierOptions {
   /** Note limits and the log's origin. */
   readonly checkpointLimits: CheckpointExpectations;
   readonly orderLimits: OrderLimits;
-  /** The audit topic now. */
-  readonly topic: TopicLookup;
+  /** The audit topic now; give it, or {@link onCheckpointedLeaf}. */
+  readonly topic?: TopicLookup;
+  /**
+   * Instead of `topic`: receives every checkpointed leaf, and the leaves are
+   * not compared here. For a caller that judges them against the topic itself,
+   * a slice of grants at a time ({@link judgeKeyLeaves} with
+   * {@link LogVerifier.highWaterMarks}), so that neither the whole topic nor
+   * every leaf has to be in memory. The report then has no leaf findings,
+   * notices or grant count: they are the caller's.
+   */
+  readonly onCheckpointedLeaf?: (leaf: CheckpointedLeaf) => void;
   /** Every note on the checkpoint topic, in topic order. */
   readonly topicCheckpoints: readonly CheckpointNoteRef[];
   /** Every note in the witness store. */
@@ -189,11 +209,47 @@ export class LogVerifier {
       });
       return;
     }
+    const sink = this.options.onCheckpointedLeaf;
     for (const entry of batch.entries) {
       const index = this.log.appendLeafHash(auditLeafHash(entry));
-      if (index < this.coveredSize) this.compareLeaf(index, entry);
+      if (index < this.coveredSize) {
+        this.raiseHighWater(entry);
+        if (sink !== undefined) sink({ index, entry });
+        else this.compareLeaf(index, entry);
+      }
       this.reachAnchors();
     }
+  }
+
+  /**
+   * An order record that could not be read as a batch at all (not a batch,
+   * another log's, too large): the order breaks there, as for a batch that
+   * does not fit, and leaves after it cannot be placed.
+   */
+  refuseOrderRecord(ref: string, detail: string): void {
+    if (this.orderBroken || this.finished !== undefined) return;
+    this.orderBroken = true;
+    this.checkpointFindings.push({
+      kind: 'ORDER_INVALID',
+      leafIndex: this.log.size,
+      message: `order record ${ref} refused: ${detail}; leaves from ${this.log.size} on cannot be placed`,
+    });
+  }
+
+  /**
+   * Highest offset per partition among the checkpointed leaves appended so
+   * far: complete once every batch was added, which is when a caller that
+   * judges leaves itself needs it (records at or below it that no leaf holds
+   * are NOT_LOGGED).
+   */
+  highWaterMarks(): ReadonlyMap<number, bigint> {
+    return this.highWater;
+  }
+
+  private raiseHighWater(entry: LogOrderEntry): void {
+    const previous = this.highWater.get(entry.partition);
+    const offset = BigInt(entry.offset);
+    if (previous === undefined || offset > previous) this.highWater.set(entry.partition, offset);
   }
 
   /** Checks what only the whole log can tell and returns the report; later calls return the same report. */
@@ -285,50 +341,12 @@ export class LogVerifier {
     for (const anchor of list) anchor.reproduced = sameHash(anchor.root, root);
   }
 
-  private compareLeaf(index: number, entry: LogOrderBatch['entries'][number]): void {
-    const grantId = grantIdOfAuditKey(entry.key);
-    this.grants.add(grantId);
-    const previous = this.highWater.get(entry.partition);
-    const offset = BigInt(entry.offset);
-    if (previous === undefined || offset > previous) this.highWater.set(entry.partition, offset);
-    const where = { grantId, leafIndex: index, key: entry.key };
-    const records = this.options.topic.get(entry.key);
-    if (records === undefined || records.length === 0) {
-      this.leafFindings.push({
-        ...where,
-        partition: entry.partition,
-        offset: entry.offset,
-        kind: 'MISSING',
-        message: `leaf ${index}: event ${entry.eventHash} (logged from ${entry.partition}/${entry.offset}) is gone from the topic: key ${entry.key} was deleted`,
-      });
-      return;
-    }
-    let exact = false;
-    for (const record of records) {
-      if (record.eventHash !== entry.eventHash) continue;
-      exact = true;
-      this.matched.add(record);
-    }
-    if (exact) return;
-    const remade = records.find((record) => record.stableHash === entry.stableHash);
-    if (remade !== undefined) {
-      this.notices.push({
-        ...where,
-        partition: remade.partition,
-        offset: remade.offset,
-        kind: 'SUPERSEDED',
-        message: `leaf ${index}: event ${entry.eventHash} was replaced by ${remade.eventHash}, the same decision made again`,
-      });
-      return;
-    }
-    const survivor = records[records.length - 1] as TopicRecordRef;
-    this.leafFindings.push({
-      ...where,
-      partition: survivor.partition,
-      offset: survivor.offset,
-      kind: 'REWRITTEN',
-      message: `leaf ${index}: event ${entry.eventHash} is gone and key ${entry.key} now holds ${survivor.eventHash} at ${survivor.partition}/${survivor.offset}, whose content differs in more than the time of the decision`,
-    });
+  private compareLeaf(index: number, entry: LogOrderEntry): void {
+    this.grants.add(grantIdOfAuditKey(entry.key));
+    const records = this.options.topic?.get(entry.key) ?? [];
+    const judged = judgeLeaf({ index, entry }, records, this.matched);
+    if (judged?.kind === 'SUPERSEDED') this.notices.push(judged);
+    else if (judged !== undefined) this.leafFindings.push(judged);
   }
 
   private judgeAnchors(): void {
@@ -354,11 +372,17 @@ export class LogVerifier {
               : `checkpoint of tree size ${size} (${ref}) covers more leaves than the ${this.log.size} the order batches hold: the order topic was truncated`,
           });
         } else if (laterReproduced !== undefined) {
+          const earlier = sizes
+            .slice(0, i)
+            .filter((s) => (this.anchors.get(s) ?? []).some((a) => a.reproduced))
+            .pop();
+          const predecessor =
+            earlier === undefined ? '' : ` and with its predecessor of tree size ${earlier}`;
           this.checkpointFindings.push({
             kind: 'CHECKPOINT_FORK',
             checkpointSize: size,
             checkpointRef: ref,
-            message: `checkpoint of tree size ${size} (${ref}) has root ${hex(anchor.root)}, inconsistent with the checkpoint of tree size ${laterReproduced} that the logged leaves reproduce: a forked history`,
+            message: `checkpoint of tree size ${size} (${ref}) has root ${hex(anchor.root)}, inconsistent with the checkpoint of tree size ${laterReproduced} that the logged leaves reproduce${predecessor}: a forked history`,
           });
         } else {
           this.checkpointFindings.push({
@@ -374,34 +398,133 @@ export class LogVerifier {
   }
 
   private judgeUnmatchedRecords(): void {
-    for (const [key, records] of this.options.topic) {
+    const topic = this.options.topic;
+    if (topic === undefined) return;
+    for (const [key, records] of topic) {
       for (const record of records) {
         if (this.matched.has(record)) continue;
-        const highWater = this.highWater.get(record.partition);
-        const grantId = grantIdOfAuditKey(key);
-        const where = { grantId, key, partition: record.partition, offset: record.offset };
-        // An offset the client could not have given (not decimal) cannot be
-        // placed, so it is reported as not yet covered rather than thrown on.
-        const behind =
-          highWater !== undefined &&
-          DECIMAL.test(record.offset) &&
-          BigInt(record.offset) <= highWater;
-        if (behind) {
-          this.leafFindings.push({
-            ...where,
-            kind: 'NOT_LOGGED',
-            message: `record ${record.partition}/${record.offset} (event ${record.eventHash}) lies before checkpointed leaves of its partition but no checkpointed leaf holds it: it was placed on the topic past the checkpointer`,
-          });
-        } else {
-          this.notices.push({
-            ...where,
-            kind: 'UNCHECKPOINTED',
-            message: `record ${record.partition}/${record.offset} (event ${record.eventHash}) is not covered by a checkpoint yet`,
-          });
-        }
+        const judged = judgeUnmatchedRecord(key, record, this.highWater);
+        if (judged.kind === 'NOT_LOGGED') this.leafFindings.push(judged);
+        else this.notices.push(judged);
       }
     }
   }
+}
+
+/**
+ * Judges one checkpointed leaf against the records its key holds now,
+ * adding the records it matches to `matched`: undefined when its event is
+ * there, SUPERSEDED (a notice) when the same decision was made again,
+ * MISSING or REWRITTEN otherwise.
+ */
+function judgeLeaf(
+  leaf: CheckpointedLeaf,
+  records: readonly TopicRecordRef[],
+  matched: Set<TopicRecordRef>,
+): LogFinding | undefined {
+  const { index, entry } = leaf;
+  const where = { grantId: grantIdOfAuditKey(entry.key), leafIndex: index, key: entry.key };
+  if (records.length === 0) {
+    return {
+      ...where,
+      partition: entry.partition,
+      offset: entry.offset,
+      kind: 'MISSING',
+      message: `leaf ${index}: event ${entry.eventHash} (logged from ${entry.partition}/${entry.offset}) is gone from the topic: key ${entry.key} was deleted`,
+    };
+  }
+  let exact = false;
+  for (const record of records) {
+    if (record.eventHash !== entry.eventHash) continue;
+    exact = true;
+    matched.add(record);
+  }
+  if (exact) return undefined;
+  const remade = records.find((record) => record.stableHash === entry.stableHash);
+  if (remade !== undefined) {
+    return {
+      ...where,
+      partition: remade.partition,
+      offset: remade.offset,
+      kind: 'SUPERSEDED',
+      message: `leaf ${index}: event ${entry.eventHash} was replaced by ${remade.eventHash}, the same decision made again`,
+    };
+  }
+  const survivor = records[records.length - 1] as TopicRecordRef;
+  return {
+    ...where,
+    partition: survivor.partition,
+    offset: survivor.offset,
+    kind: 'REWRITTEN',
+    message: `leaf ${index}: event ${entry.eventHash} is gone and key ${entry.key} now holds ${survivor.eventHash} at ${survivor.partition}/${survivor.offset}, whose content differs in more than the time of the decision`,
+  };
+}
+
+/** A record no checkpointed leaf holds: NOT_LOGGED when the checkpointer read past it, else UNCHECKPOINTED. */
+function judgeUnmatchedRecord(
+  key: string,
+  record: TopicRecordRef,
+  highWater: ReadonlyMap<number, bigint>,
+): LogFinding {
+  const mark = highWater.get(record.partition);
+  const where = {
+    grantId: grantIdOfAuditKey(key),
+    key,
+    partition: record.partition,
+    offset: record.offset,
+  };
+  // An offset the client could not have given (not decimal) cannot be
+  // placed, so it is reported as not yet covered rather than thrown on.
+  const behind = mark !== undefined && DECIMAL.test(record.offset) && BigInt(record.offset) <= mark;
+  return behind
+    ? {
+        ...where,
+        kind: 'NOT_LOGGED',
+        message: `record ${record.partition}/${record.offset} (event ${record.eventHash}) lies before checkpointed leaves of its partition but no checkpointed leaf holds it: it was placed on the topic past the checkpointer`,
+      }
+    : {
+        ...where,
+        kind: 'UNCHECKPOINTED',
+        message: `record ${record.partition}/${record.offset} (event ${record.eventHash}) is not covered by a checkpoint yet`,
+      };
+}
+
+/** What {@link judgeKeyLeaves} found for one key. */
+export interface KeyJudgement {
+  /** MISSING, REWRITTEN and NOT_LOGGED, leaves first in index order. */
+  readonly findings: readonly LogFinding[];
+  /** SUPERSEDED and UNCHECKPOINTED. */
+  readonly notices: readonly LogFinding[];
+}
+
+/**
+ * Judges one key exactly as {@link LogVerifier} does with a topic lookup: its
+ * checkpointed leaves against the records the key holds now, then the records
+ * no leaf matched against the high-water marks
+ * ({@link LogVerifier.highWaterMarks}, complete only after every batch).
+ * Keys are independent, so a caller can judge them a slice at a time.
+ */
+export function judgeKeyLeaves(
+  key: string,
+  leaves: readonly CheckpointedLeaf[],
+  records: readonly TopicRecordRef[],
+  highWater: ReadonlyMap<number, bigint>,
+): KeyJudgement {
+  const findings: LogFinding[] = [];
+  const notices: LogFinding[] = [];
+  const matched = new Set<TopicRecordRef>();
+  for (const leaf of [...leaves].sort((a, b) => a.index - b.index)) {
+    const judged = judgeLeaf(leaf, records, matched);
+    if (judged?.kind === 'SUPERSEDED') notices.push(judged);
+    else if (judged !== undefined) findings.push(judged);
+  }
+  for (const record of records) {
+    if (matched.has(record)) continue;
+    const judged = judgeUnmatchedRecord(key, record, highWater);
+    if (judged.kind === 'NOT_LOGGED') findings.push(judged);
+    else notices.push(judged);
+  }
+  return { findings, notices };
 }
 
 function refusalText(
