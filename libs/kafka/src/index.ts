@@ -28,6 +28,8 @@ export * from './lib/observability/stage-metrics';
 export * from './lib/observability/stage-health';
 export * from './lib/singleton/partition-lease';
 export * from './lib/singleton/fenced-writer';
+export * from './lib/extended-kafka';
+export * from './lib/topic-reader';
 export * from './lib/access/acl-derivation';
 export * from './lib/access/pipeline-principals';
 export * from './lib/access/acl-apply';
