@@ -60,6 +60,8 @@ export async function createHopTopics(
   name: string,
   partitions = 3,
   inputSchema: schema.RecordType = GrantSubmissionV1Avro,
+  /** Replication of the three topics: one broker's 1 unless a cluster scenario asks for more. */
+  replication: { factor: number; config: Record<string, string> } = { factor: 1, config: {} },
 ): Promise<HopTopics> {
   const base = uniqueName(`test.${name}`);
   const t: HopTopics = {
@@ -73,8 +75,8 @@ export async function createHopTopics(
     [t.input, t.output, t.dlq].map((n) => ({
       name: n,
       partitions,
-      replicationFactor: 1,
-      config: {},
+      replicationFactor: replication.factor,
+      config: replication.config,
       valueSchema: null,
     })),
   );

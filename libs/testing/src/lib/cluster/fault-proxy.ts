@@ -26,8 +26,11 @@ export interface KafkaFaultProxyEvents {
 export interface CutRule {
   apiKey: number;
   remaining: number;
-  when: (request: RequestHeader) => boolean;
+  when: CutFilter;
 }
+
+/** Picks the requests whose answers a rule withholds, from their header and whole frame. */
+export type CutFilter = (request: RequestHeader, frame: Buffer) => boolean;
 
 /** Options of {@link KafkaFaultProxy}. */
 export interface KafkaFaultProxyOptions {
@@ -90,11 +93,7 @@ export class KafkaFaultProxy extends EventEmitter<KafkaFaultProxyEvents> {
    * Arms a cut: the next `times` responses to `apiKey` whose request passes
    * `when` are withheld and their connections closed.
    */
-  cutResponses(
-    apiKey: number,
-    times: number,
-    when: (request: RequestHeader) => boolean = () => true,
-  ): void {
+  cutResponses(apiKey: number, times: number, when: CutFilter = () => true): void {
     this.addRule({ apiKey, remaining: times, when });
   }
 
@@ -118,7 +117,8 @@ export class KafkaFaultProxy extends EventEmitter<KafkaFaultProxyEvents> {
     const upstream = connect({ host: this.o.host, port: this.o.targetPort });
     this.sockets.add(client);
     this.sockets.add(upstream);
-    const inFlight = new Map<number, RequestHeader>();
+    /** Requests awaiting their answer, with the armed rule that picked each (if any). */
+    const inFlight = new Map<number, { header: RequestHeader; rule: CutRule | null }>();
     const requests = new FrameSplitter(this.o.maxFrameBytes);
     const responses = new FrameSplitter(this.o.maxFrameBytes);
     const closeBoth = () => {
@@ -141,7 +141,9 @@ export class KafkaFaultProxy extends EventEmitter<KafkaFaultProxyEvents> {
       }
       for (const frame of frames) {
         const header = readRequestHeader(frame);
-        inFlight.set(header.correlationId, header);
+        // Picked when it goes out (the filter may read the request's body);
+        // the rule's count is spent only when the answer is withheld.
+        inFlight.set(header.correlationId, { header, rule: this.pick(header, frame) });
         this.requests.set(header.apiKey, (this.requests.get(header.apiKey) ?? 0) + 1);
         upstream.write(frame);
       }
@@ -158,10 +160,11 @@ export class KafkaFaultProxy extends EventEmitter<KafkaFaultProxyEvents> {
         const id = readResponseCorrelationId(frame);
         const request = inFlight.get(id);
         inFlight.delete(id);
-        if (request && this.shouldCut(request)) {
+        if (request?.rule && request.rule.remaining > 0) {
+          request.rule.remaining -= 1;
           this.cuts += 1;
           closeBoth();
-          this.emit('cut', { port: this.o.port, request });
+          this.emit('cut', { port: this.o.port, request: request.header });
           return;
         }
         client.write(frame);
@@ -169,14 +172,9 @@ export class KafkaFaultProxy extends EventEmitter<KafkaFaultProxyEvents> {
     });
   }
 
-  private shouldCut(request: RequestHeader): boolean {
-    const rule = this.rules.find(
-      (r) => r.apiKey === request.apiKey && r.remaining > 0 && r.when(request),
-    );
-    if (!rule) return false;
-    rule.remaining -= 1;
-    if (rule.remaining === 0) this.rules = this.rules.filter((r) => r !== rule);
-    return true;
+  private pick(request: RequestHeader, frame: Buffer): CutRule | null {
+    this.rules = this.rules.filter((r) => r.remaining > 0);
+    return this.rules.find((r) => r.apiKey === request.apiKey && r.when(request, frame)) ?? null;
   }
 }
 
@@ -219,11 +217,7 @@ export class KafkaFaultProxies {
   }
 
   /** Arms a cut on every proxy, shared: `times` cuts in all, wherever they happen. */
-  cutResponses(
-    apiKey: number,
-    times: number,
-    when: (r: RequestHeader) => boolean = () => true,
-  ): void {
+  cutResponses(apiKey: number, times: number, when: CutFilter = () => true): void {
     const rule: CutRule = { apiKey, remaining: times, when };
     for (const p of this.proxies) p.addRule(rule);
   }

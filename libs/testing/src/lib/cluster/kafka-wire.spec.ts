@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiKey,
+  endTxnCommits,
   FrameSplitter,
   WireReader,
   WireWriter,
@@ -92,5 +93,27 @@ describe('WireWriter and WireReader', () => {
     expect(r.array((x) => x.int32())).toEqual([5, 6]);
     expect(r.array((x) => x.int32())).toEqual([]);
     expect(r.compactArray((x) => x.int32())).toEqual([1, 2]);
+  });
+});
+
+describe('endTxnCommits', () => {
+  const endTxn = (apiVersion: number, commit: boolean) => {
+    const flexible = apiVersion >= 3;
+    const body = new WireWriter();
+    if (flexible) body.compactString('tx.a.0');
+    else body.string('tx.a.0');
+    body.int64(7n).int16(2).bool(commit);
+    if (flexible) body.noTags();
+    return requestFrame(
+      { apiKey: ApiKey.EndTxn, apiVersion, correlationId: 5, clientId: 'p', flexible },
+      body.toBuffer(),
+    );
+  };
+
+  it('tells a commit from an abort, in the plain and the flexible versions', () => {
+    for (const version of [0, 1, 3, 5]) {
+      expect(endTxnCommits(endTxn(version, true))).toBe(true);
+      expect(endTxnCommits(endTxn(version, false))).toBe(false);
+    }
   });
 });

@@ -105,6 +105,9 @@ export class WireWriter {
   int32(v: number): this {
     return this.fixed(4, (b) => b.writeInt32BE(v));
   }
+  int64(v: bigint): this {
+    return this.fixed(8, (b) => b.writeBigInt64BE(v));
+  }
   bool(v: boolean): this {
     return this.int8(v ? 1 : 0);
   }
@@ -250,4 +253,34 @@ export function responseBody(frame: Buffer, flexible: boolean): WireReader {
   const r = new WireReader(frame.subarray(RESPONSE_HEADER_BYTES));
   if (flexible) r.skipTags();
   return r;
+}
+
+/**
+ * The body of a request frame, past its header (v1: client id; v2, for
+ * flexible versions, also tagged fields).
+ */
+export function requestBody(frame: Buffer, flexible: boolean): WireReader {
+  const r = new WireReader(frame.subarray(REQUEST_HEADER_BYTES));
+  r.string();
+  if (flexible) r.skipTags();
+  return r;
+}
+
+/** EndTxn is flexible from version 3. */
+const END_TXN_FIRST_FLEXIBLE = 3;
+
+/**
+ * Whether an EndTxn request commits (true) or aborts (false): a scenario that
+ * loses commit answers must not spend its cuts on the aborts that follow them.
+ */
+export function endTxnCommits(frame: Buffer): boolean {
+  const header = readRequestHeader(frame);
+  if (header.apiKey !== ApiKey.EndTxn) throw new RangeError(`api ${header.apiKey} is not EndTxn`);
+  const flexible = header.apiVersion >= END_TXN_FIRST_FLEXIBLE;
+  const r = requestBody(frame, flexible);
+  if (flexible) r.compactString();
+  else r.string();
+  r.int64();
+  r.int16();
+  return r.bool();
 }
