@@ -13,10 +13,11 @@ import { parseVerifierKey, validateOrderBatches, type NoteVerifier } from '@gran
 import { AuditEventV1Avro, AuditEventV1Schema } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
 import { testClients, testConfig } from '@grantstream/testing';
-import { chainFor, produceEvents } from '../support/audit';
 import {
+  auditChain,
   checkpointerEnv,
   createCheckpointerScope,
+  produceAuditEvents,
   leafHashesOf,
   readAll,
   readCheckpoints,
@@ -86,9 +87,9 @@ describe('checkpointer leaf order through compaction and redelivery', () => {
       verifier = parsed.verifier;
 
       const events = Array.from({ length: GRANTS }, (_, g) =>
-        chainFor(`CMP-${g}`, STEPS, Date.now()),
+        auditChain(`CMP-${g}`, STEPS, Date.now()),
       ).flat();
-      await produceEvents(clients, scope.audit, events);
+      await produceAuditEvents(clients, scope.audit, events);
       // Identical redeliveries (same key, same bytes), each round in a segment of its own.
       const sample = (await readAll(clients, scope.audit)).slice(0, 100);
       const redeliver = async (n: number) => {

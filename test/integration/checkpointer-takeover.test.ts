@@ -18,10 +18,11 @@ import {
 } from '@grantstream/audit';
 import type { PlatformClients } from '@grantstream/kafka';
 import { testClients } from '@grantstream/testing';
-import { chainFor, produceEvents } from '../support/audit';
 import {
+  auditChain,
   checkpointerEnv,
   createCheckpointerScope,
+  produceAuditEvents,
   leafHashesOf,
   readAll,
   readCheckpoints,
@@ -90,9 +91,9 @@ describe('checkpointer takeover after kill -9', () => {
       const flowing = (async () => {
         while (!stop) {
           const events = Array.from({ length: GRANTS_PER_ROUND }, (_, g) =>
-            chainFor(`TKO-${round}-${g}`, STEPS, Date.now()),
+            auditChain(`TKO-${round}-${g}`, STEPS, Date.now()),
           ).flat();
-          await produceEvents(clients, scope.audit, events);
+          await produceAuditEvents(clients, scope.audit, events);
           produced += events.length;
           round += 1;
           if (standby.lines.some(resumed)) roundsAfterTakeover += 1;

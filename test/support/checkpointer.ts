@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  AUDIT_GENESIS_HASH,
+  buildAuditEvent,
   checkpointNoteOfRecord,
   merkleTreeHash,
   auditLeafHash,
@@ -12,10 +14,16 @@ import {
   type LogOrderBatch,
   type NoteVerifier,
 } from '@grantstream/audit';
-import { AuditCheckpointV1Avro, LogOrderBatchV1Avro, TOPICS } from '@grantstream/contracts';
+import {
+  AuditCheckpointV1Avro,
+  AuditEventV1Avro,
+  LogOrderBatchV1Avro,
+  TOPICS,
+  funderIdOf,
+  type AuditEventV1,
+} from '@grantstream/contracts';
 import { TopicScanner, type PlatformClients, type ReadMessage } from '@grantstream/kafka';
 import { testConfig, uniqueName } from '@grantstream/testing';
-import { createAuditTopic } from './audit';
 
 const WORKSPACE = resolve(__dirname, '../..');
 const ENTRY = 'services/checkpointer/src/main.ts';
@@ -30,6 +38,74 @@ export interface CheckpointerScope {
   readonly transactionalId: string;
   readonly keyFile: string;
   readonly witnessDir: string;
+}
+
+/** A fresh compacted, forever-retained topic shaped like grants.audit.v1, with the AuditEvent schema. */
+async function createAuditTopic(
+  clients: PlatformClients,
+  name: string,
+  extraConfig: Record<string, string>,
+): Promise<string> {
+  const topic = uniqueName(`test.audit.${name}`);
+  await clients.admin.createTopics([
+    {
+      name: topic,
+      partitions: 6,
+      replicationFactor: 1,
+      config: { 'cleanup.policy': 'compact', 'retention.ms': '-1', ...extraConfig },
+      valueSchema: null,
+    },
+  ]);
+  await clients.serde.register(topic, AuditEventV1Avro, testConfig().topics.compatibility);
+  return topic;
+}
+
+/** A hash chain of `steps` audit events of one grant (one trail), keyed as libs/audit keys them. */
+export function auditChain(
+  grantId: string,
+  steps: number,
+  start: number,
+): { key: string; event: AuditEventV1 }[] {
+  const out: { key: string; event: AuditEventV1 }[] = [];
+  let previous = AUDIT_GENESIS_HASH;
+  for (let step = 0; step < steps; step += 1) {
+    const built = buildAuditEvent(
+      {
+        grantId,
+        funderId: funderIdOf(grantId),
+        auditTrailId: `at-${grantId}`,
+        stage: 'routing',
+        action: 'FORWARD',
+        payloadHash: AUDIT_GENESIS_HASH.replace(/0/g, 'a'),
+        service: { name: 'routing', version: '1.0.0' },
+        occurredAt: start + step,
+        source: { topic: 'grants.normalized.v1', partition: 0, offset: step },
+        ruleSetVersion: 'rules-2026.1',
+        details: {},
+      },
+      previous,
+    );
+    out.push(built);
+    previous = built.event.event_hash;
+  }
+  return out;
+}
+
+/** Produces audit events (Avro, 1,000 a request). */
+export async function produceAuditEvents(
+  clients: PlatformClients,
+  topic: string,
+  events: readonly { key: string; event: AuditEventV1 }[],
+): Promise<void> {
+  const perRequest = 1000;
+  for (let i = 0; i < events.length; i += perRequest) {
+    const slice = events.slice(i, i + perRequest);
+    const values = await Promise.all(slice.map((e) => clients.serde.encode(topic, e.event)));
+    await clients.io.produce(
+      topic,
+      slice.map((e, j) => ({ key: e.key, value: values[j] ?? null })),
+    );
+  }
 }
 
 /** Creates the topics of one scenario's log, shaped like the declared ones. */
