@@ -49,6 +49,7 @@ export default defineConfig({
       unit('submission', 'services/submission'),
       unit('status-polling', 'services/status-polling'),
       unit('notification', 'services/notification'),
+      unit('checkpointer', 'services/checkpointer'),
       unit('dead-letters', 'libs/dead-letters'),
       unit('read-model', 'libs/read-model'),
       {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputTooLargeError, WitnessConflictError } from '@grantstream/errors';
 
@@ -81,7 +81,6 @@ export class DirectoryWitnessStore implements WitnessStore {
         metadata: { name },
       });
     } finally {
-      await chmod(temp, 0o644).catch(() => undefined);
       await unlink(temp).catch(() => undefined);
     }
   }
