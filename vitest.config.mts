@@ -52,6 +52,7 @@ export default defineConfig({
       unit('checkpointer', 'services/checkpointer'),
       unit('dead-letters', 'libs/dead-letters'),
       unit('read-model', 'libs/read-model'),
+      unit('console', 'services/console'),
       {
         resolve: { alias },
         test: {

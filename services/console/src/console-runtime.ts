@@ -1,0 +1,96 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { TopicScanner, createPlatformClients, type PlatformClients } from '@grantstream/kafka';
+import type { GrantLogger } from '@grantstream/logging';
+import { Projector, ReadModelStore } from '@grantstream/read-model';
+import { LocalUsersProvider } from './auth/identity-provider';
+import { SessionStore } from './auth/sessions';
+import { readUsersFile } from './auth/users-file';
+import type { ConsoleConfig } from './console.config';
+import { ConsoleServer } from './http/console-server';
+
+/** Injection token of the console's validated configuration. */
+export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');
+/** Injection token of the console's logger. */
+export const CONSOLE_LOGGER = Symbol('CONSOLE_LOGGER');
+
+/**
+ * The console's parts and their lifecycle: the read model's store and
+ * projector, the broker clients they read with, and the HTTP server. Started
+ * when the Nest application boots, in dependency order, and stopped in the
+ * reverse order when it shuts down. The users file is read at start: a
+ * console without valid users refuses to start.
+ */
+@Injectable()
+export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  private clients: PlatformClients | null = null;
+  private scanner: TopicScanner | null = null;
+  private storeHandle: ReadModelStore | null = null;
+  private projectorHandle: Projector | null = null;
+  private server: ConsoleServer | null = null;
+  /** The console's URL once it listens. */
+  url = '';
+
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    @Inject(CONSOLE_LOGGER) private readonly logger: GrantLogger,
+  ) {}
+
+  /** The read model's store (open while the application runs). */
+  get store(): ReadModelStore {
+    if (!this.storeHandle) throw new Error('the console is not running');
+    return this.storeHandle;
+  }
+
+  /** The projector keeping the store up with the topics. */
+  get projector(): Projector {
+    if (!this.projectorHandle) throw new Error('the console is not running');
+    return this.projectorHandle;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.config.console;
+    const users = readUsersFile(c.usersFile);
+    this.storeHandle = ReadModelStore.open(c.readModel.storePath);
+    this.clients = createPlatformClients(this.config, this.logger);
+    this.scanner = new TopicScanner(this.clients.kafka);
+    const clients = this.clients;
+    this.projectorHandle = new Projector({
+      store: this.storeHandle,
+      scanner: this.scanner,
+      serde: clients.serde,
+      settings: c.readModel,
+      logger: this.logger.child({ component: 'read-model' }),
+    });
+    this.projectorHandle.start();
+    this.server = new ConsoleServer({
+      store: this.storeHandle,
+      lag: () => this.projector.lag(),
+      identity: new LocalUsersProvider(users, c.scrypt.maxMemoryBytes),
+      sessions: new SessionStore(c.session),
+      decode: (value) => clients.serde.decode(value),
+      settings: c,
+      logger: this.logger,
+      now: Date.now,
+    });
+    this.url = await this.server.listen();
+    this.logger.info({ url: this.url, users: users.length }, 'console listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.server?.close();
+    await this.projectorHandle?.stop();
+    await this.scanner?.close();
+    this.storeHandle?.close();
+    await this.clients?.close();
+    this.server = null;
+    this.projectorHandle = null;
+    this.scanner = null;
+    this.storeHandle = null;
+    this.clients = null;
+  }
+}

@@ -1,0 +1,190 @@
+import type { StoredDeadLetter } from '@grantstream/read-model';
+import type { Principal } from '../auth/roles';
+import { html } from '../http/html';
+import { page } from '../http/layout';
+import { when } from './format';
+
+/** The fields of the dead-letter filter form, as submitted. */
+export interface DeadLetterForm {
+  category: string;
+  code: string;
+  stage: string;
+  sourceTopic: string;
+  from: string;
+  to: string;
+}
+
+/** How the console shows a dead letter's value: decoded, by reference, or as hex with the reason. */
+export type ShownValue =
+  | { kind: 'avro'; schemaId: number; json: string }
+  | { kind: 'reference'; uri: string | null; sha256: string | null; bytes: number | null }
+  | { kind: 'hex'; hex: string; why: string; bytes: number; shownBytes: number }
+  | { kind: 'none' };
+
+/** One header as shown: text when it is printable UTF-8, else hex. */
+export interface ShownHeader {
+  name: string;
+  text: string;
+  hex: boolean;
+}
+
+const input = (id: keyof DeadLetterForm, label: string, value: string, type = 'text') =>
+  html`<label for="${id}"
+    >${label}<input id="${id}" name="${id}" type="${type}" value="${value}"
+  /></label>`;
+
+/** The dead-letter list with its filters, latest first. */
+export function deadLettersPage(
+  frame: { principal: Principal; csrfToken: string },
+  form: DeadLetterForm,
+  rows: readonly StoredDeadLetter[],
+  limit: number,
+): string {
+  return page(
+    { title: 'Dead letters', ...frame, current: 'dead-letters' },
+    html`<form
+        class="search"
+        method="get"
+        action="/dead-letters"
+        role="search"
+        aria-label="Dead-letter filter"
+      >
+        ${input('category', 'Error category', form.category)}
+        ${input('code', 'Error code', form.code)} ${input('stage', 'Stage', form.stage)}
+        ${input('sourceTopic', 'Source topic', form.sourceTopic)}
+        ${input('from', 'Failed from (UTC)', form.from, 'datetime-local')}
+        ${input('to', 'Failed before (UTC)', form.to, 'datetime-local')}
+        <button type="submit">Filter</button>
+      </form>
+      <p class="note" role="status">
+        ${rows.length} dead letter(s)${rows.length >= limit ? ` (first ${limit} shown)` : ''}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Position</th>
+            <th scope="col">Failed</th>
+            <th scope="col">Grant</th>
+            <th scope="col">Stage</th>
+            <th scope="col">Category</th>
+            <th scope="col">Code</th>
+            <th scope="col">Source</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Redriven</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            (d) =>
+              html`<tr>
+                <td><a href="/dead-letters/${d.entry.position}">${d.entry.position}</a></td>
+                <td>${when(d.failedAt)}</td>
+                <td>
+                  <a href="/grants/${encodeURIComponent(d.entry.grantId)}">${d.entry.grantId}</a>
+                </td>
+                <td>${d.entry.stage ?? '—'}</td>
+                <td>${d.entry.category ?? '—'}</td>
+                <td>${d.entry.code ?? '—'}</td>
+                <td>
+                  ${d.entry.source
+                    ? `${d.entry.source.topic} ${d.entry.source.partition}:${d.entry.source.offset}`
+                    : '—'}
+                </td>
+                <td>${d.entry.reason ?? ''}</td>
+                <td>${d.entry.redriveCount}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`,
+  );
+}
+
+/** One dead letter: what failed and why, every header, and its value decoded or as hex. */
+export function deadLetterPage(
+  frame: { principal: Principal; csrfToken: string },
+  d: StoredDeadLetter,
+  headers: readonly ShownHeader[],
+  value: ShownValue,
+  key: string | null,
+): string {
+  const e = d.entry;
+  return page(
+    { title: `Dead letter ${e.position}`, ...frame, current: 'dead-letters' },
+    html`<dl class="facts">
+        <dt>Grant</dt>
+        <dd><a href="/grants/${encodeURIComponent(e.grantId)}">${e.grantId}</a></dd>
+        <dt>Stage</dt>
+        <dd>${e.stage ?? '—'} (${e.service ?? 'unknown service'})</dd>
+        <dt>Category</dt>
+        <dd>${e.category ?? '—'}</dd>
+        <dt>Code</dt>
+        <dd>${e.code ?? '—'}</dd>
+        <dt>Why</dt>
+        <dd>${e.reason ?? '—'}</dd>
+        <dt>Attempts</dt>
+        <dd>${e.attempts ?? '—'}</dd>
+        <dt>Failed</dt>
+        <dd>${e.failedAt ?? '—'}</dd>
+        <dt>Source</dt>
+        <dd>
+          ${e.source
+            ? `${e.source.topic} partition ${e.source.partition} offset ${e.source.offset}`
+            : '—'}
+        </dd>
+        <dt>Redriven</dt>
+        <dd>${e.redriveCount} time(s)</dd>
+        <dt>Key</dt>
+        <dd><code>${key ?? '(none)'}</code></dd>
+      </dl>
+      <h2>Headers</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col" style="width:18em">Name</th>
+            <th scope="col">Value</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${headers.map(
+            (h) =>
+              html`<tr>
+                <td><code>${h.name}</code></td>
+                <td>${h.hex ? html`<code>hex ${h.text}</code>` : h.text}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <h2>Value</h2>
+      ${value.kind === 'avro'
+        ? html`<p class="note">Avro, writer schema id ${value.schemaId}:</p>
+            <pre>${value.json}</pre>`
+        : value.kind === 'reference'
+          ? html`<p>
+              Too large for the dead-letter topic: ${value.bytes ?? '?'} byte(s) kept in the
+              dead-letter store at <code>${value.uri ?? '(not stored)'}</code>, SHA-256
+              <code>${value.sha256 ?? '?'}</code>.
+            </p>`
+          : value.kind === 'hex'
+            ? html`<p>Not decoded: ${value.why}</p>
+                <p class="note">
+                  ${value.bytes}
+                  byte(s)${value.shownBytes < value.bytes
+                    ? `, first ${value.shownBytes} shown`
+                    : ''},
+                  as hex:
+                </p>
+                <pre>${value.hex}</pre>`
+            : html`<p class="note">No value (a tombstone).</p>`}`,
+  );
+}
+
+/** The page for a position the dead-letter list does not hold. */
+export function deadLetterNotFoundPage(
+  frame: { principal: Principal; csrfToken: string },
+  position: string,
+): string {
+  return page(
+    { title: 'Dead letter not found', ...frame, current: 'dead-letters' },
+    html`<p>No dead letter at <code>${position}</code> in the read model.</p>`,
+  );
+}
