@@ -21,15 +21,17 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { TOPICS } from '@grantstream/contracts';
 import { startStages, stopStages } from '@grantstream/harness';
-import { testClients, testConfig, uniqueName } from '@grantstream/testing';
 import {
+  testClients,
+  testConfig,
+  uniqueName,
   anNsfSubmission,
   createIngestTopic,
   produceSubmissions,
   scenarioDir,
   waitForLog,
   writePdf,
-} from '../test/support/stages';
+} from '@grantstream/testing';
 
 /** CPU milliseconds (user + system) a process has used so far. */
 const cpuMs = (pid: number): number => {

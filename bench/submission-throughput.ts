@@ -34,9 +34,11 @@ import { Command } from 'commander';
 import { GrantStatusV1Avro, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
 import { stopStages, type StageProcess } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
-import { waitForLog } from '../test/support/stages';
 import {
+  aRoutedGrant,
+  testClients,
+  uniqueName,
+  waitForLog,
   RETRY_TIER_TOPICS,
   clientFor,
   decodeFramed,
@@ -50,7 +52,7 @@ import {
   type ServiceGroup,
   type SimFunderStats,
   type Simulator,
-} from '../test/support/submission';
+} from '@grantstream/testing';
 
 // ---------------------------------------------------------------- options
 

@@ -8,8 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, testClients, testConfig } from '@grantstream/testing';
-import { createAuditTopic } from '../support/audit';
+import { ENTRY, runTs, testClients, testConfig, createAuditTopic } from '@grantstream/testing';
 import {
   createHopTopics,
   spawnFanoutStage,

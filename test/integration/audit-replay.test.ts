@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventV1 } from '@grantstream/contracts';
 import { createKafka, type PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, testClients, testConfig, testLogger } from '@grantstream/testing';
-import { LIFE, chainFor, createAuditTopic, produceEvents } from '../support/audit';
+import {
+  ENTRY,
+  runTs,
+  testClients,
+  testConfig,
+  testLogger,
+  LIFE,
+  chainFor,
+  createAuditTopic,
+  produceEvents,
+} from '@grantstream/testing';
 
 const GRANTS = 20_000;
 const STEPS = LIFE.length;

@@ -11,8 +11,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuditEvent } from '@grantstream/audit';
 import type { PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, testClients } from '@grantstream/testing';
-import { chainFor, createAuditTopic, decisionOf, produceEvents } from '../support/audit';
+import {
+  ENTRY,
+  runTs,
+  testClients,
+  chainFor,
+  createAuditTopic,
+  decisionOf,
+  produceEvents,
+} from '@grantstream/testing';
 
 const T0 = Date.UTC(2026, 10, 1);
 

@@ -27,8 +27,14 @@ import {
 } from '@grantstream/audit';
 import type { AuditActionV1, AuditEventV1 } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, testClients, uniqueName } from '@grantstream/testing';
-import { createAuditTopic, produceEvents } from '../support/audit';
+import {
+  ENTRY,
+  runTs,
+  testClients,
+  uniqueName,
+  createAuditTopic,
+  produceEvents,
+} from '@grantstream/testing';
 
 type Built = { key: string; event: AuditEventV1 };
 

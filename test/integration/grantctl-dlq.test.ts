@@ -47,8 +47,8 @@ import {
   testClients,
   testConfig,
   testLogger,
+  createAuditTopic,
 } from '@grantstream/testing';
-import { createAuditTopic } from '../support/audit';
 import {
   createHopTopics,
   hopRunnerConfig,

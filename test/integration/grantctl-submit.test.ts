@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrantSubmissionV2Avro, GrantSubmissionV2Schema } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, testClients } from '@grantstream/testing';
-import { createIngestTopic, scenarioDir } from '../support/stages';
+import { ENTRY, runTs, testClients, createIngestTopic, scenarioDir } from '@grantstream/testing';
 
 const line = (grantId: string, extra: object = {}) =>
   JSON.stringify({

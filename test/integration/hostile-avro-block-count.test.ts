@@ -8,16 +8,19 @@ import { Type } from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, TOPICS } from '@grantstream/contracts';
 import type { PlatformClients, ReadMessage } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName, exactTopicPattern } from '@grantstream/testing';
-import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
+  testClients,
+  testConfig,
+  uniqueName,
+  exactTopicPattern,
   anNsfSubmission,
   createIngestTopic,
   peakRssBytes,
   produceSubmissions,
   scenarioDir,
   writePdf,
-} from '../support/stages';
+} from '@grantstream/testing';
+import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 
 /** What an item count of "about 2^31" is on the wire. */
 const CLAIMED_ITEMS = 2 ** 31;

@@ -31,9 +31,11 @@ import {
   type HostileRecord,
   type Placed,
   exactTopicPattern,
+  peakRssBytes,
+  scenarioDir,
+  waitForLog,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
-import { peakRssBytes, scenarioDir, waitForLog } from '../support/stages';
 
 const config = testConfig();
 const limits = hostileLimits(process.env);

@@ -34,9 +34,11 @@ import {
   type Mutation,
   type Placed,
   exactTopicPattern,
+  peakRssBytes,
+  scenarioDir,
+  waitForLog,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
-import { peakRssBytes, scenarioDir, waitForLog } from '../support/stages';
 
 const config = testConfig();
 const limits = hostileLimits(process.env);

@@ -21,15 +21,16 @@ import {
   type StageProcess,
 } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, testConfig, uniqueName, exactTopicPattern } from '@grantstream/testing';
 import {
+  testClients,
+  testConfig,
+  uniqueName,
+  exactTopicPattern,
   anNsfSubmission,
   createIngestTopic,
   scenarioDir,
   waitForLog,
   writePdf,
-} from '../support/stages';
-import {
   RETRY_TIER_TOPICS,
   clientFor,
   collectAudit,
@@ -43,7 +44,7 @@ import {
   type Followed,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
+} from '@grantstream/testing';
 
 /**
  * A funder only this run's stages know (a copy of NSF's rule pack under an id

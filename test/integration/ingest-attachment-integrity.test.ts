@@ -32,14 +32,12 @@ import {
   truncatedPdf,
   uniqueName,
   exactTopicPattern,
-} from '@grantstream/testing';
-import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
-import {
   anNsfSubmission,
   createIngestTopic,
   produceSubmissions,
   scenarioDir,
-} from '../support/stages';
+} from '@grantstream/testing';
+import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';

@@ -14,16 +14,14 @@ import {
   uniqueName,
   writeSparsePdf,
   exactTopicPattern,
-} from '@grantstream/testing';
-import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
-import {
   anNsfSubmission,
   awaitValidated,
   createIngestTopic,
   peakRssBytes,
   produceSubmissions,
   scenarioDir,
-} from '../support/stages';
+} from '@grantstream/testing';
+import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 
 const APPLICATIONS = 60;
 const ATTACHMENT_BYTES = 200_000_000;

@@ -16,6 +16,14 @@ import {
   testLogger,
   uniqueName,
   exactTopicPattern,
+  anNsfSubmission,
+  createIngestTopic,
+  peakRssBytes,
+  scenarioDir,
+  writePdf,
+  waitForLog,
+  freePort,
+  scrapeMetric,
 } from '@grantstream/testing';
 import {
   createHopTopics,
@@ -25,15 +33,6 @@ import {
   produceGrants,
   readFanout,
 } from '../support/fanout';
-import {
-  anNsfSubmission,
-  createIngestTopic,
-  peakRssBytes,
-  scenarioDir,
-  writePdf,
-  waitForLog,
-} from '../support/stages';
-import { freePort, scrapeMetric } from '../support/submission';
 
 const MB = 1024 * 1024;
 /** The ingest container's memory limit (docker-compose.yml mem_limit of ingest). */

@@ -12,17 +12,15 @@ import {
   testClients,
   testConfig,
   uniqueName,
-} from '@grantstream/testing';
-import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
-import {
   anNsfSubmission,
   awaitValidated,
   produceSubmissions,
   scenarioDir,
   waitForLog,
   writePdf,
-} from '../support/stages';
-import { freePort } from '../support/submission';
+  freePort,
+} from '@grantstream/testing';
+import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 
 const scope = scenarioIngest('new-topic');
 const BUDGET_TOPIC = scope.topic('budget');

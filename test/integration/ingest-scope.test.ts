@@ -16,15 +16,18 @@ import {
   type ValidatedGrantV2,
 } from '@grantstream/contracts';
 import type { PlatformClients, ReadMessage } from '@grantstream/kafka';
-import { scenarioIngest, testClients, testConfig, uniqueName } from '@grantstream/testing';
-import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 import {
+  scenarioIngest,
+  testClients,
+  testConfig,
+  uniqueName,
   anNsfSubmission,
   createNamedIngestTopic,
   produceSubmissions,
   scenarioDir,
   writePdf,
-} from '../support/stages';
+} from '@grantstream/testing';
+import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
 
 const PARTITIONS = 3;
 const PER_TOPIC = 4;

@@ -25,8 +25,9 @@ import {
 import { DEFAULT_CONFIG_FILE, loadConfig } from '@grantstream/config';
 import { stopStages, verifyAuditTrails } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, uniqueName } from '@grantstream/testing';
 import {
+  testClients,
+  uniqueName,
   hookUrlOf,
   produceTrails,
   scanSince,
@@ -38,7 +39,7 @@ import {
   type ServiceGroup,
   type Simulator,
   type TrailStep,
-} from '../support/submission';
+} from '@grantstream/testing';
 
 const BLOCKED = 8;
 /** How long the webhook stays down once the service has tried it: several retries' worth. */

@@ -33,8 +33,9 @@ import {
   testClients,
   testConfig,
   testLogger,
+  createAuditTopic,
+  scenarioDir,
 } from '@grantstream/testing';
-import { createAuditTopic } from '../support/audit';
 import {
   createHopTopics,
   fanoutHandler,
@@ -43,7 +44,6 @@ import {
   readFanout,
   type HopTopics,
 } from '../support/fanout';
-import { scenarioDir } from '../support/stages';
 
 const config = testConfig();
 /** How long the records behind a poison message may wait for it. */

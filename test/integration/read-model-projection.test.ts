@@ -12,9 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
 import { TopicScanner, type PlatformClients } from '@grantstream/kafka';
 import { Projector, ReadModelStore, type ReadModelSection } from '@grantstream/read-model';
-import { testClients, testConfig, testLogger, uniqueName } from '@grantstream/testing';
-import { chainFor, produceEvents } from '../support/audit';
-import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
+import {
+  testClients,
+  testConfig,
+  testLogger,
+  uniqueName,
+  chainFor,
+  produceEvents,
+  createScopedTopics,
+  deleteScopedTopics,
+} from '@grantstream/testing';
 
 const T0 = Date.UTC(2026, 4, 4, 9, 0);
 

@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageRunner, createKafka, type PlatformClients } from '@grantstream/kafka';
-import { ENTRY, runTs, testClients, testConfig, testLogger } from '@grantstream/testing';
+import {
+  ENTRY,
+  runTs,
+  testClients,
+  testConfig,
+  testLogger,
+  freePort,
+  scrapeMetric,
+} from '@grantstream/testing';
 import {
   createHopTopics,
   fanoutHandler,
@@ -22,7 +30,6 @@ import {
   spawnFanoutStage,
   type HopTopics,
 } from '../support/fanout';
-import { freePort, scrapeMetric } from '../support/submission';
 
 const INPUTS = 1500;
 const FANOUT = 3;

@@ -27,9 +27,12 @@ import {
   testLogger,
   uniqueName,
   exactTopicPattern,
+  anNsfSubmission,
+  awaitValidated,
+  scenarioDir,
+  writePdf,
 } from '@grantstream/testing';
 import { startStages, stopStages, type StageProcess } from '@grantstream/harness';
-import { anNsfSubmission, awaitValidated, scenarioDir, writePdf } from '../support/stages';
 
 const config = testConfig();
 const registry = config.registry.url;

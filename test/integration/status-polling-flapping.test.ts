@@ -31,8 +31,10 @@ import {
   type SubmissionRetryV1,
 } from '@grantstream/contracts';
 import type { PlatformClients, ReadMessage, TopicPositions } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
+  aRoutedGrant,
+  testClients,
+  uniqueName,
   RETRY_TIER_TOPICS,
   clientFor,
   decodeFramed,
@@ -49,8 +51,9 @@ import {
   tokenEnv,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
-import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
+  createScopedTopics,
+  deleteScopedTopics,
+} from '@grantstream/testing';
 
 /** The stage's bound on status transitions in this run (statusPolling.maxStatusTransitions). */
 const MAX_TRANSITIONS = 8;

@@ -27,8 +27,9 @@ import {
 } from '@grantstream/contracts';
 import { stopStages, verifyAuditTrails } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
-import { testClients, uniqueName } from '@grantstream/testing';
 import {
+  testClients,
+  uniqueName,
   clientFor,
   collectStatuses,
   decodeFramed,
@@ -45,7 +46,7 @@ import {
   tokenEnv,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
+} from '@grantstream/testing';
 
 const GRANTS = 16;
 const POLL_INTERVAL_MS = 500;

@@ -12,8 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainVerifier, chainOrder } from '@grantstream/audit';
 import { TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, testConfig, uniqueName } from '@grantstream/testing';
 import {
+  aRoutedGrant,
+  testClients,
+  testConfig,
+  uniqueName,
   RETRY_TIER_TOPICS,
   clientFor,
   endScenario,
@@ -28,7 +31,7 @@ import {
   tokenEnv,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
+} from '@grantstream/testing';
 
 const FUNDER = 'KILL';
 const GRANTS = 500;

@@ -6,8 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, stallTolerantBurst, testClients, uniqueName } from '@grantstream/testing';
 import {
+  aRoutedGrant,
+  stallTolerantBurst,
+  testClients,
+  uniqueName,
   RETRY_TIER_TOPICS,
   clientFor,
   endScenario,
@@ -21,8 +24,8 @@ import {
   tokenEnv,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
-import { waitForGroupAssigned } from '../support/consumer-group';
+  waitForGroupAssigned,
+} from '@grantstream/testing';
 
 const FUNDER = 'RLIM';
 const RATE = 10;

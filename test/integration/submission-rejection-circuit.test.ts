@@ -8,8 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
+  aRoutedGrant,
+  testClients,
+  uniqueName,
   RETRY_TIER_TOPICS,
   clientFor,
   endScenario,
@@ -24,7 +26,7 @@ import {
   tokenEnv,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
+} from '@grantstream/testing';
 
 const REJECTS = 'RJCT';
 const STORM = 'STRM';

@@ -15,8 +15,10 @@ import {
 } from '@grantstream/contracts';
 import { chainOrder } from '@grantstream/audit';
 import type { PlatformClients } from '@grantstream/kafka';
-import { aRoutedGrant, testClients, uniqueName } from '@grantstream/testing';
 import {
+  aRoutedGrant,
+  testClients,
+  uniqueName,
   RETRY_TIER_TOPICS,
   clientFor,
   endScenario,
@@ -31,7 +33,7 @@ import {
   tokenEnv,
   type ServiceGroup,
   type Simulator,
-} from '../support/submission';
+} from '@grantstream/testing';
 
 const RA = 'RAFTR';
 const SHORT = 'RASHRT';

@@ -7,3 +7,4 @@ export * from './lib/hostile';
 export * from './lib/scenario-scope';
 export * from './lib/chromium';
 export * from './lib/cluster';
+export * from './lib/scenario';
