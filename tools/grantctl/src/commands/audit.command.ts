@@ -26,8 +26,11 @@ import {
   toCsvRow,
   toJsonLine,
   type AuditFilter,
+  type EvidenceTransparency,
+  type GrantEventProof,
   type VerificationReport,
 } from '@grantstream/audit';
+import type { GrantstreamConfig } from '@grantstream/config';
 import {
   AuditEventV1Avro,
   AuditEventV1Schema,
@@ -40,6 +43,20 @@ import {
   type PlatformClients,
   type ReadMessage,
 } from '@grantstream/kafka';
+import {
+  kafkaAuditSources,
+  type AuditSources,
+  type LogLocations,
+  type LogReadLimits,
+  type Undecodable,
+} from '../audit/log-sources';
+import { proveFromLog, type ProveOutcome } from '../audit/prove-from-log';
+import {
+  verifyAudit,
+  type AuditVerifyResult,
+  type LogCheck,
+  type LogCheckOptions,
+} from '../audit/verify-audit';
 import { commandContext } from './context';
 
 /** Exit status of `audit verify` when any chain has a finding. */
@@ -65,14 +82,6 @@ interface ReplayOptions {
   to?: number;
   format: 'jsonl' | 'csv';
   out?: string;
-}
-
-/** A message of the audit topic that is not a decodable AuditEvent: itself evidence of tampering. */
-interface Undecodable {
-  partition: number;
-  offset: string;
-  key: string | null;
-  reason: string;
 }
 
 /**
@@ -269,42 +278,137 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('verify')
     .description(
-      `check every trail's hash chain and list grants with several trails; exits ${AUDIT_FINDINGS_EXIT} naming the first bad event of each grant`,
+      `check every trail's hash chain and, with trusted verifier keys, the signed Merkle log (every checkpoint's signature, consistency between checkpoints, the replayed log reproducing the latest root, every checkpointed event still in place); exits ${AUDIT_FINDINGS_EXIT} naming what is missing or altered`,
     )
     .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { topic: string; json?: boolean }, cmd: Command) => {
+    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
+    .option(
+      '--checkpoint-topic <name>',
+      'checkpoint topic of the Merkle log',
+      TOPICS.AUDIT_CHECKPOINTS,
+    )
+    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
+    .option(
+      '--verifier-key <key>',
+      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
+      collect,
+      [],
+    )
+    .action(async (opts: LogCommandOptions & { json?: boolean }, cmd: Command) => {
       const { config, log } = commandContext(cmd);
       const clients = createPlatformClients(config, log);
       const scanner = new TopicScanner(clients.kafka);
-      const verifier = new ChainVerifier();
-      const undecodable: Undecodable[] = [];
+      const started = Date.now();
+      let result: AuditVerifyResult;
       try {
-        await scanAudit(
+        const sources = kafkaAuditSources(
           clients,
           scanner,
-          opts.topic,
-          config.audit,
-          (m, event) =>
-            verifier.add({
-              key: m.key?.toString() ?? '',
-              event,
-              partition: m.partition,
-              offset: m.offset,
-            }),
-          (u) => undecodable.push(u),
+          locationsOf(opts, config),
+          readLimitsOf(config),
         );
+        result = await verifyAudit(withProgress(sources), logCheckOptionsOf(opts, config));
       } finally {
         await scanner.close();
         await clients.close();
       }
-      const report = verifier.finish();
-      const ok = report.ok && undecodable.length === 0;
-      if (opts.json)
-        process.stdout.write(`${JSON.stringify({ ...report, undecodable, ok }, null, 2)}\n`);
-      else process.stdout.write(formatVerification(report, undecodable));
-      if (!ok) process.exitCode = AUDIT_FINDINGS_EXIT;
+      if (opts.json) {
+        const { chain, undecodable, log: logCheck, ok } = result;
+        process.stdout.write(
+          `${JSON.stringify({ ...chain, undecodable, log: logCheck, ok }, null, 2)}\n`,
+        );
+      } else {
+        process.stdout.write(formatVerification(result.chain, result.undecodable));
+        process.stdout.write(formatLogCheck(result.log));
+      }
+      process.stderr.write(
+        `verified ${result.records} audit record(s) in ${Date.now() - started} ms, peak RSS ${peakRssMb()} MB\n`,
+      );
+      if (!result.ok) process.exitCode = AUDIT_FINDINGS_EXIT;
     });
+
+  audit
+    .command('prove')
+    .description(
+      "write inclusion proofs of a grant's events against the latest (or a chosen) signed checkpoint, one file per event, each checkable offline with tools/audit-proof-verifier/verify.mjs and the public key",
+    )
+    .requiredOption('--grant <id>', 'the grant')
+    .option(
+      '--out <dir>',
+      'folder to write the proof files to (default: print them as a JSON array)',
+    )
+    .option('--tree-size <n>', 'prove against the checkpoint of this tree size', positiveInt)
+    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
+    .option(
+      '--checkpoint-topic <name>',
+      'checkpoint topic of the Merkle log',
+      TOPICS.AUDIT_CHECKPOINTS,
+    )
+    .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
+    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
+    .option(
+      '--verifier-key <key>',
+      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
+      collect,
+      [],
+    )
+    .action(
+      async (
+        opts: LogCommandOptions & { grant: string; out?: string; treeSize?: number },
+        cmd: Command,
+      ) => {
+        const { config, log } = commandContext(cmd);
+        const clients = createPlatformClients(config, log);
+        const scanner = new TopicScanner(clients.kafka);
+        let outcome: ProveOutcome;
+        try {
+          const sources = kafkaAuditSources(
+            clients,
+            scanner,
+            locationsOf(opts, config),
+            readLimitsOf(config),
+          );
+          outcome = await proveFromLog(
+            sources,
+            opts.grant,
+            logCheckOptionsOf(opts, config),
+            opts.treeSize,
+          );
+        } finally {
+          await scanner.close();
+          await clients.close();
+        }
+        if (!outcome.ok) {
+          process.stderr.write(`no proof for grant ${opts.grant}: ${outcome.reason}\n`);
+          process.exitCode = AUDIT_FINDINGS_EXIT;
+          return;
+        }
+        if (outcome.proofs.length === 0) {
+          process.stderr.write(
+            `grant ${opts.grant} has no event in the log at tree size ${outcome.chosen.checkpoint.size}${outcome.notCovered.length > 0 ? ` (${outcome.notCovered.length} logged after it)` : ''}\n`,
+          );
+          process.exitCode = 1;
+          return;
+        }
+        const { checkpoint } = outcome.chosen;
+        if (opts.out === undefined) {
+          process.stdout.write(
+            `${JSON.stringify(
+              outcome.proofs.map((p) => p.file),
+              null,
+              2,
+            )}\n`,
+          );
+        } else {
+          for (const path of writeProofFiles(opts.out, opts.grant, outcome.proofs))
+            process.stdout.write(`${path}\n`);
+        }
+        process.stderr.write(
+          `${outcome.proofs.length} inclusion proof(s) of grant ${opts.grant} against ${checkpoint.origin} at tree size ${checkpoint.size} (${outcome.chosen.ref})${outcome.notCovered.length > 0 ? `; ${outcome.notCovered.length} event(s) logged after it` : ''}; check each with: node tools/audit-proof-verifier/verify.mjs <file>\n`,
+        );
+      },
+    );
 
   audit
     .command('export')
@@ -312,14 +416,38 @@ export function registerAuditCommands(program: Command): void {
     .requiredOption('--grant <id>', 'the grant')
     .requiredOption('--out <dir>', 'folder to write the bundle to')
     .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
-    .action(async (opts: { grant: string; out: string; topic: string }, cmd: Command) => {
+    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
+    .option(
+      '--checkpoint-topic <name>',
+      'checkpoint topic of the Merkle log',
+      TOPICS.AUDIT_CHECKPOINTS,
+    )
+    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
+    .option(
+      '--verifier-key <key>',
+      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
+      collect,
+      [],
+    )
+    .action(async (opts: LogCommandOptions & { grant: string; out: string }, cmd: Command) => {
       const { config, log } = commandContext(cmd);
       const clients = createPlatformClients(config, log);
       const scanner = new TopicScanner(clients.kafka);
       const verifier = new ChainVerifier();
       const events = new Map<string, AuditEventV1>();
       const prefix = `${opts.grant}:`;
+      const logOptions = logCheckOptionsOf(opts, config);
+      let proved: ProveOutcome | undefined;
       try {
+        if (logOptions.verifierKeys.length > 0) {
+          const sources = kafkaAuditSources(
+            clients,
+            scanner,
+            locationsOf(opts, config),
+            readLimitsOf(config),
+          );
+          proved = await proveFromLog(sources, opts.grant, logOptions);
+        }
         await scanAudit(
           clients,
           scanner,
@@ -348,15 +476,24 @@ export function registerAuditCommands(program: Command): void {
         chainOrder([...events.values()]),
         report,
         Date.now(),
+        proved?.ok === true ? transparencyOf(proved) : null,
       );
       mkdirSync(opts.out, { recursive: true });
       const base = join(opts.out, `evidence-${opts.grant}`);
       writeFileSync(`${base}.json`, `${JSON.stringify(bundle.json, null, 2)}\n`);
       writeFileSync(`${base}.html`, bundle.html);
+      const proofFiles =
+        proved?.ok === true ? writeProofFiles(`${base}-proofs`, opts.grant, proved.proofs) : [];
+      const proofLine =
+        proved === undefined
+          ? 'no inclusion proofs: no trusted verifier key configured'
+          : proved.ok
+            ? `${proved.proofs.length} inclusion proof(s) against tree size ${proved.chosen.checkpoint.size} in ${base}-proofs`
+            : `no inclusion proofs: ${proved.reason}`;
       process.stdout.write(
-        `${base}.json\n${base}.html\n${events.size} event(s) in ${report.trails} trail(s); chain ${report.ok ? 'intact' : `has ${report.findings.length} finding(s)`}\n`,
+        `${base}.json\n${base}.html\n${proofFiles.length > 0 ? `${base}-proofs/\n` : ''}${events.size} event(s) in ${report.trails} trail(s); chain ${report.ok ? 'intact' : `has ${report.findings.length} finding(s)`}; ${proofLine}\n`,
       );
-      if (!report.ok) process.exitCode = AUDIT_FINDINGS_EXIT;
+      if (!report.ok || proved?.ok === false) process.exitCode = AUDIT_FINDINGS_EXIT;
     });
 }
 
@@ -398,6 +535,156 @@ export function formatVerification(
     ok
       ? 'every chain intact'
       : `${report.grantsWithFindings.length} grant(s) with findings, ${undecodable.length} undecodable record(s)`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Options every command reading the Merkle log shares. */
+interface LogCommandOptions {
+  topic: string;
+  orderTopic: string;
+  checkpointTopic: string;
+  witness?: string;
+  verifierKey: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`not a positive integer: ${value}`);
+  }
+  return n;
+}
+
+function locationsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogLocations {
+  return {
+    audit: opts.topic,
+    order: opts.orderTopic,
+    checkpoints: opts.checkpointTopic,
+    witnessDir: opts.witness ?? config.audit.log.witnessDir,
+  };
+}
+
+function readLimitsOf(config: GrantstreamConfig): LogReadLimits {
+  const { maxBytesPerFetch, maxWaitMs, maxEmptyFetches, log } = config.audit;
+  return {
+    maxBytesPerFetch,
+    maxWaitMs,
+    maxEmptyFetches,
+    origin: log.origin,
+    maxBatchEntries: log.maxBatchEntries,
+    maxNoteBytes: log.maxNoteBytes,
+    maxWitnessFiles: log.maxWitnessFiles,
+  };
+}
+
+function logCheckOptionsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogCheckOptions {
+  const { log } = config.audit;
+  return {
+    verifierKeys: [...new Set([...log.verifierKeys, ...opts.verifierKey])],
+    origin: log.origin,
+    maxBatchEntries: log.maxBatchEntries,
+    maxNoteBytes: log.maxNoteBytes,
+    maxSignatures: log.maxSignatures,
+    bucketRecords: log.bucketRecords,
+    spillBufferBytes: log.spillBufferBytes,
+    maxFindingsListed: log.maxFindingsListed,
+  };
+}
+
+/** The audit scan with a progress bar on a terminal. */
+function withProgress(sources: AuditSources): AuditSources {
+  return {
+    ...sources,
+    async scanAudit(onRecord, onUndecodable) {
+      const total = await sources.auditSize();
+      const bar = process.stderr.isTTY
+        ? new SingleBar({ stream: process.stderr, etaBuffer: 1000 })
+        : null;
+      bar?.start(total, 0);
+      let seen = 0;
+      try {
+        return await sources.scanAudit(async (record) => {
+          seen += 1;
+          if (bar && seen % 1000 === 0) bar.update(seen);
+          await onRecord(record);
+        }, onUndecodable);
+      } finally {
+        bar?.update(seen);
+        bar?.stop();
+      }
+    },
+  };
+}
+
+/** Writes one proof file per event into `dir`; returns their paths. */
+function writeProofFiles(
+  dir: string,
+  grantId: string,
+  proofs: readonly GrantEventProof[],
+): string[] {
+  mkdirSync(dir, { recursive: true });
+  return proofs.map((proof) => {
+    const path = join(dir, `${grantId}.leaf-${proof.leafIndex}.proof.json`);
+    writeFileSync(path, `${JSON.stringify(proof.file, null, 2)}\n`);
+    return path;
+  });
+}
+
+/** The bundle's transparency section from a successful prove. */
+function transparencyOf(proved: Extract<ProveOutcome, { ok: true }>): EvidenceTransparency {
+  const { checkpoint, note, ref, verifierKey } = proved.chosen;
+  const leaf = (index: number, key: string, eventHash: string) => ({
+    leafIndex: index,
+    key,
+    eventHash,
+  });
+  return {
+    checkpoint: {
+      origin: checkpoint.origin,
+      size: checkpoint.size,
+      rootHash: Buffer.from(checkpoint.rootHash).toString('base64'),
+      time: checkpoint.time?.toISOString() ?? null,
+      note,
+      verifierKey,
+      ref,
+    },
+    proofs: proved.proofs.map((p) => p.file),
+    proved: proved.proofs.map((p) => leaf(p.leafIndex, p.key, p.eventHash)),
+    notCovered: proved.notCovered.map((l) => leaf(l.index, l.fields.key, l.fields.eventHash)),
+  };
+}
+
+/** The Merkle log part of the verify report for people. */
+export function formatLogCheck(check: LogCheck): string {
+  if (!check.checked) return `Merkle log NOT checked: ${check.reason}\n`;
+  const lines = [
+    `Merkle log: ${check.checkpoints.verified} checkpoint(s) verified, ${check.checkpoints.refused} refused, ${check.rootsReproduced} root(s) reproduced; ${check.leaves} leaf(s), ${check.checkpointedLeaves} checkpointed, ${check.grants} grant(s)`,
+  ];
+  for (const f of check.findings) {
+    const where = [
+      f.grantId === undefined ? null : `grant ${f.grantId}`,
+      f.leafIndex === undefined ? null : `leaf ${f.leafIndex}`,
+      f.key === undefined ? null : `key ${f.key}`,
+      f.partition === undefined ? null : `at ${f.partition}/${f.offset ?? '?'}`,
+      f.checkpointSize === undefined ? null : `checkpoint ${f.checkpointSize}`,
+    ].filter((p) => p !== null);
+    lines.push(`${f.kind.padEnd(20)} ${where.join(' ')}: ${f.message}`);
+  }
+  const noticeCounts = Object.entries(check.counts)
+    .filter(([kind]) => kind === 'SUPERSEDED' || kind === 'UNCHECKPOINTED')
+    .map(([kind, n]) => `${n} ${kind}`);
+  if (noticeCounts.length > 0) lines.push(`notices (not tampering): ${noticeCounts.join(', ')}`);
+  if (check.unlisted > 0)
+    lines.push(`${check.unlisted} more finding(s) or notice(s) counted but not listed`);
+  lines.push(
+    check.ok
+      ? 'log intact: every checkpoint signed and consistent, every checkpointed event in place'
+      : `${check.grantsWithFindings.length} grant(s) with log findings, ${check.findings.length - check.findings.filter((f) => f.grantId !== undefined).length} checkpoint or order finding(s)`,
   );
   return `${lines.join('\n')}\n`;
 }
