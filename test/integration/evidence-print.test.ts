@@ -14,9 +14,16 @@ import {
   AUDIT_GENESIS_HASH,
   ChainVerifier,
   buildAuditEvent,
+  MerkleLog,
+  auditLeafFieldsOf,
+  auditLeafHash,
   buildEvidenceBundle,
+  generateNoteKey,
   payloadHashOf,
+  proveGrant,
+  signCheckpoint,
   type AuditDecision,
+  type EvidenceTransparency,
 } from '@grantstream/audit';
 import type { AuditEventV1 } from '@grantstream/contracts';
 import { ensureChromium, testConfig } from '@grantstream/testing';
@@ -130,6 +137,65 @@ function bundleEvents(): AuditEventV1[] {
   return [...first, ...second];
 }
 
+/**
+ * A real signed checkpoint over the grant's events (after a thousand other
+ * leaves, so the proofs are as long as a busy log's) and their inclusion
+ * proofs, as `grantctl audit export` puts them in the bundle: the page must
+ * print them as well as the rest.
+ */
+function transparencyOf(events: readonly AuditEventV1[]): EvidenceTransparency {
+  const key = generateNoteKey('grantstream.example/audit');
+  const log = new MerkleLog();
+  const hashes: Buffer[] = [];
+  const append = (fields: { key: string; eventHash: string; stableHash: string }) => {
+    const hash = auditLeafHash(fields);
+    hashes.push(hash);
+    return log.appendLeafHash(hash);
+  };
+  for (let i = 0; i < 1000; i += 1) {
+    append({
+      key: `OTHER-${i}:${'e'.repeat(64)}`,
+      eventHash: 'a'.repeat(64),
+      stableHash: 'b'.repeat(64),
+    });
+  }
+  const grantLeaves = events.map((event) => {
+    const fields = auditLeafFieldsOf(`${event.grant_id}:${event.event_id}`, event);
+    return { index: append(fields), fields };
+  });
+  const time = new Date(T0 + 2 * 86_400_000);
+  const note = signCheckpoint(
+    { origin: 'grantstream.example/audit', size: log.size, rootHash: log.root(), time },
+    key.signer,
+  );
+  const proved = proveGrant({
+    leaves: hashes,
+    grantLeaves,
+    checkpoint: note,
+    verifierKey: key.verifierKey,
+    limits: { maxNoteBytes: 8192, maxSignatures: 16 },
+  });
+  if (!proved.ok) throw new Error(proved.detail);
+  return {
+    checkpoint: {
+      origin: 'grantstream.example/audit',
+      size: log.size,
+      rootHash: log.root().toString('base64'),
+      time: time.toISOString(),
+      note,
+      verifierKey: key.verifierKey,
+      ref: 'grants.audit.checkpoints.v1/0/1',
+    },
+    proofs: proved.proofs.map((p) => p.file),
+    proved: proved.proofs.map((p) => ({
+      leafIndex: p.leafIndex,
+      key: p.key,
+      eventHash: p.eventHash,
+    })),
+    notCovered: [],
+  };
+}
+
 describe('evidence page in a browser', () => {
   const dir = mkdtempSync(join(tmpdir(), 'evidence-print-'));
   const events = bundleEvents();
@@ -142,7 +208,13 @@ describe('evidence page in a browser', () => {
       offset: String(i),
     }),
   );
-  const { html } = buildEvidenceBundle(GRANT, events, verifier.finish(), T0 + 2 * 86_400_000);
+  const { html } = buildEvidenceBundle(
+    GRANT,
+    events,
+    verifier.finish(),
+    T0 + 2 * 86_400_000,
+    transparencyOf(events),
+  );
   const file = join(dir, `evidence-${GRANT}.html`);
   writeFileSync(file, html);
   let context: BrowserContext;
