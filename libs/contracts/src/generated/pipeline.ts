@@ -141,6 +141,24 @@ export const SERVICE_DECLARATIONS = [
     outputs: [],
     retryTiers: null,
   },
+  {
+    name: 'checkpointer',
+    kind: 'service',
+    description:
+      'The signed Merkle log over the audit topic (one active replica, standbys take over); leaf order and checkpoints to their topics, checkpoints to the witness store.',
+    entry: 'services/checkpointer/src/main.ts',
+    configSection: 'checkpointer',
+    envSection: 'CHECKPOINTER',
+    port: 9470,
+    portSetting: 'checkpointer.metrics.port',
+    probe: '/health/ready',
+    inputs: [{ topic: 'grants.audit.v1', setting: 'checkpointer.topics.audit' }],
+    outputs: [
+      { topic: 'grants.audit.log-order.v1', setting: 'checkpointer.topics.order' },
+      { topic: 'grants.audit.checkpoints.v1', setting: 'checkpointer.topics.checkpoints' },
+    ],
+    retryTiers: null,
+  },
 ] as const satisfies readonly ServiceDeclaration[];
 
 /**
