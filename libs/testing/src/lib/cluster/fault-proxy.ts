@@ -17,6 +17,12 @@ export interface CutEvent {
 /** Events of {@link KafkaFaultProxy}. */
 export interface KafkaFaultProxyEvents {
   cut: [CutEvent];
+  /**
+   * A request is about to be relayed: listeners run before it leaves, so a
+   * scenario can freeze its client at that very moment (a SIGSTOP right
+   * after the client sent it, before it reads the answer).
+   */
+  request: [CutEvent & { frame: Buffer }];
 }
 
 /**
@@ -145,6 +151,7 @@ export class KafkaFaultProxy extends EventEmitter<KafkaFaultProxyEvents> {
         // the rule's count is spent only when the answer is withheld.
         inFlight.set(header.correlationId, { header, rule: this.pick(header, frame) });
         this.requests.set(header.apiKey, (this.requests.get(header.apiKey) ?? 0) + 1);
+        this.emit('request', { port: this.o.port, request: header, frame });
         upstream.write(frame);
       }
     });
@@ -238,5 +245,10 @@ export class KafkaFaultProxies {
 
   onCut(listener: (e: CutEvent) => void): void {
     for (const p of this.proxies) p.on('cut', listener);
+  }
+
+  /** Calls `listener` with every request before it is relayed, on every proxy. */
+  onRequest(listener: (e: CutEvent & { frame: Buffer }) => void): void {
+    for (const p of this.proxies) p.on('request', listener);
   }
 }
