@@ -45,7 +45,13 @@ const positive = (name: string) => (value: string) => {
 const median = (xs: readonly number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-async function round(options: Options, index: number): Promise<number> {
+/** One round's figures: wall-clock rate, and the CPU this process spent per event (machine-load independent). */
+interface RoundResult {
+  rate: number;
+  cpuUsPerEvent: number;
+}
+
+async function round(options: Options, index: number): Promise<RoundResult> {
   const platform = testConfig();
   const config = loadCheckpointerConfig(process.env).checkpointer;
   const logger = createLogger({ service: 'bench-checkpointer', level: 'warn' });
@@ -84,10 +90,18 @@ async function round(options: Options, index: number): Promise<number> {
       now: Date.now,
     });
     let startedAt = 0;
+    let cpuAtStart = process.cpuUsage();
+    let cpuUs = 0;
     const done = new Promise<number>((resolve, reject) => {
-      checkpointer.on('resumed', () => (startedAt = performance.now()));
+      checkpointer.on('resumed', () => {
+        startedAt = performance.now();
+        cpuAtStart = process.cpuUsage();
+      });
       checkpointer.on('committed', ({ size }) => {
-        if (size >= events.length) resolve(performance.now() - startedAt);
+        if (size < events.length) return;
+        const cpu = process.cpuUsage(cpuAtStart);
+        cpuUs = cpu.user + cpu.system;
+        resolve(performance.now() - startedAt);
       });
       checkpointer.on('failed', ({ error }) => reject(error as Error));
     });
@@ -95,7 +109,7 @@ async function round(options: Options, index: number): Promise<number> {
     const ms = await done;
     await checkpointer.stop();
     await clients.admin.deleteTopics([scope.audit, scope.order, scope.checkpoints]);
-    return (events.length / ms) * 1000;
+    return { rate: (events.length / ms) * 1000, cpuUsPerEvent: cpuUs / events.length };
   } finally {
     await clients.close();
   }
@@ -113,13 +127,19 @@ async function main(): Promise<void> {
     .parse(process.argv)
     .opts<Options>();
   const rates: number[] = [];
+  const cpus: number[] = [];
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   for (let i = 0; i < options.rounds; i += 1) {
-    const rate = await round(options, i);
+    const { rate, cpuUsPerEvent } = await round(options, i);
     rates.push(rate);
-    process.stdout.write(`round ${i + 1}: ${Math.round(rate).toLocaleString('en-US')} events/s\n`);
+    cpus.push(cpuUsPerEvent);
+    process.stdout.write(
+      `round ${i + 1}: ${fmt(rate)} events/s, ${cpuUsPerEvent.toFixed(1)} µs CPU per event (${fmt(1e6 / cpuUsPerEvent)} events/s per core)\n`,
+    );
   }
+  const cpu = median(cpus);
   process.stdout.write(
-    `median of ${options.rounds} rounds, ${options.events.toLocaleString('en-US')} events each: ${Math.round(median(rates)).toLocaleString('en-US')} events/s appended and committed\n`,
+    `median of ${options.rounds} rounds, ${fmt(options.events)} events each: ${fmt(median(rates))} events/s appended and committed; ${cpu.toFixed(1)} µs CPU per event, ${fmt(1e6 / cpu)} events/s per core\n`,
   );
 }
 
