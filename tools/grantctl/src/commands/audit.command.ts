@@ -345,7 +345,6 @@ export function registerAuditCommands(program: Command): void {
       'checkpoint topic of the Merkle log',
       TOPICS.AUDIT_CHECKPOINTS,
     )
-    .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
     .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
     .option(
       '--verifier-key <key>',
@@ -429,72 +428,77 @@ export function registerAuditCommands(program: Command): void {
       collect,
       [],
     )
-    .action(async (opts: LogCommandOptions & { grant: string; out: string }, cmd: Command) => {
-      const { config, log } = commandContext(cmd);
-      const clients = createPlatformClients(config, log);
-      const scanner = new TopicScanner(clients.kafka);
-      const verifier = new ChainVerifier();
-      const events = new Map<string, AuditEventV1>();
-      const prefix = `${opts.grant}:`;
-      const logOptions = logCheckOptionsOf(opts, config);
-      let proved: ProveOutcome | undefined;
-      try {
-        if (logOptions.verifierKeys.length > 0) {
-          const sources = kafkaAuditSources(
+    .action(
+      async (
+        opts: LogCommandOptions & { topic: string; grant: string; out: string },
+        cmd: Command,
+      ) => {
+        const { config, log } = commandContext(cmd);
+        const clients = createPlatformClients(config, log);
+        const scanner = new TopicScanner(clients.kafka);
+        const verifier = new ChainVerifier();
+        const events = new Map<string, AuditEventV1>();
+        const prefix = `${opts.grant}:`;
+        const logOptions = logCheckOptionsOf(opts, config);
+        let proved: ProveOutcome | undefined;
+        try {
+          if (logOptions.verifierKeys.length > 0) {
+            const sources = kafkaAuditSources(
+              clients,
+              scanner,
+              locationsOf(opts, config),
+              readLimitsOf(config),
+            );
+            proved = await proveFromLog(sources, opts.grant, logOptions);
+          }
+          await scanAudit(
             clients,
             scanner,
-            locationsOf(opts, config),
-            readLimitsOf(config),
+            opts.topic,
+            config.audit,
+            (m, event) => {
+              const key = m.key?.toString() ?? '';
+              if (event ? event.grant_id !== opts.grant : !key.startsWith(prefix)) return;
+              verifier.add({ key, event, partition: m.partition, offset: m.offset });
+              if (event) events.set(key, event);
+            },
+            () => undefined,
           );
-          proved = await proveFromLog(sources, opts.grant, logOptions);
+        } finally {
+          await scanner.close();
+          await clients.close();
         }
-        await scanAudit(
-          clients,
-          scanner,
-          opts.topic,
-          config.audit,
-          (m, event) => {
-            const key = m.key?.toString() ?? '';
-            if (event ? event.grant_id !== opts.grant : !key.startsWith(prefix)) return;
-            verifier.add({ key, event, partition: m.partition, offset: m.offset });
-            if (event) events.set(key, event);
-          },
-          () => undefined,
+        if (events.size === 0) {
+          process.stderr.write(`no audit events for grant ${opts.grant} on ${opts.topic}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const report = verifier.finish();
+        const bundle = buildEvidenceBundle(
+          opts.grant,
+          chainOrder([...events.values()]),
+          report,
+          Date.now(),
+          proved?.ok === true ? transparencyOf(proved) : null,
         );
-      } finally {
-        await scanner.close();
-        await clients.close();
-      }
-      if (events.size === 0) {
-        process.stderr.write(`no audit events for grant ${opts.grant} on ${opts.topic}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const report = verifier.finish();
-      const bundle = buildEvidenceBundle(
-        opts.grant,
-        chainOrder([...events.values()]),
-        report,
-        Date.now(),
-        proved?.ok === true ? transparencyOf(proved) : null,
-      );
-      mkdirSync(opts.out, { recursive: true });
-      const base = join(opts.out, `evidence-${opts.grant}`);
-      writeFileSync(`${base}.json`, `${JSON.stringify(bundle.json, null, 2)}\n`);
-      writeFileSync(`${base}.html`, bundle.html);
-      const proofFiles =
-        proved?.ok === true ? writeProofFiles(`${base}-proofs`, opts.grant, proved.proofs) : [];
-      const proofLine =
-        proved === undefined
-          ? 'no inclusion proofs: no trusted verifier key configured'
-          : proved.ok
-            ? `${proved.proofs.length} inclusion proof(s) against tree size ${proved.chosen.checkpoint.size} in ${base}-proofs`
-            : `no inclusion proofs: ${proved.reason}`;
-      process.stdout.write(
-        `${base}.json\n${base}.html\n${proofFiles.length > 0 ? `${base}-proofs/\n` : ''}${events.size} event(s) in ${report.trails} trail(s); chain ${report.ok ? 'intact' : `has ${report.findings.length} finding(s)`}; ${proofLine}\n`,
-      );
-      if (!report.ok || proved?.ok === false) process.exitCode = AUDIT_FINDINGS_EXIT;
-    });
+        mkdirSync(opts.out, { recursive: true });
+        const base = join(opts.out, `evidence-${opts.grant}`);
+        writeFileSync(`${base}.json`, `${JSON.stringify(bundle.json, null, 2)}\n`);
+        writeFileSync(`${base}.html`, bundle.html);
+        const proofFiles =
+          proved?.ok === true ? writeProofFiles(`${base}-proofs`, opts.grant, proved.proofs) : [];
+        const proofLine =
+          proved === undefined
+            ? 'no inclusion proofs: no trusted verifier key configured'
+            : proved.ok
+              ? `${proved.proofs.length} inclusion proof(s) against tree size ${proved.chosen.checkpoint.size} in ${base}-proofs`
+              : `no inclusion proofs: ${proved.reason}`;
+        process.stdout.write(
+          `${base}.json\n${base}.html\n${proofFiles.length > 0 ? `${base}-proofs/\n` : ''}${events.size} event(s) in ${report.trails} trail(s); chain ${report.ok ? 'intact' : `has ${report.findings.length} finding(s)`}; ${proofLine}\n`,
+        );
+        if (!report.ok || proved?.ok === false) process.exitCode = AUDIT_FINDINGS_EXIT;
+      },
+    );
 }
 
 /** The verify report for people: linked trails, then per grant with findings, the first bad event first. */
@@ -541,7 +545,8 @@ export function formatVerification(
 
 /** Options every command reading the Merkle log shares. */
 interface LogCommandOptions {
-  topic: string;
+  /** The audit topic (prove reads only the order and checkpoint topics). */
+  topic?: string;
   orderTopic: string;
   checkpointTopic: string;
   witness?: string;
@@ -562,7 +567,7 @@ function positiveInt(value: string): number {
 
 function locationsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogLocations {
   return {
-    audit: opts.topic,
+    audit: opts.topic ?? TOPICS.AUDIT,
     order: opts.orderTopic,
     checkpoints: opts.checkpointTopic,
     witnessDir: opts.witness ?? config.audit.log.witnessDir,
