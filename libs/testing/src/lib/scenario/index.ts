@@ -5,3 +5,4 @@ export * from './service-group';
 export * from './ingest';
 export * from './scoped-topics';
 export * from './audit-trails';
+export * from './scenario';

@@ -15,31 +15,13 @@ export async function waitForGroupAssigned(
   group: ServiceGroup,
   topics: readonly string[],
 ): Promise<void> {
-  const described = await clients.admin.describeTopics(topics, []);
-  const wanted = topics.flatMap((topic) =>
-    Array.from({ length: described.get(topic)?.partitions ?? 0 }, (_, p) => `${topic}:${p}`),
-  );
-  const deadline = Date.now() + testConfig().stack.readyTimeoutMs;
-  let seen = '';
-  for (;;) {
-    const exited = group.processes.find((p) => p.child.exitCode !== null);
-    if (exited) throw new Error(`a process of ${group.group} exited (log ${exited.logFile})`);
-    const g = await clients.admin.describeGroup(group.group);
-    const assigned = new Set(
-      g.members.flatMap((m) =>
-        Object.entries(m.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}:${p}`)),
-      ),
-    );
-    if (
-      g.state === 'Stable' &&
-      g.members.length === group.processes.length &&
-      wanted.every((tp) => assigned.has(tp))
-    )
-      return;
-    seen = `${g.state}, ${g.members.length} of ${group.processes.length} members, ${wanted.filter((tp) => assigned.has(tp)).length} of ${wanted.length} partitions assigned`;
-    if (Date.now() > deadline) throw new Error(`group ${group.group} never settled: ${seen}`);
-    await sleep(200);
-  }
+  await waitForGroupJoined(clients, group.group, topics, group.processes.length, {
+    timeoutMs: testConfig().stack.readyTimeoutMs,
+    abort: () => {
+      const exited = group.processes.find((p) => p.child.exitCode !== null);
+      return exited ? `a process of ${group.group} exited (log ${exited.logFile})` : null;
+    },
+  });
 }
 
 /** The value of a metric sample with these labels (0 when absent), from a Prometheus text page. */
@@ -58,3 +40,110 @@ export async function scrapeMetric(
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * How often a wait re-checks its condition. Not a bound: how long a wait may
+ * last always comes from the configuration (see {@link waitUntil}).
+ */
+export const CONDITION_POLL_MS = 200;
+
+/** Options of {@link waitUntil}. */
+export interface WaitOptions {
+  /** Longest the condition may take; take it from the configuration (e.g. stack.readyTimeoutMs). */
+  timeoutMs: number;
+  /** Returns why waiting is pointless (a process exited), or null to keep waiting. */
+  abort?: () => string | null;
+}
+
+/**
+ * Re-checks `probe` until it returns a value other than undefined, null or
+ * false, and resolves with that value: a scenario waits for what it needs
+ * (a group joined, a metric reached, offsets consumed), never for a fixed
+ * time that is too long on an idle machine and too short on a busy one.
+ * Throws after `timeoutMs` naming `what`, or at once when `abort` says so.
+ */
+export async function waitUntil<T>(
+  what: string,
+  probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  options: WaitOptions,
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    const aborted = options.abort?.() ?? null;
+    if (aborted !== null) throw new Error(`${what}: ${aborted}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${options.timeoutMs} ms`);
+    await sleep(CONDITION_POLL_MS);
+  }
+}
+
+/**
+ * Resolves once `name` (with `labels`) on the Prometheus page at `url`
+ * satisfies `accept`, with its value; a page that does not answer yet counts
+ * as not yet.
+ */
+export function waitForMetric(
+  url: string,
+  name: string,
+  labels: Record<string, string>,
+  accept: (value: number) => boolean,
+  options: WaitOptions,
+): Promise<number> {
+  return waitUntil(
+    `${name}${JSON.stringify(labels)} at ${url}`,
+    async () => {
+      const value = await scrapeMetric(url, name, labels).catch(() => null);
+      return value !== null && accept(value) ? { value } : null;
+    },
+    options,
+  ).then((r) => r.value);
+}
+
+/** Resolves once `url` answers 200 (a service's /health/ready: started, joined, connected). */
+export async function waitForReady(url: string, options: WaitOptions): Promise<void> {
+  await waitUntil(
+    `${url} ready`,
+    async () => {
+      const response = await fetch(url).catch(() => null);
+      await response?.body?.cancel();
+      return response?.status === 200;
+    },
+    options,
+  );
+}
+
+/**
+ * Resolves once consumer group `groupId` is Stable with `members` members
+ * holding every partition of `topics` between them: from then on a record
+ * produced to any of them is read by the group.
+ */
+export async function waitForGroupJoined(
+  clients: PlatformClients,
+  groupId: string,
+  topics: readonly string[],
+  members: number,
+  options: WaitOptions,
+): Promise<void> {
+  const described = await clients.admin.describeTopics(topics, []);
+  const wanted = topics.flatMap((topic) =>
+    Array.from({ length: described.get(topic)?.partitions ?? 0 }, (_, p) => `${topic}:${p}`),
+  );
+  await waitUntil(
+    `group ${groupId} holding ${wanted.length} partitions with ${members} member(s)`,
+    async () => {
+      const g = await clients.admin.describeGroup(groupId);
+      const assigned = new Set(
+        g.members.flatMap((m) =>
+          Object.entries(m.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}:${p}`)),
+        ),
+      );
+      return (
+        g.state === 'Stable' &&
+        g.members.length === members &&
+        wanted.every((tp) => assigned.has(tp))
+      );
+    },
+    options,
+  );
+}
