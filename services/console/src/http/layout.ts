@@ -94,4 +94,9 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.fact
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f5f7;padding:8px;border:1px solid #ccd}
 ul.details{margin:0;padding-left:1.1em}
+table.timeline th:nth-child(1){width:4%}table.timeline th:nth-child(2){width:10%}
+table.timeline th:nth-child(3),table.timeline th:nth-child(4),table.timeline th:nth-child(5){width:8%}
+table.timeline th:nth-child(6){width:7%}table.timeline th:nth-child(7){width:5%}
+table.timeline th:nth-child(8){width:9%}table.timeline th:nth-child(9),table.timeline th:nth-child(11){width:8%}
+table.headers th.name{width:18em}
 `;

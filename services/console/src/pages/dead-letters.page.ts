@@ -137,10 +137,10 @@ export function deadLetterPage(
         <dd><code>${key ?? '(none)'}</code></dd>
       </dl>
       <h2>Headers</h2>
-      <table>
+      <table class="headers">
         <thead>
           <tr>
-            <th scope="col" style="width:18em">Name</th>
+            <th scope="col" class="name">Name</th>
             <th scope="col">Value</th>
           </tr>
         </thead>

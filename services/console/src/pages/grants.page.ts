@@ -186,23 +186,10 @@ export function grantPage(
       </section>
       <section aria-labelledby="timeline">
         <h2 id="timeline">Timeline</h2>
-        <table>
+        <table class="timeline">
           <caption class="note">
             Every audit event, trail by trail, in chain order from genesis
           </caption>
-          <colgroup>
-            <col style="width:4em" />
-            <col style="width:11em" />
-            <col style="width:7em" />
-            <col style="width:9em" />
-            <col style="width:9em" />
-            <col style="width:7em" />
-            <col style="width:5em" />
-            <col style="width:8em" />
-            <col style="width:8em" />
-            <col />
-            <col style="width:8em" />
-          </colgroup>
           <thead>
             <tr>
               <th scope="col">#</th>

@@ -1,0 +1,371 @@
+// Guarantee: a person can use the operations and audit console in a real
+// browser (Debian's headless Chromium) against the real broker and registry:
+// signing in is required; a grant found by its id shows its whole timeline
+// with a verified hash chain; a grant whose trail was altered shows the chain
+// broken at the altered event, by its place in the timeline; a script in a
+// grant's details never runs; dead letters are listed and one shows its
+// headers and decoded value; the console says how far behind the topics it
+// is. Screenshots of the main pages go to dist/test-output/console.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DLQ_HEADERS, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
+import type { PlatformClients } from '@grantstream/kafka';
+import {
+  WORKSPACE_ROOT,
+  ensureChromium,
+  spawnTs,
+  testClients,
+  testConfig,
+  uniqueName,
+  type TsProcess,
+} from '@grantstream/testing';
+import { chainFor, produceEvents } from '../support/audit';
+import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
+
+const CONSOLE = 'services/console/src/main.ts';
+const HASH_PASSWORD = 'services/console/src/hash-password.ts';
+/** The console's tests listen in this range. */
+const PORTS = { first: 47000, last: 47999 };
+/** Where the screenshots of the run are kept (dist/ is not committed). */
+const SHOTS = join(WORKSPACE_ROOT, 'dist/test-output/console');
+/** Flags that keep Chromium off the network: this machine's network is closed. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const T0 = Date.UTC(2026, 5, 1, 8, 0);
+const PASSWORD = 'correct horse battery staple';
+
+/** A users-file entry made by the console's own hash-password command, the password on stdin. */
+function hashedUser(username: string, role: string, overlay: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(WORKSPACE_ROOT, HASH_PASSWORD), username, role],
+      {
+        cwd: WORKSPACE_ROOT,
+        env: { ...process.env, GRANTSTREAM_CONFIG: overlay },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`hash-password exited ${code}: ${err}`)),
+    );
+    child.stdin.end(`${PASSWORD}\n`);
+  });
+}
+
+function statusOf(grantId: string, status: GrantStatusV1['status'], at: number): GrantStatusV1 {
+  return {
+    grant_id: grantId,
+    funder_id: grantId.split('-')[0] ?? 'X',
+    funder_portal: 'simulator',
+    audit_trail_id: `at-${grantId}`,
+    idempotency_key: `idem-${grantId}`,
+    tracking_number: `TRK-${grantId}`,
+    status,
+    portal_messages: ['received by the portal'],
+    terminal: false,
+    submitted_at: at,
+    observed_at: at,
+    next_poll_at: null,
+    attempt: 0,
+  };
+}
+
+describe('console in a browser', () => {
+  const config = testConfig();
+  const dir = mkdtempSync(join(tmpdir(), 'console-browser-'));
+  const overlay = join(dir, 'overlay.yaml');
+  const scope = uniqueName('console').replace(/[^A-Za-z0-9.-]/g, '-');
+  const stamp = Date.now().toString(36).toUpperCase();
+  const good = `NSF-2026-CG${stamp}`;
+  const tampered = `NSF-2026-CT${stamp}`;
+  const hostile = `NSF-2026-CH${stamp}`;
+  let clients: PlatformClients;
+  let topics: Map<string, string>;
+  let consoleProcess: TsProcess | null = null;
+  let url = '';
+  let context: BrowserContext;
+  let page: Page;
+  const dialogs: string[] = [];
+
+  const writeOverlay = (port: number) => {
+    const t = (name: string) => topics.get(name) ?? name;
+    writeFileSync(
+      overlay,
+      [
+        'logging: { level: info }',
+        'console:',
+        `  port: ${port}`,
+        `  usersFile: ${join(dir, 'users.json')}`,
+        '  scrypt: { cost: 1024, blockSize: 8, parallelization: 1, keyBytes: 32, saltBytes: 16, maxMemoryBytes: 16777216 }',
+        '  readModel:',
+        `    storePath: ${join(dir, 'read-model.sqlite')}`,
+        `    topics: { audit: ${t(TOPICS.AUDIT)}, status: ${t(TOPICS.STATUS)}, deadLetters: ${t(TOPICS.DLQ)} }`,
+        '    pollIntervalMs: 200',
+        '',
+      ].join('\n'),
+    );
+  };
+
+  /** Starts the console on a free port of the test range (a taken port makes it exit; the next is tried). */
+  async function startConsole(): Promise<void> {
+    const span = PORTS.last - PORTS.first + 1;
+    const offset = Math.floor(Math.random() * span);
+    for (let i = 0; i < span; i += 1) {
+      const port = PORTS.first + ((offset + i) % span);
+      writeOverlay(port);
+      const p = spawnTs(CONSOLE, [], { GRANTSTREAM_CONFIG: overlay });
+      const outcome = await Promise.race([
+        p.waitFor((e) => e['msg'] === 'console listening', 120_000).then((e) => String(e['url'])),
+        p.exited.then(() => null),
+      ]);
+      if (outcome !== null) {
+        consoleProcess = p;
+        url = outcome;
+        return;
+      }
+      if (!/EADDRINUSE/.test(p.stderr())) throw new Error(`console did not start: ${p.stderr()}`);
+    }
+    throw new Error('no free port for the console');
+  }
+
+  const shot = (name: string) =>
+    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    clients = await testClients(config);
+    topics = await createScopedTopics(clients, [TOPICS.AUDIT, TOPICS.STATUS, TOPICS.DLQ], scope);
+    const auditTopic = topics.get(TOPICS.AUDIT)!;
+    const statusTopic = topics.get(TOPICS.STATUS)!;
+    // A grant's whole life, a grant whose third event was altered after the
+    // fact (its hash no longer matches its content), and a grant whose
+    // details carry markup.
+    const life = chainFor(good, 5, T0);
+    const altered = chainFor(tampered, 5, T0 + 60_000).map((e, i) =>
+      i === 2
+        ? {
+            ...e,
+            event: {
+              ...e.event,
+              details: { ...e.event.details, rule_set: 'forged' },
+            },
+          }
+        : e,
+    );
+    const markup = chainFor(hostile, 2, T0 + 120_000).map((e, i) =>
+      i === 0
+        ? {
+            ...e,
+            event: {
+              ...e.event,
+              details: {
+                title: '<script>alert("title")</script>',
+                attachment_filename: '<img src=x onerror=alert("file")>.pdf',
+              },
+            },
+          }
+        : e,
+    );
+    await produceEvents(clients, auditTopic, [...life, ...altered, ...markup]);
+    await clients.io.produce(statusTopic, [
+      {
+        key: good,
+        value: await clients.serde.encode(statusTopic, statusOf(good, 'RECEIVED', T0 + 300_000)),
+      },
+    ]);
+    // A dead letter whose value is Avro the registry knows, and one that is not Avro at all.
+    await clients.io.produce(topics.get(TOPICS.DLQ)!, [
+      {
+        key: good,
+        value: await clients.serde.encode(statusTopic, statusOf(good, 'PROCESSING', T0 + 400_000)),
+        headers: {
+          [DLQ_HEADERS.STAGE]: 'status-polling',
+          [DLQ_HEADERS.ERROR_CATEGORY]: 'STATUS_UNRESOLVED',
+          [DLQ_HEADERS.ERROR_CODE]: 'STATUS_UNRESOLVED',
+          [DLQ_HEADERS.REASON]: 'the portal never resolved the status',
+          [DLQ_HEADERS.SOURCE_TOPIC]: statusTopic,
+          [DLQ_HEADERS.SOURCE_PARTITION]: '0',
+          [DLQ_HEADERS.SOURCE_OFFSET]: '0',
+          [DLQ_HEADERS.FAILED_AT]: new Date(T0 + 400_000).toISOString(),
+        },
+      },
+      {
+        key: hostile,
+        value: Buffer.from('{"not":"avro"}'),
+        headers: {
+          [DLQ_HEADERS.STAGE]: 'ingest',
+          [DLQ_HEADERS.ERROR_CATEGORY]: 'SCHEMA_VIOLATION',
+          [DLQ_HEADERS.ERROR_CODE]: 'WIRE_FORMAT_INVALID',
+          [DLQ_HEADERS.REASON]: '<b>not</b> Confluent wire format',
+          [DLQ_HEADERS.SOURCE_TOPIC]: TOPICS.INGEST,
+          [DLQ_HEADERS.SOURCE_PARTITION]: '2',
+          [DLQ_HEADERS.SOURCE_OFFSET]: '7',
+          [DLQ_HEADERS.FAILED_AT]: new Date(T0 + 500_000).toISOString(),
+        },
+      },
+    ]);
+    writeOverlay(PORTS.first);
+    const users = await Promise.all([
+      hashedUser('vera', 'viewer', overlay),
+      hashedUser('aude', 'auditor', overlay),
+    ]);
+    writeFileSync(join(dir, 'users.json'), `[${users.join(',')}]`);
+    await startConsole();
+    const executablePath = await ensureChromium();
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1366, height: 900 },
+    });
+    page = await context.newPage();
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+  }, config.stack.chromium.installTimeoutMs + 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    consoleProcess?.child.kill('SIGTERM');
+    await consoleProcess?.exited;
+    if (topics) await deleteScopedTopics(clients, topics);
+    await clients?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks for sign-in, then finds a grant and shows its timeline with a verified chain', async () => {
+    await page.goto(`${url}/grants`);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await shot('sign-in');
+    await page.getByLabel('User name').fill('aude');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/grants$/);
+
+    // The read model catches up within a few passes; search until the grant is there.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${url}/grants?grant=${encodeURIComponent('NSF-2026-C')}&match=prefix`);
+          return page.locator('tbody tr').count();
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBe(3);
+    await shot('grant-search');
+    await page.getByLabel('Grant id').fill(good);
+    await page.getByLabel('Match').selectOption('exact');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('link', { name: good }).click();
+    await page.waitForURL(new RegExp(`/grants/${good}$`));
+    expect(await page.locator('#chain-badge').getAttribute('data-verdict')).toBe('VERIFIED');
+    expect(await page.locator('#chain-badge').innerText()).toBe('Chain verified');
+    // The whole trail, genesis first: ingest to submission, with the routing rule pack and tracking number.
+    const stages = await page
+      .locator('section[aria-labelledby=timeline] tbody tr td:nth-child(3)')
+      .allInnerTexts();
+    expect(stages).toEqual(['ingest', 'validation', 'normalization', 'routing', 'submission']);
+    const timeline = await page.locator('section[aria-labelledby=timeline]').innerText();
+    expect(timeline).toContain('rules-2026.1');
+    expect(timeline).toContain(`TRK-${good}`);
+    expect(await page.locator('section[aria-labelledby=statuses]').innerText()).toContain(
+      'RECEIVED',
+    );
+    expect(await page.getByRole('link', { name: /evidence bundle/ }).count()).toBe(1);
+    await shot('grant-verified');
+  });
+
+  it('shows a tampered trail broken at the altered event', async () => {
+    await page.goto(`${url}/grants/${tampered}`);
+    expect(await page.locator('#chain-badge').getAttribute('data-verdict')).toBe('BROKEN');
+    const first = await page.locator('#first-broken').innerText();
+    expect(first).toContain('ALTERED');
+    expect(first).toContain('at event 3 (normalization NORMALIZED)');
+    // The row of the altered event is the one marked, and only it.
+    expect(await page.locator('tr.broken td:first-child').allInnerTexts()).toEqual([
+      '3 (first broken)',
+    ]);
+    await shot('grant-tampered');
+  });
+
+  it('renders markup in grant details as text and never runs it', async () => {
+    await page.goto(`${url}/grants/${hostile}`);
+    const timeline = await page.locator('section[aria-labelledby=timeline]').innerText();
+    expect(timeline).toContain('<script>alert("title")</script>');
+    expect(timeline).toContain('<img src=x onerror=alert("file")>.pdf');
+    expect(await page.locator('section[aria-labelledby=timeline] img, main script').count()).toBe(
+      0,
+    );
+    expect(dialogs).toEqual([]);
+  });
+
+  it('lists dead letters and shows one with its headers and decoded value, or hex and why', async () => {
+    await page.goto(`${url}/dead-letters`);
+    await expect.poll(() => page.locator('tbody tr').count(), { timeout: 30_000 }).toBe(2);
+    await shot('dead-letters');
+    await page.getByLabel('Error category').fill('STATUS_UNRESOLVED');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.locator('tbody tr td:first-child a').click();
+    const body = await page.locator('main').innerText();
+    expect(body).toContain(DLQ_HEADERS.REASON);
+    expect(body).toContain('the portal never resolved the status');
+    expect(body).toMatch(/Avro, writer schema id \d+/);
+    expect(body).toContain('"status": "PROCESSING"');
+    await shot('dead-letter');
+    await page.goto(`${url}/dead-letters?category=SCHEMA_VIOLATION`);
+    await page.locator('tbody tr td:first-child a').click();
+    const raw = await page.locator('main').innerText();
+    expect(raw).toContain('<b>not</b> Confluent wire format');
+    expect(raw).toContain('not in the Confluent wire format');
+    expect(raw).toContain('7b 22 6e 6f 74');
+  });
+
+  it('says how far behind the topics the read model is', async () => {
+    await page.goto(`${url}/read-model`);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.locator('#lag-total').getAttribute('data-lag');
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('0');
+    expect(await page.locator('main').innerText()).toContain(topics.get(TOPICS.AUDIT)!);
+    await shot('read-model');
+  });
+
+  it('refuses a viewer the evidence bundle, in the page and at the URL', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in$/);
+    await page.goto(`${url}/grants/${good}`);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.getByLabel('User name').fill('vera');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(new RegExp(`/grants/${good}$`));
+    expect(await page.getByRole('link', { name: /evidence bundle/ }).count()).toBe(0);
+    const res = await page.goto(`${url}/grants/${good}/evidence.html`);
+    expect(res?.status()).toBe(403);
+  });
+});
