@@ -11,6 +11,8 @@ const AclPermissionTypes = require('./src/protocol/aclPermissionTypes')
 const ResourcePatternTypes = require('./src/protocol/resourcePatternTypes')
 const { isRebalancing, isKafkaJSError, ...errors } = require('./src/errors')
 const { LEVELS } = require('./src/loggers')
+// grantstream: the read_committed filter the partition reader applies (extended/).
+const { committedRecords } = require('./extended/committed-records')
 
 module.exports = {
   Kafka,
@@ -26,5 +28,6 @@ module.exports = {
   AclPermissionTypes,
   ResourcePatternTypes,
   ConfigSource,
+  committedRecords,
   ...errors,
 }

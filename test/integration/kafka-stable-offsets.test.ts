@@ -7,13 +7,8 @@
 // aborted. kafkajs's own OffsetFetch returns the old offset at once, which is
 // how a chunk committed after a broker stop got handled twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createExtendedKafka,
-  readStableOffsets,
-  type ExtendedKafka,
-  type PlatformClients,
-} from '@grantstream/kafka';
-import { testClients, testConfig, testLogger, uniqueName } from '@grantstream/testing';
+import { readStableOffsets, type ExtendedKafka, type PlatformClients } from '@grantstream/kafka';
+import { testClients, testConfig, uniqueName } from '@grantstream/testing';
 
 type Admin = ReturnType<ExtendedKafka['admin']>;
 type Producer = ReturnType<ExtendedKafka['producer']>;
@@ -41,7 +36,7 @@ describe('stable offsets after a commit of unknown outcome', () => {
     await clients.admin.createTopics([
       { name: topic, partitions: 1, replicationFactor: 1, config: {}, valueSchema: null },
     ]);
-    kafka = createExtendedKafka(config.kafka, testLogger('stable-offsets'));
+    kafka = clients.kafka;
     admin = kafka.admin();
     await admin.connect();
     producer = kafka.producer({

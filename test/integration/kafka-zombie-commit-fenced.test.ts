@@ -8,13 +8,12 @@
 // commit goes through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createExtendedKafka,
   readStableOffsets,
   type ConsumerGroupMetadata,
   type ExtendedKafka,
   type PlatformClients,
 } from '@grantstream/kafka';
-import { testClients, testConfig, testLogger, uniqueName } from '@grantstream/testing';
+import { testClients, testConfig, uniqueName } from '@grantstream/testing';
 
 type Consumer = ReturnType<ExtendedKafka['consumer']>;
 
@@ -36,7 +35,7 @@ describe('zombie transactional commit', () => {
       { name: topic, partitions: 2, replicationFactor: 1, config: {}, valueSchema: null },
       { name: input, partitions: 1, replicationFactor: 1, config: {}, valueSchema: null },
     ]);
-    kafka = createExtendedKafka(config.kafka, testLogger('zombie-commit'));
+    kafka = clients.kafka;
   });
 
   afterAll(async () => {

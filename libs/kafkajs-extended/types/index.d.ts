@@ -1377,3 +1377,36 @@ export interface PartitionReader {
     maxWaitMs: number
   }): Promise<PartitionFetch>
 }
+
+/** The record-batch facts of a fetched record that transaction filtering needs. */
+export interface FetchedBatchContext {
+  firstOffset: string
+  lastOffsetDelta: number
+  producerId: string
+  inTransaction: boolean
+  isControlBatch: boolean
+}
+
+/** One record of a fetch response, as the wire decoder returns it. */
+export interface FetchedRecord {
+  offset: string
+  key: Buffer | null
+  batchContext: FetchedBatchContext
+}
+
+/** An aborted transaction a read_committed fetch response lists. */
+export interface AbortedTransaction {
+  producerId: string
+  firstOffset: string
+}
+
+/**
+ * The records of one read_committed fetch a reader may see: no record of an
+ * aborted transaction, no control record, nothing before `fetchedOffset`
+ * (extended/committed-records.js, the Java consumer's rules).
+ */
+export function committedRecords<R extends FetchedRecord>(
+  fetchedOffset: string,
+  records: readonly R[],
+  abortedTransactions: readonly AbortedTransaction[] | null | undefined
+): R[]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { committedRecords, type FetchedRecord } from './committed-records';
+import { committedRecords, type FetchedRecord } from '@grantstream/kafkajs-extended';
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
 const COMMIT = Buffer.from([0, 0, 0, 1]);

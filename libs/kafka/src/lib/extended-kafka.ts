@@ -1,60 +1,19 @@
-import {
+import type {
+  Admin,
+  ConsumerGroupMetadata,
   Kafka as ExtendedKafka,
-  logLevel,
-  type Admin,
-  type ConsumerGroupMetadata,
-  type KafkaConfig,
 } from '@grantstream/kafkajs-extended';
 import type { KafkaConnectionConfig } from '@grantstream/config';
 import { InfrastructureError } from '@grantstream/errors';
-import type { GrantLogger } from '@grantstream/logging';
-import { pinoLogCreator } from './kafka-client';
+
+// The client every process builds (createKafka) is our kafkajs fork
+// (libs/kafkajs-extended): kafkajs 2.2.4 plus what exactly-once under
+// failures needs (KIP-447): transactional offset commits that carry the
+// consumer's group metadata (`consumer.groupMetadata()`,
+// `transaction.sendOffsets({ consumerGroupMetadata })`), OffsetFetch with
+// require_stable, and a partition reader that joins no group (TopicReader).
 
 export type { ExtendedKafka, ConsumerGroupMetadata };
-
-/** kafkajs's level for a pino level: kafkajs drops lines below it before pino sees them. */
-function levelOf(logger: GrantLogger): logLevel {
-  switch (logger.level) {
-    case 'trace':
-    case 'debug':
-      return logLevel.DEBUG;
-    case 'info':
-      return logLevel.INFO;
-    case 'warn':
-      return logLevel.WARN;
-    case 'silent':
-      return logLevel.NOTHING;
-    default:
-      return logLevel.ERROR;
-  }
-}
-
-/**
- * The client of our kafkajs fork (libs/kafkajs-extended): kafkajs 2.2.4 plus
- * what exactly-once under failures needs (KIP-447): transactional offset
- * commits that carry the consumer's group metadata, OffsetFetch with
- * require_stable, and a partition reader that joins no group. Built from the
- * same connection settings as {@link createKafka}.
- */
-export function createExtendedKafka(
-  config: KafkaConnectionConfig,
-  logger: GrantLogger,
-): ExtendedKafka {
-  const kafkaConfig: KafkaConfig = {
-    clientId: config.clientId,
-    brokers: config.brokers,
-    connectionTimeout: config.connectionTimeoutMs,
-    requestTimeout: config.requestTimeoutMs,
-    retry: {
-      retries: config.retry.retries,
-      initialRetryTime: config.retry.initialRetryTimeMs,
-      maxRetryTime: config.retry.maxRetryTimeMs,
-    },
-    logLevel: levelOf(logger),
-    logCreator: pinoLogCreator(logger.child({ component: 'kafkajs' })),
-  };
-  return new ExtendedKafka(kafkaConfig);
-}
 
 /**
  * A group's committed offsets of `topic`'s `partitions`, read with

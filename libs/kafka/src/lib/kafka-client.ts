@@ -12,7 +12,7 @@ import {
   type ProducerConfig,
   type SASLOptions,
   type logCreator,
-} from 'kafkajs';
+} from '@grantstream/kafkajs-extended';
 import type { KafkaConnectionConfig, SaslConfig, TlsConfig } from '@grantstream/config';
 import {
   KafkaAuthenticationError,

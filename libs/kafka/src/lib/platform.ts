@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '@grantstream/kafkajs-extended';
 import type { PlatformConfig } from '@grantstream/config';
 import { AVRO_LOGICAL_TYPES, type TopicDeclaration } from '@grantstream/contracts';
 import type { GrantLogger } from '@grantstream/logging';

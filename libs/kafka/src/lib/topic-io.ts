@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Producer,
+} from '@grantstream/kafkajs-extended';
 import { InfrastructureError } from '@grantstream/errors';
 
 /** A message to produce; bytes as given, nothing re-encoded. */

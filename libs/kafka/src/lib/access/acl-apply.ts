@@ -5,7 +5,7 @@ import {
   ResourcePatternTypes,
   type AclEntry,
   type Kafka,
-} from 'kafkajs';
+} from '@grantstream/kafkajs-extended';
 import type { AclOperation, AclPatternType, AclResourceType, AclRule } from './acl-derivation';
 
 const RESOURCE: Record<AclResourceType, AclResourceTypes> = {

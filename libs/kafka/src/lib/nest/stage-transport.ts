@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '@grantstream/kafkajs-extended';
 import type { StageRunnerConfig } from '@grantstream/config';
 import { ConfigError, PipelineError, type ErrorCategory } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';

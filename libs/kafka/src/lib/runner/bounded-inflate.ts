@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createUnzip, gzip } from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes } from '@grantstream/kafkajs-extended';
 
 /**
  * Bounded inflation of gzip record batches.

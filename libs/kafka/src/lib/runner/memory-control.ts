@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '@grantstream/kafkajs-extended';
 import type { StageMemoryConfig } from '@grantstream/config';
 import { InputTooLargeError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';

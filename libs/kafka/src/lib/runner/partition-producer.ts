@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from '@grantstream/kafkajs-extended';
 import type { StageRunnerConfig } from '@grantstream/config';
 
 /**

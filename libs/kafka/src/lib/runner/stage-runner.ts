@@ -6,7 +6,7 @@ import {
   type Kafka,
   type KafkaMessage,
   type Producer,
-} from 'kafkajs';
+} from '@grantstream/kafkajs-extended';
 import type { StageRunnerConfig } from '@grantstream/config';
 import { DLQ_HEADERS } from '@grantstream/contracts';
 import {

@@ -1,4 +1,4 @@
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer } from '@grantstream/kafkajs-extended';
 import { InfrastructureError, WriterFencedError } from '@grantstream/errors';
 import type { OutgoingMessage } from '../topic-io';
 

@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { AssignerProtocol, type Consumer, type Kafka, type PartitionAssigner } from 'kafkajs';
+import {
+  AssignerProtocol,
+  type Consumer,
+  type Kafka,
+  type PartitionAssigner,
+} from '@grantstream/kafkajs-extended';
 import type { GrantLogger } from '@grantstream/logging';
 
 /** Options of {@link PartitionLease}. */
