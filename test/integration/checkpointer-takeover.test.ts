@@ -5,7 +5,8 @@
 // order topic. The order batches are contiguous, every committed audit record
 // is one leaf exactly once, every checkpoint is signed by the log's key and
 // consistent with its predecessor (RFC 9162 consistency proof), and the last
-// one covers every event, as does the witness store.
+// one covers every event, as does the witness store. A tombstone and an
+// undecodable value make no leaf, yet the committed positions move past them.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,11 @@ describe('checkpointer takeover after kill -9', () => {
       await active.exited;
 
       await standby.waitFor(resumed, SESSION_TIMEOUT_MS * 5);
+      // Records that are no event make no leaf, but the positions move past them.
+      await clients.io.produce(scope.audit, [
+        { key: 'TKO-tombstone:0', value: null, partition: 0 },
+        { key: 'TKO-garbage:0', value: Buffer.from('not avro'), partition: 1 },
+      ]);
       await until(() => roundsAfterTakeover >= 3, 60_000, 'rounds after the takeover');
       stop = true;
       await flowing;
@@ -139,8 +145,22 @@ describe('checkpointer takeover after kill -9', () => {
       const audit = await readAll(clients, scope.audit);
       const positions = batches.flatMap((b) => b.entries.map((e) => `${e.partition}/${e.offset}`));
       expect(new Set(positions).size).toBe(positions.length);
-      expect(new Set(positions)).toEqual(new Set(audit.map((m) => `${m.partition}/${m.offset}`)));
+      const events = audit.filter((m) => !m.key?.toString().match(/^TKO-(tombstone|garbage):/));
+      expect(audit.length - events.length).toBe(2);
+      expect(new Set(positions)).toEqual(new Set(events.map((m) => `${m.partition}/${m.offset}`)));
       expect(positions).toHaveLength(produced);
+      // The committed positions are the end of every partition, past the two non-events.
+      const admin = clients.kafka.admin();
+      await admin.connect();
+      const committed = await admin.fetchOffsets({
+        groupId: scope.offsetsGroup,
+        topics: [scope.audit],
+      });
+      await admin.disconnect();
+      const ends = (await clients.io.endOffsets([scope.audit])).get(scope.audit);
+      expect(
+        Object.fromEntries((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset])),
+      ).toEqual(Object.fromEntries([...(ends ?? [])].map(([p, o]) => [p, o])));
 
       const leaves = leafHashesOf(batches);
       const checkpoints = await readCheckpoints(clients, scope.checkpoints, verifier, ORIGIN);

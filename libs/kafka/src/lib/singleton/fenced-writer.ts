@@ -117,13 +117,15 @@ export class FencedTransactionalWriter {
     let txn;
     try {
       txn = await producer.transaction();
-      await txn.sendBatch({
-        acks: -1,
-        topicMessages: batches.map((b) => ({
-          topic: b.topic,
-          messages: b.messages.map((m) => ({ ...m })),
-        })),
-      });
+      // A transaction may carry offsets only (records that made no output).
+      if (batches.length > 0)
+        await txn.sendBatch({
+          acks: -1,
+          topicMessages: batches.map((b) => ({
+            topic: b.topic,
+            messages: b.messages.map((m) => ({ ...m })),
+          })),
+        });
       await txn.sendOffsets({
         consumerGroupId: offsets.groupId,
         topics: [{ topic: offsets.topic, partitions: [...offsets.partitions] }],
