@@ -7,3 +7,4 @@ export * from './lib/memory-budget';
 export * from './lib/fallbacks';
 export * from './lib/secrets';
 export * from './lib/security';
+export * from './lib/secure-stack';

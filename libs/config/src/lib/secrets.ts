@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
 import { registerSecret } from '@grantstream/errors';
+
+/** `~/x` as a path under the home directory; other paths unchanged. */
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? resolve(homedir(), path.slice(2)) : path;
+}
 
 /** Where a secret's value is read from: an environment variable or a file (a mounted Kubernetes Secret). */
 export type SecretSource = { env: string } | { file: string };
@@ -22,7 +29,11 @@ export const LITERAL_SECRET_REFUSED =
 export class SecretRef {
   private env: Readonly<Record<string, string | undefined>> = {};
 
-  constructor(readonly source: SecretSource) {}
+  readonly source: SecretSource;
+
+  constructor(source: SecretSource) {
+    this.source = 'file' in source ? { file: expandHome(source.file) } : source;
+  }
 
   /** Binds the environment an `env` secret is read from (loadConfig does it once, at startup). */
   bindEnvironment(env: Readonly<Record<string, string | undefined>>): this {
@@ -111,9 +122,11 @@ export const secretRefSchema = z.unknown().transform((value, ctx): SecretRef => 
 
 /**
  * Binds every {@link SecretRef} in a parsed configuration to `env` and
- * returns, for each one that cannot be read now, `path: why` (a missing
- * variable, an unreadable file): a deployment whose Secret is not mounted
- * fails at startup, with the others problems, not at its first connection.
+ * returns, for each environment variable that is not set, `path: why`: a
+ * deployment whose Secret is not in its environment fails at startup, with
+ * the other problems, not at its first connection. Files are read when
+ * used, not here: a token refresher or the local stack may write them after
+ * the configuration is loaded, and a missing file is named when read.
  */
 export function bindSecrets(
   config: unknown,
@@ -122,7 +135,8 @@ export function bindSecrets(
   const problems: string[] = [];
   const walk = (node: unknown, path: string[]): void => {
     if (node instanceof SecretRef) {
-      const problem = node.bindEnvironment(env).problem();
+      node.bindEnvironment(env);
+      const problem = 'env' in node.source ? node.problem() : null;
       if (problem) problems.push(`${path.join('.')}: ${problem}`);
       return;
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@grantstream/errors';
 import { loadGrantstreamConfig } from './stack';
-import type { SecretRef } from './secrets';
+import { SecretRef } from './secrets';
 import { LITERAL_SECRET_REFUSED } from './secrets';
 import { describeKafkaSecurity, describeRegistrySecurity, kafkaSecurityProtocol } from './security';
 
@@ -71,6 +71,10 @@ describe('kafka and registry security configuration', () => {
 
     const missing = problemsOf(() => loadGrantstreamConfig({ GRANTSTREAM_CONFIG: file }));
     expect(missing).toContain('kafka.sasl.password: environment variable KAFKA_PW is not set');
+    const gone = new SecretRef({ file: join(dir, 'absent') });
+    expect(() => gone.reveal()).toThrow(
+      `secret file ${join(dir, 'absent')} cannot be read (ENOENT)`,
+    );
   });
 
   it('refuses SASL PLAIN without TLS and a client certificate without its key', () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { secretRefSchema } from './secrets';
+import { expandHome, secretRefSchema } from './secrets';
 
-const path = z.string().min(1);
+/** A file path; `~/` is the home directory. */
+const path = z.string().min(1).transform(expandHome);
 
 /**
  * TLS to the brokers. The server's certificate is always verified, name

@@ -65,6 +65,35 @@ export const stackSectionSchema = z.strictObject({
     faultProxy: z.strictObject({ listenerPort: port, port }).nullable().default(null),
     /** The log cleaner's dedupe buffer, taken from the heap (Kafka's default is 128 MB). */
     cleanerDedupeBufferMb: z.number().int().positive().nullable().default(null),
+    /**
+     * The secured mode (docs/operations.md): `sasl_ssl` makes each node's
+     * client listener SASL_SSL with certificates from a CA generated into
+     * `<stateDir>/secure`, SCRAM users for every derived principal created
+     * at format time, the StandardAuthorizer with `adminUser` as super user,
+     * no access without an ACL, and the derived ACLs applied at start.
+     */
+    security: z
+      .strictObject({
+        mode: z.enum(['plaintext', 'sasl_ssl']),
+        /** The SCRAM mechanism clients of the stack use (users get credentials for both). */
+        mechanism: z.enum(['scram-sha-512', 'scram-sha-256']),
+        /** Super user of the stack: the broker's own connections, ACL and topic administration. */
+        adminUser: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a lower-case user name'),
+        /** Validity of the generated CA and certificates. */
+        certValidityDays: z.number().int().min(1),
+        /** RSA key size of the generated keys. */
+        keyBits: z.number().int().min(2048),
+        /** Random bytes of each generated SCRAM password. */
+        passwordBytes: z.number().int().min(16),
+      })
+      .default({
+        mode: 'plaintext',
+        mechanism: 'scram-sha-512',
+        adminUser: 'grantstream-admin',
+        certValidityDays: 30,
+        keyBits: 2048,
+        passwordBytes: 24,
+      }),
   }),
   /**
    * The fault tooling's bounds (libs/testing ClusterFaults): how long a role
