@@ -1,5 +1,6 @@
 import { AssignerProtocol, ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import { InfrastructureError } from '@grantstream/errors';
+import { kafkaSecurityFailureOf } from './kafka-client';
 import type { ObservedTopic, TopicSpec } from './topics/topic-plan';
 
 /** What the cluster says about itself. */
@@ -241,6 +242,9 @@ export class KafkaAdmin {
     try {
       return await fn();
     } catch (err) {
+      // Refused credentials, a missing ACL or an untrusted certificate is no outage: say which.
+      const security = kafkaSecurityFailureOf(err);
+      if (security) throw security;
       throw new InfrastructureError(`Kafka admin ${what} failed: ${(err as Error).message}`, {
         cause: err,
       });

@@ -382,6 +382,10 @@ module.exports = class Cluster {
    * @returns {Promise<Object>}
    */
   async findGroupCoordinatorMetadata({ groupId, coordinatorType }) {
+    // withBroker swallows each broker's error: keep the last one as the cause, so a
+    // refusal (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED) is
+    // not reported as a mere missing coordinator.
+    let lastError
     const brokerMetadata = await this.brokerPool.withBroker(async ({ nodeId, broker }) => {
       return await this.retrier(async (bail, retryCount, retryTime) => {
         try {
@@ -408,6 +412,7 @@ module.exports = class Cluster {
             throw e
           }
 
+          lastError = e
           bail(e)
         }
       })
@@ -417,7 +422,9 @@ module.exports = class Cluster {
       return brokerMetadata
     }
 
-    throw new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator')
+    throw new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator', {
+      cause: lastError,
+    })
   }
 
   /**
