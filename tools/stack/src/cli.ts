@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
   const cluster = argv.slice(2).includes('--cluster');
   const config = loadGrantstreamConfigOrExit(process.env, cluster ? [CLUSTER_CONFIG_FILE] : []);
   const log = createLogger({ service: 'stack', level: config.logging.level });
-  const stack = new LocalStack(config, log);
+  const stack = new LocalStack(config, log, process.env);
   let exitCode = 0;
   const program = new Command('stack')
     .description('Local Apache Kafka (KRaft), Apicurio Registry and Redis on loopback')

@@ -79,7 +79,13 @@ export function simulatorUrlOf(local: LocalServices): string {
 export async function startLocalServices(
   local: LocalServices,
   stages: readonly PipelineStageName[],
-  options: { logDir: string; env: Record<string, string>; readyTimeoutMs: number },
+  options: {
+    logDir: string;
+    env: Record<string, string>;
+    readyTimeoutMs: number;
+    /** Overrides of one stage besides `env` (the secured main job: each stage's own principal). */
+    envOf?: (stage: PipelineStageName) => Record<string, string>;
+  },
 ): Promise<StageProcess[]> {
   const busy = await listenersInUse([
     { name: 'funder-simulator', host: local.simulator.host, port: local.simulator.port },
@@ -97,8 +103,16 @@ export async function startLocalServices(
   }
   const started = startStages(['funder-simulator'], { logDir: options.logDir });
   await waitForHttp(`${simulatorUrlOf(local)}/__sim/stats`, options.readyTimeoutMs);
+  const envOf = options.envOf;
   started.push(
-    ...startStages(stages, { logDir: options.logDir, env: { ...tokens, ...options.env } }),
+    ...(envOf
+      ? stages.flatMap((stage) =>
+          startStages([stage], {
+            logDir: options.logDir,
+            env: { ...tokens, ...options.env, ...envOf(stage) },
+          }),
+        )
+      : startStages(stages, { logDir: options.logDir, env: { ...tokens, ...options.env } })),
   );
   return started;
 }

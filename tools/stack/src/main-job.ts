@@ -9,6 +9,8 @@ import {
   applyDeclaredTopics,
   createPlatformClients,
   topicSpecsOf,
+  UPSTREAM_PRINCIPAL,
+  principalOf,
   type PlatformClients,
   type ScanOptions,
   type TopicPositions,
@@ -31,6 +33,7 @@ import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
 import { positiveInt } from './cli-options';
 import { LocalStack } from './stack';
+import { isSecured, secureClientEnv } from './secure-files';
 
 /**
  * The main job on the local embedded stack: start Kafka and the registry,
@@ -52,9 +55,21 @@ async function main(argv: string[]): Promise<number> {
   const opts = new Command('grantstream')
     .option('--timeout-ms <ms>', 'how long to wait for the batch to finish', positiveInt, 300_000)
     .option('--json', 'print the report as JSON on stdout')
+    .option(
+      '--secure',
+      'each stage, and grantctl submit, as its own principal on a secured stack (GRANTSTREAM_CONFIG=config/secure.yaml)',
+    )
     .parse(argv)
-    .opts<{ timeoutMs: number; json?: boolean }>();
+    .opts<{ timeoutMs: number; json?: boolean; secure?: boolean }>();
   const config = loadGrantstreamConfigOrExit(process.env);
+  if (opts.secure && !isSecured(config)) {
+    process.stderr.write(
+      '--secure needs a secured stack: GRANTSTREAM_CONFIG=config/secure.yaml (stack.kafka.security.mode: sasl_ssl)\n',
+    );
+    return 2;
+  }
+  const asPrincipal = (principal: string) =>
+    opts.secure ? secureClientEnv(config, principal) : {};
   const started = Date.now();
   // The run's tag and directory depend only on the configuration and the
   // clock, and the stack never clears its state dir, so both are fixed before
@@ -76,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     say('1/6 local stack: Apache Kafka (KRaft) + Apicurio Registry + Redis on loopback');
     say(`    log ${runLog.path}`);
-    const actions = await new LocalStack(config, log).up();
+    const actions = await new LocalStack(config, log, process.env).up();
     say(
       `    kafka ${actions.kafka}, registry ${actions.registry}, redis ${actions.redis} (${Date.now() - started} ms)`,
     );
@@ -113,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
       logDir: runDir,
       readyTimeoutMs: config.stack.readyTimeoutMs,
       env: { ...groups, GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]) },
+      envOf: (stage) => asPrincipal(principalOf(stage)),
     });
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
 
@@ -128,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
       ['tools/grantctl/src/main.ts', 'submit', batchFile, '--attachments-base', runDir],
       runLog,
       log,
+      asPrincipal(UPSTREAM_PRINCIPAL),
     );
 
     say(
@@ -184,10 +201,16 @@ async function main(argv: string[]): Promise<number> {
  * Runs a workspace script synchronously, its stdout and stderr appended to
  * the run's log; a failure names the script, how it ended and that log.
  */
-function runScript(args: readonly string[], runLog: RunLog, log: GrantLogger): void {
+function runScript(
+  args: readonly string[],
+  runLog: RunLog,
+  log: GrantLogger,
+  env: Record<string, string> = {},
+): void {
   log.info({ script: args.join(' ') }, 'script starting; its output follows');
   const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
     cwd: WORKSPACE_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', runLog.fd, runLog.fd],
   });
   if (r.status !== 0) {

@@ -10,6 +10,15 @@ import { ensureKafkaJars, ensureRedis, ensureRegistry } from './artifacts';
 import { LOG4J2_YAML, serverProperties } from './kafka-files';
 import { redisServerArgs } from './redis-files';
 import {
+  applyStackAcls,
+  ensureSecureFiles,
+  isSecured,
+  scramFormatArgs,
+  secureClientSecurity,
+  secureServerProperties,
+  stackAccess,
+} from './secure-files';
+import {
   findJava,
   findProcesses,
   isAlive,
@@ -111,6 +120,8 @@ export class LocalStack {
   constructor(
     private readonly config: StackConfig,
     private readonly log: GrantLogger,
+    /** The environment the configuration came from: the secured mode reads each stage's group and transactional ids from it. */
+    private readonly env: Readonly<Record<string, string | undefined>> = {},
   ) {}
 
   /**
@@ -119,6 +130,8 @@ export class LocalStack {
    */
   async up(): Promise<Record<Component, UpAction>> {
     const kafka = await this.upKafka();
+    if (isSecured(this.config))
+      await applyStackAcls(this.config, stackAccess(this.config, this.env), this.log);
     const registry = await this.upRegistry();
     const redis = await this.upRedis();
     return { kafka, registry, redis };
@@ -231,7 +244,14 @@ export class LocalStack {
     mkdirSync(node.data, { recursive: true });
     const props = join(node.dir, 'server.properties');
     const log4j = join(node.dir, 'log4j2.yaml');
-    writeFileSync(props, serverProperties(this.config, node.data, node));
+    const secure = isSecured(this.config) ? stackAccess(this.config, this.env) : null;
+    const layout = secure ? ensureSecureFiles(this.config, secure.users) : null;
+    writeFileSync(
+      props,
+      serverProperties(this.config, node.data, node) +
+        (layout ? secureServerProperties(this.config, node, layout) : ''),
+      { mode: 0o600 },
+    );
     writeFileSync(log4j, LOG4J2_YAML);
     const cp = `${jars}/*`;
     // KRaft storage is formatted once (--ignore-formatted would make a second
@@ -249,6 +269,7 @@ export class LocalStack {
           '-c',
           props,
           '--ignore-formatted',
+          ...(secure ? scramFormatArgs(this.config, secure.users) : []),
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -408,6 +429,9 @@ export class LocalStack {
     const kafka = createKafka(
       {
         ...this.config.kafka,
+        ...(isSecured(this.config)
+          ? secureClientSecurity(this.config, this.config.stack.kafka.security.adminUser)
+          : {}),
         brokers: [node.address],
         connectionTimeoutMs: 1000,
         requestTimeoutMs: 2000,
