@@ -8,3 +8,4 @@ export * from './lib/scenario-scope';
 export * from './lib/chromium';
 export * from './lib/cluster';
 export * from './lib/scenario';
+export * from './lib/untrusted-ca';
