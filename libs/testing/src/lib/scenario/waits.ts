@@ -1,4 +1,4 @@
-import type { PlatformClients } from '@grantstream/kafka';
+import { TopicScanner, type PlatformClients, type TopicPositions } from '@grantstream/kafka';
 import { testConfig } from '../environment';
 import type { ServiceGroup } from './service-group';
 
@@ -143,6 +143,75 @@ export async function waitForGroupJoined(
         g.members.length === members &&
         wanted.every((tp) => assigned.has(tp))
       );
+    },
+    options,
+  );
+}
+
+/** Each `topic:partition`'s grantstream_consumer_lag on a stage's metric pages (summed over replicas). */
+async function reportedLags(metricsUrls: readonly string[]): Promise<Map<string, number>> {
+  const lags = new Map<string, number>();
+  for (const url of metricsUrls) {
+    const text = await (await fetch(url)).text();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('grantstream_consumer_lag{')) continue;
+      const topic = /topic="([^"]+)"/.exec(line)?.[1];
+      const partition = /partition="([^"]+)"/.exec(line)?.[1];
+      if (topic === undefined || partition === undefined) continue;
+      const key = `${topic}:${partition}`;
+      lags.set(key, (lags.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+  }
+  return lags;
+}
+
+/**
+ * Resolves once a stage (its replicas' metric pages) has consumed every record
+ * written to `topics` since `from`: on each partition its group's committed
+ * offset is past the partition's last record, so all it reports as lag is the
+ * transaction markers after it. From then on anything the stage will ever do
+ * about those records is done: what a scenario reads now is final.
+ */
+export async function waitForCaughtUp(
+  clients: PlatformClients,
+  metricsUrls: readonly string[],
+  topics: readonly string[],
+  from: TopicPositions,
+  options: WaitOptions,
+): Promise<void> {
+  await waitUntil(
+    `${metricsUrls.join(', ')} consuming ${topics.join(', ')} to their ends`,
+    async () => {
+      const ends = await clients.io.endOffsets(topics);
+      const lastRecord = new Map<string, bigint>();
+      const scanner = new TopicScanner(clients.kafka);
+      try {
+        for (const topic of topics) {
+          for await (const m of scanner.scan(topic, {
+            ...testConfig().audit,
+            from: from.get(topic),
+          })) {
+            const key = `${m.topic}:${m.partition}`;
+            const offset = BigInt(m.offset);
+            if (offset > (lastRecord.get(key) ?? -1n)) lastRecord.set(key, offset);
+          }
+        }
+      } finally {
+        await scanner.close();
+      }
+      const lags = await reportedLags(metricsUrls);
+      for (const [topic, partitions] of ends) {
+        for (const [partition, high] of partitions) {
+          const key = `${topic}:${partition}`;
+          const last = lastRecord.get(key);
+          // Nothing written there since `from`: nothing of the scenario's to consume.
+          if (last === undefined) continue;
+          const markers = BigInt(high) - (last + 1n);
+          const lag = lags.get(key);
+          if (lag === undefined || BigInt(lag) > markers) return false;
+        }
+      }
+      return true;
     },
     options,
   );
