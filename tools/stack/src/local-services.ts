@@ -33,10 +33,11 @@ const localServicesSchema = z
       ),
     ),
   )
-  .transform(({ simulator, funders, notification, ...sections }) => ({
-    simulator,
-    funders,
-    notification,
+  // Sections stay whole: notification is a stage section (metrics) and the webhook's too.
+  .transform((sections) => ({
+    simulator: sections.simulator,
+    funders: sections.funders,
+    notification: sections.notification,
     metrics: Object.fromEntries(
       PIPELINE_STAGES.map((stage) => [
         stage,
