@@ -39,8 +39,9 @@ import {
   scanSince,
   scenarioLogDir,
   simFunder,
-  sleep,
   startServiceGroup,
+  testConfig,
+  waitForCaughtUp,
   startSimulator,
   statusesByGrant,
   tokenEnv,
@@ -180,8 +181,17 @@ describe('status polling', () => {
       );
       expect(ids.filter((g) => !terminalOf(followed).has(g))).toEqual([]);
 
-      // Nothing more arrives once terminal: read everything again after several poll intervals.
-      await sleep(6 * POLL_INTERVAL_MS);
+      // Nothing more arrives once terminal: once the service has consumed
+      // everything written to its inputs since the start (the terminal
+      // statuses and every poll scheduled before them), it has nothing left
+      // to act on; read everything again then.
+      await waitForCaughtUp(
+        clients,
+        polling?.metricsUrls ?? [],
+        [TOPICS.STATUS, TOPICS.STATUS_POLL],
+        from,
+        { timeoutMs: testConfig().stack.readyTimeoutMs },
+      );
       const statuses = statusesByGrant(
         (await scanSince(clients, from, TOPICS.STATUS, wanted)).map((m) => ({
           topic: m.topic,
