@@ -36,6 +36,7 @@ import { initialisedPartitionProducer, partitionProducer } from './partition-pro
 import { commitIsolating, type SliceCommit } from './poison-isolation';
 import { classifyTransactionFailure } from './transaction-failure';
 import { kafkaSecurityFailureOf } from '../kafka-client';
+import { readStableOffsets } from '../extended-kafka';
 import { messageBytes, requestsOf } from './produce-requests';
 import { BatchReleasedError, oversizedRecordSource } from './bounded-inflate';
 import { extractRecord } from './oversized-record';
@@ -795,6 +796,20 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     };
     const key = tpKey(topic, partition);
     const uncertain = this.uncertainCommits.get(key);
+    // A previous owner's commit (or ours, cut off) may be completing right
+    // after the fence: a stable read waits for it, a plain one may not.
+    const stable = await this.stableCommittedOffset(topic, partition);
+    if (stable !== undefined) {
+      if (uncertain === undefined) return stable;
+      this.uncertainCommits.delete(key);
+      this.log.info(
+        { topic, partition, committed: stable, uncertainNextOffset: uncertain, stable: true },
+        stable !== null && BigInt(stable) >= BigInt(uncertain)
+          ? 'the commit cut off by the failure had completed'
+          : 'the commit cut off by the failure did not complete; the chunk is processed again',
+      );
+      return stable;
+    }
     let committed = await read();
     if (uncertain === undefined) return committed;
     const deadline = Date.now() + c.uncertainCommit.settleMs;
@@ -810,6 +825,39 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         : 'the commit cut off by the failure did not complete; the chunk is processed again',
     );
     return committed;
+  }
+
+  /**
+   * The committed offset read with require_stable (OffsetFetch v7, KIP-447):
+   * the coordinator answers only once no transaction holding offsets for the
+   * partition is pending, so after the fence the answer is the outcome of the
+   * commit cut off by the failure, final, with no polling. Retried within the
+   * settle window (uncertainCommit.settleMs, every pollMs). Undefined when no
+   * stable answer came (a broker without OffsetFetch v7, or the window ran
+   * out): the caller then polls as before.
+   */
+  private async stableCommittedOffset(
+    topic: string,
+    partition: number,
+  ): Promise<string | null | undefined> {
+    const admin = this.admin;
+    if (!admin) return undefined;
+    const { groupId, uncertainCommit } = this.options.config;
+    try {
+      const offsets = await readStableOffsets(admin, groupId, topic, [partition], {
+        retries: Math.ceil(uncertainCommit.settleMs / uncertainCommit.pollMs),
+        initialRetryTimeMs: uncertainCommit.pollMs,
+        maxRetryTimeMs: uncertainCommit.pollMs,
+      });
+      const o = offsets.get(partition) ?? '-1';
+      return o === '-1' ? null : o;
+    } catch (err) {
+      this.log.warn(
+        { topic, partition, err },
+        'no stable read of the committed offset; polling it instead',
+      );
+      return undefined;
+    }
   }
 
   private async commit(
