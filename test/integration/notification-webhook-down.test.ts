@@ -12,7 +12,6 @@
 // Statuses here are terminal: a status-polling service of a scenario running
 // at the same time reads grants.status.v1 too, and must find nothing to poll.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { AUDIT_HEAD_HEADER, sha256Hex } from '@grantstream/audit';
 import {
   DLQ_HEADERS,
@@ -22,7 +21,6 @@ import {
   type GrantStatusV1,
   type NotificationRequestV1,
 } from '@grantstream/contracts';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '@grantstream/config';
 import { stopStages, verifyAuditTrails } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import {
@@ -34,6 +32,9 @@ import {
   scenarioLogDir,
   simFunder,
   sleep,
+  testConfig,
+  waitForCaughtUp,
+  waitUntil,
   startServiceGroup,
   startSimulator,
   type ServiceGroup,
@@ -42,16 +43,8 @@ import {
 } from '@grantstream/testing';
 
 const BLOCKED = 8;
-/** How long the webhook stays down once the service has tried it: several retries' worth. */
-const DOWN_HOLD_MS = 6_000;
-
-/** The notification service's configured webhook timeout (notification.webhook.timeoutMs). */
-const webhookTimeoutMs = () =>
-  loadConfig({
-    schema: z.object({ notification: z.object({ webhook: z.object({ timeoutMs: z.number() }) }) }),
-    files: [DEFAULT_CONFIG_FILE],
-    env: process.env,
-  }).notification.webhook.timeoutMs;
+/** The notification service's inputs. */
+const INPUTS = [TOPICS.COMPLIANCE_BLOCKED, TOPICS.DLQ, TOPICS.STATUS, TOPICS.NOTIFICATIONS];
 
 /** A delivered body, as the notification service posts it. */
 interface Delivered {
@@ -93,7 +86,7 @@ describe('notification with the webhook down', () => {
     // Short backoff caps keep the wait after the webhook returns short.
     notification = await startServiceGroup(clients, {
       service: 'notification',
-      inputs: [TOPICS.COMPLIANCE_BLOCKED, TOPICS.DLQ, TOPICS.STATUS, TOPICS.NOTIFICATIONS],
+      inputs: INPUTS,
       replicas: 1,
       logDir,
       env: {
@@ -271,6 +264,7 @@ describe('notification with the webhook down', () => {
       const ids = new Set(inputs.map((i) => i.grantId));
 
       const from = await clients.io.endOffsets([TOPICS.AUDIT, TOPICS.DLQ]);
+      const inputsFrom = await clients.io.endOffsets(INPUTS);
       const heads = await produceTrails(
         clients,
         inputs.map((i) => ({
@@ -297,8 +291,15 @@ describe('notification with the webhook down', () => {
       while ((await simulator.hook(hook)).attempts === 0 && Date.now() < tried) await sleep(500);
       const firstAttempts = (await simulator.hook(hook)).attempts;
       expect(firstAttempts).toBeGreaterThan(0);
-      await sleep(DOWN_HOLD_MS);
-      const whileDown = await simulator.hook(hook);
+      // Still down after the service has tried again: it retries, and stores nothing.
+      const whileDown = await waitUntil(
+        'another webhook attempt while down',
+        async () => {
+          const view = await simulator.hook(hook);
+          return view.attempts > firstAttempts ? view : null;
+        },
+        { timeoutMs: testConfig().stack.readyTimeoutMs },
+      );
       expect(whileDown.received).toEqual([]);
       expect(whileDown.attempts).toBeGreaterThan(firstAttempts);
       expect(notification?.processes.every((p) => p.child.exitCode === null)).toBe(true);
@@ -313,10 +314,12 @@ describe('notification with the webhook down', () => {
         await sleep(500);
         view = await simulator.hook(hook);
       }
-      // Anything still in flight would show up now as an extra copy or a
-      // duplicate: watch for as long as one POST may stay unanswered (the
-      // service's configured webhook timeout).
-      await sleep(webhookTimeoutMs());
+      // Anything still in flight would show up as an extra copy or a
+      // duplicate: once the service has consumed every input written since
+      // the start, each of its POSTs has been answered and committed.
+      await waitForCaughtUp(clients, notification?.metricsUrls ?? [], INPUTS, inputsFrom, {
+        timeoutMs: testConfig().stack.readyTimeoutMs,
+      });
       view = await simulator.hook(hook);
       const delivered = ours(view.received);
       console.info(
