@@ -5,3 +5,4 @@
  * `grantctl dlq` and the console; the reading and producing stay with them.
  */
 export * from './lib/dead-letters';
+export * from './lib/redrive-plan';

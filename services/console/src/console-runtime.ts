@@ -12,6 +12,10 @@ import { SessionStore } from './auth/sessions';
 import { readUsersFile } from './auth/users-file';
 import type { ConsoleConfig } from './console.config';
 import { ConsoleServer } from './http/console-server';
+import { ConsoleRedriver } from './redrive/console-redriver';
+
+/** The version the console's REDRIVEN audit events carry. */
+export const CONSOLE_VERSION = '0.1.0';
 
 /** Injection token of the console's validated configuration. */
 export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');
@@ -73,6 +77,17 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
       identity: new LocalUsersProvider(users, c.scrypt.maxMemoryBytes),
       sessions: new SessionStore(c.session),
       decode: (value) => clients.serde.decode(value),
+      redriver: new ConsoleRedriver({
+        clients,
+        store: this.storeHandle,
+        projector: this.projectorHandle,
+        deadLetterTopic: c.readModel.topics.deadLetters,
+        auditTopic: c.readModel.topics.audit,
+        refuseCategories: this.config.dlq.refuseCategories,
+        transactionalId: c.redrive.transactionalId,
+        service: { name: 'grantstream-console', version: CONSOLE_VERSION },
+        now: Date.now,
+      }),
       settings: c,
       logger: this.logger,
       now: Date.now,

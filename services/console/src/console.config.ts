@@ -51,6 +51,11 @@ export const consoleSectionSchema = z.strictObject({
   pageSize: z.int().min(1),
   /** Bytes of an undecodable value shown as hex at most. */
   maxHexBytes: z.int().min(16),
+  /** Operator redrive of dead letters (grantctl's rules, shared through libs/dead-letters). */
+  redrive: z.strictObject({
+    /** The console's own transactional id: grantctl's would fence it, and it grantctl. */
+    transactionalId: z.string().min(1),
+  }),
   readModel: readModelSectionSchema,
 });
 

@@ -336,6 +336,26 @@ describe('ReadModelStore', () => {
   });
 });
 
+describe('ReadModelStore.redrivenPositions', () => {
+  it('lists the dead letters a REDRIVEN event of the stage names, and no other', () => {
+    const store = ReadModelStore.open(':memory:');
+    const redriven = (stage: string, topic: string, offset: number) =>
+      trail('NSF-2026-060', [
+        { stage, action: 'REDRIVEN', source: { topic, partition: 1, offset } },
+      ]);
+    store.apply(
+      batch({
+        audit: rowsOf([
+          ...redriven('grantctl', 'grants.dlq.v1', 5),
+          ...redriven('grantctl', 'other.dlq', 6),
+          ...redriven('submission', 'grants.dlq.v1', 7),
+        ]),
+      }),
+    );
+    expect([...store.redrivenPositions('grants.dlq.v1', 'grantctl')]).toEqual(['1:5']);
+  });
+});
+
 describe('mergeGrantSummary', () => {
   it('gives the same summary whatever order the records arrive in', () => {
     const events = trail('NSF-2026-050', [

@@ -219,14 +219,15 @@ export class ReadModelStore {
       for (const row of batch.audit) {
         const inserted = this.db.run(
           `INSERT OR IGNORE INTO audit_records
-             (partition, record_offset, record_key, grant_id, occurred_at, event_json, undecodable)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+             (partition, record_offset, record_key, grant_id, occurred_at, action, event_json, undecodable)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           [
             row.partition,
             Number(row.offset),
             row.key,
             row.grantId,
             row.event?.occurred_at ?? null,
+            row.event?.action ?? null,
             row.event === null ? null : JSON.stringify(row.event),
             row.undecodable,
           ],
@@ -419,6 +420,24 @@ export class ReadModelStore {
       Number(offset),
     ]);
     return r === null ? null : deadLetterOf(r);
+  }
+
+  /**
+   * Positions (`partition:offset`) of `deadLetterTopic` that a REDRIVEN
+   * audit event of `stage` names as its source: the dead letters already
+   * sent back, which a redrive must not send again.
+   */
+  redrivenPositions(deadLetterTopic: string, stage: string): Set<string> {
+    const out = new Set<string>();
+    for (const r of this.db.all(
+      "SELECT event_json FROM audit_records WHERE action = 'REDRIVEN' AND event_json IS NOT NULL",
+    )) {
+      const e = JSON.parse(String(r['event_json'])) as AuditEventV1;
+      if (e.stage === stage && e.source?.topic === deadLetterTopic) {
+        out.add(`${e.source.partition}:${e.source.offset}`);
+      }
+    }
+    return out;
   }
 
   /** Rows per table. */

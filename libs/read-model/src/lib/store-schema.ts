@@ -61,11 +61,13 @@ CREATE TABLE IF NOT EXISTS audit_records (
   record_key TEXT NOT NULL,
   grant_id TEXT NOT NULL,
   occurred_at INTEGER,
+  action TEXT,
   event_json TEXT,
   undecodable TEXT,
   PRIMARY KEY (partition, record_offset)
 );
 CREATE INDEX IF NOT EXISTS audit_by_grant ON audit_records (grant_id);
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit_records (action);
 CREATE TABLE IF NOT EXISTS status_records (
   partition INTEGER NOT NULL,
   record_offset INTEGER NOT NULL,

@@ -114,6 +114,12 @@ describe('console security', () => {
         identity: new LocalUsersProvider(fixture.users, settings.scrypt.maxMemoryBytes),
         sessions: new SessionStore(settings.session),
         decode: () => Promise.reject(new Error('no registry in this test')),
+        // Only the role checks are under test here; the redrive itself runs against the broker in console-redrive.test.ts.
+        redriver: {
+          preview: (d) =>
+            Promise.resolve({ kind: 'refused', entry: d.entry, reason: 'preview only' }),
+          redrive: () => Promise.reject(new Error('a refused request reached the redriver')),
+        },
         settings,
         logger: createLogger({ service: 'console-test', level: 'silent' }),
         now: Date.now,
@@ -214,6 +220,28 @@ describe('console security', () => {
     const bundle = await auditor.request('GET', `${path}/evidence.html`);
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('content-disposition')).toMatch(/^attachment/);
+  });
+
+  it("refuses a viewer's and an auditor's redrive, with a valid CSRF token, and shows them no redrive form", async () => {
+    for (const name of ['vera', 'aude']) {
+      const c = new Client(base);
+      const csrf = await c.signIn(name, password(name));
+      const page = await c.request('GET', '/dead-letters/0:3');
+      expect(page.text).not.toContain('/redrive');
+      expect(
+        (await c.form('/dead-letters/0:3/redrive', { _csrf: csrf, confirm: 'yes' })).status,
+      ).toBe(403);
+      const api = await c.request('POST', '/api/dead-letters/0:3/redrive', {
+        body: JSON.stringify({ confirm: true }),
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      });
+      expect(api.status).toBe(403);
+    }
+    const operator = new Client(base);
+    await operator.signIn('otto', password('otto'));
+    expect((await operator.request('GET', '/dead-letters/0:3')).text).toContain(
+      'action="/dead-letters/0:3/redrive"',
+    );
   });
 
   it('renders a script payload in grant metadata, an attachment filename and a dead letter as text', async () => {

@@ -6,6 +6,7 @@ import type { PasswordIdentityProvider } from '../auth/identity-provider';
 import { allows, type Permission, type Principal } from '../auth/roles';
 import { sameToken, type Session, type SessionStore } from '../auth/sessions';
 import type { ConsoleSection } from '../console.config';
+import type { Redriver } from '../redrive/console-redriver';
 import { CONSOLE_CSS } from './layout';
 import { BodyTooLargeError, cookiesOf, fieldsOf, readBody } from './request';
 import { consoleRoutes } from './routes';
@@ -24,6 +25,8 @@ export interface ConsoleDeps {
   sessions: SessionStore;
   /** Decodes a Confluent wire-format value with its writer schema from the registry. */
   decode(value: Buffer): Promise<DecodedValue>;
+  /** Sends dead letters back for operators. */
+  redriver: Redriver;
   settings: ConsoleSection;
   logger: GrantLogger;
   now(): number;

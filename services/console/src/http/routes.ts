@@ -1,3 +1,4 @@
+import type { RedrivePlan } from '@grantstream/dead-letters';
 import type { DeadLetterQuery, GrantQuery, StoredDeadLetter } from '@grantstream/read-model';
 import { grantView } from '../domain/grant-view';
 import {
@@ -166,6 +167,74 @@ export async function shownValue(d: StoredDeadLetter, deps: ConsoleDeps): Promis
   }
 }
 
+function storedAt(ctx: RequestContext, deps: ConsoleDeps): StoredDeadLetter | null {
+  const at = positionOf(ctx.params['position']);
+  return at ? deps.store.deadLetter(at.partition, at.offset) : null;
+}
+
+/** A redrive plan without its bytes, for the API. */
+function planJson(plan: RedrivePlan): Record<string, unknown> {
+  return plan.kind === 'send'
+    ? {
+        kind: plan.kind,
+        position: plan.entry.position,
+        toTopic: plan.toTopic,
+        eventId: plan.audit.record.value.event_id,
+      }
+    : { kind: plan.kind, position: plan.entry.position, reason: plan.reason };
+}
+
+/** Redrives as the signed-in operator and logs who did what. */
+async function redriveAs(
+  ctx: RequestContext,
+  deps: ConsoleDeps,
+  d: StoredDeadLetter,
+  force: boolean,
+): Promise<RedrivePlan> {
+  const operator = frameOf(ctx).principal.username;
+  const plan = await deps.redriver.redrive(d, force, operator);
+  deps.logger.info(
+    {
+      operator,
+      position: d.entry.position,
+      grantId: d.entry.grantId,
+      force,
+      outcome: plan.kind,
+      ...(plan.kind === 'refused' ? { reason: plan.reason } : { to: plan.toTopic }),
+    },
+    'console redrive',
+  );
+  return plan;
+}
+
+/** A dead letter's page, with the redrive section (a fresh dry run) for those who may redrive. */
+async function deadLetterReply(
+  ctx: RequestContext,
+  deps: ConsoleDeps,
+  outcome: string | null,
+  status = 200,
+): Promise<Reply> {
+  const d = storedAt(ctx, deps);
+  if (!d) return htmlReply(deadLetterNotFoundPage(frameOf(ctx), ctx.params['position'] ?? ''), 404);
+  const frame = frameOf(ctx);
+  const headers = d.headers.map((h) => shownHeader(h.name, h.base64));
+  const key = d.key === null ? null : shownHeader('key', d.key.toString('base64'));
+  const redrive = allows(frame.principal.role, 'redrive')
+    ? { preview: await deps.redriver.preview(d, false, frame.principal.username), outcome }
+    : null;
+  return htmlReply(
+    deadLetterPage(
+      frame,
+      d,
+      headers,
+      await shownValue(d, deps),
+      key ? (key.hex ? `hex ${key.text}` : key.text) : null,
+      redrive,
+    ),
+    status,
+  );
+}
+
 /** The console's own routes (pages and JSON API); ConsoleServer adds the stylesheet and health. */
 export function consoleRoutes(): Route[] {
   return [
@@ -293,22 +362,55 @@ export function consoleRoutes(): Route[] {
       path: '/dead-letters/:position',
       access: 'view',
       api: false,
+      handle: async (ctx, deps) => deadLetterReply(ctx, deps, null),
+    },
+    {
+      method: 'POST',
+      path: '/dead-letters/:position/redrive',
+      access: 'redrive',
+      api: false,
       handle: async (ctx, deps) => {
-        const at = positionOf(ctx.params['position']);
-        const d = at ? deps.store.deadLetter(at.partition, at.offset) : null;
+        const d = storedAt(ctx, deps);
         if (!d)
           return htmlReply(deadLetterNotFoundPage(frameOf(ctx), ctx.params['position'] ?? ''), 404);
-        const headers = d.headers.map((h) => shownHeader(h.name, h.base64));
-        const key = d.key === null ? null : shownHeader('key', d.key.toString('base64'));
-        return htmlReply(
-          deadLetterPage(
-            frameOf(ctx),
-            d,
-            headers,
-            await shownValue(d, deps),
-            key ? (key.hex ? `hex ${key.text}` : key.text) : null,
-          ),
-        );
+        if (ctx.fields.get('confirm') !== 'yes') {
+          return deadLetterReply(
+            ctx,
+            deps,
+            'Nothing sent: confirm that the cause is fixed first.',
+            400,
+          );
+        }
+        const plan = await redriveAs(ctx, deps, d, ctx.fields.get('force') === 'yes');
+        return plan.kind === 'send'
+          ? deadLetterReply(
+              ctx,
+              deps,
+              `Redriven to ${plan.toTopic} by ${frameOf(ctx).principal.username}.`,
+            )
+          : deadLetterReply(ctx, deps, `Not redriven: ${plan.reason}.`, 409);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/dead-letters/:position/redrive',
+      access: 'redrive',
+      api: true,
+      handle: async (ctx, deps) => {
+        const d = storedAt(ctx, deps);
+        if (!d) return json({ error: 'not found' }, 404);
+        const force = ctx.fields.get('force') === 'true';
+        const operator = frameOf(ctx).principal.username;
+        if (ctx.fields.get('dryRun') === 'true') {
+          return json({
+            dryRun: true,
+            plan: planJson(await deps.redriver.preview(d, force, operator)),
+          });
+        }
+        if (ctx.fields.get('confirm') !== 'true')
+          return json({ error: 'confirm: true is required' }, 400);
+        const plan = await redriveAs(ctx, deps, d, force);
+        return json({ dryRun: false, plan: planJson(plan) }, plan.kind === 'send' ? 200 : 409);
       },
     },
     {

@@ -1,3 +1,4 @@
+import type { RedrivePlan } from '@grantstream/dead-letters';
 import type { StoredDeadLetter } from '@grantstream/read-model';
 import type { Principal } from '../auth/roles';
 import { html } from '../http/html';
@@ -99,13 +100,53 @@ export function deadLettersPage(
   );
 }
 
-/** One dead letter: what failed and why, every header, and its value decoded or as hex. */
+/** The redrive section of a dead letter's page: only operators get it. */
+export interface RedriveSection {
+  /** The dry run: what a redrive would do now, or why it is refused. */
+  preview: RedrivePlan;
+  /** What the last redrive request did, when the page answers one. */
+  outcome: string | null;
+}
+
+function redriveSection(position: string, csrfToken: string, r: RedriveSection) {
+  const p = r.preview;
+  return html`<section aria-labelledby="redrive">
+    <h2 id="redrive">Redrive</h2>
+    ${r.outcome
+      ? html`<p id="redrive-outcome" role="status"><strong>${r.outcome}</strong></p>`
+      : ''}
+    <p id="redrive-preview">
+      ${p.kind === 'send'
+        ? `Dry run: would send the original message back to ${p.toTopic} (redrive ${p.entry.redriveCount + 1}), with a REDRIVEN audit event naming you.`
+        : `Not redrivable now: ${p.reason}.`}
+    </p>
+    <form method="post" action="/dead-letters/${position}/redrive" class="search">
+      <input type="hidden" name="_csrf" value="${csrfToken}" />
+      <label for="confirm"
+        ><span
+          ><input id="confirm" name="confirm" type="checkbox" value="yes" required /> I checked the
+          cause is fixed</span
+        ></label
+      >
+      <label for="force"
+        ><span
+          ><input id="force" name="force" type="checkbox" value="yes" /> Force (a refused
+          category)</span
+        ></label
+      >
+      <button type="submit">Redrive</button>
+    </form>
+  </section>`;
+}
+
+/** One dead letter: what failed and why, every header, its value decoded or as hex, and for operators its redrive. */
 export function deadLetterPage(
   frame: { principal: Principal; csrfToken: string },
   d: StoredDeadLetter,
   headers: readonly ShownHeader[],
   value: ShownValue,
   key: string | null,
+  redrive: RedriveSection | null = null,
 ): string {
   const e = d.entry;
   return page(
@@ -174,7 +215,8 @@ export function deadLetterPage(
                   as hex:
                 </p>
                 <pre>${value.hex}</pre>`
-            : html`<p class="note">No value (a tombstone).</p>`}`,
+            : html`<p class="note">No value (a tombstone).</p>`}
+      ${redrive ? redriveSection(e.position, frame.csrfToken, redrive) : ''}`,
   );
 }
 

@@ -57,6 +57,7 @@ export function testConsoleSection(
     maxBodyBytes: 65_536,
     pageSize: 50,
     maxHexBytes: 256,
+    redrive: { transactionalId: `grantstream.console.test.${port}` },
     readModel,
   };
 }
