@@ -1,4 +1,9 @@
-import { AssignerProtocol, ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import {
+  AssignerProtocol,
+  ConfigResourceTypes,
+  type Admin,
+  type Kafka,
+} from '@grantstream/kafkajs-extended';
 import { InfrastructureError } from '@grantstream/errors';
 import { kafkaSecurityFailureOf } from './kafka-client';
 import type { ObservedTopic, TopicSpec } from './topics/topic-plan';
