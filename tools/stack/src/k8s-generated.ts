@@ -79,6 +79,7 @@ export function renderKafkaTopics(topics: readonly DeclaredTopic[]): string {
 /** Strimzi's operation names for one derived rule (each grant carries the DESCRIBE it implies). */
 function strimziOperations(rule: AclRule): string[] {
   if (rule.operation === 'describe') return ['Describe'];
+  if (rule.operation === 'describeConfigs') return ['DescribeConfigs'];
   if (rule.resourceType === 'group') return ['Read'];
   return rule.operation === 'read' ? ['Read', 'Describe'] : ['Write', 'Describe'];
 }

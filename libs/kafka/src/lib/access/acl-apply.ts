@@ -23,6 +23,7 @@ const OPERATION: Record<AclOperation, AclOperationTypes> = {
   read: AclOperationTypes.READ,
   write: AclOperationTypes.WRITE,
   describe: AclOperationTypes.DESCRIBE,
+  describeConfigs: AclOperationTypes.DESCRIBE_CONFIGS,
 };
 
 /** The client's form of one derived rule: ALLOW from any host. */

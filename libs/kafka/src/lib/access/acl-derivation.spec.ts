@@ -72,7 +72,10 @@ describe('ACLs derived from the pipeline manifest', () => {
   it('let only the audit writers write the audit topic, and the auditor only read it', () => {
     expect(new Set(writersOf(rules, TOPICS.AUDIT))).toEqual(new Set(policy.auditWriters));
     expect(writersOf(rules, TOPICS.AUDIT)).not.toContain(AUDITOR_PRINCIPAL);
-    expect(describeAcls(rules, AUDITOR_PRINCIPAL)).toEqual([`READ topic ${TOPICS.AUDIT}`]);
+    expect(describeAcls(rules, AUDITOR_PRINCIPAL).sort()).toEqual([
+      `DESCRIBE_CONFIGS topic ${TOPICS.AUDIT}`,
+      `READ topic ${TOPICS.AUDIT}`,
+    ]);
   });
 
   it('let no stage write an ingest topic: only upstream and the redrive tool', () => {
@@ -85,6 +88,7 @@ describe('ACLs derived from the pipeline manifest', () => {
     expect(describeAcls(rules, principalOf('routing')).sort()).toEqual(
       [
         `READ topic ${TOPICS.NORMALIZED}`,
+        `DESCRIBE_CONFIGS topic ${TOPICS.NORMALIZED}`,
         `WRITE topic ${TOPICS.ROUTED}`,
         `WRITE topic ${TOPICS.COMPLIANCE_BLOCKED}`,
         `WRITE topic ${TOPICS.AUDIT}`,

@@ -35,8 +35,8 @@ export type AclResourceType = 'topic' | 'group' | 'transactionalId';
 /** LITERAL: exactly the name; PREFIXED: every name starting with it. */
 export type AclPatternType = 'literal' | 'prefixed';
 
-/** Operations the derivation grants (each implies DESCRIBE on its resource). */
-export type AclOperation = 'read' | 'write' | 'describe';
+/** Operations the derivation grants (read and write imply DESCRIBE on their resource). */
+export type AclOperation = 'read' | 'write' | 'describe' | 'describeConfigs';
 
 /** One allow rule, in the client-neutral form both the stack and the k8s renderer map. */
 export interface AclRule {
@@ -92,8 +92,8 @@ const keyOf = (r: AclRule) =>
   [r.principal, r.resourceType, r.patternType, r.resourceName, r.operation].join('\u0000');
 
 /**
- * The ACLs of every principal: READ on what it reads (topics by name,
- * patterns by prefix), WRITE on what it writes, READ on its consumer groups
+ * The ACLs of every principal: READ and DESCRIBE_CONFIGS on what it reads
+ * (topics by name, patterns by prefix), WRITE on what it writes, READ on its consumer groups
  * (prefixed) and WRITE on its transactional ids (prefixed). Each implies
  * DESCRIBE (metadata, offsets, lag). Throws when the declarations break the
  * policy (a principal not among the audit writers declaring a write to the
@@ -120,8 +120,16 @@ export function deriveAcls(
       );
     const topic = (patternType: AclPatternType, resourceName: string, operation: AclOperation) =>
       add({ principal, resourceType: 'topic', patternType, resourceName, operation });
-    for (const t of p.reads) topic('literal', t, 'read');
-    for (const pattern of p.readPatterns) topic('prefixed', topicPrefixOfPattern(pattern), 'read');
+    // A stage checks the shape of what it reads at start (partitions, cleanup
+    // policy of a changelog): DESCRIBE_CONFIGS on its inputs, never ALTER_CONFIGS.
+    for (const t of p.reads) {
+      topic('literal', t, 'read');
+      topic('literal', t, 'describeConfigs');
+    }
+    for (const pattern of p.readPatterns) {
+      topic('prefixed', topicPrefixOfPattern(pattern), 'read');
+      topic('prefixed', topicPrefixOfPattern(pattern), 'describeConfigs');
+    }
     for (const t of p.writes) topic('literal', t, 'write');
     for (const pattern of p.writePatterns)
       topic('prefixed', topicPrefixOfPattern(pattern), 'write');
@@ -151,6 +159,6 @@ export function describeAcls(rules: readonly AclRule[], principal: string): stri
     .filter((r) => r.principal === principal)
     .map(
       (r) =>
-        `${r.operation.toUpperCase()} ${r.resourceType} ${r.resourceName}${r.patternType === 'prefixed' ? '*' : ''}`,
+        `${r.operation === 'describeConfigs' ? 'DESCRIBE_CONFIGS' : r.operation.toUpperCase()} ${r.resourceType} ${r.resourceName}${r.patternType === 'prefixed' ? '*' : ''}`,
     );
 }
