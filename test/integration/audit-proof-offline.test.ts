@@ -61,9 +61,8 @@ describe('inclusion proofs checked offline', () => {
   let clients: PlatformClients;
   let t: LogTopics;
   const chain = chainFor(GRANT, 5, T0);
+  // prove reads only the order and checkpoint topics; export reads the audit topic too.
   const logArgs = () => [
-    '--topic',
-    t.audit,
     '--order-topic',
     t.order,
     '--checkpoint-topic',
@@ -137,6 +136,8 @@ describe('inclusion proofs checked offline', () => {
       GRANT,
       '--out',
       out,
+      '--topic',
+      t.audit,
       ...logArgs(),
     ]);
     expect(r.code, r.stderr).toBe(0);
