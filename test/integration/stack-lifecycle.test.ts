@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENTRY, runTs } from '@grantstream/testing';
+import { ENTRY, runTs, testConfig, waitUntil } from '@grantstream/testing';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'grantstream-stack-'));
 const env = {
@@ -32,6 +32,16 @@ async function status(): Promise<{ code: number | null; byComponent: Map<string,
   const r = await stack('status', '--json');
   const list = JSON.parse(r.stdout) as Status[];
   return { code: r.code, byComponent: new Map(list.map((s) => [s.component, s])) };
+}
+
+/** Whether a process with this id still exists (signal 0 only checks). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Processes whose command line names this stack's state folder, whatever their state. */
@@ -83,7 +93,9 @@ describe('local stack lifecycle', () => {
     const kafkaPid = (await status()).byComponent.get('kafka')?.pids[0];
     expect(kafkaPid).toBeTypeOf('number');
     process.kill(kafkaPid as number, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 500));
+    await waitUntil('the killed broker gone', () => !isAlive(kafkaPid as number), {
+      timeoutMs: testConfig(env).stack.stopTimeoutMs,
+    });
     const dead = await status();
     expect(dead.code).toBe(1);
     expect(dead.byComponent.get('kafka')?.state).toBe('stopped');
