@@ -29,7 +29,7 @@ export interface RedirectIdentityProvider {
 /** Any identity provider the console can be configured with. */
 export type IdentityProvider = PasswordIdentityProvider | RedirectIdentityProvider;
 
-/** A hash of a password nobody has, so an unknown user costs the same time as a wrong password. */
+/** A hash of a password nobody has, for a users file with nobody in it. */
 const DECOY_HASH =
   'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
@@ -38,19 +38,22 @@ export class LocalUsersProvider implements PasswordIdentityProvider {
   readonly kind = 'password';
   readonly name = 'local';
   private readonly users: ReadonlyMap<string, LocalUser>;
+  private readonly decoy: string;
 
   constructor(
     users: readonly LocalUser[],
     private readonly maxMemoryBytes: number,
   ) {
     this.users = new Map(users.map((u) => [u.username, u]));
+    this.decoy = users[0]?.passwordHash ?? DECOY_HASH;
   }
 
   async authenticate(username: string, password: string): Promise<Principal | null> {
     const user = this.users.get(username);
     const ok = await verifyPassword(
       password,
-      user?.passwordHash ?? DECOY_HASH,
+      // An unknown user is checked against another user's hash (the same cost), then refused.
+      user?.passwordHash ?? this.decoy,
       this.maxMemoryBytes,
     );
     return ok && user ? { username: user.username, role: user.role, provider: this.name } : null;
