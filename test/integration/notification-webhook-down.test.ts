@@ -31,7 +31,6 @@ import {
   scanSince,
   scenarioLogDir,
   simFunder,
-  sleep,
   testConfig,
   waitForCaughtUp,
   waitUntil,
@@ -287,9 +286,15 @@ describe('notification with the webhook down', () => {
       }
 
       // Down: the service keeps trying (attempts grow) and nothing is stored.
-      const tried = Date.now() + 60_000;
-      while ((await simulator.hook(hook)).attempts === 0 && Date.now() < tried) await sleep(500);
-      const firstAttempts = (await simulator.hook(hook)).attempts;
+      const limits = { timeoutMs: testConfig().stack.readyTimeoutMs };
+      const firstAttempts = await waitUntil(
+        'a first webhook attempt',
+        async () => {
+          const { attempts } = await simulator.hook(hook);
+          return attempts > 0 ? attempts : null;
+        },
+        limits,
+      );
       expect(firstAttempts).toBeGreaterThan(0);
       // Still down after the service has tried again: it retries, and stores nothing.
       const whileDown = await waitUntil(
@@ -298,7 +303,7 @@ describe('notification with the webhook down', () => {
           const view = await simulator.hook(hook);
           return view.attempts > firstAttempts ? view : null;
         },
-        { timeoutMs: testConfig().stack.readyTimeoutMs },
+        limits,
       );
       expect(whileDown.received).toEqual([]);
       expect(whileDown.attempts).toBeGreaterThan(firstAttempts);
@@ -308,18 +313,18 @@ describe('notification with the webhook down', () => {
       await simulator.setHookDown(hook, false);
       const ours = (received: unknown[]) =>
         (received as Delivered[]).filter((b) => ids.has(b.grant_id));
-      const deadline = Date.now() + 90_000;
-      let view = await simulator.hook(hook);
-      while (ours(view.received).length < notifying.length && Date.now() < deadline) {
-        await sleep(500);
-        view = await simulator.hook(hook);
-      }
+      let view = await waitUntil(
+        'every notification of the run delivered',
+        async () => {
+          const now = await simulator.hook(hook);
+          return ours(now.received).length >= notifying.length ? now : null;
+        },
+        limits,
+      );
       // Anything still in flight would show up as an extra copy or a
       // duplicate: once the service has consumed every input written since
       // the start, each of its POSTs has been answered and committed.
-      await waitForCaughtUp(clients, notification?.metricsUrls ?? [], INPUTS, inputsFrom, {
-        timeoutMs: testConfig().stack.readyTimeoutMs,
-      });
+      await waitForCaughtUp(clients, notification?.metricsUrls ?? [], INPUTS, inputsFrom, limits);
       view = await simulator.hook(hook);
       const delivered = ours(view.received);
       console.info(

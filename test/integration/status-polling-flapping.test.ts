@@ -45,7 +45,6 @@ import {
   produceTrails,
   scenarioLogDir,
   simFunder,
-  sleep,
   startServiceGroup,
   startSimulator,
   tokenEnv,
@@ -53,6 +52,8 @@ import {
   type Simulator,
   createScopedTopics,
   deleteScopedTopics,
+  testConfig,
+  waitForReady,
 } from '@grantstream/testing';
 
 /** The stage's bound on status transitions in this run (statusPolling.maxStatusTransitions). */
@@ -77,20 +78,11 @@ function attemptsInReason(reason: string | undefined): number | null {
 }
 
 /** Waits until every process of the group reports ready (consumer joined, broker and registry answer). */
-async function untilReady(group: ServiceGroup, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const url of group.metricsUrls.map((u) => u.replace(/\/metrics$/, '/health/ready'))) {
-    for (;;) {
-      const ok = await fetch(url)
-        .then(async (r) => {
-          await r.body?.cancel();
-          return r.ok;
-        })
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`${url} never became ready`);
-      await sleep(250);
-    }
+async function untilReady(group: ServiceGroup): Promise<void> {
+  for (const url of group.metricsUrls) {
+    await waitForReady(url.replace(/\/metrics$/, '/health/ready'), {
+      timeoutMs: testConfig().stack.readyTimeoutMs,
+    });
   }
 }
 
@@ -241,7 +233,7 @@ describe('status polling of a status that never settles', () => {
         },
       }),
     ]);
-    await Promise.all([polling, notification, submission].map((g) => untilReady(g, 120_000)));
+    await Promise.all([polling, notification, submission].map((g) => untilReady(g)));
   }, 180_000);
   afterAll(async () => {
     // Stages stopped first (the clients stay open), then this run's topics removed.
