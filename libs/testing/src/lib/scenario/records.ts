@@ -188,7 +188,9 @@ export async function collectRecords<T>(
   timeoutMs: number,
 ): Promise<Followed<T>[]> {
   const records: Followed<T>[] = [];
-  const positions: TopicPositions = new Map(topics.map((t) => [t, from.get(t) ?? new Map<number, string>()]));
+  const positions: TopicPositions = new Map(
+    topics.map((t) => [t, from.get(t) ?? new Map<number, string>()]),
+  );
   await clients.io.follow(
     positions,
     (m) => {
