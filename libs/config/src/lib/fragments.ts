@@ -244,6 +244,10 @@ export const runnerDefaultsSchema = stageRunnerSchema.omit({
 /** Parsed {@link runnerDefaultsSchema}. */
 export type RunnerDefaults = z.infer<typeof runnerDefaultsSchema>;
 
+/** `~` and `~/...` as the home directory; other paths as written. */
+const homePath = (p: string): string =>
+  p === '~' || p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : p;
+
 /** How auditor commands read the audit topic (replay, verify, export). */
 export const auditReadSchema = z.strictObject({
   /** Bytes per fetch: the scan's memory bound, whatever the topic's size. */
@@ -251,6 +255,43 @@ export const auditReadSchema = z.strictObject({
   maxWaitMs: z.number().int().positive(),
   /** Empty fetches in a row below a partition's end before the scan reports it stuck. */
   maxEmptyFetches: z.number().int().min(1),
+  /** How `grantctl audit verify|prove|export` check the signed Merkle log over the audit topic. */
+  log: z.strictObject({
+    /** The log's origin (first line of every checkpoint); a checkpoint or batch of another log is refused. */
+    origin: z.string().min(1),
+    /**
+     * Trusted verifier keys (`<name>+<key id>+<base64 key>`): the current one
+     * and every retired one whose checkpoints are still kept. Empty: the log is
+     * not checked, and verify says so.
+     */
+    verifierKeys: z.array(z.string().min(1)),
+    /**
+     * Files holding one verifier key each (the checkpointer writes
+     * `<signing key>.pub`), read when a command uses them, so no key sits in
+     * YAML; `~/` is the home directory. A missing file adds no key and is
+     * named when the log is not checked.
+     */
+    verifierKeyFiles: z.array(z.string().min(1).transform(homePath)),
+    /** The witness store's directory (write-once copies of every checkpoint), or null. */
+    witnessDir: z.string().min(1).transform(homePath).nullable(),
+    /** Most entries an order batch may hold; a larger one is refused unread. */
+    maxBatchEntries: z.number().int().min(1),
+    /** Largest checkpoint note accepted, in bytes, and most signature lines. */
+    maxNoteBytes: z.number().int().min(256),
+    maxSignatures: z.number().int().min(1),
+    /** Most witness files read; more is itself refused (the store holds one per checkpoint). */
+    maxWitnessFiles: z.number().int().min(1),
+    /**
+     * Audit records per spill bucket: verify spills records and checkpointed
+     * leaves to temporary files bucketed by grant and checks one bucket at a
+     * time, so its memory follows this number, not the topic's size.
+     */
+    bucketRecords: z.number().int().min(100),
+    /** Bytes buffered per spill file before a write, and read back per read. */
+    spillBufferBytes: z.number().int().min(4096),
+    /** Findings listed in full per kind; the rest are counted (a whole topic deleted is millions). */
+    maxFindingsListed: z.number().int().min(1),
+  }),
 });
 
 /** Parsed {@link auditReadSchema}. */

@@ -30,6 +30,13 @@ export const stackSectionSchema = z.strictObject({
   stopTimeoutMs: z.number().int().positive(),
   /** The main job reads every service's /metrics this often while the batch runs. */
   metricsSampleIntervalMs: z.number().int().positive(),
+  /**
+   * `checkpointer.everyMs` of the checkpointer the main job starts: a
+   * checkpoint this long after a new leaf, so the run's last events are
+   * checkpointed within its wait (readyTimeoutMs) instead of a production
+   * interval later.
+   */
+  mainJobCheckpointEveryMs: z.number().int().positive(),
   kafka: z.strictObject({
     version: z.string().regex(/^4\.\d+\.\d+$/, 'expected an Apache Kafka 4.x version'),
     port,
