@@ -21,6 +21,8 @@ import type { AuditSources, RefusedNote, Undecodable } from './log-sources';
 export interface LogCheckOptions {
   /** Trusted verifier key strings; none means the log is not checked. */
   readonly verifierKeys: readonly string[];
+  /** Configured key files that could not be read (audit.log.verifierKeyFiles): named when no key is left. */
+  readonly unreadKeyFiles?: readonly string[];
   readonly origin: string;
   readonly maxBatchEntries: number;
   readonly maxNoteBytes: number;
@@ -137,8 +139,8 @@ export async function verifyAudit(
     let logSkipped: string | undefined;
     if (!verifiers.ok) logSkipped = verifiers.detail;
     else if (verifiers.verifiers.length === 0) {
-      logSkipped =
-        'no trusted verifier key configured (audit.log.verifierKeys or --verifier-key): the Merkle log was not checked';
+      const unread = options.unreadKeyFiles ?? [];
+      logSkipped = `no trusted verifier key configured (audit.log.verifierKeys, audit.log.verifierKeyFiles or --verifier-key)${unread.length > 0 ? `; no key file at ${unread.join(', ')} (has the checkpointer run?)` : ''}: the Merkle log was not checked`;
     } else {
       const topicNotes = await sources.checkpointNotes();
       const witnessNotes = await sources.witnessNotes();

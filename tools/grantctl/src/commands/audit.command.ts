@@ -1,9 +1,11 @@
 import {
   closeSync,
   createWriteStream,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readSync,
   rmSync,
   writeFileSync,
@@ -566,12 +568,42 @@ function positiveInt(value: string): number {
 }
 
 function locationsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogLocations {
+  // The configured default is the local checkpointer's directory, which does
+  // not exist before it first ran; a directory named on the command line must.
+  const configured = config.audit.log.witnessDir;
   return {
     audit: opts.topic ?? TOPICS.AUDIT,
     order: opts.orderTopic,
     checkpoints: opts.checkpointTopic,
-    witnessDir: opts.witness ?? config.audit.log.witnessDir,
+    witnessDir: opts.witness ?? (configured !== null && existsSync(configured) ? configured : null),
   };
+}
+
+/**
+ * The verifier keys of audit.log.verifierKeyFiles, one per file (its first
+ * non-empty line), read now: the files hold public keys the checkpointer
+ * wrote, so the configuration names a path instead of carrying the key.
+ * Files that do not exist are returned apart, to be named if no key is left.
+ */
+export function readVerifierKeyFiles(files: readonly string[]): {
+  keys: string[];
+  unread: string[];
+} {
+  const keys: string[] = [];
+  const unread: string[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) {
+      unread.push(file);
+      continue;
+    }
+    const line = readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '');
+    if (line === undefined) unread.push(file);
+    else keys.push(line);
+  }
+  return { keys, unread };
 }
 
 function readLimitsOf(config: GrantstreamConfig): LogReadLimits {
@@ -589,8 +621,10 @@ function readLimitsOf(config: GrantstreamConfig): LogReadLimits {
 
 function logCheckOptionsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogCheckOptions {
   const { log } = config.audit;
+  const fromFiles = readVerifierKeyFiles(log.verifierKeyFiles);
   return {
-    verifierKeys: [...new Set([...log.verifierKeys, ...opts.verifierKey])],
+    verifierKeys: [...new Set([...log.verifierKeys, ...fromFiles.keys, ...opts.verifierKey])],
+    unreadKeyFiles: fromFiles.unread,
     origin: log.origin,
     maxBatchEntries: log.maxBatchEntries,
     maxNoteBytes: log.maxNoteBytes,
