@@ -1,14 +1,45 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '@grantstream/config';
 import {
   PIPELINE_STAGES,
+  SERVICE_DECLARATIONS,
   serviceDeclaration,
   type PipelineStageName,
+  type ServiceName,
 } from '@grantstream/contracts';
 import { startStages, type StageProcess } from '@grantstream/harness';
 import { listenersInUse } from './ports';
 
 const endpoint = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
+
+/** The simulator, started first and apart: the stages need its tokens and its portals. */
+const SIMULATOR = 'funder-simulator';
+
+/**
+ * The services of schemas/pipeline.yaml besides the stages and the simulator
+ * (kind `service`): the checkpointer today. The main job starts them beside
+ * the stages and waits for each one's probe.
+ */
+export const SIDE_SERVICES: readonly ServiceName[] = SERVICE_DECLARATIONS.filter(
+  (s) => s.kind === 'service' && s.name !== SIMULATOR,
+).map((s) => s.name);
+
+/** What the main job reads of the checkpointer's section: its log's topics, origin and key file. */
+const checkpointerLogSchema = z.object({
+  origin: z.string(),
+  topics: z.object({ audit: z.string(), order: z.string(), checkpoints: z.string() }),
+  maxNoteBytes: z.number(),
+  maxBatchEntries: z.number(),
+  signingKey: z.object({
+    file: z
+      .string()
+      .transform((p) =>
+        p === '~' || p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p),
+      ),
+  }),
+});
 
 /**
  * What a local run needs of the configuration besides the platform: the
@@ -25,11 +56,15 @@ const localServicesSchema = z
     }),
     funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
     notification: z.object({ webhook: z.object({ url: z.string() }) }),
+    checkpointer: checkpointerLogSchema,
   })
   .and(
     z.object(
       Object.fromEntries(
-        PIPELINE_STAGES.map((stage) => [serviceDeclaration(stage).configSection, endpoint]),
+        [...PIPELINE_STAGES, ...SIDE_SERVICES].map((name) => [
+          serviceDeclaration(name).configSection,
+          endpoint,
+        ]),
       ),
     ),
   )
@@ -38,6 +73,17 @@ const localServicesSchema = z
     simulator: sections.simulator,
     funders: sections.funders,
     notification: sections.notification,
+    checkpointer: {
+      ...sections.checkpointer,
+      signingKeyFile: sections.checkpointer.signingKey.file,
+    },
+    /** Where each side service serves its metrics and probe. */
+    sideMetrics: Object.fromEntries(
+      SIDE_SERVICES.map((name) => [
+        name,
+        (sections[serviceDeclaration(name).configSection] as z.infer<typeof endpoint>).metrics,
+      ]),
+    ) as Record<ServiceName, { host: string; port: number }>,
     metrics: Object.fromEntries(
       PIPELINE_STAGES.map((stage) => [
         stage,
@@ -118,10 +164,46 @@ export async function startLocalServices(
   return started;
 }
 
+/**
+ * Starts the side services (see {@link SIDE_SERVICES}) with `env` on top of
+ * the configuration and resolves once each answers its declared probe.
+ * Refuses, like {@link startLocalServices}, when another process holds one of
+ * their ports; fails at once when one exits before it is ready.
+ */
+export async function startSideServices(
+  local: LocalServices,
+  options: { logDir: string; env: Record<string, string>; readyTimeoutMs: number },
+): Promise<StageProcess[]> {
+  const busy = await listenersInUse(
+    SIDE_SERVICES.map((name) => ({ name, ...local.sideMetrics[name] })),
+  );
+  if (busy.length > 0) {
+    throw new Error(
+      `another process listens on ${busy.map((b) => `${b.host}:${b.port} (${b.name})`).join(', ')}: stop it or wait for it, then run again`,
+    );
+  }
+  const started = startStages(SIDE_SERVICES, { logDir: options.logDir, env: options.env });
+  for (const p of started) {
+    const { host, port } = local.sideMetrics[p.name];
+    await waitForHttp(
+      `http://${host}:${port}${serviceDeclaration(p.name).probe}`,
+      options.readyTimeoutMs,
+      () => (p.child.exitCode === null ? null : `${p.name} exited (log ${p.logFile})`),
+    );
+  }
+  return started;
+}
+
 /** Waits until `url` answers (the simulator listening). */
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  gone: () => string | null = () => null,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const why = gone();
+    if (why !== null) throw new Error(`${url} will not answer: ${why}`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {

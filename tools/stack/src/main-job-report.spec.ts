@@ -43,6 +43,15 @@ const verified = (ok = true, findings = 0): VerificationReport =>
     findings: Array.from({ length: findings }, (_, i) => ({ grantId: `G-${i}`, kind: 'GAP' })),
   }) as unknown as VerificationReport;
 
+const CHECKPOINT = {
+  origin: 'grantstream.local/audit',
+  treeSize: 120,
+  rootHash: 'ab'.repeat(32),
+  signedAt: '2026-12-07T00:00:00.000Z',
+  runEvents: 7,
+  waitedMs: 900,
+};
+
 /** Two funders: accepted, rejected, dead-lettered at ingest; blocked, dead-lettered at submission, duplicate. */
 function readings(): MainJobReadings {
   return {
@@ -104,6 +113,7 @@ function readings(): MainJobReadings {
       submittedAtMs: SUBMITTED_AT,
       finishedAtMs: SUBMITTED_AT + 10_000,
     },
+    checkpoint: CHECKPOINT,
   };
 }
 
@@ -233,6 +243,7 @@ const PINNED = {
   },
   timeToTerminalMs: { p50: 2_000, p99: 3_000 },
   totalMs: 40_000,
+  checkpoint: CHECKPOINT,
 };
 
 describe('buildMainJobReport', () => {

@@ -4,6 +4,7 @@ import type {
   Destination,
   FinalState,
   GrantOutcome,
+  MainJobCheckpoint,
   MainJobFunderRow,
   MainJobReport,
   TimeToTerminal,
@@ -41,6 +42,8 @@ export interface MainJobReadings {
   metrics: { scrapes: number; failures: Record<string, number>; peaks: Record<string, number> };
   /** Epoch milliseconds: the job's start, the batch's submission, the report. */
   timings: { startedAtMs: number; submittedAtMs: number; finishedAtMs: number };
+  /** The checkpoint covering the run's audit events (waitForRunCheckpoint); null without a checkpointer. */
+  checkpoint: MainJobCheckpoint | null;
 }
 
 /** Sample names the report keeps: the pipeline's own families and the process's memory. */
@@ -101,7 +104,8 @@ export const emptyFunderRow = (): MainJobFunderRow => ({
  * The main job's report from what it read: per funder, where routing sent
  * each application and how the forwarded ones ended, with retries from the
  * audit trails and the time from submission to a terminal status; every
- * application unlike its fixture; the audit verdict and the sampled metrics.
+ * application unlike its fixture; the audit verdict, the sampled metrics and
+ * the signed checkpoint covering the run's audit events.
  * `ok` only when no application is missing, duplicated, unfinished or unlike
  * its fixture and every audit chain verifies.
  */
@@ -184,5 +188,6 @@ export function buildMainJobReport(input: MainJobReadings): MainJobReport {
     },
     timeToTerminalMs: timeToTerminal([...terminalMs.values()].flat()),
     totalMs: timings.finishedAtMs - timings.startedAtMs,
+    checkpoint: input.checkpoint,
   };
 }

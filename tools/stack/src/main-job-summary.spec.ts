@@ -76,6 +76,14 @@ function report(): MainJobReport {
     },
     timeToTerminalMs: { p50: 1_250, p99: 12_340 },
     totalMs: 61_000,
+    checkpoint: {
+      origin: 'grantstream.local/audit',
+      treeSize: 14_250,
+      rootHash: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      signedAt: '2026-12-07T01:50:00.000Z',
+      runEvents: 11,
+      waitedMs: 1_400,
+    },
   };
 }
 
@@ -92,8 +100,17 @@ describe('renderMainJobSummary', () => {
       "    audit: 4 trails, 11 events, hash chains verified; 2 notifications delivered to the compliance officer's webhook",
       '    metrics: 9 scrapes of 6 services; peaks: consumer lag 30, paused partitions 0, limiter queue 0, busiest portal series 7 calls, RSS 200 MB',
       '    time to a terminal status: p50 1.3 s, p99 12.3 s',
+      "    merkle log: checkpoint of 14250 leaves, root 9f86d081884c…, signed 2026-12-07T01:50:00.000Z; 11 of the run's events are leaves under it (waited 1.4 s)",
       '    total 61000 ms; service logs in /state/runs/RT',
     ]);
+  });
+
+  it('says when the run started no checkpointer', () => {
+    const r = report();
+    r.checkpoint = null;
+    expect(renderMainJobSummary(r, context)).toContain(
+      '    merkle log: no checkpointer in this run',
+    );
   });
 
   it('counts missing and unfinished grants together and lists up to 20 mismatches and unfinished grants', () => {

@@ -15,7 +15,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /**
  * The main job's summary for a person, one string per line: the counts, a
  * table per funder, the audit verdict, the metrics' peaks, time to a terminal
- * status, and up to 20 mismatches and unfinished grants.
+ * status, the signed checkpoint covering the run, and up to 20 mismatches and
+ * unfinished grants.
  */
 export function renderMainJobSummary(report: MainJobReport, context: SummaryContext): string[] {
   const outcomes = Object.values(report.outcomes);
@@ -44,6 +45,12 @@ export function renderMainJobSummary(report: MainJobReport, context: SummaryCont
     `    audit: ${audit.grants} trails, ${audit.events} events, hash chains ${audit.ok ? 'verified' : `BROKEN (${context.auditFindings} findings)`}; ${report.notificationsDelivered} notifications delivered to the compliance officer's webhook`,
     `    metrics: ${metrics.scrapes} scrapes of ${context.services} services; peaks: consumer lag ${peak('grantstream_consumer_lag')}, paused partitions ${peak('grantstream_stage_paused_partitions')}, limiter queue ${peak('grantstream_funder_limiter_queued')}, busiest portal series ${peak('grantstream_funder_api_request_seconds_count')} calls, RSS ${Math.round(peak('process_resident_memory_bytes') / 1048576)} MB`,
     `    time to a terminal status: p50 ${(report.timeToTerminalMs.p50 / 1000).toFixed(1)} s, p99 ${(report.timeToTerminalMs.p99 / 1000).toFixed(1)} s`,
+  );
+  const cp = report.checkpoint;
+  lines.push(
+    cp === null
+      ? '    merkle log: no checkpointer in this run'
+      : `    merkle log: checkpoint of ${cp.treeSize} leaves, root ${cp.rootHash.slice(0, 12)}…, signed ${cp.signedAt ?? '(no time)'}; ${cp.runEvents} of the run's events are leaves under it (waited ${seconds(cp.waitedMs)})`,
   );
   for (const m of report.mismatches.slice(0, 20)) lines.push(`    mismatch ${m}`);
   for (const id of report.unfinished.slice(0, 20)) lines.push(`    no final status for ${id}`);

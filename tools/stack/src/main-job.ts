@@ -27,7 +27,13 @@ import {
   type StageProcess,
 } from '@grantstream/harness';
 import { MetricsSampler } from './metrics-sampler';
-import { loadLocalServices, metricsUrlOf, startLocalServices } from './local-services';
+import {
+  loadLocalServices,
+  metricsUrlOf,
+  startLocalServices,
+  startSideServices,
+} from './local-services';
+import { logEnds, waitForRunCheckpoint } from './checkpointer-catch-up';
 import { buildMainJobReport, type ExpectedGrant } from './main-job-report';
 import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
@@ -39,11 +45,12 @@ import { isSecured, secureClientEnv } from './secure-files';
  * The main job on the local embedded stack: start Kafka and the registry,
  * apply topics and schemas, generate the example batch (real PDF/XLSX
  * attachments, compliant and broken applications across three funders),
- * start the funder simulator and every stage service, submit the batch with
+ * start the funder simulator, every stage service and the checkpointer, submit the batch with
  * `grantctl submit`, follow every application to its final status (the
  * agency's tracking number, a portal rejection, a compliance block or a dead
- * letter), verify each audit trail, compare the routing decisions with what
- * the fixtures expect, and print a summary per funder.
+ * letter), wait until a signed checkpoint covers every audit event of the
+ * run, verify each audit trail, compare the routing decisions with what the
+ * fixtures expect, and print a summary per funder.
  *
  * stdout carries the numbered steps, the progress bar and the summary (or,
  * with --json, the report alone). The job's own log, its Kafka clients' and
@@ -130,12 +137,27 @@ async function main(argv: string[]): Promise<number> {
       env: { ...groups, GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([runDir]) },
       envOf: (stage) => asPrincipal(principalOf(stage)),
     });
+    // The checkpointer logs the whole audit topic under the stack's key (never a
+    // run-scoped group: the log is one history); in --secure mode it has no
+    // derived principal yet, so the secured run starts none.
+    const side = opts.secure
+      ? []
+      : await startSideServices(local, {
+          logDir: runDir,
+          readyTimeoutMs: config.stack.readyTimeoutMs,
+          env: {
+            GRANTSTREAM__CHECKPOINTER__EVERY_MS: String(config.stack.mainJobCheckpointEveryMs),
+          },
+        });
+    stages.push(...side);
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
+    const checkpointer = side.find((s) => s.name === 'checkpointer');
 
     const from = {
       outcomes: await clients.io.endOffsets(Object.values(OUTCOME_TOPICS)),
       finals: await clients.io.endOffsets([TOPICS.STATUS, TOPICS.DLQ]),
       audit: await clients.io.endOffsets([TOPICS.AUDIT]),
+      log: await logEnds(clients, local.checkpointer),
     };
     say(`5/6 grantctl submit ${batchFile}`);
     const submittedAtMs = Date.now();
@@ -157,6 +179,23 @@ async function main(argv: string[]): Promise<number> {
       bar: process.stdout.isTTY && !opts.json,
     });
     const metrics = await sampler.stop();
+    const batchDoneMs = Date.now();
+    const checkpoint = checkpointer
+      ? await waitForRunCheckpoint(clients, local.checkpointer, {
+          grants: new Set(expected.keys()),
+          auditFrom: from.audit,
+          logFrom: from.log,
+          scan: config.audit,
+          timeoutMs: config.stack.readyTimeoutMs,
+          pollMs: config.stack.mainJobCheckpointEveryMs,
+          exited: () =>
+            checkpointer.child.exitCode === null
+              ? null
+              : `exit code ${checkpointer.child.exitCode}, log ${checkpointer.logFile}`,
+        })
+      : null;
+    if (checkpoint)
+      log.info({ checkpoint, afterBatchMs: Date.now() - batchDoneMs }, 'run checkpointed');
     const audit = await scanAuditTrails(
       clients,
       from.audit,
@@ -172,6 +211,7 @@ async function main(argv: string[]): Promise<number> {
       notificationsDelivered: await countDeliveries(local.notification.webhook.url),
       metrics,
       timings: { startedAtMs: started, submittedAtMs, finishedAtMs: Date.now() },
+      checkpoint,
     });
     log.info({ ok: report.ok, totalMs: report.totalMs }, 'main job finished');
     if (opts.json) {

@@ -41,6 +41,26 @@ export interface MainJobGrantOutcome extends GrantOutcome {
 }
 
 /**
+ * The signed Merkle log after the run: the latest checkpoint the run's
+ * checkpointer signed once every audit event of the run was a leaf
+ * (docs/checkpointer.md), checked with the log's verifier key.
+ */
+export interface MainJobCheckpoint {
+  /** The log's origin, the checkpoint's first line. */
+  origin: string;
+  /** Leaves the checkpoint covers, history before the run included. */
+  treeSize: number;
+  /** RFC 9162 root hash of those leaves, hex. */
+  rootHash: string;
+  /** When the checkpointer signed it, ISO 8601. */
+  signedAt: string | null;
+  /** Audit records of the run's grants that are leaves under this checkpoint. */
+  runEvents: number;
+  /** Milliseconds from the end of the batch until the checkpoint covered the run. */
+  waitedMs: number;
+}
+
+/**
  * What the main job (`npm start`) found, as `npm start -- --json` prints it
  * on one line of stdout; the end-to-end scenario reads it back. Field names
  * and values are the job's output contract: a change here is a change of
@@ -90,4 +110,6 @@ export interface MainJobReport {
   timeToTerminalMs: TimeToTerminal;
   /** Milliseconds from the job's start to the report. */
   totalMs: number;
+  /** The checkpoint covering the run's audit events; null when the run started no checkpointer (--secure). */
+  checkpoint: MainJobCheckpoint | null;
 }
