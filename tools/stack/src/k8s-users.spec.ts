@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadGrantstreamConfig } from '@grantstream/config';
 import { SERVICE_DECLARATIONS, TOPICS } from '@grantstream/contracts';
-import { AUDITOR_PRINCIPAL, principalOf } from '@grantstream/kafka';
+import {
+  AUDITOR_PRINCIPAL,
+  CONSOLE_PRINCIPAL,
+  OPERATOR_PRINCIPAL,
+  principalOf,
+} from '@grantstream/kafka';
 import { K8S_GENERATED_FILES } from './k8s-generated';
 import { stackAccess } from './secure-files';
 
@@ -57,7 +62,7 @@ describe('the Strimzi KafkaUsers of k8s/base', () => {
     }
   });
 
-  it('let only stages and the redrive tool write the audit topic; the auditor only reads it', () => {
+  it('let only stages and the redrive tools write the audit topic; the auditor only reads it', () => {
     const writers = users
       .filter((u) =>
         u.spec.authorization.acls.some(
@@ -65,7 +70,14 @@ describe('the Strimzi KafkaUsers of k8s/base', () => {
         ),
       )
       .map((u) => u.metadata.name);
-    expect(writers).not.toContain(AUDITOR_PRINCIPAL);
+    expect(new Set(writers)).toEqual(
+      new Set([
+        ...SERVICE_DECLARATIONS.filter((d) => d.kind === 'stage').map((d) => principalOf(d.name)),
+        OPERATOR_PRINCIPAL,
+        CONSOLE_PRINCIPAL,
+      ]),
+    );
+    expect(writers).not.toContain(principalOf('checkpointer'));
     const auditor = users.find((u) => u.metadata.name === AUDITOR_PRINCIPAL);
     expect(auditor?.spec.authorization.acls.flatMap((a) => a.operations).sort()).toEqual([
       'Describe',

@@ -26,6 +26,7 @@ import { StackStartError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import {
   applyAclRules,
+  CONSOLE_PRINCIPAL,
   createKafka,
   deriveAcls,
   pipelinePrincipals,
@@ -218,6 +219,19 @@ const stageIdentitySchema = z.object({
   runner: z.object({ groupId: z.string().min(1), transactionalIdPrefix: z.string().min(1) }),
 });
 
+/** The keys of the services' sections that name their groups and transactional ids. */
+const serviceIdentitySchema = z.object({
+  checkpointer: z.object({
+    leaseGroupId: z.string().min(1),
+    offsetsGroupId: z.string().min(1),
+    transactionalId: z.string().min(1),
+  }),
+  console: z.object({
+    redrive: z.object({ transactionalId: z.string().min(1) }),
+    readModel: z.object({ topics: z.record(z.string(), z.string().min(1)) }),
+  }),
+});
+
 /** What the derivation gives for this configuration: principals, ACL rules, and the users to create. */
 export interface StackAccess {
   principals: PrincipalAccess[];
@@ -242,6 +256,7 @@ export function stackAccess(
     files: [DEFAULT_CONFIG_FILE],
     env,
   }) as Record<string, z.infer<typeof stageIdentitySchema>>;
+  const services = loadConfig({ schema: serviceIdentitySchema, files: [DEFAULT_CONFIG_FILE], env });
   const { principals, policy } = pipelinePrincipals({
     services: SERVICE_DECLARATIONS,
     everyStageOutputs: EVERY_STAGE_OUTPUTS,
@@ -255,6 +270,24 @@ export function stackAccess(
     auditTopic: TOPICS.AUDIT,
     deadLetterTopic: config.runner.deadLetterTopic,
     redriveTransactionalId: config.dlq.redriveTransactionalId,
+    serviceIdentities: {
+      checkpointer: {
+        groupPrefixes: [services.checkpointer.leaseGroupId, services.checkpointer.offsetsGroupId],
+        transactionalIdPrefixes: [services.checkpointer.transactionalId],
+      },
+    },
+    // The console redrives under its own principal and transactional id
+    // (docs/operations.md): an operator's console session never holds
+    // grantctl's credential, and the two redrive ids never fence each other.
+    redriveTools: [
+      {
+        principal: CONSOLE_PRINCIPAL,
+        description:
+          "the console: reads the audit, status and dead-letter topics without a group; an operator's redrive sends dead letters back with their audit events",
+        transactionalId: services.console.redrive.transactionalId,
+        reads: Object.values(services.console.readModel.topics),
+      },
+    ],
   });
   return {
     principals,

@@ -10,6 +10,7 @@ import {
 import { deriveAcls, describeAcls, topicPrefixOfPattern, type AclRule } from './acl-derivation';
 import {
   AUDITOR_PRINCIPAL,
+  CONSOLE_PRINCIPAL,
   OPERATOR_PRINCIPAL,
   UPSTREAM_PRINCIPAL,
   pipelinePrincipals,
@@ -31,6 +32,21 @@ function defaultPrincipals() {
   }) as Record<string, { runner: { groupId: string; transactionalIdPrefix: string } }> & {
     dlq: { redriveTransactionalId: string };
   };
+  const services = loadConfig({
+    schema: z.object({
+      checkpointer: z.object({
+        leaseGroupId: z.string(),
+        offsetsGroupId: z.string(),
+        transactionalId: z.string(),
+      }),
+      console: z.object({
+        redrive: z.object({ transactionalId: z.string() }),
+        readModel: z.object({ topics: z.record(z.string(), z.string()) }),
+      }),
+    }),
+    files: [DEFAULT_CONFIG_FILE],
+    env: {},
+  });
   return pipelinePrincipals({
     services: SERVICE_DECLARATIONS,
     everyStageOutputs: EVERY_STAGE_OUTPUTS,
@@ -45,6 +61,20 @@ function defaultPrincipals() {
     auditTopic: TOPICS.AUDIT,
     deadLetterTopic: TOPICS.DLQ,
     redriveTransactionalId: config.dlq.redriveTransactionalId,
+    serviceIdentities: {
+      checkpointer: {
+        groupPrefixes: [services.checkpointer.leaseGroupId, services.checkpointer.offsetsGroupId],
+        transactionalIdPrefixes: [services.checkpointer.transactionalId],
+      },
+    },
+    redriveTools: [
+      {
+        principal: CONSOLE_PRINCIPAL,
+        description: 'the console',
+        transactionalId: services.console.redrive.transactionalId,
+        reads: Object.values(services.console.readModel.topics),
+      },
+    ],
   });
 }
 
@@ -71,6 +101,15 @@ describe('ACLs derived from the pipeline manifest', () => {
 
   it('let only the audit writers write the audit topic, and the auditor only read it', () => {
     expect(new Set(writersOf(rules, TOPICS.AUDIT))).toEqual(new Set(policy.auditWriters));
+    // The audit writers are the stages and the two redrive tools, nobody else.
+    expect(new Set(policy.auditWriters)).toEqual(
+      new Set([
+        ...SERVICE_DECLARATIONS.filter((s) => s.kind === 'stage').map((s) => principalOf(s.name)),
+        OPERATOR_PRINCIPAL,
+        CONSOLE_PRINCIPAL,
+      ]),
+    );
+    expect(writersOf(rules, TOPICS.AUDIT)).not.toContain(principalOf('checkpointer'));
     expect(writersOf(rules, TOPICS.AUDIT)).not.toContain(AUDITOR_PRINCIPAL);
     expect(describeAcls(rules, AUDITOR_PRINCIPAL).sort()).toEqual([
       `DESCRIBE_CONFIGS topic ${TOPICS.AUDIT}`,
@@ -78,10 +117,44 @@ describe('ACLs derived from the pipeline manifest', () => {
     ]);
   });
 
-  it('let no stage write an ingest topic: only upstream and the redrive tool', () => {
+  it('let no stage write an ingest topic: only upstream and the redrive tools', () => {
     expect(new Set(writersOf(rules, TOPICS.INGEST))).toEqual(
-      new Set([UPSTREAM_PRINCIPAL, OPERATOR_PRINCIPAL]),
+      new Set([UPSTREAM_PRINCIPAL, OPERATOR_PRINCIPAL, CONSOLE_PRINCIPAL]),
     );
+  });
+
+  it('give the checkpointer the audit topic to read, its own topics, groups and transactional id', () => {
+    expect(describeAcls(rules, principalOf('checkpointer')).sort()).toEqual(
+      [
+        `READ topic ${TOPICS.AUDIT}`,
+        `DESCRIBE_CONFIGS topic ${TOPICS.AUDIT}`,
+        `READ topic ${TOPICS.AUDIT_LOG_ORDER}`,
+        `DESCRIBE_CONFIGS topic ${TOPICS.AUDIT_LOG_ORDER}`,
+        `WRITE topic ${TOPICS.AUDIT_LOG_ORDER}`,
+        `READ topic ${TOPICS.AUDIT_CHECKPOINTS}`,
+        `DESCRIBE_CONFIGS topic ${TOPICS.AUDIT_CHECKPOINTS}`,
+        `WRITE topic ${TOPICS.AUDIT_CHECKPOINTS}`,
+        'READ group grantstream.checkpointer.lease*',
+        'READ group grantstream.checkpointer*',
+        'WRITE transactionalId grantstream.checkpointer*',
+      ].sort(),
+    );
+  });
+
+  it('let the console read its topics without a group and redrive under its own transactional id', () => {
+    const acls = describeAcls(rules, CONSOLE_PRINCIPAL);
+    for (const t of [TOPICS.AUDIT, TOPICS.STATUS, TOPICS.DLQ])
+      expect(acls).toContain(`READ topic ${t}`);
+    expect(acls.filter((a) => a.includes(' group '))).toEqual([]);
+    expect(acls.filter((a) => a.includes(' transactionalId '))).toEqual([
+      'WRITE transactionalId grantstream.console.dlq-redrive*',
+    ]);
+    // It may write exactly what grantctl's redrive may write.
+    const writes = (p: string) =>
+      describeAcls(rules, p)
+        .filter((a) => a.startsWith('WRITE topic'))
+        .sort();
+    expect(writes(CONSOLE_PRINCIPAL)).toEqual(writes(OPERATOR_PRINCIPAL));
   });
 
   it('give routing exactly its inputs, outputs, group and transactional ids', () => {
@@ -109,6 +182,11 @@ describe('ACLs derived from the pipeline manifest', () => {
   it('refuse a declaration that writes the audit topic from outside the writers', () => {
     const rogue = { ...principals[0]!, principal: 'rogue' };
     expect(() => deriveAcls([...principals, rogue], policy)).toThrow(/only .* may write/);
+    const checkpointer = principals.find((p) => p.principal === principalOf('checkpointer'))!;
+    const widened = principals.map((p) =>
+      p === checkpointer ? { ...p, writes: [...p.writes, TOPICS.AUDIT] } : p,
+    );
+    expect(() => deriveAcls(widened, policy)).toThrow(/grantstream-checkpointer declares a write/);
   });
 });
 
