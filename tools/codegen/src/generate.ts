@@ -51,7 +51,7 @@ const pipelineFileSchema = z.strictObject({
     .array(
       z.strictObject({
         name: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/),
-        kind: z.enum(['stage', 'service']),
+        kind: z.enum(['stage', 'service', 'console']),
         description: z.string().min(1),
         configSection: z.string().regex(/^[a-z][A-Za-z0-9]*$/),
         port: z.int().min(1).max(65535),

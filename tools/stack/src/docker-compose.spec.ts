@@ -352,7 +352,11 @@ describe('service Dockerfiles', () => {
       const { hostVar, port } = endpointOf(name);
       expect(text).toContain(`EXPOSE ${port}\n`);
       expect(text).toContain(`${hostVar}=0.0.0.0`);
-      const probe = name === SIMULATOR ? '/__sim/health' : '/health/live';
+      // The simulator and the console have one probe each (their declared one).
+      const probe =
+        name === SIMULATOR || serviceDeclaration(name).kind === 'console'
+          ? serviceDeclaration(name).probe
+          : '/health/live';
       expect(text).toMatch(
         new RegExp(`^HEALTHCHECK [^\\n]*\\\\\\n\\s+CMD .*127\\.0\\.0\\.1:${port}${probe}`, 'm'),
       );

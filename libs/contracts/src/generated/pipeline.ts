@@ -159,6 +159,25 @@ export const SERVICE_DECLARATIONS = [
     ],
     retryTiers: null,
   },
+  {
+    name: 'console',
+    kind: 'console',
+    description:
+      'The operations and audit console (web pages); pipeline, grants and their verified trails, dead letters and operator redrive, over a read model of the audit, status and dead-letter topics.',
+    entry: 'services/console/src/main.ts',
+    configSection: 'console',
+    envSection: 'CONSOLE',
+    port: 8095,
+    portSetting: 'console.port',
+    probe: '/healthz',
+    inputs: [
+      { topic: 'grants.audit.v1', setting: 'console.readModel.topics.audit' },
+      { topic: 'grants.status.v1', setting: 'console.readModel.topics.status' },
+      { topic: 'grants.dlq.v1', setting: 'console.readModel.topics.deadLetters' },
+    ],
+    outputs: [],
+    retryTiers: null,
+  },
 ] as const satisfies readonly ServiceDeclaration[];
 
 /**

@@ -1,5 +1,9 @@
-/** What a service of schemas/pipeline.yaml is: a pipeline stage, or another service of the stack. */
-export type ServiceKind = 'stage' | 'service';
+/**
+ * What a service of schemas/pipeline.yaml is: a pipeline stage, another
+ * service of the stack, or the operations console (started last, with a
+ * users file, serving pages rather than /metrics).
+ */
+export type ServiceKind = 'stage' | 'service' | 'console';
 
 /**
  * One input of a service: a topic, or a pattern (a regular expression source)
