@@ -111,10 +111,12 @@ describe('ACLs derived from the pipeline manifest', () => {
     );
     expect(writersOf(rules, TOPICS.AUDIT)).not.toContain(principalOf('checkpointer'));
     expect(writersOf(rules, TOPICS.AUDIT)).not.toContain(AUDITOR_PRINCIPAL);
-    expect(describeAcls(rules, AUDITOR_PRINCIPAL).sort()).toEqual([
-      `DESCRIBE_CONFIGS topic ${TOPICS.AUDIT}`,
-      `READ topic ${TOPICS.AUDIT}`,
-    ]);
+    // The audit topic and the signed log over it (audit verify checks both), read only.
+    expect(describeAcls(rules, AUDITOR_PRINCIPAL).sort()).toEqual(
+      [TOPICS.AUDIT, TOPICS.AUDIT_LOG_ORDER, TOPICS.AUDIT_CHECKPOINTS]
+        .flatMap((t) => [`DESCRIBE_CONFIGS topic ${t}`, `READ topic ${t}`])
+        .sort(),
+    );
   });
 
   it('let no stage write an ingest topic: only upstream and the redrive tools', () => {

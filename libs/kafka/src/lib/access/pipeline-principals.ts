@@ -138,6 +138,15 @@ export function pipelinePrincipals(input: PipelinePrincipalsInput): {
         : uniq(serviceIdentity?.transactionalIdPrefixes ?? []),
     });
   }
+  // What services other than stages derive from the audit topic (the
+  // checkpointer's order and checkpoint topics): `grantctl audit verify`
+  // checks the signed log against it, so the auditor reads them too.
+  const auditLog = input.services
+    .filter(
+      (s) =>
+        s.kind !== 'stage' && s.inputs.some((i) => 'topic' in i && i.topic === input.auditTopic),
+    )
+    .flatMap((s) => s.outputs.map((o) => o.topic));
   const redrive = (tool: RedriveTool): PrincipalAccess => ({
     principal: tool.principal,
     description: tool.description,
@@ -182,8 +191,8 @@ export function pipelinePrincipals(input: PipelinePrincipalsInput): {
     {
       principal: AUDITOR_PRINCIPAL,
       description:
-        'auditors: grantctl audit replay, verify and export read the audit topic, nothing else',
-      reads: [input.auditTopic],
+        'auditors: grantctl audit replay, verify and export read the audit topic and the signed log kept over it, nothing else',
+      reads: uniq([input.auditTopic, ...auditLog]),
       readPatterns: [],
       writes: [],
       writePatterns: [],
