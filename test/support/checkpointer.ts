@@ -114,7 +114,19 @@ export async function createCheckpointerScope(
   name: string,
   auditConfig: Record<string, string> = {},
 ): Promise<CheckpointerScope> {
-  const audit = await createAuditTopic(clients, name, auditConfig);
+  return createLogScope(clients, name, await createAuditTopic(clients, name, auditConfig));
+}
+
+/**
+ * A scenario's own log (order and checkpoint topics, groups, key, witness)
+ * over an existing audit topic: grants.audit.v1 itself when the scenario's
+ * events come from the real stages, which always write there.
+ */
+export async function createLogScope(
+  clients: PlatformClients,
+  name: string,
+  audit: string,
+): Promise<CheckpointerScope> {
   const logTopic = async (declared: string, schema: typeof LogOrderBatchV1Avro) => {
     const topic = uniqueName(`${declared}.${name}`);
     await clients.admin.createTopics([
