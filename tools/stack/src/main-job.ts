@@ -38,6 +38,7 @@ import { buildMainJobReport, type ExpectedGrant } from './main-job-report';
 import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
 import { positiveInt } from './cli-options';
+import { consoleSummaryLines, startLocalConsole, type LocalConsole } from './local-console';
 import { LocalStack } from './stack';
 import { isSecured, secureClientEnv } from './secure-files';
 
@@ -45,7 +46,8 @@ import { isSecured, secureClientEnv } from './secure-files';
  * The main job on the local embedded stack: start Kafka and the registry,
  * apply topics and schemas, generate the example batch (real PDF/XLSX
  * attachments, compliant and broken applications across three funders),
- * start the funder simulator, every stage service and the checkpointer, submit the batch with
+ * start the funder simulator, every stage service, the checkpointer and the
+ * console (tools/stack/src/local-console.ts), submit the batch with
  * `grantctl submit`, follow every application to its final status (the
  * agency's tracking number, a portal rejection, a compliance block or a dead
  * letter), wait until a signed checkpoint covers every audit event of the
@@ -56,7 +58,8 @@ import { isSecured, secureClientEnv } from './secure-files';
  * with --json, the report alone). The job's own log, its Kafka clients' and
  * the output of the scripts it runs go to main-job.log in the run's
  * directory, beside the services' logs; an error that ends the job is
- * repeated on stderr in one line with that file's path.
+ * repeated on stderr in one line with that file's path. With --serve the
+ * services and the console stay up after the summary until Ctrl-C.
  */
 async function main(argv: string[]): Promise<number> {
   const opts = new Command('grantstream')
@@ -66,8 +69,12 @@ async function main(argv: string[]): Promise<number> {
       '--secure',
       'each stage, and grantctl submit, as its own principal on a secured stack (GRANTSTREAM_CONFIG=config/secure.yaml)',
     )
+    .option(
+      '--serve',
+      'after the batch, keep the services and the console up (the stack stays up anyway) until Ctrl-C',
+    )
     .parse(argv)
-    .opts<{ timeoutMs: number; json?: boolean; secure?: boolean }>();
+    .opts<{ timeoutMs: number; json?: boolean; secure?: boolean; serve?: boolean }>();
   const config = loadGrantstreamConfigOrExit(process.env);
   if (opts.secure && !isSecured(config)) {
     process.stderr.write(
@@ -150,6 +157,16 @@ async function main(argv: string[]): Promise<number> {
           },
         });
     stages.push(...side);
+    // The console reads the topics as its own principal; the secured stack
+    // derives it, but its credentials are not handed out locally yet.
+    const localConsole: LocalConsole | null = opts.secure
+      ? null
+      : await startLocalConsole(config.stack.stateDir, {
+          logDir: runDir,
+          readyTimeoutMs: config.stack.readyTimeoutMs,
+          env: {},
+        });
+    if (localConsole) stages.push(localConsole.process);
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
     const checkpointer = side.find((s) => s.name === 'checkpointer');
 
@@ -216,6 +233,8 @@ async function main(argv: string[]): Promise<number> {
     log.info({ ok: report.ok, totalMs: report.totalMs }, 'main job finished');
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (localConsole)
+        for (const line of consoleSummaryLines(localConsole)) process.stderr.write(`${line}\n`);
       if (!report.ok) process.stderr.write(`main job: the report is not ok; log ${runLog.path}\n`);
     } else {
       const context = {
@@ -224,6 +243,14 @@ async function main(argv: string[]): Promise<number> {
         auditFindings: audit.report.findings.length,
       };
       for (const line of renderMainJobSummary(report, context)) say(line);
+      if (localConsole) for (const line of consoleSummaryLines(localConsole)) say(line);
+    }
+    if (opts.serve) {
+      say('serving: the services and the console stay up until Ctrl-C');
+      await new Promise<void>((done) => {
+        process.once('SIGINT', () => done());
+        process.once('SIGTERM', () => done());
+      });
     }
     return report.ok ? 0 : 1;
   } catch (err) {
