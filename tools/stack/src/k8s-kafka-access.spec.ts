@@ -19,6 +19,7 @@ const CLUSTER_CA_SECRET = 'grantstream-cluster-ca-cert';
 type Obj = Record<string, unknown>;
 const map = (v: unknown): Obj => (typeof v === 'object' && v !== null ? (v as Obj) : {});
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(map) : []);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** Services of the manifest that read or write a topic: each needs a principal. */
 const KAFKA_SERVICES = SERVICE_DECLARATIONS.filter(
@@ -34,7 +35,7 @@ function clusterKafka(objects: readonly K8sObject[]): ClusterKafka {
   const cm = objects.find(
     (o) => o.kind === 'ConfigMap' && o.metadata.name === 'grantstream-cluster',
   );
-  const cluster = map(parse(String(map(cm?.['data'])['cluster.yaml'] ?? '')));
+  const cluster = map(parse(str(map(cm?.['data'])['cluster.yaml'])));
   const kafka = map(cluster['kafka']);
   return {
     brokers: (kafka['brokers'] as string[] | undefined) ?? [],
@@ -82,7 +83,7 @@ export function kafkaAccessProblems(objects: readonly K8sObject[], service: stri
   const env = new Map(list(container['env']).map((e) => [String(e['name']), e['value']]));
   const saslText = env.get('GRANTSTREAM__KAFKA__SASL');
   const sasl = map(typeof saslText === 'string' ? JSON.parse(saslText) : null);
-  const passwordFile = String(map(sasl['password'])['file'] ?? '');
+  const passwordFile = str(map(sasl['password'])['file']);
   if (sasl['username'] !== own)
     problems.push(`connects as ${String(sasl['username'])}, not ${own}`);
   if (sasl['mechanism'] !== 'scram-sha-512')
