@@ -570,7 +570,7 @@ function positiveInt(value: string): number {
 function locationsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogLocations {
   // The configured default is the local checkpointer's directory, which does
   // not exist before it first ran; a directory named on the command line must.
-  const configured = config.audit.log.witnessDir;
+  const configured = configuredLogApplies(opts) ? config.audit.log.witnessDir : null;
   return {
     audit: opts.topic ?? TOPICS.AUDIT,
     order: opts.orderTopic,
@@ -619,9 +619,25 @@ function readLimitsOf(config: GrantstreamConfig): LogReadLimits {
   };
 }
 
+/**
+ * Whether the configured key files and witness directory (the local stack's
+ * log over grants.audit.v1) concern this command: not when it reads another
+ * audit topic against the default order and checkpoint topics, a log that
+ * never covered that topic. Keys given with --verifier-key or in
+ * audit.log.verifierKeys apply whatever the topics.
+ */
+function configuredLogApplies(opts: LogCommandOptions): boolean {
+  const otherAudit = opts.topic !== undefined && opts.topic !== TOPICS.AUDIT;
+  const defaultLog =
+    opts.orderTopic === TOPICS.AUDIT_LOG_ORDER && opts.checkpointTopic === TOPICS.AUDIT_CHECKPOINTS;
+  return !(otherAudit && defaultLog);
+}
+
 function logCheckOptionsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogCheckOptions {
   const { log } = config.audit;
-  const fromFiles = readVerifierKeyFiles(log.verifierKeyFiles);
+  const fromFiles = configuredLogApplies(opts)
+    ? readVerifierKeyFiles(log.verifierKeyFiles)
+    : { keys: [], unread: [] };
   return {
     verifierKeys: [...new Set([...log.verifierKeys, ...fromFiles.keys, ...opts.verifierKey])],
     unreadKeyFiles: fromFiles.unread,
