@@ -4,14 +4,16 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { serviceDeclaration } from '@grantstream/contracts';
 import { TopicScanner, createPlatformClients, type PlatformClients } from '@grantstream/kafka';
 import type { GrantLogger } from '@grantstream/logging';
 import { Projector, ReadModelStore } from '@grantstream/read-model';
 import { LocalUsersProvider } from './auth/identity-provider';
 import { SessionStore } from './auth/sessions';
 import { readUsersFile } from './auth/users-file';
-import type { ConsoleConfig } from './console.config';
+import { stageReplicasOf, type ConsoleConfig } from './console.config';
 import { ConsoleServer } from './http/console-server';
+import { PipelineMonitor } from './pipeline/pipeline-monitor';
 import { ConsoleRedriver } from './redrive/console-redriver';
 
 /** The version the console's REDRIVEN audit events carry. */
@@ -36,6 +38,7 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
   private storeHandle: ReadModelStore | null = null;
   private projectorHandle: Projector | null = null;
   private server: ConsoleServer | null = null;
+  private pipeline: PipelineMonitor | null = null;
   /** The console's URL once it listens. */
   url = '';
 
@@ -71,6 +74,16 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
       logger: this.logger.child({ component: 'read-model' }),
     });
     this.projectorHandle.start();
+    this.pipeline = new PipelineMonitor({
+      replicas: stageReplicasOf(this.config),
+      // Every stage declares the same ready probe (schemas/pipeline.yaml).
+      probe: serviceDeclaration('ingest').probe,
+      refreshMs: c.pipeline.refreshMs,
+      probeTimeoutMs: c.pipeline.probeTimeoutMs,
+      logger: this.logger.child({ component: 'pipeline' }),
+      now: Date.now,
+    });
+    this.pipeline.start();
     this.server = new ConsoleServer({
       store: this.storeHandle,
       lag: () => this.projector.lag(),
@@ -89,6 +102,7 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
         now: Date.now,
       }),
       settings: c,
+      pipeline: this.pipeline,
       logger: this.logger,
       now: Date.now,
     });
@@ -98,6 +112,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     await this.server?.close();
+    this.pipeline?.stop();
+    this.pipeline = null;
     await this.projectorHandle?.stop();
     await this.scanner?.close();
     this.storeHandle?.close();

@@ -7,6 +7,7 @@ import {
   orExitOnConfigError,
   platformConfigSchema,
 } from '@grantstream/config';
+import { SERVICE_DECLARATIONS } from '@grantstream/contracts';
 import { readModelSectionSchema } from '@grantstream/read-model';
 
 const homePath = z
@@ -57,6 +58,13 @@ export const consoleSectionSchema = z.strictObject({
     transactionalId: z.string().min(1),
   }),
   readModel: readModelSectionSchema,
+  /** The pipeline page: how often the stages are asked, and how long an answer may take. */
+  pipeline: z.strictObject({
+    refreshMs: z.int().positive(),
+    probeTimeoutMs: z.int().positive(),
+    /** Per stage, its replicas' base URLs; a stage not named is asked at its own metrics endpoint. */
+    replicas: z.record(z.string(), z.array(z.url()).min(1)),
+  }),
 });
 
 /** Parsed {@link consoleSectionSchema}. */
@@ -69,6 +77,8 @@ export const consoleConfigSchema = platformConfigSchema.extend({
     refuseCategories: z.array(z.string().min(1)),
   }),
   console: consoleSectionSchema,
+  /** Where each stage serves /metrics and its probes (its section of the configuration). */
+  stageEndpoints: z.record(z.string(), z.object({ host: z.string(), port: z.int() })),
 });
 
 /** Parsed {@link consoleConfigSchema}. */
@@ -79,7 +89,32 @@ export function loadConsoleSettings(
   env: Readonly<Record<string, string | undefined>>,
   files: readonly string[] = [DEFAULT_CONFIG_FILE],
 ): ConsoleConfig {
-  return loadConfig({ schema: consoleConfigSchema, files, env });
+  const stages = SERVICE_DECLARATIONS.filter((s) => s.kind === 'stage');
+  // The stages' sections are theirs: only their metrics endpoint is read, and
+  // gathered under stageEndpoints by stage name.
+  const schema = z
+    .object({
+      ...Object.fromEntries(
+        stages.map((s) => [
+          s.configSection,
+          z.object({ metrics: z.object({ host: z.string(), port: z.int() }) }),
+        ]),
+      ),
+    })
+    .transform((sections) => ({
+      stageEndpoints: Object.fromEntries(
+        stages.map((s) => [
+          s.name,
+          (sections as Record<string, { metrics: { host: string; port: number } }>)[s.configSection]
+            ?.metrics,
+        ]),
+      ),
+    }));
+  const { stageEndpoints } = loadConfig({ schema, files, env });
+  return consoleConfigSchema.parse({
+    ...loadConfig({ schema: consoleConfigSchema.omit({ stageEndpoints: true }), files, env }),
+    stageEndpoints,
+  });
 }
 
 /** Entry-point form of {@link loadConsoleSettings}: every problem is printed and the process exits 2. */
@@ -87,4 +122,23 @@ export function loadConsoleConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): ConsoleConfig {
   return orExitOnConfigError(() => loadConsoleSettings(env));
+}
+
+/**
+ * The stage replicas the pipeline page asks: those console.pipeline.replicas
+ * names, and for every other stage its own metrics endpoint (0.0.0.0 asked
+ * on loopback). Stages in flow order.
+ */
+export function stageReplicasOf(config: ConsoleConfig): { stage: string; url: string }[] {
+  return SERVICE_DECLARATIONS.filter((s) => s.kind === 'stage').flatMap((s) => {
+    const configured = config.console.pipeline.replicas[s.name];
+    if (configured)
+      return configured.map((url) => ({ stage: s.name, url: url.replace(/\/$/, '') }));
+    const endpoint = config.stageEndpoints[s.name];
+    if (!endpoint) return [];
+    const host = endpoint.host === '0.0.0.0' ? '127.0.0.1' : endpoint.host;
+    return [
+      { stage: s.name, url: `http://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}` },
+    ];
+  });
 }

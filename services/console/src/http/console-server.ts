@@ -6,6 +6,7 @@ import type { PasswordIdentityProvider } from '../auth/identity-provider';
 import { allows, type Permission, type Principal } from '../auth/roles';
 import { sameToken, type Session, type SessionStore } from '../auth/sessions';
 import type { ConsoleSection } from '../console.config';
+import type { PipelineMonitor } from '../pipeline/pipeline-monitor';
 import type { Redriver } from '../redrive/console-redriver';
 import { CONSOLE_CSS } from './layout';
 import { BodyTooLargeError, cookiesOf, fieldsOf, readBody } from './request';
@@ -28,6 +29,8 @@ export interface ConsoleDeps {
   /** Sends dead letters back for operators. */
   redriver: Redriver;
   settings: ConsoleSection;
+  /** The stages' health and metrics for the pipeline page; absent, the page says so. */
+  pipeline?: PipelineMonitor;
   logger: GrantLogger;
   now(): number;
 }
@@ -66,6 +69,11 @@ export interface Route {
   access: 'public' | Permission;
   api: boolean;
   handle(ctx: RequestContext, deps: ConsoleDeps): Promise<Reply>;
+  /**
+   * A live feed instead of one reply: the server has sent the event-stream
+   * headers; the route writes events to `res` until it or the client ends it.
+   */
+  stream?(ctx: RequestContext, deps: ConsoleDeps, res: ServerResponse): void;
 }
 
 function match(pattern: string, path: string): Record<string, string> | null {
@@ -88,10 +96,13 @@ function match(pattern: string, path: string): Record<string, string> | null {
   return params;
 }
 
-/** Headers on every answer: no script may run, nothing is framed, cached or sniffed. */
+/**
+ * Headers on every answer: no script but the console's own files may run
+ * (and reach only the console), nothing is framed, cached or sniffed.
+ */
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own forms.
@@ -270,18 +281,25 @@ export class ConsoleServer {
         return this.send(res, json(403, { error: 'missing or invalid CSRF token' }));
       }
     }
-    const reply = await route.handle(
-      {
-        url,
-        params,
-        session,
-        principal,
-        fields,
-        sessionCookie: (s) => this.cookie(s.id, Math.floor(settings.session.ttlMs / 1000)),
-        clearedCookie: () => this.cookie('', 0),
-      },
-      this.deps,
-    );
+    const ctx: RequestContext = {
+      url,
+      params,
+      session,
+      principal,
+      fields,
+      sessionCookie: (s) => this.cookie(s.id, Math.floor(settings.session.ttlMs / 1000)),
+      clearedCookie: () => this.cookie('', 0),
+    };
+    if (route.stream && method === 'GET') {
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/event-stream; charset=utf-8',
+        connection: 'keep-alive',
+      });
+      route.stream(ctx, this.deps, res);
+      return;
+    }
+    const reply = await route.handle(ctx, this.deps);
     this.send(res, req.method === 'HEAD' ? { ...reply, body: '' } : reply);
   }
 }

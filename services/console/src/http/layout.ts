@@ -7,18 +7,21 @@ export interface PageFrame {
   principal: Principal | null;
   csrfToken: string | null;
   /** The navigation entry to mark current. */
-  current?: 'grants' | 'dead-letters' | 'read-model';
+  current?: 'pipeline' | 'grants' | 'dead-letters' | 'read-model';
+  /** Markup for the head besides the stylesheet (the pipeline page's script). */
+  head?: SafeHtml;
 }
 
 const NAV: { key: NonNullable<PageFrame['current']>; href: string; label: string }[] = [
+  { key: 'pipeline', href: '/pipeline', label: 'Pipeline' },
   { key: 'grants', href: '/grants', label: 'Grants' },
   { key: 'dead-letters', href: '/dead-letters', label: 'Dead letters' },
   { key: 'read-model', href: '/read-model', label: 'Read model' },
 ];
 
 /**
- * A whole page: no script at all (the Content-Security-Policy forbids it),
- * one same-origin stylesheet, a skip link, landmarks, and the sign-out form
+ * A whole page: one same-origin stylesheet, no script but a page's own
+ * same-origin file (the Content-Security-Policy allows no other), a skip link, landmarks, and the sign-out form
  * with its CSRF token.
  */
 export function page(frame: PageFrame, content: SafeHtml): string {
@@ -30,6 +33,7 @@ export function page(frame: PageFrame, content: SafeHtml): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${frame.title} · grantstream console</title>
         <link rel="stylesheet" href="/assets/console.css" />
+        ${frame.head ?? ''}
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -99,4 +103,6 @@ table.timeline th:nth-child(3),table.timeline th:nth-child(4),table.timeline th:
 table.timeline th:nth-child(6){width:7%}table.timeline th:nth-child(7){width:5%}
 table.timeline th:nth-child(8){width:9%}table.timeline th:nth-child(9),table.timeline th:nth-child(11){width:8%}
 table.headers th.name{width:18em}
+table.pipeline tr[data-ready=no] td[data-field=ready]{background:#fde2e1;color:#7a0014;font-weight:700}
+table.pipeline tr[data-ready=yes] td[data-field=ready]{color:#0b6b2f;font-weight:700}
 `;

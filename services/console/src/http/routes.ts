@@ -20,6 +20,7 @@ import { readModelPage } from '../pages/read-model.page';
 import { signInPage } from '../pages/sign-in.page';
 import { allows, type Principal } from '../auth/roles';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
+import { pipelineRoutes } from './pipeline-routes';
 import { safeNext } from './request';
 
 const htmlReply = (
@@ -491,5 +492,6 @@ export function consoleRoutes(): Route[] {
       handle: (_ctx, deps) =>
         Promise.resolve(json({ lag: deps.lag(), counts: deps.store.counts() })),
     },
+    ...pipelineRoutes(),
   ];
 }

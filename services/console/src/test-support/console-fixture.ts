@@ -59,6 +59,7 @@ export function testConsoleSection(
     maxHexBytes: 256,
     redrive: { transactionalId: `grantstream.console.test.${port}` },
     readModel,
+    pipeline: { refreshMs: 500, probeTimeoutMs: 500, replicas: {} },
   };
 }
 
