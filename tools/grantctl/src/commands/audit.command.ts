@@ -570,7 +570,7 @@ function positiveInt(value: string): number {
 function locationsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogLocations {
   // The configured default is the local checkpointer's directory, which does
   // not exist before it first ran; a directory named on the command line must.
-  const configured = configuredLogApplies(opts) ? config.audit.log.witnessDir : null;
+  const configured = configuredWitnessApplies(opts) ? config.audit.log.witnessDir : null;
   return {
     audit: opts.topic ?? TOPICS.AUDIT,
     order: opts.orderTopic,
@@ -631,6 +631,22 @@ function configuredLogApplies(opts: LogCommandOptions): boolean {
   const defaultLog =
     opts.orderTopic === TOPICS.AUDIT_LOG_ORDER && opts.checkpointTopic === TOPICS.AUDIT_CHECKPOINTS;
   return !(otherAudit && defaultLog);
+}
+
+/**
+ * Whether the configured witness directory (the local checkpointer's copies
+ * of the checkpoints on the default checkpoint topic) concerns this command:
+ * only when it reads the default log over the default audit topic. A log
+ * kept on other order or checkpoint topics has checkpoints of its own, and
+ * another log's copies would be judged against it; --witness names one.
+ */
+function configuredWitnessApplies(opts: LogCommandOptions): boolean {
+  const defaultAudit = opts.topic === undefined || opts.topic === TOPICS.AUDIT;
+  return (
+    defaultAudit &&
+    opts.orderTopic === TOPICS.AUDIT_LOG_ORDER &&
+    opts.checkpointTopic === TOPICS.AUDIT_CHECKPOINTS
+  );
 }
 
 function logCheckOptionsOf(opts: LogCommandOptions, config: GrantstreamConfig): LogCheckOptions {
