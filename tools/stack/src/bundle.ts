@@ -1,5 +1,5 @@
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { build, type Plugin } from 'esbuild';
 import { STAGE_SERVICES, WORKSPACE_ROOT, type StageServiceName } from '@grantstream/harness';
 
@@ -14,6 +14,16 @@ export interface BundleOptions {
   outRoot?: string;
 }
 
+/**
+ * Files a bundled package reads from beside the bundle at run time, which
+ * esbuild cannot inline: SQLite in WebAssembly (the console's read model)
+ * loads its .wasm from the directory of the script that requires it. Copied
+ * next to main.js whenever the bundle includes the package.
+ */
+export const RUNTIME_ASSETS: readonly { package: string; file: string }[] = [
+  { package: 'node-sqlite3-wasm', file: 'dist/node-sqlite3-wasm.wasm' },
+];
+
 /** What one service's bundle needs at run time besides itself. */
 export interface BundleResult {
   service: StageServiceName;
@@ -24,6 +34,8 @@ export interface BundleResult {
    * transports and validators, which it requires only when asked for them.
    */
   absentOptional: string[];
+  /** Run-time files copied beside main.js ({@link RUNTIME_ASSETS}). */
+  assets: string[];
 }
 
 /**
@@ -114,7 +126,7 @@ export async function bundleService(
   const bundleDir = join(resolve(options.outRoot ?? join(root, BUNDLE_DIR)), service);
   const file = join(bundleDir, 'main.js');
   const absent = new Set<string>();
-  await build({
+  const { metafile } = await build({
     entryPoints: [join(root, STAGE_SERVICES[service])],
     outfile: file,
     tsconfig: join(root, dirname(dirname(STAGE_SERVICES[service])), 'tsconfig.json'),
@@ -127,8 +139,17 @@ export async function bundleService(
     keepNames: true,
     logLevel: 'error',
     plugins: [workspaceDirname(root, bundleDir), nestLazyOptionalPeers(absent)],
+    metafile: true,
   });
-  return { service, file, absentOptional: [...absent].sort() };
+  const inputs = Object.keys(metafile.inputs).map((input) => input.split(sep).join('/'));
+  const assets: string[] = [];
+  for (const asset of RUNTIME_ASSETS) {
+    if (!inputs.some((input) => input.includes(`node_modules/${asset.package}/`))) continue;
+    const target = join(bundleDir, asset.file.split('/').pop() ?? asset.file);
+    await copyFile(join(root, 'node_modules', asset.package, asset.file), target);
+    assets.push(target);
+  }
+  return { service, file, absentOptional: [...absent].sort(), assets };
 }
 
 function isStageService(name: string): name is StageServiceName {
