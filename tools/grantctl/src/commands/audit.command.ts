@@ -277,26 +277,12 @@ export function registerAuditCommands(program: Command): void {
       }
     });
 
-  audit
-    .command('verify')
+  withLogOptions(audit.command('verify'))
     .description(
       `check every trail's hash chain and, with trusted verifier keys, the signed Merkle log (every checkpoint's signature, consistency between checkpoints, the replayed log reproducing the latest root, every checkpointed event still in place); exits ${AUDIT_FINDINGS_EXIT} naming what is missing or altered`,
     )
     .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
     .option('--json', 'print the report as JSON')
-    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
-    .option(
-      '--checkpoint-topic <name>',
-      'checkpoint topic of the Merkle log',
-      TOPICS.AUDIT_CHECKPOINTS,
-    )
-    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
-    .option(
-      '--verifier-key <key>',
-      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
-      collect,
-      [],
-    )
     .action(async (opts: LogCommandOptions & { json?: boolean }, cmd: Command) => {
       const { config, log } = commandContext(cmd);
       const clients = createPlatformClients(config, log);
@@ -330,8 +316,7 @@ export function registerAuditCommands(program: Command): void {
       if (!result.ok) process.exitCode = AUDIT_FINDINGS_EXIT;
     });
 
-  audit
-    .command('prove')
+  withLogOptions(audit.command('prove'))
     .description(
       "write inclusion proofs of a grant's events against the latest (or a chosen) signed checkpoint, one file per event, each checkable offline with tools/audit-proof-verifier/verify.mjs and the public key",
     )
@@ -341,19 +326,6 @@ export function registerAuditCommands(program: Command): void {
       'folder to write the proof files to (default: print them as a JSON array)',
     )
     .option('--tree-size <n>', 'prove against the checkpoint of this tree size', positiveInt)
-    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
-    .option(
-      '--checkpoint-topic <name>',
-      'checkpoint topic of the Merkle log',
-      TOPICS.AUDIT_CHECKPOINTS,
-    )
-    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
-    .option(
-      '--verifier-key <key>',
-      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
-      collect,
-      [],
-    )
     .action(
       async (
         opts: LogCommandOptions & { grant: string; out?: string; treeSize?: number },
@@ -411,25 +383,11 @@ export function registerAuditCommands(program: Command): void {
       },
     );
 
-  audit
-    .command('export')
+  withLogOptions(audit.command('export'))
     .description('write the evidence bundle of one grant (JSON + HTML)')
     .requiredOption('--grant <id>', 'the grant')
     .requiredOption('--out <dir>', 'folder to write the bundle to')
     .option('--topic <name>', 'audit topic', TOPICS.AUDIT)
-    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
-    .option(
-      '--checkpoint-topic <name>',
-      'checkpoint topic of the Merkle log',
-      TOPICS.AUDIT_CHECKPOINTS,
-    )
-    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
-    .option(
-      '--verifier-key <key>',
-      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
-      collect,
-      [],
-    )
     .action(
       async (
         opts: LogCommandOptions & { topic: string; grant: string; out: string },
@@ -553,6 +511,24 @@ interface LogCommandOptions {
   checkpointTopic: string;
   witness?: string;
   verifierKey: string[];
+}
+
+/** The Merkle log's options, shared by verify, prove and export. */
+function withLogOptions(command: Command): Command {
+  return command
+    .option('--order-topic <name>', 'order topic of the Merkle log', TOPICS.AUDIT_LOG_ORDER)
+    .option(
+      '--checkpoint-topic <name>',
+      'checkpoint topic of the Merkle log',
+      TOPICS.AUDIT_CHECKPOINTS,
+    )
+    .option('--witness <dir>', 'witness store directory (default audit.log.witnessDir)')
+    .option(
+      '--verifier-key <key>',
+      'trusted verifier key, added to audit.log.verifierKeys (repeatable)',
+      collect,
+      [],
+    );
 }
 
 function collect(value: string, previous: string[]): string[] {
