@@ -598,6 +598,12 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
     if (!handler || batch.messages.length === 0 || !live()) return;
 
+    // The membership the batch was fetched in: a commit carrying it is
+    // refused once the group has moved on (KIP-447). Taken before anything
+    // awaits, so a rejoin meanwhile cannot lend the batch a newer generation.
+    const generation = this.generation;
+    const group = this.consumer?.groupMetadata() ?? null;
+    if (group === null) return;
     let committedOffset: string | null;
     try {
       // A stable read may wait out a previous owner's commit: the member stays in its group meanwhile.
@@ -608,11 +614,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       if (err instanceof HeartbeatFailed) throw err.kafkaError;
       throw err;
     }
-    const generation = this.generation;
-    // The membership the batch was fetched in: a commit carrying it is
-    // refused once the group has moved on (KIP-447).
-    const group = this.consumer?.groupMetadata() ?? null;
-    if (group === null || payload.isStale()) return;
+    if (generation !== this.generation || payload.isStale()) return;
     let messages = batch.messages;
     if (committedOffset !== null) {
       // A previous owner may have committed past what this consumer fetched from.
