@@ -92,12 +92,18 @@ describe('a member frozen until its partitions move', () => {
       });
       while (!frozen) await poll();
       const frozenAt = Date.now();
+      const otherBefore = other.events.length;
       const zombieJoins = zombie.events.filter((e) => e['event'] === 'groupJoined');
       const owned = assignedPartitions(zombieJoins[zombieJoins.length - 1] ?? {}, t.input);
 
       // The other member takes every partition, then commits on each of the zombie's.
+      // Only a join after the freeze counts: the other may have held every
+      // partition once before (alone in the group while the zombie joined).
       const takeover = await other.waitFor(
-        (e) => e['event'] === 'groupJoined' && assignedPartitions(e, t.input).length === PARTITIONS,
+        (e) =>
+          e['event'] === 'groupJoined' &&
+          assignedPartitions(e, t.input).length === PARTITIONS &&
+          other.events.indexOf(e) >= otherBefore,
         wait,
       );
       const afterTakeover = other.events.indexOf(takeover);

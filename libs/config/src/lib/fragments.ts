@@ -142,8 +142,15 @@ export type StageMemoryConfig = z.infer<typeof stageMemorySchema>;
 export const stageRunnerSchema = z.strictObject({
   /** The consumer group is the unit of scaling: partitions x replicas x partitionsConsumedConcurrently. */
   groupId: z.string().min(1),
-  /** Prefix of the per-input-partition transactional ids (unique per stage). */
+  /** Prefix of the members' transactional ids (unique per stage). */
   transactionalIdPrefix: z.string().min(1),
+  /**
+   * This process's stable name (a pod name), part of its transactional id, so
+   * a restarted process fences what its previous incarnation left open at
+   * once. Unset: host and process id, unique but new on every restart.
+   * Never shared by two live processes of a stage.
+   */
+  instanceId: z.string().min(1).optional(),
   sessionTimeoutMs: z.number().int().min(3000),
   rebalanceTimeoutMs: z.number().int().min(3000),
   heartbeatIntervalMs: z.number().int().positive(),

@@ -25,7 +25,7 @@ export interface PrincipalAccess {
    * run's scoped groups (`<group>.<scope>`) and replicas sharing the group.
    */
   readonly groupPrefixes: readonly string[];
-  /** Transactional id prefixes (the runner's ids are `<prefix>.<topic>.<partition>`). */
+  /** Transactional id prefixes (the runner's ids are `<prefix>.<instance>.<n>`, one per member). */
   readonly transactionalIdPrefixes: readonly string[];
 }
 

@@ -4,8 +4,8 @@ import {
   type Consumer,
   type EachBatchPayload,
   type Kafka,
+  type ConsumerGroupMetadata,
   type KafkaMessage,
-  type Producer,
 } from '@grantstream/kafkajs-extended';
 import type { StageRunnerConfig } from '@grantstream/config';
 import { DLQ_HEADERS } from '@grantstream/contracts';
@@ -32,12 +32,11 @@ import {
   type DeadLetterValueStore,
   type RawInput,
 } from './dead-letter';
-import { initialisedPartitionProducer, partitionProducer } from './partition-producer';
+import { MemberTransactions, memberTransactionalId } from './member-transactions';
 import { commitIsolating, type SliceCommit } from './poison-isolation';
-import { classifyTransactionFailure } from './transaction-failure';
 import { kafkaSecurityFailureOf } from '../kafka-client';
 import { readStableOffsets } from '../extended-kafka';
-import { messageBytes, requestsOf } from './produce-requests';
+import { messageBytes } from './produce-requests';
 import { BatchReleasedError, oversizedRecordSource } from './bounded-inflate';
 import { extractRecord } from './oversized-record';
 import { MemoryControl, chunksOf } from './memory-control';
@@ -235,9 +234,15 @@ interface ChunkOutcome {
   deferred: { offset: string; untilMs: number } | null;
 }
 
-interface PartitionProducer {
-  producer: Producer;
-  generation: number;
+/**
+ * The group coordinator refused a chunk's offsets: this member lost the
+ * partition (see MemberTransactions). Carries the broker's error, which
+ * kafkajs must see to rejoin its group at once.
+ */
+class PartitionLost extends Error {
+  constructor(readonly kafkaError: Error) {
+    super('partition lost');
+  }
 }
 
 /**
@@ -245,20 +250,22 @@ interface PartitionProducer {
  * `maxBatchMessages` messages of one partition, produces every output, every
  * dead letter and the input offset commit in ONE Kafka transaction.
  *
- * Zombie fencing: kafkajs commits transactional offsets without the group
- * generation (no KIP-447), so a consumer that lost a partition in a rebalance
- * could still commit for it. Each input partition therefore has its own
- * transactional id, `<prefix>.<topic>.<partition>`. Whoever owns the partition
- * re-initialises that id when it first processes the partition in a new
- * generation; the coordinator bumps the epoch, aborting the previous owner's
- * open transaction and refusing its later commits. Only then is the committed
- * offset read again, so messages a zombie committed before it was fenced are
+ * Zombie fencing (KIP-447): the member has ONE transactional producer (see
+ * MemberTransactions), and every offset commit carries the consumer's group
+ * metadata as it was when the batch was fetched; the coordinator refuses a
+ * commit from a past generation or an evicted member, and the runner drops
+ * that chunk. On the first batch of a partition in each generation the
+ * committed offset is read again with require_stable, which waits out a
+ * previous owner's commit still completing, so messages it committed are
  * skipped rather than processed twice.
  */
 export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
-  private readonly producers = new Map<string, PartitionProducer>();
+  /** The member's transactional producer, shared by its partitions. */
+  private readonly transactions: MemberTransactions;
+  /** Per input partition, the generation it was last prepared in (state reloaded, offset re-read). */
+  private readonly prepared = new Map<string, number>();
   private readonly memory: MemoryControl;
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
@@ -291,6 +298,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       stage: options.service.stage,
       group: options.config.groupId,
     });
+    this.transactions = new MemberTransactions(
+      options.kafka,
+      options.config,
+      memberTransactionalId(options.config),
+    );
     this.memory = new MemoryControl({
       memory: options.config.memory,
       maxBytes: options.config.maxBytes,
@@ -402,8 +414,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     const work = (async () => {
       await this.restarting?.catch(() => undefined);
       await this.consumer?.disconnect();
-      await Promise.allSettled([...this.producers.values()].map((p) => p.producer.disconnect()));
-      this.producers.clear();
+      await this.transactions.close().catch(() => undefined);
+      this.prepared.clear();
       await this.admin?.disconnect();
     })();
     const outcome = await within(
@@ -450,8 +462,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       },
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Synchronous with the join: every partition must be fenced again before
-      // its first batch of this generation.
+      // Synchronous with the join: every partition is prepared again (offset
+      // re-read, state reloaded) before its first batch of this generation.
       this.generation += 1;
       this.assignment = payload.memberAssignment;
       this.emit('groupJoined', {
@@ -586,11 +598,26 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
     if (!handler || batch.messages.length === 0 || !live()) return;
 
-    const { committedOffset } = await this.producerFor(topic, partition);
+    // The membership the batch was fetched in: a commit carrying it is
+    // refused once the group has moved on (KIP-447). Taken before anything
+    // awaits, so a rejoin meanwhile cannot lend the batch a newer generation.
     const generation = this.generation;
+    const group = this.consumer?.groupMetadata() ?? null;
+    if (group === null) return;
+    let committedOffset: string | null;
+    try {
+      // A stable read may wait out a previous owner's commit: the member stays in its group meanwhile.
+      committedOffset = await this.withHeartbeats(heartbeat, () =>
+        this.preparedPartition(topic, partition),
+      );
+    } catch (err) {
+      if (err instanceof HeartbeatFailed) throw err.kafkaError;
+      throw err;
+    }
+    if (generation !== this.generation || payload.isStale()) return;
     let messages = batch.messages;
     if (committedOffset !== null) {
-      // A fenced zombie may have committed past what this consumer fetched from.
+      // A previous owner may have committed past what this consumer fetched from.
       const skip = messages.filter((m) => BigInt(m.offset) < BigInt(committedOffset));
       if (skip.length > 0) {
         this.log.warn(
@@ -620,16 +647,24 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         throw err;
       }
       // A finished chunk commits even when stopping or under memory pressure:
-      // its work is done, and a fenced producer refuses it if the partition moved.
+      // its work is done, and the coordinator refuses it if the partition moved.
       if (payload.isStale()) return;
       const { results, deferred } = handled;
       if (results.length > 0) {
-        const committed = await this.commitChunk(
-          payload,
-          chunk.slice(0, results.length),
-          results,
-          generation,
-        );
+        let committed: boolean;
+        try {
+          committed = await this.commitChunk(
+            payload,
+            chunk.slice(0, results.length),
+            results,
+            generation,
+            group,
+          );
+        } catch (err) {
+          // kafkajs rejoins its group on the coordinator's own error.
+          if (err instanceof PartitionLost) throw err.kafkaError;
+          throw err;
+        }
         if (!committed) return;
       }
       if (deferred) {
@@ -745,39 +780,27 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   }
 
   /**
-   * The producer of this input partition for the current generation. A new
-   * generation re-initialises the transactional id (fencing any previous owner)
-   * and re-reads the committed offset.
+   * Prepares an input partition on its first batch of the current generation
+   * (or after a failed transaction): settles this member's own failed
+   * transaction on the coordinator, re-reads the committed offset (stable:
+   * a previous owner's commit still completing is waited for) and then
+   * reloads the stage's state for it. Returns the committed offset, or null
+   * when already prepared or nothing is committed.
    */
-  private async producerFor(
-    topic: string,
-    partition: number,
-  ): Promise<{ producer: Producer; committedOffset: string | null }> {
+  private async preparedPartition(topic: string, partition: number): Promise<string | null> {
     const key = tpKey(topic, partition);
-    const existing = this.producers.get(key);
-    if (existing && existing.generation === this.generation)
-      return { producer: existing.producer, committedOffset: null };
-    if (existing) {
-      this.producers.delete(key);
-      await existing.producer.disconnect().catch(() => undefined);
-    }
-    const producer = partitionProducer(this.options.kafka, this.options.config, topic, partition);
-    await producer.connect();
-    // kafkajs initialises the producer id on the first transaction; an empty one
-    // does it now, which is what fences the previous owner of this id.
-    const init = await producer.transaction();
-    await init.abort();
-    // Fenced: nothing the previous owner (or an aborted chunk of ours) left
-    // open can still commit, so state restored now is final.
-    try {
-      await this.options.preparePartition?.({ topic, partition }, this.stopController.signal);
-    } catch (err) {
-      await producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.producers.set(key, { producer, generation: this.generation });
+    const generation = this.generation;
+    if (this.prepared.get(key) === generation) return null;
+    this.prepared.delete(key);
+    // A transaction of ours cut off by a failure is completed or aborted by
+    // initialising the producer again; the stable read then sees its outcome.
+    if (this.uncertainCommits.has(key)) await this.transactions.settle();
     const committed = await this.settledCommittedOffset(topic, partition);
-    return { producer, committedOffset: committed };
+    // Nothing a previous owner left open can commit offsets any more, so state
+    // restored now is final.
+    await this.options.preparePartition?.({ topic, partition }, this.stopController.signal);
+    if (generation === this.generation) this.prepared.set(key, generation);
+    return committed;
   }
 
   /**
@@ -832,7 +855,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
    * the coordinator answers only once no transaction holding offsets for the
    * partition is pending, so after the fence the answer is the outcome of the
    * commit cut off by the failure, final, with no polling. Retried within the
-   * settle window (uncertainCommit.settleMs, every pollMs). Undefined when no
+   * transaction timeout plus the settle window (every uncertainCommit.pollMs). Undefined when no
    * stable answer came (a broker without OffsetFetch v7, or the window ran
    * out): the caller then polls as before.
    */
@@ -842,10 +865,13 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   ): Promise<string | null | undefined> {
     const admin = this.admin;
     if (!admin) return undefined;
-    const { groupId, uncertainCommit } = this.options.config;
+    const { groupId, uncertainCommit, transactionTimeoutMs } = this.options.config;
     try {
+      // A previous owner's transaction holding offsets for the partition ends
+      // by its commit or abort, or by the coordinator's timeout at the latest.
+      const waitMs = transactionTimeoutMs + uncertainCommit.settleMs;
       const offsets = await readStableOffsets(admin, groupId, topic, [partition], {
-        retries: Math.ceil(uncertainCommit.settleMs / uncertainCommit.pollMs),
+        retries: Math.ceil(waitMs / uncertainCommit.pollMs),
         initialRetryTimeMs: uncertainCommit.pollMs,
         maxRetryTimeMs: uncertainCommit.pollMs,
       });
@@ -861,70 +887,62 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   }
 
   private async commit(
-    producer: Producer,
     topic: string,
     partition: number,
     outputs: Map<string, OutgoingMessage[]>,
     nextOffset: string,
+    group: ConsumerGroupMetadata,
   ): Promise<void> {
-    const txn = await producer.transaction();
-    try {
-      // Several requests when the chunk is large: kafkajs puts all of one
-      // partition's messages in one record batch, which the broker caps.
-      for (const topicMessages of requestsOf(outputs, this.options.config.maxRequestBytes)) {
-        await txn.sendBatch({ acks: -1, topicMessages });
-      }
-      await txn.sendOffsets({
-        consumerGroupId: this.options.config.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
-      });
-      await txn.commit();
-    } catch (err) {
-      const failure = classifyTransactionFailure(err);
-      const aborted = await txn.abort().then(
-        () => true,
-        () => false,
-      );
-      const security = kafkaSecurityFailureOf(err);
-      if (security) {
-        const entry = this.producers.get(tpKey(topic, partition));
-        this.producers.delete(tpKey(topic, partition));
-        await entry?.producer.disconnect().catch(() => undefined);
-        throw security;
-      }
-      const key = tpKey(topic, partition);
-      if (failure.kind === 'refused' && aborted) {
-        // Known not committed. The producer is replaced all the same: a
-        // request refused for one partition may have been appended for
-        // another, and the sequence numbers kafkajs rolled back would make
-        // the broker take the retry for a duplicate. A new epoch resets them.
-        const entry = this.producers.get(key);
-        this.producers.delete(key);
-        await entry?.producer.disconnect().catch(() => undefined);
-        this.emit('aborted', { topic, partition, error: err as Error, refusal: failure.type });
-        this.log.warn(
-          { err, topic, partition, refusal: failure.type, nextOffset },
-          'the broker refused a record of this transaction; splitting the chunk',
-        );
-        throw new TransactionRefused(failure.type);
-      }
-      // A fenced or failed transactional producer cannot be reused; the next
-      // batch makes a new one (and re-reads the committed offset, allowing
-      // for this commit having gone through after all).
-      this.uncertainCommits.set(key, nextOffset);
-      const entry = this.producers.get(key);
-      this.producers.delete(key);
-      await entry?.producer.disconnect().catch(() => undefined);
-      this.emit('aborted', { topic, partition, error: err as Error });
+    const outcome = await this.transactions.commit({
+      topic,
+      partition,
+      outputs,
+      nextOffset,
+      group,
+    });
+    if (outcome.kind === 'committed') return;
+    const key = tpKey(topic, partition);
+    // The chunk's handling may have changed the stage's state for this
+    // partition: it is prepared again before its next batch.
+    this.prepared.delete(key);
+    const { error } = outcome;
+    if (outcome.kind === 'refused') {
+      this.emit('aborted', { topic, partition, error, refusal: outcome.type });
       this.log.warn(
-        { err, topic, partition },
-        'transaction aborted; the chunk will be processed again',
+        { err: error, topic, partition, refusal: outcome.type, nextOffset },
+        'the broker refused a record of this transaction; splitting the chunk',
       );
-      throw new InfrastructureError(
-        `transaction for ${topic}[${partition}] failed: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw new TransactionRefused(outcome.type);
     }
+    if (outcome.kind === 'lost') {
+      this.emit('aborted', { topic, partition, error });
+      this.log.warn(
+        {
+          err: error,
+          topic,
+          partition,
+          type: outcome.type,
+          nextOffset,
+          generation: group.generationId,
+        },
+        'transaction aborted: the group refused this member its offsets, the partition is lost; the chunk is dropped',
+      );
+      throw new PartitionLost(error);
+    }
+    // The next batch re-reads the committed offset, allowing for this commit
+    // having gone through after all.
+    this.uncertainCommits.set(key, nextOffset);
+    this.emit('aborted', { topic, partition, error });
+    this.log.warn(
+      { err: error, topic, partition },
+      'transaction aborted; the chunk will be processed again',
+    );
+    throw new InfrastructureError(
+      `transaction for ${topic}[${partition}] failed: ${error.message}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   /**
@@ -939,6 +957,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     messages: readonly KafkaMessage[],
     results: readonly ProcessedMessage[],
     generation: number,
+    group: ConsumerGroupMetadata,
   ): Promise<boolean> {
     const { topic, partition } = payload.batch;
     const items = messages.map((message, i) => ({
@@ -946,14 +965,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       processed: results[i] as ProcessedMessage,
     }));
     let first = true;
-    // Every split transaction after the first re-checks ownership: a producer
-    // renewed for a partition this member lost would fence the new owner.
+    // Every split transaction after the first re-checks ownership: no work is
+    // spent on a partition this member lost.
     const owned = () => !payload.isStale() && generation === this.generation;
     const attempt = async (run: readonly (typeof items)[number][]): Promise<SliceCommit> => {
       if (!first && !owned()) throw new Interrupted();
       first = false;
       try {
-        await this.commitRun(topic, partition, run);
+        await this.commitRun(topic, partition, run, group);
       } catch (err) {
         if (err instanceof TransactionRefused) return { committed: false, refusal: err.refusal };
         throw err;
@@ -1022,6 +1041,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     topic: string,
     partition: number,
     run: readonly { message: KafkaMessage; processed: ProcessedMessage }[],
+    group: ConsumerGroupMetadata,
   ): Promise<void> {
     const last = run[run.length - 1];
     if (!last) return;
@@ -1037,11 +1057,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       }
       if (processed.deadLettered) deadLetters += 1;
     }
-    const key = tpKey(topic, partition);
-    const producer =
-      this.producers.get(key)?.producer ?? (await this.renewProducer(topic, partition));
     const nextOffset = (BigInt(last.message.offset) + 1n).toString();
-    await this.commit(producer, topic, partition, outputs, nextOffset);
+    await this.commit(topic, partition, outputs, nextOffset, group);
     this.emit('committed', {
       topic,
       partition,
@@ -1051,22 +1068,6 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       nextOffset,
       inputTimestamps: run.map((r) => Number(r.message.timestamp)),
     });
-  }
-
-  /**
-   * A new producer for a partition this member still owns, after a refused
-   * transaction: fenced and initialised, without reloading partition state
-   * or re-reading offsets (the chunk's handled results stay valid).
-   */
-  private async renewProducer(topic: string, partition: number): Promise<Producer> {
-    const producer = await initialisedPartitionProducer(
-      this.options.kafka,
-      this.options.config,
-      topic,
-      partition,
-    );
-    this.producers.set(tpKey(topic, partition), { producer, generation: this.generation });
-    return producer;
   }
 
   /**
