@@ -41,6 +41,11 @@ export class FunderPortal {
     return this.guard.state;
   }
 
+  /** When the circuit lets its next probe through (epoch ms), null while closed; for metrics. */
+  get circuitNextProbeAtMs(): number | null {
+    return this.guard.nextProbeAtMs;
+  }
+
   /** Files `request`, or says why it was not filed. */
   async submit(request: SubmitRequest, signal?: AbortSignal): Promise<AttemptOutcome> {
     return this.limited((s) => this.adapter.submit(request, s), signal);

@@ -18,8 +18,9 @@ const CIRCUIT_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
 /**
  * The submission stage's Prometheus metrics, beside the runner's: attempts by
  * funder and outcome, retries by funder and tier, escalations, and per funder
- * the limiter's queued and running calls and the circuit's state
- * (0 closed, 1 half open, 2 open), read when scraped.
+ * the limiter's queued and running calls, its configured rate and
+ * concurrency, the circuit's state (0 closed, 1 half open, 2 open) and when
+ * it probes next, read when scraped.
  */
 export class SubmissionMetrics implements SubmissionEvents {
   private readonly attempts: Counter<'funder' | 'outcome'>;
@@ -77,6 +78,29 @@ export class SubmissionMetrics implements SubmissionEvents {
       labelNames: ['funder'],
       registers,
       collect: perFunder((p) => CIRCUIT_VALUES[p.circuitState]),
+    });
+    // The configured limits beside the counts, so a dashboard (the console's
+    // funders page) can show use against the limit from the scrape alone.
+    new Gauge({
+      name: 'grantstream_funder_limiter_rate_per_second',
+      help: 'Calls per second the funder limiter allows, across every process sharing it (configured).',
+      labelNames: ['funder'],
+      registers,
+      collect: perFunder((p) => p.config.ratePerSecond),
+    });
+    new Gauge({
+      name: 'grantstream_funder_limiter_max_concurrent',
+      help: 'Calls in flight to the funder the limiter allows, across every process sharing it (configured).',
+      labelNames: ['funder'],
+      registers,
+      collect: perFunder((p) => p.config.maxConcurrent),
+    });
+    new Gauge({
+      name: 'grantstream_funder_circuit_next_probe_timestamp_seconds',
+      help: 'When the funder circuit of this process lets its next probe call through (Unix seconds); 0 while closed.',
+      labelNames: ['funder'],
+      registers,
+      collect: perFunder((p) => (p.circuitNextProbeAtMs ?? 0) / 1000),
     });
   }
 

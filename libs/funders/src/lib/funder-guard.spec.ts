@@ -87,6 +87,17 @@ describe('FunderGuard around a local portal', () => {
     expect(guard.state).toBe('open');
   });
 
+  it('names when the next probe goes out: at the end of the open delay, now once half open, none while closed', async () => {
+    expect(guard.nextProbeAtMs).toBeNull();
+    await failUntilOpen();
+    expect(guard.nextProbeAtMs).toBe(1_000_000 + settings.halfOpenAfterMs);
+    now += settings.halfOpenAfterMs + 5;
+    expect(guard.nextProbeAtMs).toBe(now);
+    answer = 201;
+    await submit();
+    expect(guard.nextProbeAtMs).toBeNull();
+  });
+
   it('half-opens after the delay and closes when the probe succeeds', async () => {
     await failUntilOpen();
     now += settings.halfOpenAfterMs;

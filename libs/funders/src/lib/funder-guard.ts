@@ -112,6 +112,17 @@ export class FunderGuard {
   }
 
   /**
+   * When the circuit lets its next probe call through, by the guard's clock
+   * (epoch milliseconds): the end of the open delay while open, now while
+   * half open (the next call is the probe), null while closed.
+   */
+  get nextProbeAtMs(): number | null {
+    this.refresh();
+    if (this.current === 'closed') return null;
+    return this.current === 'open' ? this.openedAtMs + this.halfOpenAfterMs : this.now();
+  }
+
+  /**
    * Registers a listener for state changes (metrics, logs); returns the
    * unsubscribe function. A listener that throws does not lose the outcome of
    * the call that caused the transition: its error is rethrown on a later
