@@ -1,5 +1,7 @@
 const Long = require('../utils/long')
 const filterAbortedMessages = require('./filterAbortedMessages')
+// grantstream: the read_committed filter of the partition reader (extended/).
+const { committedRecords } = require('../../extended/committed-records')
 
 /**
  * A batch collects messages returned from a single fetch call.
@@ -27,10 +29,17 @@ module.exports = class Batch {
     // 1. Don't expose aborted messages
     // 2. Don't expose control records
     // @see https://kafka.apache.org/documentation/#controlbatch
-    this.messages = filterAbortedMessages({
-      messages: this.messagesWithinOffset,
-      abortedTransactions,
-    }).filter(message => !message.isControlRecord)
+    // grantstream: aborted transactions are filtered as the Java consumer filters them
+    // (extended/committed-records.js): kafkajs walked the broker's list in the order
+    // the transactions ended, one entry per record, and let records of a transaction
+    // that began before another one, or before the fetched offset, through.
+    // Record batches (magic 2) carry what that needs; a legacy message set does not.
+    this.messages = messages.every(message => message.batchContext)
+      ? committedRecords(String(fetchedOffset), messages, abortedTransactions)
+      : filterAbortedMessages({
+          messages: this.messagesWithinOffset,
+          abortedTransactions,
+        }).filter(message => !message.isControlRecord)
   }
 
   isEmpty() {
