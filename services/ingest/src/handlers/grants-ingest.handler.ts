@@ -107,6 +107,9 @@ export class GrantsIngestHandler {
         details: {
           attachments: String(verified.length),
           attachment_bytes: String(verified.reduce((n, a) => n + a.size_bytes, 0)),
+          // The trail's first fact about when the funder needs it: the console's
+          // read model indexes it (grants at risk), with no topic but the audit one.
+          submission_deadline: new Date(submission.submission_deadline).toISOString(),
           // Structural findings the funder's pack lets pass (e.g. active content as a warning).
           ...(flags.length > 0 ? { attachment_flags: attachmentFlagsDetail(flags) } : {}),
           [CONTENT_HASH_DETAIL]: contentHash,
