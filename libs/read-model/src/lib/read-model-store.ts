@@ -99,6 +99,13 @@ export interface GrantRecords {
   deadLetters: StoredDeadLetter[];
 }
 
+/** How many grants of one funder are in one state (a null funder or state: not known yet). */
+export interface FunderStateCount {
+  funderId: string | null;
+  state: string | null;
+  grants: number;
+}
+
 /** How many rows each table holds. */
 export interface StoreCounts {
   grants: number;
@@ -411,6 +418,37 @@ export class ReadModelStore {
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY failed_at DESC, partition, record_offset LIMIT ?`;
     return this.db.all(sql, [...values, q.limit]).map(deadLetterOf);
+  }
+
+  /** Grants per funder and state (one indexed pass over the grant summaries, no topic read). */
+  funderStateCounts(): FunderStateCount[] {
+    return this.db
+      .all(
+        `SELECT funder_id, state, COUNT(*) AS n FROM grants
+         GROUP BY funder_id, state ORDER BY funder_id, state`,
+      )
+      .map((r) => ({
+        funderId: str(r['funder_id']),
+        state: str(r['state']),
+        grants: Number(r['n']),
+      }));
+  }
+
+  /**
+   * Grants of `funderId` the portal has not received (no tracking number)
+   * whose deadline is in [`from`, `to`), the soonest first: the candidates
+   * for "at risk of missing the deadline", judged in the funder's calendar
+   * by the caller.
+   */
+  unfiledByDeadline(funderId: string, from: number, to: number, limit: number): GrantSummary[] {
+    return this.db
+      .all(
+        `SELECT ${SUMMARY_COLUMNS} FROM grants
+         WHERE funder_id = ? AND deadline >= ? AND deadline < ? AND tracking_number IS NULL
+         ORDER BY deadline, grant_id LIMIT ?`,
+        [funderId, from, to, limit],
+      )
+      .map(summaryOf);
   }
 
   /** One dead letter by its position in the dead-letter topic, or null. */

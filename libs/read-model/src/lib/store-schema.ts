@@ -8,7 +8,8 @@ export const STORE_SCHEMA_VERSION = 1;
 /**
  * The read model's tables and indexes. Every page query is one indexed
  * lookup or range: grants by id, id prefix (a range on the primary key),
- * funder, state, deadline and last activity, error category through its own
+ * funder, state, deadline and last activity, counts by funder and state,
+ * a funder's deadlines in a range, error category through its own
  * table; audit and status records by grant; dead letters by category, code,
  * stage, source topic, grant and time. Topic positions live beside the rows
  * and are written in the same transaction, so a restart resumes exactly
@@ -50,6 +51,8 @@ CREATE INDEX IF NOT EXISTS grants_by_funder ON grants (funder_id, last_at);
 CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, last_at);
 CREATE INDEX IF NOT EXISTS grants_by_deadline ON grants (deadline);
 CREATE INDEX IF NOT EXISTS grants_by_last_at ON grants (last_at);
+CREATE INDEX IF NOT EXISTS grants_by_funder_state ON grants (funder_id, state);
+CREATE INDEX IF NOT EXISTS grants_by_funder_deadline ON grants (funder_id, deadline);
 CREATE TABLE IF NOT EXISTS grant_categories (
   category TEXT NOT NULL,
   grant_id TEXT NOT NULL,
