@@ -501,6 +501,59 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
     }
   });
 
+  it("mounts every Secret with a mode its pod's user can read and others cannot", () => {
+    // A Secret volume's files belong to root with the pod's fsGroup as their
+    // group: a non-root user reads them through the group bits, never as owner.
+    let secrets = 0;
+    for (const d of r.all('Deployment')) {
+      const { spec } = r.podTemplate(d);
+      const security = map(spec['securityContext']);
+      for (const v of list(spec['volumes'])) {
+        const sources = [
+          map(v['secret']),
+          ...list(map(v['projected'])['sources']).map((s) => map(s['secret'])),
+        ].filter((s) => typeof s['secretName'] === 'string' || typeof s['name'] === 'string');
+        const projectedMode = map(v['projected'])['defaultMode'];
+        for (const s of sources) {
+          secrets += 1;
+          const where = `${d.metadata.name}: volume ${String(v['name'])}`;
+          const modes = [
+            s['defaultMode'] ?? projectedMode,
+            ...list(s['items']).map((i) => i['mode']),
+          ].filter((m) => m !== undefined);
+          expect(modes.length, `${where}: an explicit defaultMode`).toBeGreaterThan(0);
+          for (const mode of modes) {
+            expect(
+              Number.isInteger(mode) && Number(mode) <= 0o777,
+              `${where}: mode ${String(mode)}`,
+            ).toBe(true);
+            const m = Number(mode);
+            expect(m & 0o040, `${where}: mode 0${m.toString(8)} lets the group read`).toBe(0o040);
+            expect(m & 0o007, `${where}: mode 0${m.toString(8)} shows others nothing`).toBe(0);
+          }
+          expect(security['fsGroup'], `${where}: fsGroup`).toBe(security['runAsGroup']);
+          expect(security['runAsUser'], `${where}: runAsUser`).toBe(NODE_UID);
+        }
+      }
+    }
+    expect(secrets).toBeGreaterThan(0);
+  });
+
+  it("mounts the console's users Secret read-only at the users file its configuration names", () => {
+    const d = r.get('Deployment', 'console');
+    const { spec } = r.podTemplate(d);
+    const c = r.container(d);
+    const file = String(
+      list(c['env']).find((e) => e['name'] === 'GRANTSTREAM__CONSOLE__USERS_FILE')?.['value'],
+    );
+    const mount = list(c['volumeMounts']).find((m) => m['mountPath'] === posix.dirname(file));
+    expect(mount?.['readOnly'], `a read-only volume at ${posix.dirname(file)}`).toBe(true);
+    const volume = map(list(spec['volumes']).find((v) => v['name'] === mount?.['name']));
+    expect(map(volume['secret'])['secretName']).toBe('grantstream-console-users');
+    // 0440: root's file, read by the node user through fsGroup (see the test above).
+    expect(map(volume['secret'])['defaultMode']).toBe(0o440);
+  });
+
   it('deploys no grantstream image that schemas/pipeline.yaml does not declare', () => {
     for (const d of r.all('Deployment')) {
       for (const c of containersOf(d)) {
