@@ -3,246 +3,55 @@ import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
-  type Kafka,
   type ConsumerGroupMetadata,
   type KafkaMessage,
 } from '@grantstream/kafkajs-extended';
-import type { StageRunnerConfig } from '@grantstream/config';
 import { DLQ_HEADERS } from '@grantstream/contracts';
 import {
-  ContractViolationError,
   InfrastructureError,
   RecordRefusedError,
-  RecordTooLargeError,
-  UnexpectedHandlerError,
-  isPipelineError,
   type ErrorCategory,
   type PipelineError,
 } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
-import type { AvroSerde } from '../serde/avro-serde';
-import { headersOf, type OutgoingMessage } from '../topic-io';
+import type { OutgoingMessage } from '../topic-io';
 import { within } from '../within';
-import { ContentAddressedFileStore, type StoredBytes } from '@grantstream/storage';
-import { backoffDelay } from './backoff';
-import {
-  fitDeadLetter,
-  type DeadLetterContext,
-  type DeadLetterForm,
-  type DeadLetterValueStore,
-  type RawInput,
-} from './dead-letter';
 import { MemberTransactions, memberTransactionalId } from './member-transactions';
 import { commitIsolating, type SliceCommit } from './poison-isolation';
 import { kafkaSecurityFailureOf } from '../kafka-client';
 import { readStableOffsets } from '../extended-kafka';
-import { messageBytes } from './produce-requests';
-import { BatchReleasedError, oversizedRecordSource } from './bounded-inflate';
-import { extractRecord } from './oversized-record';
+import { BatchReleasedError } from './bounded-inflate';
 import { MemoryControl, chunksOf } from './memory-control';
-import type { HeapProbe, MemoryMode, PauseCause, PauseEnd, RssProbe } from './memory-guard';
+import type { MemoryMode } from './memory-guard';
+import { MessageProcessor, type ProcessedMessage } from './message-processor';
 import {
-  GaveUpError,
-  matchesSubscription,
-  subscribes,
-  type DeadLetterFailure,
-  type DeadLetterHook,
-  type OutboundRecord,
-  type InboundMessage,
-  type PartitionPreparer,
-  type StageHandler,
-} from './stage-handler';
+  HeartbeatFailed,
+  Interrupted,
+  PartitionLost,
+  TransactionRefused,
+  sleep,
+  tpKey,
+  withHeartbeats,
+} from './runner-signals';
+import { matchesSubscription, subscribes, type StageHandler } from './stage-handler';
+import type {
+  PartitionLag,
+  RunnerEmit,
+  StageRunnerEvents,
+  StageRunnerOptions,
+} from './stage-runner-types';
 
-/** Identity stamped on dead letters and logs. */
-export interface ServiceIdentity {
-  stage: string;
-  name: string;
-  version: string;
-}
-
-/** Everything a {@link StageRunner} needs. */
-export interface StageRunnerOptions {
-  service: ServiceIdentity;
-  config: StageRunnerConfig;
-  kafka: Kafka;
-  serde: AvroSerde;
-  handlers: readonly StageHandler<unknown>[];
-  logger: GrantLogger;
-  /** Extra records produced with every dead letter (the stage's audit event). */
-  onDeadLetter?: DeadLetterHook;
-  /** RSS source for the memory guard; tests inject pressure through it. */
-  rssProbe?: RssProbe;
-  /** Live-heap source for the memory guard (heap in use plus external buffers); for tests. */
-  heapProbe?: HeapProbe;
-  /**
-   * Where dead letters too large for the broker keep their value bytes;
-   * default: a content-addressed directory at config.deadLetterStore.dir.
-   */
-  deadLetterStore?: DeadLetterValueStore;
-  /** Reloads a stage's state for a partition before its first batch (see {@link PartitionPreparer}). */
-  preparePartition?: PartitionPreparer;
-}
-
-/** Events a runner emits, for metrics, health and tests. */
-export interface StageRunnerEvents {
-  /** A transaction committed: outputs, dead letters and the input offset of one chunk. */
-  committed: [
-    {
-      topic: string;
-      partition: number;
-      inputs: number;
-      outputs: number;
-      deadLetters: number;
-      nextOffset: string;
-      /** When each input of the chunk was written (epoch milliseconds), for end-to-end latency. */
-      inputTimestamps: number[];
-    },
-  ];
-  /** One message was handled: how it ended and how long its handling (retries included) took. */
-  handled: [
-    {
-      topic: string;
-      partition: number;
-      outcome: 'processed' | 'dead_lettered' | 'deferred';
-      durationMs: number;
-    },
-  ];
-  /**
-   * A transaction was aborted: an outage (the chunk will be processed again)
-   * or, when `refusal` is set, the broker refused a record of it (the chunk
-   * is split to find the input at fault).
-   */
-  aborted: [{ topic: string; partition: number; error: Error; refusal?: string }];
-  /** A refused run of a chunk was split (halves, or single inputs once the budget is spent). */
-  split: [
-    {
-      topic: string;
-      partition: number;
-      firstOffset: string;
-      size: number;
-      into: number[];
-      refused: number;
-    },
-  ];
-  /**
-   * One input was refused alone and dead-lettered: `outcome` says how far it
-   * had to go (`dead_lettered`: a dead letter with its evidence; `minimal`:
-   * only the dead-letter headers; `unrecorded`: nothing the broker took, the
-   * offset committed with the value kept in the dead-letter store).
-   */
-  isolated: [
-    {
-      topic: string;
-      partition: number;
-      offset: string;
-      refusal: string;
-      outcome: 'dead_lettered' | 'minimal' | 'unrecorded';
-    },
-  ];
-  /** A dead letter did not fit the broker as it was: its value travels by reference, or less. */
-  deadLetterShrunk: [
-    { topic: string; partition: number; offset: string; form: DeadLetterForm; valueBytes: number },
-  ];
-  deadLettered: [
-    { topic: string; partition: number; offset: string; category: ErrorCategory; code: string },
-  ];
-  /** A partition's next message is not due: the partition is paused until `untilMs`. */
-  deferred: [{ topic: string; partition: number; offset: string; untilMs: number }];
-  /** The memory guard paused consumption (from running, or from trickling). */
-  paused: [{ rssBytes: number; heapBytes: number; cause: PauseCause; inFlightBytes: number }];
-  /**
-   * A pause or a trickle ended: `ended` says how (cleared, idle, timeout),
-   * `to` whether everything runs again or one message at a time (trickle).
-   */
-  resumed: [
-    {
-      rssBytes: number;
-      heapBytes: number;
-      from: 'paused' | 'trickle';
-      to: 'running' | 'trickle';
-      ended: PauseEnd;
-      lastedMs: number;
-    },
-  ];
-  /** The consumer joined its group (again): a new generation of assignments. */
-  groupJoined: [{ generation: number; assignment: Record<string, number[]> }];
-  /** The consumer crashed; `restarting` says whether the runner brings it back. */
-  crashed: [{ error: Error; restarting: boolean }];
-  /**
-   * The broker refused this stage's principal or credentials (a missing ACL, a
-   * wrong password, an untrusted certificate): the runner stopped for good,
-   * since no record is at fault and no retry can succeed. The process exits.
-   */
-  fatal: [{ error: PipelineError }];
-  subscribed: [{ topics: string[] }];
-}
-
-/** How far a group's committed offset is behind the end of one partition. */
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  /** Messages between the committed offset and the partition's end (transaction markers included). */
-  lag: number;
-}
-
-/** Marks a chunk that must not commit because the runner is stopping or lost the partition. */
-class Interrupted extends Error {}
-
-/** The broker refused a record of a transaction (see classifyTransactionFailure); the transaction was aborted. */
-class TransactionRefused extends Error {
-  constructor(readonly refusal: string) {
-    super(`the broker refused a record (${refusal})`);
-  }
-}
-
-/** A heartbeat failed (usually: the group is rebalancing); kafkajs must see its error to rejoin. */
-class HeartbeatFailed extends Error {
-  constructor(readonly kafkaError: unknown) {
-    super('heartbeat failed');
-  }
-}
-
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-function asPipelineError(err: unknown): PipelineError {
-  if (isPipelineError(err)) return err;
-  const e = err instanceof Error ? err : new Error(String(err));
-  return new UnexpectedHandlerError(`handler failed: ${e.message}`, { cause: e });
-}
-
-/** What handling one message gave: records to produce, or a due time to wait for. */
-interface ProcessedMessage {
-  records: { topic: string; message: OutgoingMessage }[];
-  deadLettered: boolean;
-  /** Set when the message is not due yet; see {@link HandlerResult.deferUntil}. */
-  deferUntil?: number;
-  /** What built the dead letter, so a smaller one can be made if the broker refuses it. */
-  deadLetter?: DeadLetterParts;
-}
-
-/** The makings of one dead letter: the input, why it failed, and the stage's evidence. */
-interface DeadLetterParts {
-  input: RawInput;
-  context: DeadLetterContext;
-  extraHeaders: Record<string, string>;
-  evidence: { topic: string; message: OutgoingMessage }[];
-}
+export type {
+  PartitionLag,
+  ServiceIdentity,
+  StageRunnerEvents,
+  StageRunnerOptions,
+} from './stage-runner-types';
 
 /** A chunk's handled prefix, and the message it stopped at because it is not due. */
 interface ChunkOutcome {
   results: ProcessedMessage[];
   deferred: { offset: string; untilMs: number } | null;
-}
-
-/**
- * The group coordinator refused a chunk's offsets: this member lost the
- * partition (see MemberTransactions). Carries the broker's error, which
- * kafkajs must see to rejoin its group at once.
- */
-class PartitionLost extends Error {
-  constructor(readonly kafkaError: Error) {
-    super('partition lost');
-  }
 }
 
 /**
@@ -280,16 +89,15 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private restarting: Promise<void> | null = null;
   private readonly stopController = new AbortController();
   private readonly log: GrantLogger;
-  private deadLetterValues: DeadLetterValueStore | null = null;
-  /** The dead-letter store, made on first use: a stage that never shrinks a dead letter needs no directory. */
-  private readonly valueStore: Required<DeadLetterValueStore> = {
-    put: (bytes) => this.deadLetterStore().put(bytes),
-    putStreamed: (fill) => {
-      const store = this.deadLetterStore();
-      if (!store.putStreamed)
-        return Promise.reject(new Error('the dead-letter store takes no streams'));
-      return store.putStreamed(fill);
-    },
+  /** Decode, contract, handle, encode and dead letters of one message. */
+  private readonly processor: MessageProcessor;
+
+  /**
+   * The runner's units report through the runner's own events. EventEmitter's
+   * typed emit cannot take a generic key's tuple; RunnerEmit ties them.
+   */
+  private readonly relay: RunnerEmit = (event, ...args) => {
+    (this as unknown as EventEmitter).emit(event, ...args);
   };
 
   constructor(private readonly options: StageRunnerOptions) {
@@ -297,6 +105,16 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     this.log = options.logger.child({
       stage: options.service.stage,
       group: options.config.groupId,
+    });
+    this.processor = new MessageProcessor({
+      service: options.service,
+      config: options.config,
+      serde: options.serde,
+      log: this.log,
+      signal: this.stopController.signal,
+      emit: this.relay,
+      ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
+      ...(options.deadLetterStore ? { deadLetterStore: options.deadLetterStore } : {}),
     });
     this.transactions = new MemberTransactions(
       options.kafka,
@@ -607,8 +425,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     let committedOffset: string | null;
     try {
       // A stable read may wait out a previous owner's commit: the member stays in its group meanwhile.
-      committedOffset = await this.withHeartbeats(heartbeat, () =>
-        this.preparedPartition(topic, partition),
+      committedOffset = await withHeartbeats(
+        this.options.config.heartbeatIntervalMs,
+        heartbeat,
+        () => this.preparedPartition(topic, partition),
       );
     } catch (err) {
       if (err instanceof HeartbeatFailed) throw err.kafkaError;
@@ -638,8 +458,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       let handled: ChunkOutcome;
       try {
         // One heartbeat timer for the whole chunk, not one per message.
-        handled = await this.withHeartbeats(heartbeat, (beatFailed) =>
-          this.handleChunk(handler, topic, partition, chunk, live, beatFailed),
+        handled = await withHeartbeats(
+          this.options.config.heartbeatIntervalMs,
+          heartbeat,
+          (beatFailed) => this.handleChunk(handler, topic, partition, chunk, live, beatFailed),
         );
       } catch (err) {
         if (err instanceof Interrupted) return;
@@ -709,9 +531,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
               // A value inflated from a reference stands in the chunk from now
               // on: a dead letter made at commit (isolation) carries its bytes.
               chunk[index] = m;
-              return this.processMessage(handler, topic, partition, m, live);
+              return this.processor.process(handler, topic, partition, m, live);
             },
-            (m, tooLarge) => this.processOversized(tooLarge, topic, partition, message, m, live),
+            (m, tooLarge) =>
+              this.processor.processOversized(tooLarge, topic, partition, message, m, live),
           )
           .catch((err: unknown) => {
             // A stop while waiting for admission, or a batch to be fetched again: nothing commits.
@@ -1110,13 +933,21 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         { metadata: { refusal } },
       );
       log.warn({ err: error.toJSON() }, 'input isolated: dead-lettering it');
-      parts = await this.deadLetterParts(topic, partition, message, error, 1, undefined, {});
-      const dl = await this.fitDeadLetter(parts);
+      parts = await this.processor.deadLetterParts(
+        topic,
+        partition,
+        message,
+        error,
+        1,
+        undefined,
+        {},
+      );
+      const dl = await this.processor.fitDeadLetter(parts);
       if (await settle('dead_lettered', [dl, ...parts.evidence], error.code, error.category))
         return;
     }
     const { code, category } = parts.context.error;
-    const minimal = await this.fitDeadLetter(parts, 'minimal');
+    const minimal = await this.processor.fitDeadLetter(parts, 'minimal');
     log.warn({ refusal }, 'dead letter refused: trying the minimal dead letter');
     if (await settle('minimal', [minimal, ...parts.evidence], code, category)) return;
     if (await settle('minimal', [minimal], code, category)) return;
@@ -1134,350 +965,4 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       `the broker refused an offset-only transaction for ${topic}[${partition}]@${message.offset} (${refusal})`,
     );
   }
-
-  /** The stage's evidence and the context of one input's dead letter. */
-  private async deadLetterParts(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    error: PipelineError,
-    attempts: number,
-    decoded: unknown,
-    extra: Readonly<Record<string, Buffer | undefined>>,
-  ): Promise<DeadLetterParts> {
-    const headers = headersOf(message.headers);
-    const evidence = await this.deadLetterEvidence({
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key ? message.key.toString() : null,
-      value: message.value,
-      headers: { ...headers, ...extra },
-      error,
-      attempts,
-      decoded,
-    });
-    return {
-      input: { key: message.key, value: message.value, headers },
-      context: {
-        stage: this.options.service.stage,
-        service: `${this.options.service.name}@${this.options.service.version}`,
-        topic,
-        partition,
-        offset: message.offset,
-        attempts,
-        error,
-        failedAt: new Date(),
-      },
-      extraHeaders: evidence.headers,
-      evidence: evidence.records,
-    };
-  }
-
-  /**
-   * A dead letter sized for the broker (see fitDeadLetter in dead-letter.ts),
-   * as the record to produce; logs and reports when it had to shrink.
-   */
-  private async fitDeadLetter(
-    parts: DeadLetterParts,
-    atLeast?: DeadLetterForm,
-  ): Promise<{ topic: string; message: OutgoingMessage }> {
-    const { topic, partition, offset } = parts.context;
-    const fitted = await fitDeadLetter(parts.input, parts.context, parts.extraHeaders, {
-      maxRecordBytes: this.options.config.maxRecordBytes,
-      store: this.valueStore,
-      ...(atLeast ? { atLeast } : {}),
-    });
-    if (fitted.form !== 'inline') {
-      const valueBytes = parts.input.value?.length ?? 0;
-      this.emit('deadLetterShrunk', { topic, partition, offset, form: fitted.form, valueBytes });
-      const ref = fitted.message.headers?.[DLQ_HEADERS.VALUE_REF]?.toString();
-      if (fitted.storeError)
-        this.log.error(
-          { err: fitted.storeError, topic, partition, offset, form: fitted.form, valueBytes },
-          'dead-letter store failed: the dead letter names the value by hash only; the bytes stay at the source position',
-        );
-      else
-        this.log.warn(
-          { topic, partition, offset, form: fitted.form, valueBytes, valueRef: ref },
-          'dead letter too large for the broker: its value travels by reference',
-        );
-    }
-    return { topic: this.options.config.deadLetterTopic, message: fitted.message };
-  }
-
-  private deadLetterStore(): DeadLetterValueStore {
-    return (this.deadLetterValues ??=
-      this.options.deadLetterStore ??
-      new ContentAddressedFileStore(this.options.config.deadLetterStore.dir));
-  }
-
-  /**
-   * An input the bounded gzip codec left out as larger than the input bound
-   * (its value never inflated into memory, its key and headers dropped from
-   * the stand-in): before it is dead-lettered, the record is read back from
-   * its retained batch as a stream, the value into the dead-letter store, so
-   * the dead letter keeps the key, the headers and a reference to the bytes.
-   * When the batch is gone or the store fails, the dead letter names the
-   * source position only.
-   */
-  private async processOversized(
-    handler: StageHandler<unknown>,
-    topic: string,
-    partition: number,
-    original: KafkaMessage,
-    standIn: KafkaMessage,
-    live: () => boolean,
-  ): Promise<ProcessedMessage> {
-    const source = oversizedRecordSource(original.value);
-    if (!source) return this.processMessage(handler, topic, partition, standIn, live);
-    const max = this.options.config.maxRecordBytes;
-    try {
-      let extracted: Awaited<ReturnType<typeof extractRecord>> | undefined;
-      const stored = await this.valueStore.putStreamed(async (write) => {
-        extracted = await extractRecord(source.compressed, source.index, write, {
-          maxKeyBytes: max,
-          maxHeaderBytes: max,
-        });
-      });
-      if (!extracted) throw new Error('the record was not read');
-      const restored = {
-        ...standIn,
-        key: extracted.key,
-        headers: extracted.headers,
-      } as KafkaMessage;
-      this.log.warn(
-        {
-          topic,
-          partition,
-          offset: original.offset,
-          valueBytes: stored.size,
-          valueRef: stored.uri,
-        },
-        'input too large to hold: its value was streamed into the dead-letter store',
-      );
-      return await this.processMessage(
-        handler,
-        topic,
-        partition,
-        restored,
-        live,
-        extracted.nullValue ? undefined : stored,
-      );
-    } catch (err) {
-      this.log.error(
-        { err, topic, partition, offset: original.offset },
-        'an input too large to hold could not be kept in the dead-letter store; its dead letter names the source position only',
-      );
-      return this.processMessage(handler, topic, partition, standIn, live);
-    }
-  }
-
-  /**
-   * Decodes, validates and handles one message, retrying transient failures
-   * with backoff. Returns the encoded records to produce, or the message's
-   * dead letter for a permanent failure. Never lets a permanent error escape.
-   */
-  private async processMessage(
-    handler: StageHandler<unknown>,
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    live: () => boolean,
-    storedValue?: StoredBytes,
-  ): Promise<ProcessedMessage> {
-    const c = this.options.config;
-    const headers = headersOf(message.headers);
-    // Built only when something logs: a pino child per message costs more than
-    // the Avro decode on the hot path.
-    let child: GrantLogger | undefined;
-    const log = () => (child ??= this.log.child({ topic, partition, offset: message.offset }));
-    const signal = this.stopController.signal;
-    let decodedInput: unknown;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const { avro } = handler.input;
-        const decoded = avro
-          ? await this.options.serde.decodeAs(message.value, avro)
-          : { value: message.value, schemaId: -1 };
-        if (avro) await this.options.serde.assertSubject(decoded.schemaId, topic);
-        const parsed = handler.input.zod.safeParse(decoded.value);
-        if (!parsed.success) {
-          throw new ContractViolationError(
-            `record breaks the ${avro?.name ?? 'raw input'} contract: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-          );
-        }
-        decodedInput = parsed.data;
-        const inbound: InboundMessage<unknown> = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key ? message.key.toString() : null,
-          value: parsed.data,
-          raw: message.value,
-          headers,
-          schemaId: decoded.schemaId,
-          timestamp: message.timestamp,
-        };
-        const result = await handler.handle(inbound, {
-          attempt,
-          signal,
-          get log() {
-            return log();
-          },
-        });
-        if (result.deferUntil !== undefined) {
-          if (result.records.length > 0)
-            throw new UnexpectedHandlerError(
-              'a handler result defers the message and also has records; a deferred message produces nothing',
-            );
-          return { records: [], deadLettered: false, deferUntil: result.deferUntil };
-        }
-        const records = await this.encode(result);
-        this.assertRecordSizes(records);
-        return { records, deadLettered: false };
-      } catch (err) {
-        // Stopping aborts the handlers' signal; whatever a handler then throws
-        // (an AbortError, a failed read) says nothing about the input: the
-        // chunk is left uncommitted and is processed again after a restart.
-        if (err instanceof Interrupted || signal.aborted) throw new Interrupted();
-        const gaveUp = err instanceof GaveUpError ? err : null;
-        const error = asPipelineError(gaveUp ? gaveUp.error : err);
-        const infrastructure = error.category === 'INFRASTRUCTURE';
-        if (gaveUp || !error.retriable || (!infrastructure && attempt >= c.retry.maxAttempts)) {
-          log().warn({ err: error.toJSON(), attempt }, 'dead-lettering message');
-          this.emit('deadLettered', {
-            topic,
-            partition,
-            offset: message.offset,
-            category: error.category,
-            code: error.code,
-          });
-          const kept = gaveUp ? await this.encode(gaveUp) : [];
-          // A handler that gave up counts every attempt (its own in place, and
-          // those its input carries); this loop counts only calls to it.
-          const attempts = gaveUp?.attempts ?? attempt;
-          const evidence = await this.deadLetterEvidence({
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key ? message.key.toString() : null,
-            value: message.value,
-            headers: gaveUp ? { ...headers, ...headersOf(gaveUp.headers) } : headers,
-            error,
-            attempts,
-            decoded: decodedInput,
-          });
-          const parts: DeadLetterParts = {
-            input: {
-              key: message.key,
-              value: message.value,
-              headers,
-              ...(storedValue ? { stored: storedValue } : {}),
-            },
-            context: {
-              stage: this.options.service.stage,
-              service: `${this.options.service.name}@${this.options.service.version}`,
-              topic,
-              partition,
-              offset: message.offset,
-              attempts,
-              error,
-              failedAt: new Date(),
-            },
-            extraHeaders: evidence.headers,
-            evidence: [...kept, ...evidence.records],
-          };
-          // Sized for the broker up front: a dead letter it refuses would fail the chunk.
-          const dl = await this.fitDeadLetter(parts);
-          return { records: [dl, ...parts.evidence], deadLettered: true, deadLetter: parts };
-        }
-        // Transient: the input is not at fault. Infrastructure outages retry
-        // until they end; other retriable failures within the attempt budget.
-        const delay = backoffDelay(c.retry, attempt);
-        log().warn({ err: error.toJSON(), attempt, delayMs: delay }, 'transient failure; retrying');
-        await sleep(delay);
-        if (!live()) throw new Interrupted();
-      }
-    }
-  }
-
-  /** The stage's records and headers for a dead letter; a failing hook costs the evidence, never the dead letter. */
-  private async deadLetterEvidence(failure: DeadLetterFailure): Promise<{
-    records: { topic: string; message: OutgoingMessage }[];
-    headers: Record<string, string>;
-  }> {
-    const hook = this.options.onDeadLetter;
-    if (!hook) return { records: [], headers: {} };
-    try {
-      const evidence = hook(failure);
-      return { records: await this.encode(evidence), headers: evidence.headers ?? {} };
-    } catch (err) {
-      this.log.error(
-        { err, topic: failure.topic, partition: failure.partition, offset: failure.offset },
-        'dead-letter hook failed; the dead letter is produced without its extra records',
-      );
-      return { records: [], headers: {} };
-    }
-  }
-
-  /**
-   * A record the broker would refuse would fail its whole chunk's transaction
-   * on every retry, stalling the partition: refuse it here, where it costs
-   * only its own input (dead-lettered).
-   */
-  private assertRecordSizes(records: readonly { topic: string; message: OutgoingMessage }[]): void {
-    const max = this.options.config.maxRecordBytes;
-    for (const { topic, message } of records) {
-      const size = messageBytes(message);
-      if (size > max) {
-        throw new RecordTooLargeError(
-          `an output record for ${topic} is ${size} bytes; records are limited to ${max} bytes`,
-          { metadata: { topic, size, max } },
-        );
-      }
-    }
-  }
-
-  private async encode(result: {
-    records: readonly OutboundRecord[];
-  }): Promise<{ topic: string; message: OutgoingMessage }[]> {
-    return Promise.all(
-      result.records.map(async (r) => ({
-        topic: r.topic,
-        message: {
-          key: r.key,
-          value: await this.options.serde.encode(r.topic, r.value),
-          headers: r.headers ?? {},
-        },
-      })),
-    );
-  }
-
-  /**
-   * Runs `work` while heartbeating every heartbeatIntervalMs, so a handler
-   * slower than the session timeout keeps its group membership. A heartbeat
-   * that reports a rebalance interrupts the chunk: nothing of it is committed,
-   * and the error reaches kafkajs, which rejoins the group.
-   */
-  private async withHeartbeats<T>(
-    heartbeat: () => Promise<void>,
-    work: (beatFailed: () => boolean) => Promise<T>,
-  ): Promise<T> {
-    let heartbeatError: unknown = null;
-    const timer = setInterval(() => {
-      heartbeat().catch((err: unknown) => {
-        heartbeatError ??= err;
-      });
-    }, this.options.config.heartbeatIntervalMs);
-    try {
-      const result = await work(() => heartbeatError !== null);
-      if (heartbeatError) throw new HeartbeatFailed(heartbeatError);
-      return result;
-    } finally {
-      clearInterval(timer);
-    }
-  }
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
