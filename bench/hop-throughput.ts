@@ -236,12 +236,11 @@ function runVariant(o: Options, job: VariantJob): Promise<RunResult> {
   const cwd = spec?.kind === 'hop' && spec.baseline ? o.baselineTree! : process.cwd();
   const nodeArgs = ['--import', 'tsx'];
   if (o.cpuProf && o.profile.includes(job.variant)) {
-    mkdirSync(o.cpuProf, { recursive: true });
-    nodeArgs.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${o.cpuProf}`,
-      `--cpu-prof-name=${job.variant}.r${job.round}.cpuprofile`,
-    );
+    // A directory per run: tsx's loader thread writes a profile of its own
+    // (nearly all idle) beside the main thread's, the larger file.
+    const dir = join(o.cpuProf, `${job.variant}.r${job.round}`);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
   return new Promise((resolveRun) => {
     const child = spawn(
@@ -305,7 +304,7 @@ async function main(): Promise<void> {
           results.push(r);
           console.log(
             `round ${round} ${variant.padEnd(13)} ${n0(r.rate).padStart(7)} msg/s  ` +
-              `(${r.done} in ${r.seconds.toFixed(2)} s, ${r.transactions} txns; load ${r.load}) ${r.note}`,
+              `(${r.done} in ${r.seconds.toFixed(2)} s, ${r.transactions} txns, ${r.cpuUsPerMessage.toFixed(0)} CPU µs/msg; load ${r.load}) ${r.note}`,
           );
         } finally {
           await tearDown(clients, config, t);
@@ -320,14 +319,18 @@ async function main(): Promise<void> {
     `\nsummary (messages/s; clock from group join to N-th durable output; load at end ${loadAverage()})`,
   );
   const medians = new Map<string, number>();
+  const cpuMedians = new Map<string, number>();
   for (const variant of o.variants) {
     const runs = results.filter((r) => r.variant === variant);
     const rates = runs.map((r) => r.rate);
     const s = spread(rates);
     medians.set(variant, s.median);
+    const cpu = spread(runs.map((r) => r.cpuUsPerMessage));
+    cpuMedians.set(variant, cpu.median);
     const complete = runs.filter((r) => r.done >= o.messages).length;
     console.log(
       `  ${variant.padEnd(13)} median ${n0(s.median).padStart(7)}  min ${n0(s.min).padStart(7)}  max ${n0(s.max).padStart(7)}  ` +
+        `CPU µs/msg median ${cpu.median.toFixed(0)} (${cpu.min.toFixed(0)}-${cpu.max.toFixed(0)})  ` +
         `complete ${complete}/${runs.length}  rounds: ${rates.map(n0).join(', ')}`,
     );
   }
@@ -350,6 +353,18 @@ async function main(): Promise<void> {
   ratio('hop / raw-extended', 'hop', 'raw-extended', 0.8, '%');
   ratio('hop-kafkajs / raw-kafkajs', 'hop-kafkajs', 'raw-kafkajs', 0.8, '%');
   ratio('hop / hop-kafkajs', 'hop', 'hop-kafkajs', 1.5, 'x');
+  // CPU per message is what load on shared cores changes least.
+  const cpuRatio = (a: string, b: string) => {
+    const x = cpuMedians.get(a);
+    const y = cpuMedians.get(b);
+    if (x && y)
+      console.log(
+        `  CPU µs/msg ${a} / ${b} = ${(x / y).toFixed(2)} x (${x.toFixed(0)} / ${y.toFixed(0)})`,
+      );
+  };
+  cpuRatio('hop', 'raw-extended');
+  cpuRatio('hop-kafkajs', 'raw-kafkajs');
+  cpuRatio('hop', 'hop-kafkajs');
   console.log(`\nJSON ${JSON.stringify({ options: o, encodedBytes, results })}`);
 }
 

@@ -68,6 +68,12 @@ export class Progress {
   finishedAt: number | null = null;
   /** Monotonic µs (the clock of V8 .cpuprofile timestamps): bench/cpuprofile-summary.ts --window. */
   readonly windowUs: [bigint, bigint] = [0n, 0n];
+  /**
+   * CPU time (user + system, µs) this process used between start and finish:
+   * unlike wall time, hardly changed by other processes on the same cores.
+   */
+  cpuUs = 0;
+  private cpuAtStart: NodeJS.CpuUsage | null = null;
   done = 0;
   transactions = 0;
   private resolve: () => void = () => undefined;
@@ -93,6 +99,8 @@ export class Progress {
     if (this.done >= this.target && this.finishedAt === null) {
       this.finishedAt = performance.now();
       this.windowUs[1] = process.hrtime.bigint() / 1000n;
+      const cpu = process.cpuUsage(this.cpuAtStart ?? undefined);
+      this.cpuUs = cpu.user + cpu.system;
       this.resolve();
     }
   }
@@ -112,6 +120,7 @@ export class Progress {
     if (this.startedAt !== null) return;
     this.startedAt = performance.now();
     this.windowUs[0] = process.hrtime.bigint() / 1000n;
+    this.cpuAtStart = process.cpuUsage();
   }
 }
 
@@ -123,6 +132,8 @@ export interface RunResult {
   transactions: number;
   seconds: number;
   rate: number;
+  /** CPU µs of the client process per output (0 when not measured). */
+  cpuUsPerMessage: number;
   /** Load average when the run ended. */
   load: string;
   note: string;
@@ -138,6 +149,7 @@ export function resultOf(variant: string, round: number, p: Progress, note: stri
     transactions: p.transactions,
     seconds,
     rate: seconds > 0 ? p.done / seconds : 0,
+    cpuUsPerMessage: p.done > 0 ? p.cpuUs / p.done : 0,
     load: loadAverage(),
     note,
   };
@@ -151,6 +163,7 @@ export const failedRun = (variant: string, round: number, err: unknown): RunResu
   transactions: 0,
   seconds: 0,
   rate: 0,
+  cpuUsPerMessage: 0,
   load: loadAverage(),
   note: err instanceof Error ? err.message : String(err),
 });
