@@ -37,7 +37,7 @@ import { logEnds, waitForRunCheckpoint } from './checkpointer-catch-up';
 import { buildMainJobReport, type ExpectedGrant } from './main-job-report';
 import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
-import { positiveInt } from './cli-options';
+import { positiveInt, runTagOption } from './cli-options';
 import { consoleSummaryLines, startLocalConsole, type LocalConsole } from './local-console';
 import { LocalStack } from './stack';
 import { isSecured, secureClientEnv } from './secure-files';
@@ -70,11 +70,22 @@ async function main(argv: string[]): Promise<number> {
       'each stage, and grantctl submit, as its own principal on a secured stack (GRANTSTREAM_CONFIG=config/secure.yaml)',
     )
     .option(
+      '--run-tag <tag>',
+      "the run's tag instead of one from the clock (upper-case letters and digits): two runs on two stacks with one tag submit the same grant ids, so their reports compare grant by grant",
+      runTagOption,
+    )
+    .option(
       '--serve',
       'after the batch, keep the services and the console up (the stack stays up anyway) until Ctrl-C',
     )
     .parse(argv)
-    .opts<{ timeoutMs: number; json?: boolean; secure?: boolean; serve?: boolean }>();
+    .opts<{
+      timeoutMs: number;
+      json?: boolean;
+      secure?: boolean;
+      serve?: boolean;
+      runTag?: string;
+    }>();
   const config = loadGrantstreamConfigOrExit(process.env);
   if (opts.secure && !isSecured(config)) {
     process.stderr.write(
@@ -86,10 +97,10 @@ async function main(argv: string[]): Promise<number> {
     opts.secure ? secureClientEnv(config, principal) : {};
   const started = Date.now();
   // The run's tag and directory depend only on the configuration and the
-  // clock, and the stack never clears its state dir, so both are fixed before
+  // clock (or --run-tag), and the stack never clears its state dir, so both are fixed before
   // the stack starts: one log file holds the whole run, stack start (and a
   // first run's downloads) included, with nothing buffered or lost on a crash.
-  const runTag = `R${started.toString(36).toUpperCase()}`;
+  const runTag = opts.runTag ?? `R${started.toString(36).toUpperCase()}`;
   const runDir = join(config.stack.stateDir, 'runs', runTag);
   const runLog = openRunLog(join(runDir, 'main-job.log'));
   const log = createLogger({
