@@ -3,9 +3,10 @@
 // signing in is required; a grant found by its id shows its whole timeline
 // with a verified hash chain; a grant whose trail was altered shows the chain
 // broken at the altered event, by its place in the timeline; a script in a
-// grant's details never runs; dead letters are listed and one shows its
-// headers and decoded value; the console says how far behind the topics it
-// is. Screenshots of the main pages go to dist/test-output/console.
+// grant's metadata or in an attachment file name shows as visible text and
+// never runs; dead letters are listed and one shows its headers and decoded
+// value; the console says how far behind the topics it is. Screenshots of the
+// main pages go to dist/test-output/console.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,12 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const T0 = Date.UTC(2026, 5, 1, 8, 0);
+/** The browser's window, and the README's smaller picture of the grant page. */
+const VIEWPORT = { width: 1366, height: 900 };
+const README_VIEWPORT = { width: 1280, height: 800 };
+/** A grant title and an attachment file name that would run script if rendered as markup. */
+const TITLE_PAYLOAD = '<script>alert("title")</script>';
+const FILENAME_PAYLOAD = '<img src=x onerror=alert("file")>.pdf';
 const PASSWORD = 'correct horse battery staple';
 
 /** A users-file entry made by the console's own hash-password command, the password on stdin. */
@@ -175,10 +182,7 @@ describe('console in a browser', () => {
             ...e,
             event: {
               ...e.event,
-              details: {
-                title: '<script>alert("title")</script>',
-                attachment_filename: '<img src=x onerror=alert("file")>.pdf',
-              },
+              details: { title: TITLE_PAYLOAD, attachment_filename: FILENAME_PAYLOAD },
             },
           }
         : e,
@@ -233,7 +237,7 @@ describe('console in a browser', () => {
       executablePath,
       headless: true,
       args: CHROMIUM_ARGS,
-      viewport: { width: 1366, height: 900 },
+      viewport: VIEWPORT,
     });
     page = await context.newPage();
     page.on('dialog', (d) => {
@@ -292,6 +296,10 @@ describe('console in a browser', () => {
     );
     expect(await page.getByRole('link', { name: /evidence bundle/ }).count()).toBe(1);
     await shot('grant-verified');
+    // The README's picture of the grant page: a laptop's screen, not the whole page.
+    await page.setViewportSize(README_VIEWPORT);
+    await page.screenshot({ path: join(SHOTS, 'grant-page-readme.png') });
+    await page.setViewportSize(VIEWPORT);
   });
 
   it('shows a tampered trail broken at the altered event', async () => {
@@ -307,14 +315,21 @@ describe('console in a browser', () => {
     await shot('grant-tampered');
   });
 
-  it('renders markup in grant details as text and never runs it', async () => {
+  it('renders a script in grant metadata and in an attachment filename as visible text and never runs it', async () => {
     await page.goto(`${url}/grants/${hostile}`);
-    const timeline = await page.locator('section[aria-labelledby=timeline]').innerText();
-    expect(timeline).toContain('<script>alert("title")</script>');
-    expect(timeline).toContain('<img src=x onerror=alert("file")>.pdf');
-    expect(await page.locator('section[aria-labelledby=timeline] img, main script').count()).toBe(
-      0,
-    );
+    const timeline = page.locator('section[aria-labelledby=timeline]');
+    for (const payload of [TITLE_PAYLOAD, FILENAME_PAYLOAD]) {
+      const shown = timeline.getByText(payload, { exact: false });
+      expect(await shown.count(), payload).toBeGreaterThan(0);
+      expect(await shown.first().isVisible(), `${payload} visible`).toBe(true);
+    }
+    // Nothing of either payload became an element: no script, no image, no handler.
+    expect(await page.locator('main script, main img, main [onerror]').count()).toBe(0);
+    // The search lists the grant without running anything either.
+    await page.goto(`${url}/grants?grant=${hostile}&match=exact`);
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.goto(`${url}/grants/${hostile}`);
+    await shot('grant-markup');
     expect(dialogs).toEqual([]);
   });
 
