@@ -3,32 +3,21 @@ import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
-  type ConsumerGroupMetadata,
   type KafkaMessage,
 } from '@grantstream/kafkajs-extended';
-import { DLQ_HEADERS } from '@grantstream/contracts';
-import {
-  InfrastructureError,
-  RecordRefusedError,
-  type ErrorCategory,
-  type PipelineError,
-} from '@grantstream/errors';
+import type { PipelineError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
-import type { OutgoingMessage } from '../topic-io';
 import { within } from '../within';
-import { MemberTransactions, memberTransactionalId } from './member-transactions';
-import { commitIsolating, type SliceCommit } from './poison-isolation';
 import { kafkaSecurityFailureOf } from '../kafka-client';
-import { readStableOffsets } from '../extended-kafka';
 import { BatchReleasedError } from './bounded-inflate';
 import { MemoryControl, chunksOf } from './memory-control';
 import type { MemoryMode } from './memory-guard';
 import { MessageProcessor, type ProcessedMessage } from './message-processor';
+import { PartitionTransactions } from './partition-transactions';
 import {
   HeartbeatFailed,
   Interrupted,
   PartitionLost,
-  TransactionRefused,
   sleep,
   tpKey,
   withHeartbeats,
@@ -71,16 +60,12 @@ interface ChunkOutcome {
 export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
-  /** The member's transactional producer, shared by its partitions. */
-  private readonly transactions: MemberTransactions;
-  /** Per input partition, the generation it was last prepared in (state reloaded, offset re-read). */
-  private readonly prepared = new Map<string, number>();
+  /** Transactions, fencing and committed offsets of the input partitions (one producer per member). */
+  private readonly partitions: PartitionTransactions;
   private readonly memory: MemoryControl;
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly deferTimers = new Map<string, NodeJS.Timeout>();
-  /** Per input partition, the next offset of a commit that failed with an unknown outcome. */
-  private readonly uncertainCommits = new Map<string, string>();
   private generation = 0;
   /** This member's partitions in the current generation. */
   private assignment: Record<string, number[]> = {};
@@ -116,11 +101,19 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
       ...(options.deadLetterStore ? { deadLetterStore: options.deadLetterStore } : {}),
     });
-    this.transactions = new MemberTransactions(
-      options.kafka,
-      options.config,
-      memberTransactionalId(options.config),
-    );
+    this.partitions = new PartitionTransactions({
+      kafka: options.kafka,
+      config: options.config,
+      log: this.log,
+      emit: this.relay,
+      deadLetters: this.processor,
+      offsets: {
+        admin: () => this.admin,
+        generation: () => this.generation,
+        signal: this.stopController.signal,
+        ...(options.preparePartition ? { preparePartition: options.preparePartition } : {}),
+      },
+    });
     this.memory = new MemoryControl({
       memory: options.config.memory,
       maxBytes: options.config.maxBytes,
@@ -232,8 +225,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     const work = (async () => {
       await this.restarting?.catch(() => undefined);
       await this.consumer?.disconnect();
-      await this.transactions.close().catch(() => undefined);
-      this.prepared.clear();
+      await this.partitions.close();
       await this.admin?.disconnect();
     })();
     const outcome = await within(
@@ -428,7 +420,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       committedOffset = await withHeartbeats(
         this.options.config.heartbeatIntervalMs,
         heartbeat,
-        () => this.preparedPartition(topic, partition),
+        () => this.partitions.offsets.prepare(topic, partition),
       );
     } catch (err) {
       if (err instanceof HeartbeatFailed) throw err.kafkaError;
@@ -475,12 +467,16 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       if (results.length > 0) {
         let committed: boolean;
         try {
-          committed = await this.commitChunk(
-            payload,
-            chunk.slice(0, results.length),
-            results,
-            generation,
-            group,
+          committed = await this.partitions.commitChunk(
+            {
+              topic,
+              partition,
+              group,
+              owned: () => !payload.isStale() && generation === this.generation,
+              resolveOffset,
+              heartbeat,
+            },
+            results.map((processed, i) => ({ processed, message: chunk[i] as KafkaMessage })),
           );
         } catch (err) {
           // kafkajs rejoins its group on the coordinator's own error.
@@ -600,369 +596,5 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       }, delay),
     );
     this.emit('deferred', { topic, partition, offset, untilMs });
-  }
-
-  /**
-   * Prepares an input partition on its first batch of the current generation
-   * (or after a failed transaction): settles this member's own failed
-   * transaction on the coordinator, re-reads the committed offset (stable:
-   * a previous owner's commit still completing is waited for) and then
-   * reloads the stage's state for it. Returns the committed offset, or null
-   * when already prepared or nothing is committed.
-   */
-  private async preparedPartition(topic: string, partition: number): Promise<string | null> {
-    const key = tpKey(topic, partition);
-    const generation = this.generation;
-    if (this.prepared.get(key) === generation) return null;
-    this.prepared.delete(key);
-    // A transaction of ours cut off by a failure is completed or aborted by
-    // initialising the producer again; the stable read then sees its outcome.
-    if (this.uncertainCommits.has(key)) await this.transactions.settle();
-    const committed = await this.settledCommittedOffset(topic, partition);
-    // Nothing a previous owner left open can commit offsets any more, so state
-    // restored now is final.
-    await this.options.preparePartition?.({ topic, partition }, this.stopController.signal);
-    if (generation === this.generation) this.prepared.set(key, generation);
-    return committed;
-  }
-
-  /**
-   * The group's committed offset of a partition. When this process's last
-   * commit for it failed with an unknown outcome, the transaction may still
-   * complete on the broker after the fence, and the offset it commits appears
-   * only then: re-read it for a while before taking the chunk as aborted, so
-   * a chunk that did commit is not processed a second time.
-   */
-  private async settledCommittedOffset(topic: string, partition: number): Promise<string | null> {
-    const c = this.options.config;
-    const read = async () => {
-      const offsets = await this.admin?.fetchOffsets({ groupId: c.groupId, topics: [topic] });
-      const o = offsets?.[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-      return o === '-1' ? null : o;
-    };
-    const key = tpKey(topic, partition);
-    const uncertain = this.uncertainCommits.get(key);
-    // A previous owner's commit (or ours, cut off) may be completing right
-    // after the fence: a stable read waits for it, a plain one may not.
-    const stable = await this.stableCommittedOffset(topic, partition);
-    if (stable !== undefined) {
-      if (uncertain === undefined) return stable;
-      this.uncertainCommits.delete(key);
-      this.log.info(
-        { topic, partition, committed: stable, uncertainNextOffset: uncertain, stable: true },
-        stable !== null && BigInt(stable) >= BigInt(uncertain)
-          ? 'the commit cut off by the failure had completed'
-          : 'the commit cut off by the failure did not complete; the chunk is processed again',
-      );
-      return stable;
-    }
-    let committed = await read();
-    if (uncertain === undefined) return committed;
-    const deadline = Date.now() + c.uncertainCommit.settleMs;
-    while ((committed === null || BigInt(committed) < BigInt(uncertain)) && Date.now() < deadline) {
-      await sleep(c.uncertainCommit.pollMs);
-      committed = await read();
-    }
-    this.uncertainCommits.delete(key);
-    this.log.info(
-      { topic, partition, committed, uncertainNextOffset: uncertain },
-      committed !== null && BigInt(committed) >= BigInt(uncertain)
-        ? 'the commit cut off by the failure had completed'
-        : 'the commit cut off by the failure did not complete; the chunk is processed again',
-    );
-    return committed;
-  }
-
-  /**
-   * The committed offset read with require_stable (OffsetFetch v7, KIP-447):
-   * the coordinator answers only once no transaction holding offsets for the
-   * partition is pending, so after the fence the answer is the outcome of the
-   * commit cut off by the failure, final, with no polling. Retried within the
-   * transaction timeout plus the settle window (every uncertainCommit.pollMs). Undefined when no
-   * stable answer came (a broker without OffsetFetch v7, or the window ran
-   * out): the caller then polls as before.
-   */
-  private async stableCommittedOffset(
-    topic: string,
-    partition: number,
-  ): Promise<string | null | undefined> {
-    const admin = this.admin;
-    if (!admin) return undefined;
-    const { groupId, uncertainCommit, transactionTimeoutMs } = this.options.config;
-    try {
-      // A previous owner's transaction holding offsets for the partition ends
-      // by its commit or abort, or by the coordinator's timeout at the latest.
-      const waitMs = transactionTimeoutMs + uncertainCommit.settleMs;
-      const offsets = await readStableOffsets(admin, groupId, topic, [partition], {
-        retries: Math.ceil(waitMs / uncertainCommit.pollMs),
-        initialRetryTimeMs: uncertainCommit.pollMs,
-        maxRetryTimeMs: uncertainCommit.pollMs,
-      });
-      const o = offsets.get(partition) ?? '-1';
-      return o === '-1' ? null : o;
-    } catch (err) {
-      this.log.warn(
-        { topic, partition, err },
-        'no stable read of the committed offset; polling it instead',
-      );
-      return undefined;
-    }
-  }
-
-  private async commit(
-    topic: string,
-    partition: number,
-    outputs: Map<string, OutgoingMessage[]>,
-    nextOffset: string,
-    group: ConsumerGroupMetadata,
-  ): Promise<void> {
-    const outcome = await this.transactions.commit({
-      topic,
-      partition,
-      outputs,
-      nextOffset,
-      group,
-    });
-    if (outcome.kind === 'committed') return;
-    const key = tpKey(topic, partition);
-    // The chunk's handling may have changed the stage's state for this
-    // partition: it is prepared again before its next batch.
-    this.prepared.delete(key);
-    const { error } = outcome;
-    if (outcome.kind === 'refused') {
-      this.emit('aborted', { topic, partition, error, refusal: outcome.type });
-      this.log.warn(
-        { err: error, topic, partition, refusal: outcome.type, nextOffset },
-        'the broker refused a record of this transaction; splitting the chunk',
-      );
-      throw new TransactionRefused(outcome.type);
-    }
-    if (outcome.kind === 'lost') {
-      this.emit('aborted', { topic, partition, error });
-      this.log.warn(
-        {
-          err: error,
-          topic,
-          partition,
-          type: outcome.type,
-          nextOffset,
-          generation: group.generationId,
-        },
-        'transaction aborted: the group refused this member its offsets, the partition is lost; the chunk is dropped',
-      );
-      throw new PartitionLost(error);
-    }
-    // The next batch re-reads the committed offset, allowing for this commit
-    // having gone through after all.
-    this.uncertainCommits.set(key, nextOffset);
-    this.emit('aborted', { topic, partition, error });
-    this.log.warn(
-      { err: error, topic, partition },
-      'transaction aborted; the chunk will be processed again',
-    );
-    throw new InfrastructureError(
-      `transaction for ${topic}[${partition}] failed: ${error.message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-
-  /**
-   * Commits a handled chunk: in one transaction when the broker takes it;
-   * otherwise split until each input whose records the broker refuses is
-   * isolated and dead-lettered (see commitIsolating), the others committed
-   * once each, in offset order. Outages still fail the chunk as before.
-   * Returns false when the partition was lost or the runner stopped midway.
-   */
-  private async commitChunk(
-    payload: EachBatchPayload,
-    messages: readonly KafkaMessage[],
-    results: readonly ProcessedMessage[],
-    generation: number,
-    group: ConsumerGroupMetadata,
-  ): Promise<boolean> {
-    const { topic, partition } = payload.batch;
-    const items = messages.map((message, i) => ({
-      message,
-      processed: results[i] as ProcessedMessage,
-    }));
-    let first = true;
-    // Every split transaction after the first re-checks ownership: no work is
-    // spent on a partition this member lost.
-    const owned = () => !payload.isStale() && generation === this.generation;
-    const attempt = async (run: readonly (typeof items)[number][]): Promise<SliceCommit> => {
-      if (!first && !owned()) throw new Interrupted();
-      first = false;
-      try {
-        await this.commitRun(topic, partition, run, group);
-      } catch (err) {
-        if (err instanceof TransactionRefused) return { committed: false, refusal: err.refusal };
-        throw err;
-      }
-      payload.resolveOffset((run[run.length - 1] as (typeof items)[number]).message.offset);
-      await payload.heartbeat();
-      return { committed: true };
-    };
-    try {
-      const report = await commitIsolating(items, {
-        maxRefusedTransactions: this.options.config.poison.maxRefusedTransactions,
-        commit: attempt,
-        isolate: async (item, _index, refusal) => {
-          await this.isolateRefused(
-            topic,
-            partition,
-            item.message,
-            item.processed,
-            refusal,
-            attempt,
-          );
-        },
-        onSplit: (step) => {
-          const firstOffset = (items[step.start] as (typeof items)[number]).message.offset;
-          this.emit('split', {
-            topic,
-            partition,
-            firstOffset,
-            size: step.size,
-            into: step.into,
-            refused: step.refused,
-          });
-          this.log.warn(
-            {
-              topic,
-              partition,
-              firstOffset,
-              size: step.size,
-              into: step.into,
-              refused: step.refused,
-            },
-            step.singles
-              ? 'refused run split into single inputs (split budget spent)'
-              : 'refused run split in halves',
-          );
-        },
-      });
-      if (report.refused > 0) {
-        this.log.warn(
-          { topic, partition, ...report },
-          'chunk committed after isolating the inputs the broker refused',
-        );
-      }
-      return true;
-    } catch (err) {
-      if (err instanceof Interrupted) return false;
-      throw err;
-    }
-  }
-
-  /**
-   * Commits consecutive inputs of a chunk with their outputs and dead letters
-   * in one transaction; throws TransactionRefused or an InfrastructureError.
-   */
-  private async commitRun(
-    topic: string,
-    partition: number,
-    run: readonly { message: KafkaMessage; processed: ProcessedMessage }[],
-    group: ConsumerGroupMetadata,
-  ): Promise<void> {
-    const last = run[run.length - 1];
-    if (!last) return;
-    const outputs = new Map<string, OutgoingMessage[]>();
-    let outputCount = 0;
-    let deadLetters = 0;
-    for (const { processed } of run) {
-      for (const { topic: out, message: m } of processed.records) {
-        const list = outputs.get(out);
-        if (list) list.push(m);
-        else outputs.set(out, [m]);
-        outputCount += 1;
-      }
-      if (processed.deadLettered) deadLetters += 1;
-    }
-    const nextOffset = (BigInt(last.message.offset) + 1n).toString();
-    await this.commit(topic, partition, outputs, nextOffset, group);
-    this.emit('committed', {
-      topic,
-      partition,
-      inputs: run.length,
-      outputs: outputCount,
-      deadLetters,
-      nextOffset,
-      inputTimestamps: run.map((r) => Number(r.message.timestamp)),
-    });
-  }
-
-  /**
-   * Settles one input the broker refused alone, each step smaller than the
-   * last, so it ends in a categorized outcome and never loops: its dead
-   * letter (RECORD_REFUSED when its own outputs were refused) with its
-   * evidence; then a minimal dead letter (headers and the value's
-   * reference) with its evidence; then the minimal dead letter alone; then
-   * only the input offset, with the value kept in the dead-letter store and
-   * an error logged.
-   */
-  private async isolateRefused(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    processed: ProcessedMessage,
-    refusal: string,
-    attempt: (
-      run: readonly { message: KafkaMessage; processed: ProcessedMessage }[],
-    ) => Promise<SliceCommit>,
-  ): Promise<void> {
-    const log = this.log.child({ topic, partition, offset: message.offset });
-    const settle = async (
-      outcome: 'dead_lettered' | 'minimal' | 'unrecorded',
-      records: ProcessedMessage['records'],
-      code: string,
-      category: ErrorCategory,
-    ): Promise<boolean> => {
-      const result = await attempt([{ message, processed: { records, deadLettered: true } }]);
-      if (!result.committed) return false;
-      this.emit('isolated', { topic, partition, offset: message.offset, refusal, outcome });
-      if (outcome !== 'unrecorded')
-        this.emit('deadLettered', { topic, partition, offset: message.offset, category, code });
-      return true;
-    };
-    let parts = processed.deadLetter;
-    if (!processed.deadLettered || !parts) {
-      const error = new RecordRefusedError(
-        `the broker refused a record of this input's results (${refusal}); the input is dead-lettered instead`,
-        { metadata: { refusal } },
-      );
-      log.warn({ err: error.toJSON() }, 'input isolated: dead-lettering it');
-      parts = await this.processor.deadLetterParts(
-        topic,
-        partition,
-        message,
-        error,
-        1,
-        undefined,
-        {},
-      );
-      const dl = await this.processor.fitDeadLetter(parts);
-      if (await settle('dead_lettered', [dl, ...parts.evidence], error.code, error.category))
-        return;
-    }
-    const { code, category } = parts.context.error;
-    const minimal = await this.processor.fitDeadLetter(parts, 'minimal');
-    log.warn({ refusal }, 'dead letter refused: trying the minimal dead letter');
-    if (await settle('minimal', [minimal, ...parts.evidence], code, category)) return;
-    if (await settle('minimal', [minimal], code, category)) return;
-    log.error(
-      {
-        refusal,
-        code,
-        category,
-        valueRef: minimal.message.headers?.[DLQ_HEADERS.VALUE_REF]?.toString(),
-      },
-      'the broker refuses even the minimal dead letter: committing the offset alone; the value stays in the dead-letter store and at its source position',
-    );
-    if (await settle('unrecorded', [], code, category)) return;
-    throw new InfrastructureError(
-      `the broker refused an offset-only transaction for ${topic}[${partition}]@${message.offset} (${refusal})`,
-    );
   }
 }
