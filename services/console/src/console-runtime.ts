@@ -97,6 +97,7 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
         deadLetterTopic: c.readModel.topics.deadLetters,
         auditTopic: c.readModel.topics.audit,
         refuseCategories: this.config.dlq.refuseCategories,
+        batchSize: this.config.dlq.redriveBatchSize,
         transactionalId: c.redrive.transactionalId,
         service: { name: 'grantstream-console', version: CONSOLE_VERSION },
         now: Date.now,

@@ -117,8 +117,15 @@ describe('console security', () => {
         // Only the role checks are under test here; the redrive itself runs against the broker in console-redrive.test.ts.
         redriver: {
           preview: (d) =>
-            Promise.resolve({ kind: 'refused', entry: d.entry, reason: 'preview only' }),
+            Promise.resolve({
+              kind: 'refused',
+              entry: d.entry,
+              reason: 'preview only',
+              unreadable: false,
+            }),
           redrive: () => Promise.reject(new Error('a refused request reached the redriver')),
+          previewSet: () => Promise.resolve({ redriven: [], skipped: [] }),
+          redriveSet: () => Promise.reject(new Error('a refused request reached the redriver')),
         },
         settings,
         logger: createLogger({ service: 'console-test', level: 'silent' }),

@@ -1,4 +1,4 @@
-import type { RedrivePlan } from '@grantstream/dead-letters';
+import type { RedriveOutcome, RedriveReport } from '@grantstream/dead-letters';
 import type { StoredDeadLetter } from '@grantstream/read-model';
 import type { Principal } from '../auth/roles';
 import { html } from '../http/html';
@@ -40,6 +40,7 @@ export function deadLettersPage(
   form: DeadLetterForm,
   rows: readonly StoredDeadLetter[],
   limit: number,
+  canRedrive = false,
 ): string {
   return page(
     { title: 'Dead letters', ...frame, current: 'dead-letters' },
@@ -96,14 +97,159 @@ export function deadLettersPage(
               </tr>`,
           )}
         </tbody>
-      </table>`,
+      </table>
+      ${canRedrive ? redriveSetForm(frame.csrfToken, form) : ''}`,
+  );
+}
+
+/** The filter as hidden fields: a preview and its confirmation select by the filter the list shows. */
+const filterFields = (form: DeadLetterForm) =>
+  (Object.keys(form) as (keyof DeadLetterForm)[]).map(
+    (k) => html`<input type="hidden" name="${k}" value="${form[k]}" />`,
+  );
+
+/** Only operators get it: a dry run of redriving every dead letter the filter selects. */
+function redriveSetForm(csrfToken: string, form: DeadLetterForm) {
+  return html`<section aria-labelledby="redrive-set">
+    <h2 id="redrive-set">Redrive these dead letters</h2>
+    <form method="post" action="/dead-letters/set/preview" class="search">
+      <input type="hidden" name="_csrf" value="${csrfToken}" />
+      ${filterFields(form)}
+      <label for="set-force"
+        ><span
+          ><input id="set-force" name="force" type="checkbox" value="yes" /> Force (refused
+          categories too)</span
+        ></label
+      >
+      <button type="submit" id="redrive-set-preview">Preview redrive</button>
+    </form>
+  </section>`;
+}
+
+/** A dry run of a filtered set, or its outcome once confirmed. */
+export type RedriveSetView =
+  | {
+      kind: 'preview';
+      report: RedriveReport;
+      /** The preview's fingerprint: the confirmation carries it back. */
+      fingerprint: string;
+    }
+  | { kind: 'done'; report: RedriveReport; operator: string }
+  /** Why nothing was previewed or sent (too large a set, the set changed since its preview). */
+  | { kind: 'refused'; reason: string };
+
+const filterText = (form: DeadLetterForm) => {
+  const named: [keyof DeadLetterForm, string][] = [
+    ['category', 'category'],
+    ['code', 'code'],
+    ['stage', 'stage'],
+    ['sourceTopic', 'source topic'],
+    ['from', 'failed from'],
+    ['to', 'failed before'],
+  ];
+  const parts = named.filter(([k]) => form[k] !== '').map(([k, label]) => `${label} ${form[k]}`);
+  return parts.length > 0 ? parts.join(', ') : 'none (every dead letter)';
+};
+
+/**
+ * The redrive of a filtered set: the dry run (how many would go, which are
+ * refused and why) with the confirmation form carrying its fingerprint, or
+ * what the confirmed redrive did.
+ */
+export function redriveSetPage(
+  frame: { principal: Principal; csrfToken: string },
+  form: DeadLetterForm,
+  force: boolean,
+  view: RedriveSetView,
+): string {
+  const back = new URLSearchParams(Object.entries(form).filter(([, v]) => v !== '')).toString();
+  const body =
+    view.kind === 'refused'
+      ? html`<p id="redrive-set-outcome" role="status" class="error">${view.reason}</p>`
+      : html`<p id="redrive-set-outcome" role="status">
+            <strong
+              >${view.kind === 'preview'
+                ? `Dry run: ${view.report.redriven.length} dead letter(s) would be redriven, ${view.report.skipped.length} refused.`
+                : `Redriven ${view.report.redriven.length} dead letter(s) by ${view.operator}, ${view.report.skipped.length} refused.`}</strong
+            >
+          </p>
+          ${view.report.redriven.length > 0
+            ? html`<h2>${view.kind === 'preview' ? 'Would be redriven' : 'Redriven'}</h2>
+                <table id="redrive-set-send">
+                  <thead>
+                    <tr>
+                      <th scope="col">Position</th>
+                      <th scope="col">Grant</th>
+                      <th scope="col">Back to</th>
+                      <th scope="col">Redrive</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${view.report.redriven.map(
+                      (r) =>
+                        html`<tr>
+                          <td>${r.entry.position}</td>
+                          <td>${r.entry.grantId}</td>
+                          <td>${r.toTopic}</td>
+                          <td>${r.redriveCount}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+            : ''}
+          ${view.report.skipped.length > 0
+            ? html`<h2>Refused</h2>
+                <table id="redrive-set-refused">
+                  <thead>
+                    <tr>
+                      <th scope="col">Position</th>
+                      <th scope="col">Grant</th>
+                      <th scope="col">Why</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${view.report.skipped.map(
+                      (s) =>
+                        html`<tr>
+                          <td>${s.entry.position}</td>
+                          <td>${s.entry.grantId}</td>
+                          <td>${s.reason}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+            : ''}
+          ${view.kind === 'preview' && view.report.redriven.length > 0
+            ? html`<form method="post" action="/dead-letters/set/confirm" class="search">
+                <input type="hidden" name="_csrf" value="${frame.csrfToken}" />
+                <input type="hidden" name="fingerprint" value="${view.fingerprint}" />
+                ${filterFields(form)}
+                ${force ? html`<input type="hidden" name="force" value="yes" />` : ''}
+                <label for="set-confirm"
+                  ><span
+                    ><input id="set-confirm" name="confirm" type="checkbox" value="yes" required />
+                    I checked the cause is fixed</span
+                  ></label
+                >
+                <button type="submit" id="redrive-set-confirm">
+                  Redrive ${view.report.redriven.length} dead letter(s)
+                </button>
+              </form>`
+            : ''}`;
+  return page(
+    { title: 'Redrive dead letters', ...frame, current: 'dead-letters' },
+    html`<p class="note">
+        Filter: ${filterText(form)}${force ? '; forced (refused categories too)' : ''}.
+        <a href="/dead-letters${back === '' ? '' : `?${back}`}">Back to the list</a>
+      </p>
+      ${body}`,
   );
 }
 
 /** The redrive section of a dead letter's page: only operators get it. */
 export interface RedriveSection {
   /** The dry run: what a redrive would do now, or why it is refused. */
-  preview: RedrivePlan;
+  preview: RedriveOutcome;
   /** What the last redrive request did, when the page answers one. */
   outcome: string | null;
 }

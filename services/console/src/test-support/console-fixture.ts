@@ -57,7 +57,7 @@ export function testConsoleSection(
     maxBodyBytes: 65_536,
     pageSize: 50,
     maxHexBytes: 256,
-    redrive: { transactionalId: `grantstream.console.test.${port}` },
+    redrive: { transactionalId: `grantstream.console.test.${port}`, maxSetSize: 20 },
     readModel,
     pipeline: { refreshMs: 500, probeTimeoutMs: 500, replicas: {} },
   };
