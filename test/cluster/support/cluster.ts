@@ -8,8 +8,19 @@ import { TopicScanner, type PlatformClients } from '@grantstream/kafka';
 import { KafkaFaultProxies } from '@grantstream/testing';
 import { createHopTopics, type FanoutRecord, type HopTopics } from '../../support/fanout';
 
-/** The environment that points any command or stage at the cluster mode. */
-export const CLUSTER_ENV: NodeJS.ProcessEnv = { GRANTSTREAM_CONFIG: CLUSTER_CONFIG_FILE };
+/**
+ * The environment that points any command or stage at the cluster mode:
+ * config/cluster.yaml, then the files GRANTSTREAM_CONFIG already names (a
+ * cluster on other ports and another state dir, beside the default one).
+ */
+export const CLUSTER_ENV: NodeJS.ProcessEnv = {
+  GRANTSTREAM_CONFIG: [
+    CLUSTER_CONFIG_FILE,
+    ...(process.env['GRANTSTREAM_CONFIG'] ?? '')
+      .split(',')
+      .filter((f) => f !== '' && f !== CLUSTER_CONFIG_FILE),
+  ].join(','),
+};
 
 /** The cluster mode's configuration (config/cluster.yaml over the defaults). */
 export function clusterConfig(): GrantstreamConfig {
