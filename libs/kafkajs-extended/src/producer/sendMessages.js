@@ -16,12 +16,25 @@ const { keys } = Object
  */
 module.exports = ({ logger, cluster, partitioner, eosManager, retrier }) => {
   return async ({ acks, timeout, compression, topicMessages }) => {
-    /** @type {Map<import("../../types").Broker, any[]>} */
-    const responsePerBroker = new Map()
+    // grantstream: a send is tracked per partition, not per broker. kafkajs kept one
+    // answer per broker across retries and retried while other brokers' requests
+    // were still in flight: a request in flight was sent again (a second copy of the
+    // same records, with the next sequence numbers, so the broker appended both), a
+    // partition whose leader moved to a broker that had already answered was never
+    // sent (a transaction committed without those records), and one that moved away
+    // from it was sent twice. Now every attempt waits for all of its requests, a
+    // partition once acknowledged is never sent again, and every other partition
+    // goes to its current leader until it is acknowledged.
+    /** @type {Map<string, any>} `${topic}|${partition}` -> its answer (null with acks 0) */
+    const acknowledged = new Map()
+    /** @type {Map<string, Record<string, any[]>>} a topic's messages by partition, chosen once */
+    const messagesPerTopic = new Map()
+    const keyOf = (topic, partition) => `${topic}|${partition}`
 
-    /** @param {Map<import("../../types").Broker, any[]>} responsePerBroker */
-    const createProducerRequests = async responsePerBroker => {
-      const topicMetadata = new Map()
+    const createProducerRequests = async () => {
+      /** @type {Map<number, { topic: string, partitions: number[], messagesPerPartition: Record<string, any[]> }[]>} */
+      const topicDataPerLeader = new Map()
+      let unplaced = 0
 
       await cluster.refreshMetadataIfNecessary()
 
@@ -37,43 +50,36 @@ module.exports = ({ logger, cluster, partitioner, eosManager, retrier }) => {
           throw new KafkaJSMetadataNotLoaded('Producing to topic without metadata')
         }
 
-        const messagesPerPartition = groupMessagesPerPartition({
-          topic,
-          partitionMetadata,
-          messages,
-          partitioner,
-        })
-
-        const partitions = keys(messagesPerPartition)
-        const partitionsPerLeader = cluster.findLeaderForPartitions(topic, partitions)
-        const leaders = keys(partitionsPerLeader)
-
-        topicMetadata.set(topic, {
-          partitionsPerLeader,
-          messagesPerPartition,
-        })
-
-        for (const nodeId of leaders) {
-          const broker = await cluster.findBroker({ nodeId })
-          if (!responsePerBroker.has(broker)) {
-            responsePerBroker.set(broker, null)
-          }
+        // Chosen once: a partitioner without a key (round robin) would place a
+        // retried message elsewhere, and the acknowledged partitions would not
+        // cover it.
+        if (!messagesPerTopic.has(topic)) {
+          messagesPerTopic.set(
+            topic,
+            groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner })
+          )
         }
+        const messagesPerPartition = messagesPerTopic.get(topic)
+        const pending = keys(messagesPerPartition).filter(
+          partition => !acknowledged.has(keyOf(topic, partition))
+        )
+        const partitionsPerLeader = cluster.findLeaderForPartitions(topic, pending)
+        for (const [leader, partitions] of Object.entries(partitionsPerLeader)) {
+          const nodeId = Number(leader)
+          const list = topicDataPerLeader.get(nodeId) || []
+          list.push({ topic, partitions, messagesPerPartition })
+          topicDataPerLeader.set(nodeId, list)
+          unplaced -= partitions.length
+        }
+        unplaced += pending.length
       }
 
-      const brokers = Array.from(responsePerBroker.keys())
-      const brokersWithoutResponse = brokers.filter(broker => !responsePerBroker.get(broker))
+      if (unplaced > 0) {
+        throw new KafkaJSMetadataNotLoaded('Producing to a partition without a known leader')
+      }
 
-      return brokersWithoutResponse.map(async broker => {
-        const entries = Array.from(topicMetadata.entries())
-        const topicDataForBroker = entries
-          .filter(([_, { partitionsPerLeader }]) => !!partitionsPerLeader[broker.nodeId])
-          .map(([topic, { partitionsPerLeader, messagesPerPartition, sequencePerPartition }]) => ({
-            topic,
-            partitions: partitionsPerLeader[broker.nodeId],
-            messagesPerPartition,
-          }))
-
+      return Array.from(topicDataPerLeader.entries()).map(async ([nodeId, topicDataForBroker]) => {
+        const broker = await cluster.findBroker({ nodeId })
         const topicData = createTopicData(topicDataForBroker)
 
         await eosManager.acquireBrokerLock(broker)
@@ -112,16 +118,26 @@ module.exports = ({ logger, cluster, partitioner, eosManager, retrier }) => {
           }
 
           const expectResponse = acks !== 0
-          const formattedResponse = expectResponse ? responseSerializer(response) : []
-
-          responsePerBroker.set(broker, formattedResponse)
-        } catch (e) {
-          responsePerBroker.delete(broker)
-          throw e
+          const answers = expectResponse ? responseSerializer(response) : []
+          topicData.forEach(({ topic, partitions }) => {
+            partitions.forEach(({ partition }) => {
+              const answer = answers.find(
+                a => a.topicName === topic && Number(a.partition) === Number(partition)
+              )
+              acknowledged.set(keyOf(topic, partition), answer || null)
+            })
+          })
         } finally {
           await eosManager.releaseBrokerLock(broker)
         }
       })
+    }
+
+    /** Runs one attempt's requests to the end, all of them, before its first failure is thrown. */
+    const settle = async requests => {
+      const results = await Promise.allSettled(requests)
+      const failed = results.find(r => r.status === 'rejected')
+      if (failed) throw failed.reason
     }
 
     return retrier(async (bail, retryCount, retryTime) => {
@@ -129,9 +145,8 @@ module.exports = ({ logger, cluster, partitioner, eosManager, retrier }) => {
       await cluster.addMultipleTargetTopics(topics)
 
       try {
-        const requests = await createProducerRequests(responsePerBroker)
-        await Promise.all(requests)
-        return Array.from(responsePerBroker.values()).flat()
+        await settle(await createProducerRequests())
+        return Array.from(acknowledged.values()).filter(answer => answer !== null)
       } catch (e) {
         if (e.name === 'KafkaJSConnectionClosedError') {
           cluster.removeBroker({ host: e.host, port: e.port })
