@@ -8,11 +8,14 @@ import { serviceDeclaration } from '@grantstream/contracts';
 import { TopicScanner, createPlatformClients, type PlatformClients } from '@grantstream/kafka';
 import type { GrantLogger } from '@grantstream/logging';
 import { Projector, ReadModelStore } from '@grantstream/read-model';
+import { loadRulePacks } from '@grantstream/rules';
 import { LocalUsersProvider } from './auth/identity-provider';
 import { SessionStore } from './auth/sessions';
 import { readUsersFile } from './auth/users-file';
 import { stageReplicasOf, type ConsoleConfig } from './console.config';
 import { ConsoleServer } from './http/console-server';
+import { ChartHistory } from './charts/chart-history';
+import { FundersMonitor, funderCalendars } from './funders/funders-monitor';
 import { PipelineMonitor } from './pipeline/pipeline-monitor';
 import { ConsoleRedriver } from './redrive/console-redriver';
 
@@ -39,6 +42,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
   private projectorHandle: Projector | null = null;
   private server: ConsoleServer | null = null;
   private pipeline: PipelineMonitor | null = null;
+  private charts: ChartHistory | null = null;
+  private fundersMonitor: FundersMonitor | null = null;
   /** The console's URL once it listens. */
   url = '';
 
@@ -62,6 +67,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config.console;
     const users = readUsersFile(c.usersFile);
+    // Each funder's time zone and holidays: a console that cannot read the packs refuses to start.
+    const calendars = funderCalendars(loadRulePacks(this.config.rules.packDir));
     this.storeHandle = ReadModelStore.open(c.readModel.storePath);
     this.clients = createPlatformClients(this.config, this.logger);
     this.scanner = new TopicScanner(this.clients.kafka);
@@ -83,6 +90,23 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
       logger: this.logger.child({ component: 'pipeline' }),
       now: Date.now,
     });
+    this.charts = new ChartHistory(c.charts);
+    this.fundersMonitor = new FundersMonitor({
+      store: this.storeHandle,
+      calendars,
+      defaultCalendar: {
+        timeZone: 'UTC',
+        holidays: [],
+        bufferBusinessDays: c.funders.defaultBufferBusinessDays,
+      },
+      retryTopicPattern: new RegExp(this.config.submission.retryTopicPattern),
+      passedDeadlineWindowMs: c.funders.passedDeadlineWindowMs,
+      maxAtRisk: c.funders.maxAtRisk,
+      history: this.charts,
+      logger: this.logger.child({ component: 'funders' }),
+    });
+    const funders = this.fundersMonitor;
+    this.pipeline.subscribeScrapes((scrape) => funders.observe(scrape));
     this.pipeline.start();
     this.server = new ConsoleServer({
       store: this.storeHandle,
@@ -97,13 +121,14 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
         deadLetterTopic: c.readModel.topics.deadLetters,
         auditTopic: c.readModel.topics.audit,
         refuseCategories: this.config.dlq.refuseCategories,
-        batchSize: this.config.dlq.redriveBatchSize,
         transactionalId: c.redrive.transactionalId,
         service: { name: 'grantstream-console', version: CONSOLE_VERSION },
         now: Date.now,
       }),
       settings: c,
       pipeline: this.pipeline,
+      funders: this.fundersMonitor,
+      charts: this.charts,
       logger: this.logger,
       now: Date.now,
     });
@@ -115,6 +140,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
     await this.server?.close();
     this.pipeline?.stop();
     this.pipeline = null;
+    this.fundersMonitor = null;
+    this.charts = null;
     await this.projectorHandle?.stop();
     await this.scanner?.close();
     this.storeHandle?.close();

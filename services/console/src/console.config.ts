@@ -6,6 +6,7 @@ import {
   loadConfig,
   orExitOnConfigError,
   platformConfigSchema,
+  rulesSectionSchema,
 } from '@grantstream/config';
 import { SERVICE_DECLARATIONS } from '@grantstream/contracts';
 import { readModelSectionSchema } from '@grantstream/read-model';
@@ -56,11 +57,6 @@ export const consoleSectionSchema = z.strictObject({
   redrive: z.strictObject({
     /** The console's own transactional id: grantctl's would fence it, and it grantctl. */
     transactionalId: z.string().min(1),
-    /**
-     * Dead letters one filtered redrive may select at most: a larger set is
-     * refused before its preview, and the filter must be narrowed.
-     */
-    maxSetSize: z.int().min(1),
   }),
   readModel: readModelSectionSchema,
   /** The pipeline page: how often the stages are asked, and how long an answer may take. */
@@ -69,6 +65,27 @@ export const consoleSectionSchema = z.strictObject({
     probeTimeoutMs: z.int().positive(),
     /** Per stage, its replicas' base URLs; a stage not named is asked at its own metrics endpoint. */
     replicas: z.record(z.string(), z.array(z.url()).min(1)),
+  }),
+  /** The funders page: which grants it lists as at risk of missing their deadline. */
+  funders: z.strictObject({
+    /**
+     * Business days a funder without a rule pack is taken to need: an unfiled
+     * grant with no more left is at risk (a pack says its own, deadline.buffer_business_days).
+     */
+    defaultBufferBusinessDays: z.int().nonnegative(),
+    /** An unfiled grant whose deadline passed at most this long ago stays listed, as passed. */
+    passedDeadlineWindowMs: z.int().positive(),
+    /** Grants at risk listed per funder at most. */
+    maxAtRisk: z.int().min(1),
+  }),
+  /**
+   * The charts' samples, kept by the console from the scrapes the pipeline
+   * page makes: one point per sampleIntervalMs at most, the last maxSamples
+   * per series (sampleIntervalMs x maxSamples is the span a chart shows).
+   */
+  charts: z.strictObject({
+    sampleIntervalMs: z.int().positive(),
+    maxSamples: z.int().min(2),
   }),
 });
 
@@ -80,10 +97,12 @@ export const consoleConfigSchema = platformConfigSchema.extend({
   dlq: z.object({
     /** Refused unless forced: the payload itself failed (shared with grantctl dlq redrive). */
     refuseCategories: z.array(z.string().min(1)),
-    /** Dead letters per redrive transaction (shared with grantctl dlq redrive). */
-    redriveBatchSize: z.int().min(1),
   }),
   console: consoleSectionSchema,
+  /** The funders' rule packs: each funder's time zone, holidays and deadline buffer. */
+  rules: rulesSectionSchema,
+  /** The retry tier topics (their lag is each tier's backlog on the funders page). */
+  submission: z.object({ retryTopicPattern: z.string().min(1) }),
   /** Where each stage serves /metrics and its probes (its section of the configuration). */
   stageEndpoints: z.record(z.string(), z.object({ host: z.string(), port: z.int() })),
 });

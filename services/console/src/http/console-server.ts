@@ -7,6 +7,8 @@ import { allows, type Permission, type Principal } from '../auth/roles';
 import { sameToken, type Session, type SessionStore } from '../auth/sessions';
 import type { ConsoleSection } from '../console.config';
 import type { PipelineMonitor } from '../pipeline/pipeline-monitor';
+import type { ChartHistory } from '../charts/chart-history';
+import type { FundersMonitor } from '../funders/funders-monitor';
 import type { Redriver } from '../redrive/console-redriver';
 import { CONSOLE_CSS } from './layout';
 import { BodyTooLargeError, cookiesOf, fieldsOf, readBody } from './request';
@@ -31,6 +33,10 @@ export interface ConsoleDeps {
   settings: ConsoleSection;
   /** The stages' health and metrics for the pipeline page; absent, the page says so. */
   pipeline?: PipelineMonitor;
+  /** The funders page's figures and deadlines; absent, the page is unavailable. */
+  funders?: FundersMonitor;
+  /** The console's chart samples (pipeline and funders pages). */
+  charts?: ChartHistory;
   logger: GrantLogger;
   now(): number;
 }

@@ -8,6 +8,7 @@ import {
 } from '../pages/pipeline.page';
 import type { PipelineSnapshot } from '../pipeline/pipeline-monitor';
 import type { ConsoleDeps, RequestContext, Route } from './console-server';
+import { pipelineChartsOf } from './funders-routes';
 
 function frameOf(ctx: RequestContext): {
   principal: NonNullable<RequestContext['principal']>;
@@ -71,6 +72,7 @@ export function pipelineRoutes(): Route[] {
             frameOf(ctx),
             deps.pipeline?.latest() ?? null,
             deps.settings.pipeline.refreshMs,
+            pipelineChartsOf(deps),
           ),
         }),
     },

@@ -1,10 +1,11 @@
-import type { RedriveOutcome } from '@grantstream/dead-letters';
-import type { GrantQuery, StoredDeadLetter } from '@grantstream/read-model';
+import type { RedrivePlan } from '@grantstream/dead-letters';
+import type { DeadLetterQuery, GrantQuery, StoredDeadLetter } from '@grantstream/read-model';
 import { grantView } from '../domain/grant-view';
 import {
   deadLetterNotFoundPage,
   deadLetterPage,
   deadLettersPage,
+  type DeadLetterForm,
   type ShownHeader,
   type ShownValue,
 } from '../pages/dead-letters.page';
@@ -19,9 +20,8 @@ import { readModelPage } from '../pages/read-model.page';
 import { signInPage } from '../pages/sign-in.page';
 import { allows, type Principal } from '../auth/roles';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
-import { deadLetterForm, deadLetterQuery } from './dead-letter-filter';
 import { pipelineRoutes } from './pipeline-routes';
-import { redriveSetRoutes } from './redrive-routes';
+import { fundersRoutes } from './funders-routes';
 import { safeNext } from './request';
 
 const htmlReply = (
@@ -82,6 +82,30 @@ function grantQuery(f: GrantSearchForm, limit: number): GrantQuery {
     const ms = parseTime(v);
     if (ms !== undefined) q[k] = ms;
   }
+  return q;
+}
+
+function deadLetterForm(q: URLSearchParams): DeadLetterForm {
+  return {
+    category: field(q, 'category') ?? '',
+    code: field(q, 'code') ?? '',
+    stage: field(q, 'stage') ?? '',
+    sourceTopic: field(q, 'sourceTopic') ?? '',
+    from: field(q, 'from') ?? '',
+    to: field(q, 'to') ?? '',
+  };
+}
+
+function deadLetterQuery(f: DeadLetterForm, limit: number): DeadLetterQuery {
+  const q: DeadLetterQuery = { limit };
+  if (f.category !== '') q.category = f.category;
+  if (f.code !== '') q.code = f.code;
+  if (f.stage !== '') q.stage = f.stage;
+  if (f.sourceTopic !== '') q.sourceTopic = f.sourceTopic;
+  const from = parseTime(f.from);
+  const to = parseTime(f.to);
+  if (from !== undefined) q.from = from;
+  if (to !== undefined) q.to = to;
   return q;
 }
 
@@ -150,14 +174,14 @@ function storedAt(ctx: RequestContext, deps: ConsoleDeps): StoredDeadLetter | nu
   return at ? deps.store.deadLetter(at.partition, at.offset) : null;
 }
 
-/** A redrive's outcome without its bytes, for the API. */
-function planJson(plan: RedriveOutcome): Record<string, unknown> {
+/** A redrive plan without its bytes, for the API. */
+function planJson(plan: RedrivePlan): Record<string, unknown> {
   return plan.kind === 'send'
     ? {
         kind: plan.kind,
         position: plan.entry.position,
         toTopic: plan.toTopic,
-        eventId: plan.eventId,
+        eventId: plan.audit.record.value.event_id,
       }
     : { kind: plan.kind, position: plan.entry.position, reason: plan.reason };
 }
@@ -168,7 +192,7 @@ async function redriveAs(
   deps: ConsoleDeps,
   d: StoredDeadLetter,
   force: boolean,
-): Promise<RedriveOutcome> {
+): Promise<RedrivePlan> {
   const operator = frameOf(ctx).principal.username;
   const plan = await deps.redriver.redrive(d, force, operator);
   deps.logger.info(
@@ -332,12 +356,7 @@ export function consoleRoutes(): Route[] {
         const form = deadLetterForm(ctx.url.searchParams);
         const limit = deps.settings.pageSize;
         const rows = deps.store.searchDeadLetters(deadLetterQuery(form, limit));
-        const frame = frameOf(ctx);
-        return Promise.resolve(
-          htmlReply(
-            deadLettersPage(frame, form, rows, limit, allows(frame.principal.role, 'redrive')),
-          ),
-        );
+        return Promise.resolve(htmlReply(deadLettersPage(frameOf(ctx), form, rows, limit)));
       },
     },
     {
@@ -475,6 +494,6 @@ export function consoleRoutes(): Route[] {
         Promise.resolve(json({ lag: deps.lag(), counts: deps.store.counts() })),
     },
     ...pipelineRoutes(),
-    ...redriveSetRoutes(),
+    ...fundersRoutes(),
   ];
 }

@@ -1,8 +1,9 @@
 import type { Principal } from '../auth/roles';
-import { html } from '../http/html';
+import { html, type SafeHtml } from '../http/html';
 import { page } from '../http/layout';
 import type { PipelineSnapshot, StageState } from '../pipeline/pipeline-monitor';
 import { when } from './format';
+import { LIVE_REGION_SCRIPT } from './funders.page';
 
 /** Where the pipeline page's live feed is (server-sent events). */
 export const PIPELINE_FEED = '/api/pipeline/events';
@@ -75,6 +76,8 @@ export function pipelinePage(
   frame: { principal: Principal; csrfToken: string },
   snapshot: PipelineSnapshot | null,
   refreshMs: number,
+  /** The lag and throughput charts (a live region of their own), when the console keeps samples. */
+  charts?: SafeHtml,
 ): string {
   const rows = snapshot?.stages ?? [];
   return page(
@@ -141,7 +144,11 @@ export function pipelinePage(
                   </tbody>
                 </table>`}
           </details>`,
-      )}`,
+      )}
+      ${charts
+        ? html`${charts}
+            <script src="${LIVE_REGION_SCRIPT}" defer></script>`
+        : ''}`,
   );
 }
 

@@ -44,6 +44,13 @@ export interface PipelineSnapshot {
   stages: StageState[];
 }
 
+/** One refresh with every sample the replicas served: what the funders page and the charts read. */
+export interface PipelineScrape {
+  snapshot: PipelineSnapshot;
+  /** The samples of every replica that answered, all stages together. */
+  samples: Sample[];
+}
+
 /** How the monitor watches: its replicas, how often, how long one answer may take. */
 export interface PipelineMonitorOptions {
   replicas: readonly StageReplica[];
@@ -77,6 +84,7 @@ export class PipelineMonitor {
   private latestSnapshot: PipelineSnapshot | null = null;
   private readonly previous = new Map<string, Counters>();
   private readonly listeners = new Set<(s: PipelineSnapshot) => void>();
+  private readonly scrapeListeners = new Set<(s: PipelineScrape) => void>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
 
@@ -101,6 +109,7 @@ export class PipelineMonitor {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.listeners.clear();
+    this.scrapeListeners.clear();
   }
 
   /** The last snapshot, or null before the first refresh ends. */
@@ -112,6 +121,12 @@ export class PipelineMonitor {
   subscribe(listener: (s: PipelineSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` with every refresh and its samples; returns the unsubscribe. */
+  subscribeScrapes(listener: (s: PipelineScrape) => void): () => void {
+    this.scrapeListeners.add(listener);
+    return () => this.scrapeListeners.delete(listener);
   }
 
   /** The refresh period (the live feed tells browsers when to expect the next one). */
@@ -131,6 +146,8 @@ export class PipelineMonitor {
     const snapshot = { at, stages };
     this.latestSnapshot = snapshot;
     for (const l of this.listeners) l(snapshot);
+    const samples = answers.flatMap((a) => a.samples);
+    for (const l of this.scrapeListeners) l({ snapshot, samples });
     return snapshot;
   }
 
