@@ -9,11 +9,14 @@ import { TopicScanner, createPlatformClients, type PlatformClients } from '@gran
 import type { GrantLogger } from '@grantstream/logging';
 import { Projector, ReadModelStore } from '@grantstream/read-model';
 import { loadRulePacks } from '@grantstream/rules';
+import { loadRulePacks } from '@grantstream/rules';
 import { LocalUsersProvider } from './auth/identity-provider';
 import { SessionStore } from './auth/sessions';
 import { readUsersFile } from './auth/users-file';
 import { stageReplicasOf, type ConsoleConfig } from './console.config';
 import { ConsoleServer } from './http/console-server';
+import { ChartHistory } from './charts/chart-history';
+import { FundersMonitor, funderCalendars } from './funders/funders-monitor';
 import { ChartHistory } from './charts/chart-history';
 import { FundersMonitor, funderCalendars } from './funders/funders-monitor';
 import { PipelineMonitor } from './pipeline/pipeline-monitor';
@@ -44,6 +47,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
   private pipeline: PipelineMonitor | null = null;
   private charts: ChartHistory | null = null;
   private fundersMonitor: FundersMonitor | null = null;
+  private charts: ChartHistory | null = null;
+  private fundersMonitor: FundersMonitor | null = null;
   /** The console's URL once it listens. */
   url = '';
 
@@ -69,6 +74,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
     const users = readUsersFile(c.usersFile);
     // Each funder's time zone and holidays: a console that cannot read the packs refuses to start.
     const calendars = funderCalendars(loadRulePacks(this.config.rules.packDir));
+    // Each funder's time zone and holidays: a console that cannot read the packs refuses to start.
+    const calendars = funderCalendars(loadRulePacks(this.config.rules.packDir));
     this.storeHandle = ReadModelStore.open(c.readModel.storePath);
     this.clients = createPlatformClients(this.config, this.logger);
     this.scanner = new TopicScanner(this.clients.kafka);
@@ -90,6 +97,23 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
       logger: this.logger.child({ component: 'pipeline' }),
       now: Date.now,
     });
+    this.charts = new ChartHistory(c.charts);
+    this.fundersMonitor = new FundersMonitor({
+      store: this.storeHandle,
+      calendars,
+      defaultCalendar: {
+        timeZone: 'UTC',
+        holidays: [],
+        bufferBusinessDays: c.funders.defaultBufferBusinessDays,
+      },
+      retryTopicPattern: new RegExp(this.config.submission.retryTopicPattern),
+      passedDeadlineWindowMs: c.funders.passedDeadlineWindowMs,
+      maxAtRisk: c.funders.maxAtRisk,
+      history: this.charts,
+      logger: this.logger.child({ component: 'funders' }),
+    });
+    const funders = this.fundersMonitor;
+    this.pipeline.subscribeScrapes((scrape) => funders.observe(scrape));
     this.charts = new ChartHistory(c.charts);
     this.fundersMonitor = new FundersMonitor({
       store: this.storeHandle,
@@ -140,6 +164,8 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
     await this.server?.close();
     this.pipeline?.stop();
     this.pipeline = null;
+    this.fundersMonitor = null;
+    this.charts = null;
     this.fundersMonitor = null;
     this.charts = null;
     await this.projectorHandle?.stop();

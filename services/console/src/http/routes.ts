@@ -22,6 +22,7 @@ import { allows, type Principal } from '../auth/roles';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
 import { pipelineRoutes } from './pipeline-routes';
 import { fundersRoutes } from './funders-routes';
+import { fundersRoutes } from './funders-routes';
 import { safeNext } from './request';
 
 const htmlReply = (
@@ -494,6 +495,7 @@ export function consoleRoutes(): Route[] {
         Promise.resolve(json({ lag: deps.lag(), counts: deps.store.counts() })),
     },
     ...pipelineRoutes(),
+    ...fundersRoutes(),
     ...fundersRoutes(),
   ];
 }

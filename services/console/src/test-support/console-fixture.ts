@@ -62,6 +62,8 @@ export function testConsoleSection(
     pipeline: { refreshMs: 500, probeTimeoutMs: 500, replicas: {} },
     funders: { defaultBufferBusinessDays: 3, passedDeadlineWindowMs: 604_800_000, maxAtRisk: 50 },
     charts: { sampleIntervalMs: 500, maxSamples: 10 },
+    funders: { defaultBufferBusinessDays: 3, passedDeadlineWindowMs: 604_800_000, maxAtRisk: 50 },
+    charts: { sampleIntervalMs: 500, maxSamples: 10 },
   };
 }
 
