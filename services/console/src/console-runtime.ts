@@ -9,14 +9,11 @@ import { TopicScanner, createPlatformClients, type PlatformClients } from '@gran
 import type { GrantLogger } from '@grantstream/logging';
 import { Projector, ReadModelStore } from '@grantstream/read-model';
 import { loadRulePacks } from '@grantstream/rules';
-import { loadRulePacks } from '@grantstream/rules';
 import { LocalUsersProvider } from './auth/identity-provider';
 import { SessionStore } from './auth/sessions';
 import { readUsersFile } from './auth/users-file';
 import { stageReplicasOf, type ConsoleConfig } from './console.config';
 import { ConsoleServer } from './http/console-server';
-import { ChartHistory } from './charts/chart-history';
-import { FundersMonitor, funderCalendars } from './funders/funders-monitor';
 import { ChartHistory } from './charts/chart-history';
 import { FundersMonitor, funderCalendars } from './funders/funders-monitor';
 import { PipelineMonitor } from './pipeline/pipeline-monitor';
@@ -47,8 +44,6 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
   private pipeline: PipelineMonitor | null = null;
   private charts: ChartHistory | null = null;
   private fundersMonitor: FundersMonitor | null = null;
-  private charts: ChartHistory | null = null;
-  private fundersMonitor: FundersMonitor | null = null;
   /** The console's URL once it listens. */
   url = '';
 
@@ -72,8 +67,6 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config.console;
     const users = readUsersFile(c.usersFile);
-    // Each funder's time zone and holidays: a console that cannot read the packs refuses to start.
-    const calendars = funderCalendars(loadRulePacks(this.config.rules.packDir));
     // Each funder's time zone and holidays: a console that cannot read the packs refuses to start.
     const calendars = funderCalendars(loadRulePacks(this.config.rules.packDir));
     this.storeHandle = ReadModelStore.open(c.readModel.storePath);
@@ -114,23 +107,6 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
     });
     const funders = this.fundersMonitor;
     this.pipeline.subscribeScrapes((scrape) => funders.observe(scrape));
-    this.charts = new ChartHistory(c.charts);
-    this.fundersMonitor = new FundersMonitor({
-      store: this.storeHandle,
-      calendars,
-      defaultCalendar: {
-        timeZone: 'UTC',
-        holidays: [],
-        bufferBusinessDays: c.funders.defaultBufferBusinessDays,
-      },
-      retryTopicPattern: new RegExp(this.config.submission.retryTopicPattern),
-      passedDeadlineWindowMs: c.funders.passedDeadlineWindowMs,
-      maxAtRisk: c.funders.maxAtRisk,
-      history: this.charts,
-      logger: this.logger.child({ component: 'funders' }),
-    });
-    const funders = this.fundersMonitor;
-    this.pipeline.subscribeScrapes((scrape) => funders.observe(scrape));
     this.pipeline.start();
     this.server = new ConsoleServer({
       store: this.storeHandle,
@@ -145,6 +121,7 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
         deadLetterTopic: c.readModel.topics.deadLetters,
         auditTopic: c.readModel.topics.audit,
         refuseCategories: this.config.dlq.refuseCategories,
+        batchSize: this.config.dlq.redriveBatchSize,
         transactionalId: c.redrive.transactionalId,
         service: { name: 'grantstream-console', version: CONSOLE_VERSION },
         now: Date.now,
@@ -164,8 +141,6 @@ export class ConsoleRuntime implements OnApplicationBootstrap, OnApplicationShut
     await this.server?.close();
     this.pipeline?.stop();
     this.pipeline = null;
-    this.fundersMonitor = null;
-    this.charts = null;
     this.fundersMonitor = null;
     this.charts = null;
     await this.projectorHandle?.stop();

@@ -57,6 +57,11 @@ export const consoleSectionSchema = z.strictObject({
   redrive: z.strictObject({
     /** The console's own transactional id: grantctl's would fence it, and it grantctl. */
     transactionalId: z.string().min(1),
+    /**
+     * Dead letters one filtered redrive may select at most: a larger set is
+     * refused before its preview, and the filter must be narrowed.
+     */
+    maxSetSize: z.int().min(1),
   }),
   readModel: readModelSectionSchema,
   /** The pipeline page: how often the stages are asked, and how long an answer may take. */
@@ -97,6 +102,8 @@ export const consoleConfigSchema = platformConfigSchema.extend({
   dlq: z.object({
     /** Refused unless forced: the payload itself failed (shared with grantctl dlq redrive). */
     refuseCategories: z.array(z.string().min(1)),
+    /** Dead letters per redrive transaction (shared with grantctl dlq redrive). */
+    redriveBatchSize: z.int().min(1),
   }),
   console: consoleSectionSchema,
   /** The funders' rule packs: each funder's time zone, holidays and deadline buffer. */

@@ -9,8 +9,6 @@ import type { ConsoleSection } from '../console.config';
 import type { PipelineMonitor } from '../pipeline/pipeline-monitor';
 import type { ChartHistory } from '../charts/chart-history';
 import type { FundersMonitor } from '../funders/funders-monitor';
-import type { ChartHistory } from '../charts/chart-history';
-import type { FundersMonitor } from '../funders/funders-monitor';
 import type { Redriver } from '../redrive/console-redriver';
 import { CONSOLE_CSS } from './layout';
 import { BodyTooLargeError, cookiesOf, fieldsOf, readBody } from './request';
@@ -35,10 +33,6 @@ export interface ConsoleDeps {
   settings: ConsoleSection;
   /** The stages' health and metrics for the pipeline page; absent, the page says so. */
   pipeline?: PipelineMonitor;
-  /** The funders page's figures and deadlines; absent, the page is unavailable. */
-  funders?: FundersMonitor;
-  /** The console's chart samples (pipeline and funders pages). */
-  charts?: ChartHistory;
   /** The funders page's figures and deadlines; absent, the page is unavailable. */
   funders?: FundersMonitor;
   /** The console's chart samples (pipeline and funders pages). */

@@ -15,7 +15,6 @@ export interface PageFrame {
 const NAV: { key: NonNullable<PageFrame['current']>; href: string; label: string }[] = [
   { key: 'pipeline', href: '/pipeline', label: 'Pipeline' },
   { key: 'funders', href: '/funders', label: 'Funders' },
-  { key: 'funders', href: '/funders', label: 'Funders' },
   { key: 'grants', href: '/grants', label: 'Grants' },
   { key: 'dead-letters', href: '/dead-letters', label: 'Dead letters' },
   { key: 'read-model', href: '/read-model', label: 'Read model' },
@@ -107,13 +106,6 @@ table.timeline th:nth-child(8){width:9%}table.timeline th:nth-child(9),table.tim
 table.headers th.name{width:18em}
 table.pipeline tr[data-ready=no] td[data-field=ready]{background:#fde2e1;color:#7a0014;font-weight:700}
 table.pipeline tr[data-ready=yes] td[data-field=ready]{color:#0b6b2f;font-weight:700}
-figure.chart{margin:8px 0 16px;max-width:680px}figure.chart>svg{width:100%;height:auto;display:block;border:1px solid #9aa3b2;background:#fff}
-figure.chart figcaption{font-size:.9rem}.chart-title{font-weight:700}
-ul.legend{display:flex;flex-wrap:wrap;gap:4px 16px;list-style:none;margin:4px 0;padding:0}
-section.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:0 24px}section.charts>h3{grid-column:1/-1;margin-bottom:0}
-table.funders tr[data-circuit=open] td[data-field=circuit]{background:#fde2e1;color:#7a0014;font-weight:700}
-table.funders tr[data-circuit=half_open] td[data-field=circuit]{background:#fff4ce;color:#5c3b00;font-weight:700}
-table.at-risk tr[data-passed=yes] td[data-field=left]{color:#7a0014;font-weight:700}
 figure.chart{margin:8px 0 16px;max-width:680px}figure.chart>svg{width:100%;height:auto;display:block;border:1px solid #9aa3b2;background:#fff}
 figure.chart figcaption{font-size:.9rem}.chart-title{font-weight:700}
 ul.legend{display:flex;flex-wrap:wrap;gap:4px 16px;list-style:none;margin:4px 0;padding:0}

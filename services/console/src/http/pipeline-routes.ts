@@ -9,7 +9,6 @@ import {
 import type { PipelineSnapshot } from '../pipeline/pipeline-monitor';
 import type { ConsoleDeps, RequestContext, Route } from './console-server';
 import { pipelineChartsOf } from './funders-routes';
-import { pipelineChartsOf } from './funders-routes';
 
 function frameOf(ctx: RequestContext): {
   principal: NonNullable<RequestContext['principal']>;

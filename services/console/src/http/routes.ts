@@ -1,11 +1,10 @@
-import type { RedrivePlan } from '@grantstream/dead-letters';
-import type { DeadLetterQuery, GrantQuery, StoredDeadLetter } from '@grantstream/read-model';
+import type { RedriveOutcome } from '@grantstream/dead-letters';
+import type { GrantQuery, StoredDeadLetter } from '@grantstream/read-model';
 import { grantView } from '../domain/grant-view';
 import {
   deadLetterNotFoundPage,
   deadLetterPage,
   deadLettersPage,
-  type DeadLetterForm,
   type ShownHeader,
   type ShownValue,
 } from '../pages/dead-letters.page';
@@ -20,9 +19,10 @@ import { readModelPage } from '../pages/read-model.page';
 import { signInPage } from '../pages/sign-in.page';
 import { allows, type Principal } from '../auth/roles';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
+import { deadLetterForm, deadLetterQuery } from './dead-letter-filter';
 import { pipelineRoutes } from './pipeline-routes';
 import { fundersRoutes } from './funders-routes';
-import { fundersRoutes } from './funders-routes';
+import { redriveSetRoutes } from './redrive-routes';
 import { safeNext } from './request';
 
 const htmlReply = (
@@ -83,30 +83,6 @@ function grantQuery(f: GrantSearchForm, limit: number): GrantQuery {
     const ms = parseTime(v);
     if (ms !== undefined) q[k] = ms;
   }
-  return q;
-}
-
-function deadLetterForm(q: URLSearchParams): DeadLetterForm {
-  return {
-    category: field(q, 'category') ?? '',
-    code: field(q, 'code') ?? '',
-    stage: field(q, 'stage') ?? '',
-    sourceTopic: field(q, 'sourceTopic') ?? '',
-    from: field(q, 'from') ?? '',
-    to: field(q, 'to') ?? '',
-  };
-}
-
-function deadLetterQuery(f: DeadLetterForm, limit: number): DeadLetterQuery {
-  const q: DeadLetterQuery = { limit };
-  if (f.category !== '') q.category = f.category;
-  if (f.code !== '') q.code = f.code;
-  if (f.stage !== '') q.stage = f.stage;
-  if (f.sourceTopic !== '') q.sourceTopic = f.sourceTopic;
-  const from = parseTime(f.from);
-  const to = parseTime(f.to);
-  if (from !== undefined) q.from = from;
-  if (to !== undefined) q.to = to;
   return q;
 }
 
@@ -175,14 +151,14 @@ function storedAt(ctx: RequestContext, deps: ConsoleDeps): StoredDeadLetter | nu
   return at ? deps.store.deadLetter(at.partition, at.offset) : null;
 }
 
-/** A redrive plan without its bytes, for the API. */
-function planJson(plan: RedrivePlan): Record<string, unknown> {
+/** A redrive's outcome without its bytes, for the API. */
+function planJson(plan: RedriveOutcome): Record<string, unknown> {
   return plan.kind === 'send'
     ? {
         kind: plan.kind,
         position: plan.entry.position,
         toTopic: plan.toTopic,
-        eventId: plan.audit.record.value.event_id,
+        eventId: plan.eventId,
       }
     : { kind: plan.kind, position: plan.entry.position, reason: plan.reason };
 }
@@ -193,7 +169,7 @@ async function redriveAs(
   deps: ConsoleDeps,
   d: StoredDeadLetter,
   force: boolean,
-): Promise<RedrivePlan> {
+): Promise<RedriveOutcome> {
   const operator = frameOf(ctx).principal.username;
   const plan = await deps.redriver.redrive(d, force, operator);
   deps.logger.info(
@@ -357,7 +333,12 @@ export function consoleRoutes(): Route[] {
         const form = deadLetterForm(ctx.url.searchParams);
         const limit = deps.settings.pageSize;
         const rows = deps.store.searchDeadLetters(deadLetterQuery(form, limit));
-        return Promise.resolve(htmlReply(deadLettersPage(frameOf(ctx), form, rows, limit)));
+        const frame = frameOf(ctx);
+        return Promise.resolve(
+          htmlReply(
+            deadLettersPage(frame, form, rows, limit, allows(frame.principal.role, 'redrive')),
+          ),
+        );
       },
     },
     {
@@ -496,6 +477,6 @@ export function consoleRoutes(): Route[] {
     },
     ...pipelineRoutes(),
     ...fundersRoutes(),
-    ...fundersRoutes(),
+    ...redriveSetRoutes(),
   ];
 }

@@ -4,7 +4,6 @@ import { page } from '../http/layout';
 import type { PipelineSnapshot, StageState } from '../pipeline/pipeline-monitor';
 import { when } from './format';
 import { LIVE_REGION_SCRIPT } from './funders.page';
-import { LIVE_REGION_SCRIPT } from './funders.page';
 
 /** Where the pipeline page's live feed is (server-sent events). */
 export const PIPELINE_FEED = '/api/pipeline/events';

@@ -51,13 +51,6 @@ export interface PipelineScrape {
   samples: Sample[];
 }
 
-/** One refresh with every sample the replicas served: what the funders page and the charts read. */
-export interface PipelineScrape {
-  snapshot: PipelineSnapshot;
-  /** The samples of every replica that answered, all stages together. */
-  samples: Sample[];
-}
-
 /** How the monitor watches: its replicas, how often, how long one answer may take. */
 export interface PipelineMonitorOptions {
   replicas: readonly StageReplica[];
@@ -91,7 +84,6 @@ export class PipelineMonitor {
   private latestSnapshot: PipelineSnapshot | null = null;
   private readonly previous = new Map<string, Counters>();
   private readonly listeners = new Set<(s: PipelineSnapshot) => void>();
-  private readonly scrapeListeners = new Set<(s: PipelineScrape) => void>();
   private readonly scrapeListeners = new Set<(s: PipelineScrape) => void>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -129,12 +121,6 @@ export class PipelineMonitor {
   subscribe(listener: (s: PipelineSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** Calls `listener` with every refresh and its samples; returns the unsubscribe. */
-  subscribeScrapes(listener: (s: PipelineScrape) => void): () => void {
-    this.scrapeListeners.add(listener);
-    return () => this.scrapeListeners.delete(listener);
   }
 
   /** Calls `listener` with every refresh and its samples; returns the unsubscribe. */

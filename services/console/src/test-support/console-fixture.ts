@@ -57,11 +57,9 @@ export function testConsoleSection(
     maxBodyBytes: 65_536,
     pageSize: 50,
     maxHexBytes: 256,
-    redrive: { transactionalId: `grantstream.console.test.${port}` },
+    redrive: { transactionalId: `grantstream.console.test.${port}`, maxSetSize: 20 },
     readModel,
     pipeline: { refreshMs: 500, probeTimeoutMs: 500, replicas: {} },
-    funders: { defaultBufferBusinessDays: 3, passedDeadlineWindowMs: 604_800_000, maxAtRisk: 50 },
-    charts: { sampleIntervalMs: 500, maxSamples: 10 },
     funders: { defaultBufferBusinessDays: 3, passedDeadlineWindowMs: 604_800_000, maxAtRisk: 50 },
     charts: { sampleIntervalMs: 500, maxSamples: 10 },
   };
