@@ -5,7 +5,6 @@ import { TOPICS } from '@grantstream/contracts';
 import {
   TopicScanner,
   createPlatformClients,
-  type OutgoingMessage,
   type PlatformClients,
   type ReadMessage,
 } from '@grantstream/kafka';
@@ -16,14 +15,13 @@ import {
   matchesDeadLetter,
   parsePosition,
   positionKey,
-  redriveAuditRecord,
-  redriveRefusal,
-  redrivenMessage,
+  redriveDeadLetters,
   selectsEverything,
   summarize,
   type DeadLetterCriteria,
   type DeadLetterEntry,
   type DeadLetterFilter,
+  type RedriveReport,
 } from '@grantstream/dead-letters';
 import { ContentAddressedFileStore } from '@grantstream/storage';
 import { parseTime, scanAudit } from './audit.command';
@@ -396,100 +394,51 @@ export function registerDlqCommands(program: Command): void {
         let deadLetterStore: ContentAddressedFileStore | null = null;
         const store = () =>
           (deadLetterStore ??= new ContentAddressedFileStore(config.runner.deadLetterStore.dir));
-        const redriven: { position: string; grantId: string; to: string; redriveCount: number }[] =
-          [];
-        const skipped: { position: string; grantId: string; reason: string }[] = [];
         const started = Date.now();
+        let outcome: RedriveReport;
         try {
-          const alreadyRedriven = await redrivenPositions(clients, config, opts.auditTopic, topic);
-          const policy = {
+          async function* messages() {
+            for await (const { message } of selected(clients, scanner, config, topic, filter)) {
+              yield message;
+            }
+          }
+          outcome = await redriveDeadLetters(messages(), {
             deadLetterTopic: topic,
             refuseCategories: config.dlq.refuseCategories,
             force: Boolean(opts.force),
-            alreadyRedriven,
-          };
-          let batch: { topic: string; messages: OutgoingMessage[] }[] = [];
-          let pending = 0;
-          const flush = async (compression?: 'gzip') => {
-            if (pending === 0) return;
-            if (!opts.dryRun) {
-              await clients.io.produceAtomically(
-                config.dlq.redriveTransactionalId,
-                batch,
-                compression ? { compression } : {},
-              );
-            }
-            batch = [];
-            pending = 0;
-          };
-          const add = (to: string, message: OutgoingMessage) => {
-            const existing = batch.find((b) => b.topic === to);
-            if (existing) existing.messages.push(message);
-            else batch.push({ topic: to, messages: [message] });
-          };
-          for await (const { entry, message } of selected(
-            clients,
-            scanner,
-            config,
-            topic,
-            filter,
-          )) {
-            const refusal = redriveRefusal(entry, policy);
-            if (refusal !== null || !entry.source) {
-              skipped.push({
-                position: entry.position,
-                grantId: entry.grantId,
-                reason: refusal ?? '',
-              });
-              continue;
-            }
+            alreadyRedriven: await redrivenPositions(clients, config, opts.auditTopic, topic),
+            operator: opts.operator,
+            service: GRANTCTL_SERVICE,
+            now: Date.now,
+            auditTopic: opts.auditTopic,
+            transactionalId: config.dlq.redriveTransactionalId,
+            batchSize: config.dlq.redriveBatchSize,
+            dryRun: Boolean(opts.dryRun),
+            writer: {
+              produceAtomically: (id, batches, options) =>
+                clients.io.produceAtomically(id, batches, options),
+              encode: (t, value) => clients.serde.encode(t, value),
+            },
             // A dead letter too large for the broker names its value by reference:
             // resend the stored bytes, and only when they match their SHA-256.
-            const original = await originalValue(store, entry, message);
-            if (original.error) {
-              skipped.push({
-                position: entry.position,
-                grantId: entry.grantId,
-                reason: `its stored value cannot be resent: ${original.error}`,
-              });
-              process.exitCode = EXIT_VALUE_MISMATCH;
-              continue;
-            }
-            // A value that was too large to carry goes back alone and
-            // gzip-compressed, as it most likely arrived: uncompressed, the
-            // broker would refuse it.
-            const byReference = original.from === 'store';
-            if (byReference) await flush();
-            const restored = { ...message, value: original.value };
-            const audit = redriveAuditRecord(
-              entry,
-              restored,
-              { occurredAt: Date.now(), operator: opts.operator, service: GRANTCTL_SERVICE },
-              opts.auditTopic,
-            );
-            add(
-              entry.source.topic,
-              redrivenMessage(entry, message, audit.headHeaders, original.value),
-            );
-            add(audit.record.topic, {
-              key: audit.record.key,
-              value: await clients.serde.encode(audit.record.topic, audit.record.value),
-            });
-            redriven.push({
-              position: entry.position,
-              grantId: entry.grantId,
-              to: entry.source.topic,
-              redriveCount: entry.redriveCount + 1,
-            });
-            pending += 1;
-            if (byReference) await flush('gzip');
-            else if (pending >= config.dlq.redriveBatchSize) await flush();
-          }
-          await flush();
+            readStored: ({ uri, sha256 }) => store().readVerified(uri, sha256),
+          });
         } finally {
           await scanner.close();
           await clients.close();
         }
+        if (outcome.skipped.some((s) => s.unreadable)) process.exitCode = EXIT_VALUE_MISMATCH;
+        const redriven = outcome.redriven.map((r) => ({
+          position: r.entry.position,
+          grantId: r.entry.grantId,
+          to: r.toTopic,
+          redriveCount: r.redriveCount,
+        }));
+        const skipped = outcome.skipped.map((s) => ({
+          position: s.entry.position,
+          grantId: s.entry.grantId,
+          reason: s.reason,
+        }));
         const report = {
           topic,
           dryRun: Boolean(opts.dryRun),
