@@ -9,17 +9,16 @@ import type { PipelineError } from '@grantstream/errors';
 import type { GrantLogger } from '@grantstream/logging';
 import { within } from '../within';
 import { kafkaSecurityFailureOf } from '../kafka-client';
-import { BatchReleasedError } from './bounded-inflate';
 import { MemoryControl, chunksOf } from './memory-control';
 import type { MemoryMode } from './memory-guard';
-import { MessageProcessor, type ProcessedMessage } from './message-processor';
+import { ChunkScheduler, type ChunkOutcome } from './chunk-scheduler';
+import { MessageProcessor } from './message-processor';
 import { PartitionTransactions } from './partition-transactions';
 import {
   HeartbeatFailed,
   Interrupted,
   PartitionLost,
   sleep,
-  tpKey,
   withHeartbeats,
 } from './runner-signals';
 import { matchesSubscription, subscribes, type StageHandler } from './stage-handler';
@@ -36,12 +35,6 @@ export type {
   StageRunnerEvents,
   StageRunnerOptions,
 } from './stage-runner-types';
-
-/** A chunk's handled prefix, and the message it stopped at because it is not due. */
-interface ChunkOutcome {
-  results: ProcessedMessage[];
-  deferred: { offset: string; untilMs: number } | null;
-}
 
 /**
  * Consumes a stage's input topics and, per chunk of at most
@@ -62,10 +55,11 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
   private admin: Admin | null = null;
   /** Transactions, fencing and committed offsets of the input partitions (one producer per member). */
   private readonly partitions: PartitionTransactions;
+  /** Which message runs when: concurrency within a chunk, deferral, the memory guard's pauses. */
+  private readonly scheduler: ChunkScheduler;
   private readonly memory: MemoryControl;
   private memoryTimer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
-  private readonly deferTimers = new Map<string, NodeJS.Timeout>();
   private generation = 0;
   /** This member's partitions in the current generation. */
   private assignment: Record<string, number[]> = {};
@@ -120,6 +114,16 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       logger: this.log,
       ...(options.rssProbe ? { rssProbe: options.rssProbe } : {}),
       ...(options.heapProbe ? { heapProbe: options.heapProbe } : {}),
+    });
+    this.scheduler = new ChunkScheduler({
+      config: options.config,
+      emit: this.relay,
+      memory: this.memory,
+      processor: this.processor,
+      signal: this.stopController.signal,
+      consumer: () => this.consumer,
+      topics: () => this.topics,
+      running: () => this.running,
     });
     // Every handler in flight may listen for the stop (a portal call, a limiter
     // wait): a few listeners per message handled at once, not a leak.
@@ -198,7 +202,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     await this.admin.connect();
     await this.startConsumer();
     this.memoryTimer = setInterval(
-      () => this.checkMemory(),
+      () => this.scheduler.checkMemory(),
       this.options.config.memory.checkIntervalMs,
     );
     if (this.options.handlers.some((h) => h.subscriptions.some((s) => s instanceof RegExp))) {
@@ -219,8 +223,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     this.stopController.abort();
     if (this.memoryTimer) clearInterval(this.memoryTimer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    for (const timer of this.deferTimers.values()) clearTimeout(timer);
-    this.deferTimers.clear();
+    this.scheduler.clear();
     const grace = this.options.config.shutdownGraceMs;
     const work = (async () => {
       await this.restarting?.catch(() => undefined);
@@ -307,7 +310,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       partitionsConsumedConcurrently: c.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    if (this.memory.engaged) this.pauseAll();
+    if (this.memory.engaged) this.scheduler.pauseAll();
   }
 
   /**
@@ -361,37 +364,6 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     } catch (err) {
       this.log.warn({ err }, 'topic refresh failed');
     }
-  }
-
-  /** One memory check (see MemoryControl): pauses or resumes every partition as the guard says. */
-  private checkMemory(): void {
-    const { transition: t, reading } = this.memory.check();
-    const { rssBytes, heapBytes } = reading;
-    if (t.kind === 'pause') {
-      this.pauseAll();
-      this.emit('paused', {
-        rssBytes,
-        heapBytes,
-        cause: t.cause,
-        inFlightBytes: reading.inFlightBytes,
-      });
-    } else if (t.kind === 'resume') {
-      // Trickling consumes (admission lets one message in at a time): only a
-      // pause holds the partitions.
-      if (t.from === 'paused') this.consumer?.resume(this.topics.map((topic) => ({ topic })));
-      this.emit('resumed', {
-        rssBytes,
-        heapBytes,
-        from: t.from,
-        to: t.to,
-        ended: t.ended,
-        lastedMs: t.lastedMs,
-      });
-    }
-  }
-
-  private pauseAll(): void {
-    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
   }
 
   private handlerFor(topic: string): StageHandler<unknown> | undefined {
@@ -453,7 +425,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         handled = await withHeartbeats(
           this.options.config.heartbeatIntervalMs,
           heartbeat,
-          (beatFailed) => this.handleChunk(handler, topic, partition, chunk, live, beatFailed),
+          (beatFailed) =>
+            this.scheduler.handleChunk(handler, topic, partition, chunk, live, beatFailed),
         );
       } catch (err) {
         if (err instanceof Interrupted) return;
@@ -486,115 +459,10 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
         if (!committed) return;
       }
       if (deferred) {
-        this.deferPartition(payload, deferred.offset, deferred.untilMs);
+        this.scheduler.defer(payload, deferred.offset, deferred.untilMs);
         return;
       }
       await heartbeat();
     }
-  }
-
-  /**
-   * Handles a chunk's messages, `messageConcurrency` at a time, and returns
-   * their results in input order up to the first message that is not due yet
-   * (see {@link HandlerResult.deferUntil}). Work started on later messages
-   * is discarded: it is done again once the partition resumes, which the
-   * handlers that defer (retry tiers, polling) make safe.
-   */
-  private async handleChunk(
-    handler: StageHandler<unknown>,
-    topic: string,
-    partition: number,
-    chunk: KafkaMessage[],
-    live: () => boolean,
-    beatFailed: () => boolean,
-  ): Promise<ChunkOutcome> {
-    const results: (ProcessedMessage | undefined)[] = new Array<ProcessedMessage | undefined>(
-      chunk.length,
-    );
-    let firstDeferred = chunk.length;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < firstDeferred && !beatFailed()) {
-        const index = next;
-        next += 1;
-        const message = chunk[index] as KafkaMessage;
-        const started = performance.now();
-        const processed = await this.memory
-          .admitted(
-            message,
-            this.stopController.signal,
-            (m) => {
-              // A value inflated from a reference stands in the chunk from now
-              // on: a dead letter made at commit (isolation) carries its bytes.
-              chunk[index] = m;
-              return this.processor.process(handler, topic, partition, m, live);
-            },
-            (m, tooLarge) =>
-              this.processor.processOversized(tooLarge, topic, partition, message, m, live),
-          )
-          .catch((err: unknown) => {
-            // A stop while waiting for admission, or a batch to be fetched again: nothing commits.
-            if (err instanceof BatchReleasedError || this.stopController.signal.aborted)
-              throw new Interrupted();
-            throw err;
-          });
-        this.emit('handled', {
-          topic,
-          partition,
-          outcome:
-            processed.deferUntil !== undefined
-              ? 'deferred'
-              : processed.deadLettered
-                ? 'dead_lettered'
-                : 'processed',
-          durationMs: performance.now() - started,
-        });
-        results[index] = processed;
-        if (processed.deferUntil !== undefined && index < firstDeferred) firstDeferred = index;
-      }
-    };
-    const workers = Math.min(this.options.config.messageConcurrency, chunk.length);
-    await Promise.all(Array.from({ length: workers }, () => worker()));
-    // withHeartbeats then rethrows the heartbeat's error, so kafkajs rejoins.
-    if (beatFailed()) return { results: [], deferred: null };
-    const done: ProcessedMessage[] = [];
-    for (let i = 0; i < firstDeferred; i += 1) done.push(results[i] as ProcessedMessage);
-    const deferredMessage = chunk[firstDeferred];
-    const untilMs = results[firstDeferred]?.deferUntil;
-    return {
-      results: done,
-      deferred:
-        deferredMessage && untilMs !== undefined
-          ? { offset: deferredMessage.offset, untilMs }
-          : null,
-    };
-  }
-
-  /**
-   * Parks a partition whose next message is not due: pauses it, rewinds the
-   * fetch position to that message and resumes at its due time. A paused
-   * partition holds no slot of partitionsConsumedConcurrently, so waiting
-   * messages (retry tiers, status polls) never block other partitions.
-   */
-  private deferPartition(payload: EachBatchPayload, offset: string, untilMs: number): void {
-    const { topic, partition } = payload.batch;
-    const consumer = this.consumer;
-    if (!consumer) return;
-    payload.pause();
-    consumer.seek({ topic, partition, offset });
-    const key = tpKey(topic, partition);
-    const existing = this.deferTimers.get(key);
-    if (existing) clearTimeout(existing);
-    const delay = Math.max(0, untilMs - Date.now());
-    this.deferTimers.set(
-      key,
-      setTimeout(() => {
-        this.deferTimers.delete(key);
-        // Under memory pressure the guard resumes everything once it clears.
-        if (this.running && !this.memory.engaged)
-          consumer.resume([{ topic, partitions: [partition] }]);
-      }, delay),
-    );
-    this.emit('deferred', { topic, partition, offset, untilMs });
   }
 }
