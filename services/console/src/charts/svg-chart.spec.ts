@@ -42,7 +42,7 @@ describe('lineChart', () => {
     expect(chart.match(/<circle/g)).toHaveLength(2);
     expect(chart).toContain('data-points="4"');
     // 10 is the top (a round ceiling over 8); 10 and 20 minutes into the hour.
-    expect(chart).toContain('points="151.3,108.0 246.7,44.0"');
+    expect(chart).toContain('points="151.3,111.2 246.7,50.4"');
   });
 
   it('repeats the figures in a table, and writes names as text', () => {

@@ -31,7 +31,7 @@ const WIDTH = 640;
 const HEIGHT = 200;
 const LEFT = 56;
 const RIGHT = 12;
-const TOP = 12;
+const TOP = 20;
 const BOTTOM = 28;
 /**
  * Line colours with at least 4.5:1 contrast on white, each with its own
@@ -149,7 +149,7 @@ export function lineChart(spec: LineChartSpec): SafeHtml {
               ${number(top * f)}
             </text>`,
       )}
-      <text x="4" y="${TOP + 4}" font-size="11" fill="#333">${spec.unit}</text>
+      <text x="${LEFT + 4}" y="${TOP - 6}" font-size="12" fill="#333">${spec.unit}</text>
       ${[0, 0.5, 1].map(
         (f) =>
           html`<text

@@ -52,7 +52,7 @@ export function funderCells(f: FunderFigures | null, now: number): Record<string
     probe:
       f.nextProbeAt === null
         ? dash
-        : `${when(f.nextProbeAt)}${f.nextProbeAt > now ? ` (in ${Math.ceil((f.nextProbeAt - now) / 1000)} s)` : ' (due)'}`,
+        : `${when(Math.round(f.nextProbeAt / 1000) * 1000)}${f.nextProbeAt > now ? ` (in ${Math.ceil((f.nextProbeAt - now) / 1000)} s)` : ' (due)'}`,
     latency:
       f.latencyMeanMs === null
         ? dash
