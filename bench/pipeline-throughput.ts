@@ -255,9 +255,13 @@ async function main(): Promise<void> {
       const cpu0 = pids.map(([, pid]) => (pid ? cpuMs(pid) : 0));
       const done = allRouted(new Set(subs.map((s) => s.grant_id)), 600_000);
       const started = Date.now();
+      // Monotonic µs, the clock of V8 .cpuprofile timestamps in every process:
+      // bench/cpuprofile-summary.ts --window on a stage's --cpu-prof profile.
+      const windowFrom = process.hrtime.bigint() / 1000n;
       for (let i = 0; i < subs.length; i += 1000)
         await produceSubmissions(clients, topic, subs.slice(i, i + 1000));
       const { last, seen } = await done;
+      const windowTo = process.hrtime.bigint() / 1000n;
       const rate = (seen / (last - started)) * 1000;
       rates.push(rate);
       const used = pids.map(([, pid], i) => (pid ? cpuMs(pid) - (cpu0[i] ?? 0) : 0));
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
       ceilings.push((cores / perGrantMs) * 1000);
       console.log(
         `round ${round}: ${seen}/${o.grants} routed in ${last - started} ms = ${n0(rate)} grants/s; load ${load()}; ` +
-          `CPU ms: ${cpu.join(', ')}; ${perGrantMs.toFixed(2)} CPU ms per grant = ${n0(ceilings[ceilings.length - 1]!)} grants/s on ${cores} cores alone`,
+          `CPU ms: ${cpu.join(', ')}; ${perGrantMs.toFixed(2)} CPU ms per grant = ${n0(ceilings[ceilings.length - 1]!)} grants/s on ${cores} cores alone; profile window ${windowFrom},${windowTo}`,
       );
     }
     const throughput = median(rates);
