@@ -1,27 +1,15 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import {
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type KafkaMessage,
-} from '@grantstream/kafkajs-extended';
-import type { PipelineError } from '@grantstream/errors';
+import type { EachBatchPayload, KafkaMessage } from '@grantstream/kafkajs-extended';
 import type { GrantLogger } from '@grantstream/logging';
 import { within } from '../within';
-import { kafkaSecurityFailureOf } from '../kafka-client';
+import { ChunkScheduler, type ChunkOutcome } from './chunk-scheduler';
+import { ConsumerLifecycle } from './consumer-lifecycle';
 import { MemoryControl, chunksOf } from './memory-control';
 import type { MemoryMode } from './memory-guard';
-import { ChunkScheduler, type ChunkOutcome } from './chunk-scheduler';
 import { MessageProcessor } from './message-processor';
 import { PartitionTransactions } from './partition-transactions';
-import {
-  HeartbeatFailed,
-  Interrupted,
-  PartitionLost,
-  sleep,
-  withHeartbeats,
-} from './runner-signals';
-import { matchesSubscription, subscribes, type StageHandler } from './stage-handler';
+import { HeartbeatFailed, Interrupted, PartitionLost, withHeartbeats } from './runner-signals';
+import { subscribes, type StageHandler } from './stage-handler';
 import type {
   PartitionLag,
   RunnerEmit,
@@ -49,28 +37,26 @@ export type {
  * committed offset is read again with require_stable, which waits out a
  * previous owner's commit still completing, so messages it committed are
  * skipped rather than processed twice.
+ *
+ * The runner is the facade over four units and keeps only a batch's flow
+ * (prepare, skip what a previous owner committed, chunk, handle, commit,
+ * defer): ConsumerLifecycle (the consumer in its group), MessageProcessor
+ * (one message to its records or dead letter), ChunkScheduler (what runs
+ * when: concurrency, deferral, memory pauses) and PartitionTransactions
+ * (commits, refusals and fencing, with CommittedOffsets).
  */
 export class StageRunner extends EventEmitter<StageRunnerEvents> {
-  private consumer: Consumer | null = null;
-  private admin: Admin | null = null;
+  private readonly lifecycle: ConsumerLifecycle;
   /** Transactions, fencing and committed offsets of the input partitions (one producer per member). */
   private readonly partitions: PartitionTransactions;
   /** Which message runs when: concurrency within a chunk, deferral, the memory guard's pauses. */
   private readonly scheduler: ChunkScheduler;
-  private readonly memory: MemoryControl;
-  private memoryTimer: NodeJS.Timeout | null = null;
-  private refreshTimer: NodeJS.Timeout | null = null;
-  private generation = 0;
-  /** This member's partitions in the current generation. */
-  private assignment: Record<string, number[]> = {};
-  private topics: string[] = [];
-  private running = false;
-  private restarting: Promise<void> | null = null;
-  private readonly stopController = new AbortController();
-  private readonly log: GrantLogger;
   /** Decode, contract, handle, encode and dead letters of one message. */
   private readonly processor: MessageProcessor;
-
+  private readonly memory: MemoryControl;
+  private memoryTimer: NodeJS.Timeout | null = null;
+  private readonly stopController = new AbortController();
+  private readonly log: GrantLogger;
   /**
    * The runner's units report through the runner's own events. EventEmitter's
    * typed emit cannot take a generic key's tuple; RunnerEmit ties them.
@@ -81,13 +67,23 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
 
   constructor(private readonly options: StageRunnerOptions) {
     super();
-    this.log = options.logger.child({
-      stage: options.service.stage,
-      group: options.config.groupId,
+    const { config } = options;
+    this.log = options.logger.child({ stage: options.service.stage, group: config.groupId });
+    this.lifecycle = new ConsumerLifecycle({
+      kafka: options.kafka,
+      config,
+      handlers: options.handlers,
+      log: this.log,
+      emit: this.relay,
+      onBatch: (payload) => this.onBatch(payload),
+      onRunning: () => {
+        if (this.memory.engaged) this.scheduler.pauseAll();
+      },
+      stopRunner: () => this.stop(),
     });
     this.processor = new MessageProcessor({
       service: options.service,
-      config: options.config,
+      config,
       serde: options.serde,
       log: this.log,
       signal: this.stopController.signal,
@@ -97,37 +93,37 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     });
     this.partitions = new PartitionTransactions({
       kafka: options.kafka,
-      config: options.config,
+      config,
       log: this.log,
       emit: this.relay,
       deadLetters: this.processor,
       offsets: {
-        admin: () => this.admin,
-        generation: () => this.generation,
+        admin: () => this.lifecycle.admin,
+        generation: () => this.lifecycle.generation,
         signal: this.stopController.signal,
         ...(options.preparePartition ? { preparePartition: options.preparePartition } : {}),
       },
     });
     this.memory = new MemoryControl({
-      memory: options.config.memory,
-      maxBytes: options.config.maxBytes,
+      memory: config.memory,
+      maxBytes: config.maxBytes,
       logger: this.log,
       ...(options.rssProbe ? { rssProbe: options.rssProbe } : {}),
       ...(options.heapProbe ? { heapProbe: options.heapProbe } : {}),
     });
     this.scheduler = new ChunkScheduler({
-      config: options.config,
+      config,
       emit: this.relay,
       memory: this.memory,
       processor: this.processor,
       signal: this.stopController.signal,
-      consumer: () => this.consumer,
-      topics: () => this.topics,
-      running: () => this.running,
+      consumer: () => this.lifecycle.consumer,
+      topics: () => this.lifecycle.topics,
+      running: () => this.lifecycle.running,
     });
     // Every handler in flight may listen for the stop (a portal call, a limiter
     // wait): a few listeners per message handled at once, not a leak.
-    const { messageConcurrency, partitionsConsumedConcurrently } = options.config;
+    const { messageConcurrency, partitionsConsumedConcurrently } = config;
     setMaxListeners(
       4 * messageConcurrency * partitionsConsumedConcurrently + 10,
       this.stopController.signal,
@@ -141,7 +137,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
 
   /** Topics currently subscribed (patterns resolved). */
   get subscribedTopics(): readonly string[] {
-    return this.topics;
+    return this.lifecycle.topics;
   }
 
   /** True while the memory guard holds consumption paused. */
@@ -161,7 +157,8 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
 
   /** Partitions currently paused: deferred until a message is due, or held by the memory guard. */
   pausedPartitionCount(): number {
-    return (this.consumer?.paused() ?? []).reduce((n, t) => n + t.partitions.length, 0);
+    const paused = this.lifecycle.consumer?.paused() ?? [];
+    return paused.reduce((n, t) => n + t.partitions.length, 0);
   }
 
   /**
@@ -169,48 +166,18 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
    * minus the group's committed offset (its start when nothing is committed).
    * Asks the broker; empty when not consuming.
    */
-  async consumerLag(): Promise<PartitionLag[]> {
-    const admin = this.admin;
-    const topics = Object.keys(this.assignment).filter(
-      (t) => (this.assignment[t] ?? []).length > 0,
-    );
-    if (!admin || !this.running || topics.length === 0) return [];
-    const [committed, ends] = await Promise.all([
-      admin.fetchOffsets({ groupId: this.groupId, topics }),
-      Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))),
-    ]);
-    const lags: PartitionLag[] = [];
-    topics.forEach((topic, i) => {
-      const groupOffsets = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const partition of this.assignment[topic] ?? []) {
-        const end = ends[i]?.find((e) => e.partition === partition);
-        if (!end) continue;
-        const at = groupOffsets.find((p) => p.partition === partition)?.offset ?? '-1';
-        const from = at === '-1' ? BigInt(end.low) : BigInt(at);
-        const lag = BigInt(end.high) - from;
-        lags.push({ topic, partition, lag: lag > 0n ? Number(lag) : 0 });
-      }
-    });
-    return lags;
+  consumerLag(): Promise<PartitionLag[]> {
+    return this.lifecycle.consumerLag();
   }
 
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
   async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    this.admin = this.options.kafka.admin();
-    await this.admin.connect();
-    await this.startConsumer();
+    if (this.lifecycle.running) return;
+    await this.lifecycle.start();
     this.memoryTimer = setInterval(
       () => this.scheduler.checkMemory(),
       this.options.config.memory.checkIntervalMs,
     );
-    if (this.options.handlers.some((h) => h.subscriptions.some((s) => s instanceof RegExp))) {
-      this.refreshTimer = setInterval(
-        () => void this.refreshTopics(),
-        this.options.config.topicRefreshIntervalMs,
-      );
-    }
   }
 
   /**
@@ -218,19 +185,13 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
    * consumer leaves its group, producers disconnect. Bounded by shutdownGraceMs.
    */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
+    if (!this.lifecycle.running) return;
+    this.lifecycle.halt();
     this.stopController.abort();
     if (this.memoryTimer) clearInterval(this.memoryTimer);
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.scheduler.clear();
     const grace = this.options.config.shutdownGraceMs;
-    const work = (async () => {
-      await this.restarting?.catch(() => undefined);
-      await this.consumer?.disconnect();
-      await this.partitions.close();
-      await this.admin?.disconnect();
-    })();
+    const work = this.lifecycle.close(() => this.partitions.close());
     const outcome = await within(
       work.then(() => 'done' as const),
       grace,
@@ -240,136 +201,17 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     else this.log.info('stage runner stopped');
   }
 
-  private async resolveTopics(): Promise<string[]> {
-    const existing = (await this.admin?.listTopics()) ?? [];
-    const names = new Set<string>();
-    for (const h of this.options.handlers) {
-      for (const s of h.subscriptions) {
-        if (typeof s === 'string') names.add(s);
-        else
-          for (const t of existing)
-            if (!t.startsWith('__') && matchesSubscription(s, t)) names.add(t);
-      }
-    }
-    return [...names].sort();
-  }
-
-  private async startConsumer(): Promise<void> {
-    const c = this.options.config;
-    this.topics = await this.resolveTopics();
-    const consumer = this.options.kafka.consumer({
-      groupId: c.groupId,
-      sessionTimeout: c.sessionTimeoutMs,
-      rebalanceTimeout: c.rebalanceTimeoutMs,
-      heartbeatInterval: c.heartbeatIntervalMs,
-      maxWaitTimeInMs: c.maxWaitTimeMs,
-      maxBytesPerPartition: c.maxBytesPerPartition,
-      maxBytes: c.maxBytes,
-      // Outputs of other stages are read only once their transaction committed.
-      readUncommitted: false,
-      retry: {
-        restartOnFailure: (e) =>
-          Promise.resolve(
-            this.running && !(e instanceof TypeError) && kafkaSecurityFailureOf(e) === null,
-          ),
-      },
-    });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // Synchronous with the join: every partition is prepared again (offset
-      // re-read, state reloaded) before its first batch of this generation.
-      this.generation += 1;
-      this.assignment = payload.memberAssignment;
-      this.emit('groupJoined', {
-        generation: this.generation,
-        assignment: payload.memberAssignment,
-      });
-      this.log.info(
-        { generation: this.generation, assignment: payload.memberAssignment },
-        'joined consumer group',
-      );
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      const security = kafkaSecurityFailureOf(payload.error);
-      if (security) {
-        this.fail(security);
-        return;
-      }
-      const restarting = this.running && !payload.restart;
-      this.log.error({ err: payload.error, kafkajsRestarts: payload.restart }, 'consumer crashed');
-      this.emit('crashed', { error: payload.error, restarting: this.running });
-      if (restarting) this.scheduleRestart();
-    });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    this.emit('subscribed', { topics: this.topics });
-    this.log.info({ topics: this.topics }, 'subscribed');
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: c.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
-    if (this.memory.engaged) this.scheduler.pauseAll();
-  }
-
-  /**
-   * Stops for good on a security failure: the broker refused the principal
-   * (an ACL) or its credentials. Retrying would loop on the same refusal, and
-   * dead-lettering would drain every input into the dead-letter topic for a
-   * fault none of them has; an operator must fix the ACLs or the configuration.
-   */
-  private fail(error: PipelineError): void {
-    if (!this.running) return;
-    this.log.fatal(
-      { err: error.toJSON(), groupId: this.options.config.groupId },
-      `stopping: ${error.message}`,
-    );
-    this.emit('fatal', { error });
-    void this.stop();
-  }
-
-  /** Recreates the consumer (after a crash kafkajs will not recover from, or a new matching topic). */
-  private scheduleRestart(delayMs = this.options.config.restartBackoffMs): void {
-    if (this.restarting || !this.running) return;
-    this.restarting = (async () => {
-      await sleep(delayMs);
-      try {
-        await this.consumer?.disconnect().catch(() => undefined);
-        if (this.running) await this.startConsumer();
-      } catch (err) {
-        const security = kafkaSecurityFailureOf(err);
-        if (security) {
-          this.restarting = null;
-          this.fail(security);
-          return;
-        }
-        this.log.error({ err }, 'consumer restart failed; trying again');
-        this.restarting = null;
-        this.scheduleRestart();
-        return;
-      }
-      this.restarting = null;
-    })();
-  }
-
-  private async refreshTopics(): Promise<void> {
-    if (!this.running || this.restarting) return;
-    try {
-      const topics = await this.resolveTopics();
-      if (topics.join('\n') !== this.topics.join('\n')) {
-        this.log.info({ topics }, 'subscription changed; resubscribing');
-        this.scheduleRestart(0);
-      }
-    } catch (err) {
-      this.log.warn({ err }, 'topic refresh failed');
-    }
-  }
-
   private handlerFor(topic: string): StageHandler<unknown> | undefined {
     return this.options.handlers.find((h) => subscribes(h, topic));
   }
 
+  /**
+   * One fetched batch of one partition: prepare the partition in this
+   * generation, skip what a previous owner committed, then chunk by chunk
+   * handle (ChunkScheduler) and commit (PartitionTransactions), stopping at
+   * a deferral. Errors kafkajs must see (a failed heartbeat, a fenced commit)
+   * are rethrown as the broker's own, so it rejoins the group.
+   */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
@@ -377,14 +219,14 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
     const heartbeat = () => payload.heartbeat();
     const handler = this.handlerFor(topic);
     const live = () =>
-      payload.isRunning() && !payload.isStale() && this.running && !this.memory.engaged;
+      payload.isRunning() && !payload.isStale() && this.lifecycle.running && !this.memory.engaged;
     if (!handler || batch.messages.length === 0 || !live()) return;
 
     // The membership the batch was fetched in: a commit carrying it is
     // refused once the group has moved on (KIP-447). Taken before anything
     // awaits, so a rejoin meanwhile cannot lend the batch a newer generation.
-    const generation = this.generation;
-    const group = this.consumer?.groupMetadata() ?? null;
+    const generation = this.lifecycle.generation;
+    const group = this.lifecycle.consumer?.groupMetadata() ?? null;
     if (group === null) return;
     let committedOffset: string | null;
     try {
@@ -398,7 +240,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
       if (err instanceof HeartbeatFailed) throw err.kafkaError;
       throw err;
     }
-    if (generation !== this.generation || payload.isStale()) return;
+    if (generation !== this.lifecycle.generation || payload.isStale()) return;
     let messages = batch.messages;
     if (committedOffset !== null) {
       // A previous owner may have committed past what this consumer fetched from.
@@ -445,7 +287,7 @@ export class StageRunner extends EventEmitter<StageRunnerEvents> {
               topic,
               partition,
               group,
-              owned: () => !payload.isStale() && generation === this.generation,
+              owned: () => !payload.isStale() && generation === this.lifecycle.generation,
               resolveOffset,
               heartbeat,
             },
