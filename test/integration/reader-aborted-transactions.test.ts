@@ -114,8 +114,8 @@ describe('read_committed readers and aborted transactions', () => {
       // producer 0 begins, producer 1 begins and aborts, producer 0 writes again and aborts.
       for (const i of [0, 1]) {
         open[i] = { tx: await producers[i]!.transaction(), pending: [], id: begun++ };
-        await write(open[i]!.tx, audit, `g${open[i]!.id}:event`, open[i]!.pending);
-        await write(open[i]!.tx, status, `g${open[i]!.id}:status`, open[i]!.pending);
+        await write(open[i].tx, audit, `g${open[i].id}:event`, open[i].pending);
+        await write(open[i].tx, status, `g${open[i].id}:status`, open[i].pending);
       }
       await end(1, false);
       await write(open[0]!.tx, audit, `g${open[0]!.id}:event2`, open[0]!.pending);
@@ -128,7 +128,7 @@ describe('read_committed readers and aborted transactions', () => {
         if (!t) {
           if (begun >= TRANSACTIONS) continue;
           open[i] = { tx: await producers[i]!.transaction(), pending: [], id: begun++ };
-          await write(open[i]!.tx, audit, `g${open[i]!.id}:event`, open[i]!.pending);
+          await write(open[i].tx, audit, `g${open[i].id}:event`, open[i].pending);
         } else if (!t.pending.some((w) => w.topic === status)) {
           await write(t.tx, status, `g${t.id}:status`, t.pending);
         } else if (random() < 0.3) {
