@@ -77,6 +77,7 @@ function parseArgs(argv: readonly string[]): Options {
     cpuProf: null,
     profile: [],
   };
+  let variantsGiven = false;
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -106,6 +107,7 @@ function parseArgs(argv: readonly string[]): Options {
       case '--only':
       case '--variants':
         o.variants = text().split(',').filter(Boolean);
+        variantsGiven = true;
         break;
       case '--baseline-tree':
         o.baselineTree = resolve(text());
@@ -125,6 +127,12 @@ function parseArgs(argv: readonly string[]): Options {
     }
   }
   for (const v of o.variants) if (!variantSpec(v)) throw new Error(`unknown variant ${v}`);
+  if (!variantsGiven && !o.baselineTree) {
+    console.log(
+      'hop-kafkajs skipped: pass --baseline-tree DIR, a worktree of the commit whose runner it measures',
+    );
+    o.variants = o.variants.filter((v) => v !== 'hop-kafkajs');
+  }
   const needsBaseline = o.variants.some((v) => {
     const s = variantSpec(v);
     return s?.kind === 'hop' && s.baseline;
