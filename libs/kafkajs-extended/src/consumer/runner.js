@@ -375,6 +375,22 @@ module.exports = class Runner extends EventEmitter {
     return batches
   }
 
+  /**
+   * grantstream: whether `batch` was fetched from another offset than the
+   * partition's position now (see handleBatch). A partition this consumer
+   * holds no position for is left to kafkajs's own checks.
+   * @param {import('./batch')} batch
+   */
+  isFetchedFromAnotherPosition(batch) {
+    let position
+    try {
+      position = this.consumerGroup.offsetManager.nextOffset(batch.topic, batch.partition)
+    } catch (e) {
+      return false
+    }
+    return position.toString() !== String(batch.fetchedOffset)
+  }
+
   async handleBatch(batch) {
     if (!this.running) {
       this.logger.debug('consumer not running, exiting', {
@@ -387,6 +403,22 @@ module.exports = class Runner extends EventEmitter {
 
     /** @param {import('./batch')} batch */
     const onBatch = async batch => {
+      // grantstream: a batch fetched from a position the consumer has left since is
+      // dropped, as the Java consumer drops a fetch that no longer starts at the
+      // partition's position. When a partition's leader moves, the fetcher of the new
+      // leader can fetch it from the position the fetcher of the old one was still
+      // processing; handed over once that batch is done, the same records were
+      // processed, and with a transactional commit committed, a second time.
+      if (this.isFetchedFromAnotherPosition(batch)) {
+        this.logger.debug('Dropping a batch fetched before the position moved', {
+          groupId: this.consumerGroup.groupId,
+          memberId: this.consumerGroup.memberId,
+          topic: batch.topic,
+          partition: batch.partition,
+          fetchedOffset: batch.fetchedOffset,
+        })
+        return
+      }
       const startBatchProcess = Date.now()
       const payload = {
         topic: batch.topic,
