@@ -31,6 +31,7 @@ import {
   PIPELINE_STAGES,
   TOPICS,
   TOPIC_DECLARATIONS,
+  serviceDeclaration,
   type AuditEventV1,
 } from '@grantstream/contracts';
 import {
@@ -125,6 +126,15 @@ const simulatorSchema = z.object({
   }),
   funders: z.record(z.string(), z.object({ tokenSecret: z.string() })),
 });
+/** Where each stage answers its readiness probe (its section's metrics endpoint). */
+const endpointSchema = z.object({ metrics: z.object({ host: z.string(), port: z.number() }) });
+const stageEndpointsSchema = z.record(z.string(), z.unknown()).transform((sections) =>
+  PIPELINE_STAGES.map((stage) => {
+    const declared = serviceDeclaration(stage);
+    const { host, port } = endpointSchema.parse(sections[declared.configSection]).metrics;
+    return { stage, url: `http://${host}:${port}${declared.probe}` };
+  }),
+);
 
 const auditType = Type.forSchema(AuditEventV1Avro, { logicalTypes: {} });
 
@@ -178,32 +188,48 @@ describe('the full pipeline through a 40 s broker freeze', () => {
       if (sim) tokens[f.tokenSecret] = sim.token;
     }
     stages = startStages(['funder-simulator'], { logDir: dir, env: CLUSTER_ENV });
-    const stats = `http://${local.simulator.host}:${local.simulator.port}/__sim/stats`;
+    const simulator = stages[0];
+    await answering(
+      `http://${local.simulator.host}:${local.simulator.port}/__sim/stats`,
+      () => simulator?.child.exitCode !== null,
+    );
+    const started = startStages(PIPELINE_STAGES, {
+      logDir: dir,
+      env: {
+        ...tokens,
+        ...CLUSTER_ENV,
+        ...groups,
+        GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
+      },
+    });
+    stages.push(...started);
+    // Every stage ready before the first run: a run's time is the pipeline's, not its start.
+    const endpoints = loadConfig({
+      schema: stageEndpointsSchema,
+      files: [DEFAULT_CONFIG_FILE],
+      env: process.env,
+    });
+    for (const { stage, url } of endpoints) {
+      const p = started.find((s) => s.name === stage);
+      await answering(url, () => p?.child.exitCode !== null);
+    }
+  });
+
+  /** Resolves once `url` answers 2xx; fails when `gone()` says its process exited, or after the ready timeout. */
+  async function answering(url: string, gone: () => boolean): Promise<void> {
     const deadline = Date.now() + wait;
     for (;;) {
       if (
-        await fetch(stats).then(
+        await fetch(url).then(
           (r) => r.ok,
           () => false,
         )
       )
-        break;
-      if (stages[0]?.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the funder simulator never answered ${stats}`);
+        return;
+      if (gone() || Date.now() > deadline) throw new Error(`${url} never answered`);
       await waitMs(config.stack.faults.pollMs);
     }
-    stages.push(
-      ...startStages(PIPELINE_STAGES, {
-        logDir: dir,
-        env: {
-          ...tokens,
-          ...CLUSTER_ENV,
-          ...groups,
-          GRANTSTREAM__INGEST__STORAGE__FILEROOTS: JSON.stringify([dir]),
-        },
-      }),
-    );
-  });
+  }
 
   afterAll(async () => {
     await stopStages(stages, config.runner.shutdownGraceMs);
