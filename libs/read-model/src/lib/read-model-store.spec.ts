@@ -20,7 +20,7 @@ import {
   type AuditRow,
   type StatusRow,
 } from './projection';
-import { ReadModelStore, type ProjectionBatch } from './read-model-store';
+import { ReadModelStore, grantOrderOf, type ProjectionBatch } from './read-model-store';
 import { topicLag } from './lag';
 
 const T0 = Date.UTC(2026, 2, 1, 9, 0);
@@ -333,6 +333,82 @@ describe('ReadModelStore', () => {
     expect(
       store.searchGrants({ category: 'NETWORK_TIMEOUT', limit: 5 }).map((g) => g.grantId),
     ).toEqual(['NSF-2026-041']);
+  });
+});
+
+describe('ReadModelStore.searchGrants order', () => {
+  // 60 grants: the higher the number, the more recent its activity; deadlines run
+  // the other way round from number 30 down, so no order is another's by accident.
+  const store = ReadModelStore.open(':memory:');
+  const rows: AuditRow[] = [];
+  for (let g = 0; g < 60; g += 1) {
+    const id = `${g % 2 === 0 ? 'NSF' : 'DOE'}-2026-${String(g).padStart(3, '0')}`;
+    const deadline = T0 + (10 + Math.abs(30 - g)) * DAY + g;
+    rows.push(
+      ...rowsOf(
+        trail(
+          id,
+          [
+            {
+              stage: 'ingest',
+              action: 'VALIDATED',
+              details: { submission_deadline: String(deadline) },
+            },
+          ],
+          T0 + g * 60_000,
+        ),
+      ).map((r, i) => ({ ...r, offset: String(g * 10 + i) })),
+    );
+  }
+  store.apply(batch({ audit: rows }));
+  const ids = (q: Parameters<ReadModelStore['searchGrants']>[0]) =>
+    store.searchGrants(q).map((g) => g.grantId);
+
+  it('lists an id prefix in grant id order, up to the limit', () => {
+    expect(ids({ grantPrefix: 'NSF-2026-0', limit: 4 })).toEqual([
+      'NSF-2026-000',
+      'NSF-2026-002',
+      'NSF-2026-004',
+      'NSF-2026-006',
+    ]);
+    expect(ids({ grantPrefix: 'DOE-2026-05', status: 'VALIDATED', limit: 3 })).toEqual([
+      'DOE-2026-051',
+      'DOE-2026-053',
+      'DOE-2026-055',
+    ]);
+  });
+
+  it('lists a deadline range soonest deadline first, with other filters applied', () => {
+    const from = T0 + 10 * DAY;
+    expect(ids({ deadlineFrom: from, deadlineTo: from + 3 * DAY, limit: 3 })).toEqual([
+      'NSF-2026-030',
+      'DOE-2026-029',
+      'DOE-2026-031',
+    ]);
+    expect(ids({ funder: 'NSF', deadlineFrom: from, limit: 3 })).toEqual([
+      'NSF-2026-030',
+      'NSF-2026-028',
+      'NSF-2026-032',
+    ]);
+  });
+
+  it('lists anything else the most recently active first', () => {
+    expect(ids({ funder: 'DOE', limit: 3 })).toEqual([
+      'DOE-2026-059',
+      'DOE-2026-057',
+      'DOE-2026-055',
+    ]);
+    expect(ids({ status: 'VALIDATED', to: T0 + 10 * 60_000, limit: 3 })).toEqual([
+      'DOE-2026-009',
+      'NSF-2026-008',
+      'DOE-2026-007',
+    ]);
+  });
+
+  it('names the order a query gets', () => {
+    expect(grantOrderOf({ grantPrefix: 'N', deadlineFrom: 1, limit: 1 })).toBe('grant-id');
+    expect(grantOrderOf({ deadlineTo: 1, funder: 'NSF', limit: 1 })).toBe('deadline');
+    expect(grantOrderOf({ category: 'X', from: 1, limit: 1 })).toBe('recent');
   });
 });
 

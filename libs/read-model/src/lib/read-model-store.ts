@@ -158,6 +158,20 @@ function deadLetterOf(r: SqlRow): StoredDeadLetter {
   };
 }
 
+/** The order of a grant search's results. */
+export type GrantOrder = 'grant-id' | 'deadline' | 'recent';
+
+/**
+ * How a search's results are ordered: by grant id when it names an id
+ * prefix (as a directory lists ids), soonest deadline first when it names a
+ * deadline range, otherwise the most recently active first.
+ */
+export function grantOrderOf(q: GrantQuery): GrantOrder {
+  if (q.grantPrefix !== undefined || q.grantId !== undefined) return 'grant-id';
+  if (q.deadlineFrom !== undefined || q.deadlineTo !== undefined) return 'deadline';
+  return 'recent';
+}
+
 /** The upper bound of a prefix range: every string starting with `prefix` sorts below it. */
 function prefixEnd(prefix: string): string {
   return `${prefix}\u{10ffff}`;
@@ -334,8 +348,20 @@ export class ReadModelStore {
     }
   }
 
-  /** Grants matching `q`, the most recently active first. */
+  /**
+   * Grants matching `q`, in the order {@link grantOrderOf} names: each is
+   * read off one index in that order and stops at `limit`, so a search costs
+   * about `limit` rows whatever the store holds. Sorting every match by
+   * recency instead costs a row per match: a short id prefix or a month of
+   * deadlines over a million events matches tens of thousands of grants.
+   */
   searchGrants(q: GrantQuery): GrantSummary[] {
+    const order = grantOrderOf(q);
+    // `+column` keeps SQLite off that column's index, so the ordering index
+    // walks and the other filters are checked on the rows it yields.
+    const col = (name: string, ordering: boolean) => (ordering ? name : `+${name}`);
+    const byId = order === 'grant-id';
+    const byDeadline = order === 'deadline';
     const where: string[] = [];
     const values: SqlValue[] = [];
     const add = (clause: string, ...v: SqlValue[]) => {
@@ -346,18 +372,25 @@ export class ReadModelStore {
     if (q.grantPrefix !== undefined) {
       add('grant_id >= ? AND grant_id < ?', q.grantPrefix, prefixEnd(q.grantPrefix));
     }
-    if (q.funder !== undefined) add('funder_id = ?', q.funder);
-    if (q.status !== undefined) add('state = ?', q.status);
+    if (q.funder !== undefined) add(`${col('funder_id', order === 'recent')} = ?`, q.funder);
+    if (q.status !== undefined) add(`${col('state', !byId && !byDeadline)} = ?`, q.status);
     if (q.category !== undefined) {
       add('grant_id IN (SELECT grant_id FROM grant_categories WHERE category = ?)', q.category);
     }
-    if (q.deadlineFrom !== undefined) add('deadline >= ?', q.deadlineFrom);
-    if (q.deadlineTo !== undefined) add('deadline < ?', q.deadlineTo);
-    if (q.from !== undefined) add('last_at >= ?', q.from);
-    if (q.to !== undefined) add('last_at < ?', q.to);
+    const deadline = col('deadline', byDeadline);
+    if (q.deadlineFrom !== undefined) add(`${deadline} >= ?`, q.deadlineFrom);
+    if (q.deadlineTo !== undefined) add(`${deadline} < ?`, q.deadlineTo);
+    const lastAt = col('last_at', order === 'recent');
+    if (q.from !== undefined) add(`${lastAt} >= ?`, q.from);
+    if (q.to !== undefined) add(`${lastAt} < ?`, q.to);
+    const orderBy = byId
+      ? 'grant_id'
+      : byDeadline
+        ? 'deadline, grant_id'
+        : 'last_at DESC, grant_id';
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM grants
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY last_at DESC, grant_id LIMIT ?`;
+      ORDER BY ${orderBy} LIMIT ?`;
     return this.db.all(sql, [...values, q.limit]).map(summaryOf);
   }
 
