@@ -1,5 +1,5 @@
 import type { EvidenceTimelineEntry } from '@grantstream/audit';
-import type { GrantSummary } from '@grantstream/read-model';
+import type { GrantOrder, GrantSummary } from '@grantstream/read-model';
 import type { Principal } from '../auth/roles';
 import type { GrantView } from '../domain/grant-view';
 import { html, type SafeHtml } from '../http/html';
@@ -24,7 +24,20 @@ const input = (id: keyof GrantSearchForm, label: string, value: string, type = '
     >${label}<input id="${id}" name="${id}" type="${type}" value="${value}"
   /></label>`;
 
-/** Grant search: the form and the grants it found, most recently active first. */
+/** The search's order as the read model applies it (grantOrderOf), in words. */
+const ORDER_CAPTION: Record<GrantOrder, string> = {
+  'grant-id': 'Grants by grant id',
+  deadline: 'Grants, soonest deadline first',
+  recent: 'Grants, most recently active first',
+};
+
+function orderOf(form: GrantSearchForm): GrantOrder {
+  if (form.grant !== '') return 'grant-id';
+  if (form.deadlineFrom !== '' || form.deadlineTo !== '') return 'deadline';
+  return 'recent';
+}
+
+/** Grant search: the form and the grants it found, in the order the search gets. */
 export function grantSearchPage(
   frame: { principal: Principal; csrfToken: string },
   form: GrantSearchForm,
@@ -56,7 +69,7 @@ export function grantSearchPage(
       </p>
       <table>
         <caption class="note">
-          Grants, most recently active first
+          ${ORDER_CAPTION[orderOf(form)]}
         </caption>
         <thead>
           <tr>
