@@ -90,9 +90,10 @@ const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 async function routedReader(
   clients: PlatformClients,
   seen: (key: string, readAt: number, routedAt: number) => void,
-): Promise<{ close: () => Promise<void> }> {
+): Promise<{ group: string; close: () => Promise<void> }> {
+  const group = uniqueName('bench-pipeline-reader');
   const consumer = clients.kafka.consumer({
-    groupId: uniqueName('bench-pipeline-reader'),
+    groupId: group,
     readUncommitted: false,
     maxWaitTimeInMs: 100,
   });
@@ -112,7 +113,7 @@ async function routedReader(
   });
   await joined;
   await firstFetch;
-  return { close: () => consumer.disconnect() };
+  return { group, close: () => consumer.disconnect() };
 }
 
 async function main(): Promise<void> {
@@ -152,12 +153,14 @@ async function main(): Promise<void> {
   // normalization and routing start at the current ends of their inputs.
   const ingest = scenarioIngest('bench');
   const groupEnv: Record<string, string> = { ...ingest.env };
+  const groups = [ingest.group];
   for (const [section, input] of [
     ['NORMALIZATION', TOPICS.VALIDATED],
     ['ROUTING', TOPICS.NORMALIZED],
   ] as const) {
     const group = uniqueName(`grantstream.${section.toLowerCase()}.bench`);
     await clients.admin.setGroupOffsets(group, await clients.io.endOffsets([input]));
+    groups.push(group);
     groupEnv[`GRANTSTREAM__${section}__RUNNER__GROUP_ID`] = group;
     groupEnv[`GRANTSTREAM__${section}__RUNNER__TRANSACTIONAL_ID_PREFIX`] = group;
   }
@@ -338,6 +341,15 @@ async function main(): Promise<void> {
   } finally {
     await reader.close();
     await stopStages(stages, testConfig().runner.shutdownGraceMs);
+    // Leftover topics cost the broker on every metadata request and pattern
+    // refresh of every later run: delete this run's topics and groups.
+    const admin = clients.kafka.admin();
+    await admin.connect();
+    await admin
+      .deleteTopics({ topics: [warmupTopic, ...roundTopics, ...latencyTopics] })
+      .catch((err: unknown) => console.log(`bench topics not deleted: ${String(err)}`));
+    await admin.deleteGroups([...groups, reader.group]).catch(() => undefined);
+    await admin.disconnect();
     await clients.close();
   }
 }
