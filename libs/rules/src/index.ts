@@ -15,9 +15,11 @@ export { decisionCategoryOf, severityOf } from './lib/severity';
 export { canonicalKey } from './lib/canonical-key';
 export {
   businessDaysBetween,
+  configureZonedDateCache,
   isCalendarDate,
   localDateOf,
   localDateTimeOf,
   zonedParts,
+  type ZonedDateCacheLimits,
   type ZonedParts,
 } from './lib/business-days';

@@ -49,6 +49,17 @@ export function stageRunnerConfig(
 export const rulesSectionSchema = z.strictObject({
   /** Directory of one YAML rule pack per funder; relative to the working directory. */
   packDir: z.string().min(1),
+  /**
+   * The local-date cache of the funders' time zones (libs/rules): tables for at
+   * most `maxZones` zones of `bucketsPerZone` hour buckets each; absent or 0,
+   * every local date is computed by Intl.
+   */
+  zonedDates: z
+    .strictObject({
+      maxZones: z.int().min(0),
+      bucketsPerZone: z.int().min(0),
+    })
+    .optional(),
 });
 
 /** Parsed {@link rulesSectionSchema}. */
