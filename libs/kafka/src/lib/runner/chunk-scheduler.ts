@@ -46,7 +46,7 @@ export class ChunkScheduler {
   /**
    * Handles a chunk's messages, `messageConcurrency` at a time, and returns
    * their results in input order up to the first message that is not due yet
-   * (see {@link HandlerResult.deferUntil}). Work started on later messages
+   * (see {@link DeferResult}). Work started on later messages
    * is discarded: it is done again once the partition resumes, which the
    * handlers that defer (retry tiers, polling) make safe. Throws Interrupted
    * when the runner stops or the batch must be fetched again.

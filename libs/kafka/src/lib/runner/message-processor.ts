@@ -44,7 +44,7 @@ export interface EncodedRecord {
 export interface ProcessedMessage {
   records: EncodedRecord[];
   deadLettered: boolean;
-  /** Set when the message is not due yet; see {@link HandlerResult.deferUntil}. */
+  /** Set when the message is not due yet; see {@link DeferResult}. */
   deferUntil?: number;
   /** What built the dead letter, so a smaller one can be made if the broker refuses it. */
   deadLetter?: DeadLetterParts;

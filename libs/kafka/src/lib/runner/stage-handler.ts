@@ -26,18 +26,35 @@ export interface OutboundRecord {
   headers?: Record<string, string>;
 }
 
-/** What a handler decided for one input: every record to produce in the same transaction. */
-export interface HandlerResult {
+/**
+ * What a handler decided for one input: produce these records (in the
+ * input's transaction), or wait until the input is due. Giving up is the
+ * third decision and is thrown ({@link GaveUpError}), so a result never
+ * carries a dead letter. The union lets the type checker refuse a deferral
+ * that also produces: a deferred input is handled again when due, and
+ * records produced now would be produced twice.
+ */
+export type HandlerResult = ProduceResult | DeferResult;
+
+/** Produce `records` (possibly none) with the input's offset, in one transaction. */
+export interface ProduceResult {
   records: OutboundRecord[];
-  /**
-   * Set (with no records) when the input is not due before this time, epoch
-   * milliseconds: a retry waiting out its delay, a status poll not yet due.
-   * The runner commits the chunk up to the message before it, pauses the
-   * partition and hands the message again at that time, so waiting costs no
-   * slot and blocks no other partition. Inputs of one partition should come
-   * in due order (one delay per topic), as later ones wait behind it.
-   */
-  deferUntil?: number;
+  /** Never set on a result that produces; see {@link DeferResult}. */
+  deferUntil?: undefined;
+}
+
+/**
+ * The input is not due before `deferUntil`, epoch milliseconds: a retry
+ * waiting out its delay, a status poll not yet due. The runner commits the
+ * chunk up to the message before it, pauses the partition and hands the
+ * message again at that time, so waiting costs no slot and blocks no other
+ * partition. Inputs of one partition should come in due order (one delay per
+ * topic), as later ones wait behind it.
+ */
+export interface DeferResult {
+  /** Always empty: a deferred input produces nothing until it is handled again. */
+  records: readonly [];
+  deferUntil: number;
 }
 
 /**
