@@ -33,6 +33,11 @@ export const ingestConfigSchema = platformConfigSchema.extend({
       fileRoots: z.array(z.string().min(1)).min(1),
       /** Leading bytes of each attachment kept for type sniffing. */
       sniffBytes: z.int().min(512),
+      /**
+       * Attachments of at most this many bytes are read whole in one read
+       * rather than streamed in chunks (0: always streamed).
+       */
+      wholeReadBytes: z.int().min(0).optional(),
       /** Bounds of the structural check by type (PDF, ZIP containers) made in the same pass. */
       inspect: z.strictObject({
         /** Longest one attachment's inspection may take, reading included. */

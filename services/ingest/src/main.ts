@@ -10,7 +10,13 @@ import { IngestModule } from './ingest.module';
 const config = loadIngestConfig(process.env);
 const packs = orExitOnConfigError(() => loadRulePacks(config.rules.packDir));
 const stores = orExitOnConfigError(
-  () => new AttachmentStores([new FileAttachmentStore({ roots: config.ingest.storage.fileRoots })]),
+  () =>
+    new AttachmentStores([
+      new FileAttachmentStore({
+        roots: config.ingest.storage.fileRoots,
+        wholeReadMaxBytes: config.ingest.storage.wholeReadBytes,
+      }),
+    ]),
 );
 // A runner whose worst case in flight cannot fit the memory budget refuses to start.
 const runner = orExitOnConfigError(() => stageRunnerConfig(config.runner, config.ingest.runner));

@@ -238,6 +238,90 @@ describe('FileAttachmentStore', () => {
     expect((err as ConfigError).problems).toHaveLength(2);
     expect(() => new FileAttachmentStore({ roots: [] })).toThrow(ConfigError);
   });
+
+  describe('with small files read whole', () => {
+    const LIMIT = 64;
+    let whole: FileAttachmentStore;
+    const chunksOf = async (stream: Readable): Promise<Buffer[]> => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      return chunks;
+    };
+
+    beforeAll(() => {
+      whole = new FileAttachmentStore({ roots: [root], fileOps: ops, wholeReadMaxBytes: LIMIT });
+    });
+
+    it('reads a file up to the limit with one read, after the fd is checked, and closes it', async () => {
+      const read = vi.spyOn(ops, 'read');
+      const fstat = vi.spyOn(ops, 'fstat');
+      const close = vi.spyOn(ops, 'close');
+      const chunks = await chunksOf(await whole.open(uriOf(path.join(root, 'narrative.pdf'))));
+      expect(chunks.map(String)).toEqual(['%PDF-1.7 narrative']);
+      // One read of the bytes and one that finds the end inside the buffer's spare byte.
+      expect(read.mock.calls.length).toBeLessThanOrEqual(2);
+      expect(fstat).toHaveBeenCalledTimes(1);
+      expect(close).toHaveBeenCalledTimes(1);
+    });
+
+    it('streams a file above the limit as before', async () => {
+      const big = path.join(root, 'big.bin');
+      await fsp.writeFile(big, Buffer.alloc(LIMIT + 1, 0x41));
+      const read = vi.spyOn(ops, 'read');
+      const stream = await whole.open(uriOf(big));
+      expect(stream.readableHighWaterMark).toBe(FILE_READ_CHUNK_BYTES);
+      expect(Buffer.concat(await chunksOf(stream)).length).toBe(LIMIT + 1);
+      expect(read).not.toHaveBeenCalled();
+    });
+
+    it('streams a file that grew after fstat, so no byte is lost', async () => {
+      const growing = path.join(root, 'growing.pdf');
+      await fsp.writeFile(growing, '%PDF-1.7 short');
+      vi.spyOn(ops, 'fstat').mockImplementationOnce((fd) => {
+        const stats = NODE_FILE_OPS.fstat(fd);
+        writeFileSync(growing, '%PDF-1.7 short, then longer');
+        return stats;
+      });
+      expect(await readAll(await whole.open(uriOf(growing)))).toBe('%PDF-1.7 short, then longer');
+    });
+
+    it('still refuses a file replaced between the check and the open', async () => {
+      const victim = path.join(root, 'swap-whole.pdf');
+      await fsp.writeFile(victim, '%PDF-1.7 original');
+      const read = vi.spyOn(ops, 'read');
+      vi.spyOn(ops, 'open').mockImplementationOnce((file, flags) => {
+        writeFileSync(`${victim}.new`, 'MZ replacement');
+        renameSync(`${victim}.new`, victim);
+        return NODE_FILE_OPS.open(file, flags);
+      });
+      const err = await rejection(whole.open(uriOf(victim)));
+      expect(err).toBeInstanceOf(AttachmentInvalidError);
+      expect((err as AttachmentInvalidError).message).toMatch(/replaced/);
+      expect(read).not.toHaveBeenCalled();
+    });
+
+    it('still refuses a symbolic link out of the root', async () => {
+      expect(await codeOf(whole.open(uriOf(path.join(root, 'escape.pdf'))))).toBe(
+        'ATTACHMENT_PATH_OUTSIDE_ROOT',
+      );
+    });
+
+    it('classifies a failing read like any file-system call', async () => {
+      vi.spyOn(ops, 'read').mockImplementationOnce(() => {
+        throw Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
+      });
+      const close = vi.spyOn(ops, 'close');
+      const err = await rejection(whole.open(uriOf(path.join(root, 'narrative.pdf'))));
+      expect(err).toBeInstanceOf(AttachmentStorageError);
+      expect(close).toHaveBeenCalledTimes(1);
+    });
+
+    it('refuses a limit that is not a byte count', () => {
+      expect(() => new FileAttachmentStore({ roots: [root], wholeReadMaxBytes: -1 })).toThrow(
+        ConfigError,
+      );
+    });
+  });
 });
 
 describe('AttachmentStores', () => {

@@ -4,12 +4,13 @@ import {
   createReadStream,
   fstatSync,
   openSync,
+  readSync,
   realpathSync,
   statSync,
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
   AttachmentInvalidError,
@@ -25,6 +26,13 @@ export interface FileAttachmentStoreOptions {
   roots: readonly string[];
   /** The file-system calls used to check and open a file; tests interpose on them. */
   fileOps?: FileOps;
+  /**
+   * Files of at most this many bytes (by fstat of the opened file) are read
+   * whole with one read into a buffer and served as a single chunk, instead
+   * of streamed: for small files the stream's thread-pool reads and close
+   * cost more than the bytes. 0 or absent: every file is streamed.
+   */
+  wholeReadMaxBytes?: number;
 }
 
 /** The synchronous file-system calls {@link FileAttachmentStore} checks and opens a file with. */
@@ -33,6 +41,8 @@ export interface FileOps {
   stat(path: string): Stats;
   open(path: string, flags: number): number;
   fstat(fd: number): Stats;
+  /** Reads into `buffer` from file offset `position`; returns the bytes read (0 at the end). */
+  read(fd: number, buffer: Buffer, position: number): number;
   close(fd: number): void;
 }
 
@@ -42,6 +52,7 @@ export const NODE_FILE_OPS: FileOps = {
   stat: (p) => statSync(p),
   open: (p, flags) => openSync(p, flags),
   fstat: (fd) => fstatSync(fd),
+  read: (fd, buffer, position) => readSync(fd, buffer, 0, buffer.length, position),
   close: (fd) => closeSync(fd),
 };
 
@@ -98,9 +109,15 @@ export class FileAttachmentStore implements AttachmentStore {
    * not exist or is not a directory, so a typo fails at startup, not per message.
    */
   private readonly ops: FileOps;
+  private readonly wholeReadMaxBytes: number;
 
   constructor(options: FileAttachmentStoreOptions) {
     this.ops = options.fileOps ?? NODE_FILE_OPS;
+    const whole = options.wholeReadMaxBytes ?? 0;
+    if (!Number.isSafeInteger(whole) || whole < 0) {
+      throw new ConfigError([`attachment store: wholeReadMaxBytes: not a byte count: ${whole}`]);
+    }
+    this.wholeReadMaxBytes = whole;
     const problems: string[] = [];
     const roots: Root[] = [];
     if (options.roots.length === 0)
@@ -177,6 +194,7 @@ export class FileAttachmentStore implements AttachmentStore {
     const fd = this.io(uri, () =>
       this.ops.open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK),
     );
+    let whole: Buffer | undefined;
     try {
       const opened = this.io(uri, () => this.ops.fstat(fd));
       if (!sameFile(checked, opened)) {
@@ -186,9 +204,15 @@ export class FileAttachmentStore implements AttachmentStore {
         );
       }
       signal?.throwIfAborted();
+      if (!range && opened.size <= this.wholeReadMaxBytes) whole = this.readWhole(uri, fd, opened);
     } catch (err) {
       this.ops.close(fd);
       throw err;
+    }
+    if (whole) {
+      this.io(uri, () => this.ops.close(fd));
+      const single = Readable.from([whole], { objectMode: false });
+      return signal ? addAbortSignal(signal, single) : single;
     }
     const stream = createReadStream('', {
       fd,
@@ -196,6 +220,23 @@ export class FileAttachmentStore implements AttachmentStore {
       ...(range ? { start: range.start, end: range.start + range.length - 1 } : {}),
     });
     return signal ? addAbortSignal(signal, stream) : stream;
+  }
+
+  /**
+   * The whole of an opened small file, read with one call into a buffer one
+   * byte larger than its fstat size (the opened file's, not the path's), or
+   * undefined when that byte was filled: the file grew after fstat, and is
+   * streamed from the start like a large one, bounded by the reader as before.
+   */
+  private readWhole(uri: string, fd: number, opened: Stats): Buffer | undefined {
+    const buffer = Buffer.allocUnsafe(opened.size + 1);
+    let length = 0;
+    for (;;) {
+      const n = this.io(uri, () => this.ops.read(fd, buffer.subarray(length), length));
+      if (n === 0) return buffer.subarray(0, length);
+      length += n;
+      if (length === buffer.length) return undefined;
+    }
   }
 
   /** The absolute path a URI names, or the reason it may not be read; touches no file. */
