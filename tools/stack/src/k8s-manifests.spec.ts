@@ -525,7 +525,7 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
           for (const mode of modes) {
             expect(
               Number.isInteger(mode) && Number(mode) <= 0o777,
-              `${where}: mode ${String(mode)}`,
+              `${where}: mode ${JSON.stringify(mode)}`,
             ).toBe(true);
             const m = Number(mode);
             expect(m & 0o040, `${where}: mode 0${m.toString(8)} lets the group read`).toBe(0o040);
