@@ -39,6 +39,24 @@ export function registryAgent(config: RegistryConnectionConfig): HttpsAgent | un
 }
 
 /**
+ * fetch, with the body read before the answer is handed over: the signal's
+ * timeout also bounds the body, and a timeout while reading it rejects here,
+ * inside the caller's handling of a failed call, not later from `text()`
+ * (where it escaped as a bare TimeoutError, a handler bug to the runner, and
+ * dead-lettered an input for a slow registry).
+ */
+async function fetchWhole(url: string, init: RequestInit): Promise<RegistryResponse> {
+  const res = await fetch(url, init);
+  const body = await res.text();
+  return {
+    ok: res.ok,
+    status: res.status,
+    text: () => Promise.resolve(body),
+    json: () => Promise.resolve(JSON.parse(body) as unknown),
+  };
+}
+
+/**
  * Calls the registry with its credentials. Without a registry CA this is
  * fetch; with one, node:https with an agent trusting it (fetch takes no CA).
  */
@@ -49,7 +67,7 @@ export function registryFetch(
   init: RegistryRequest = {},
 ): Promise<RegistryResponse> {
   const headers = { ...init.headers, ...registryAuthHeaders(config) };
-  if (!agent) return fetch(url, { ...init, headers });
+  if (!agent) return fetchWhole(url, { ...init, headers });
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       url,
