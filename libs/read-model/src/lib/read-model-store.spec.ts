@@ -20,7 +20,12 @@ import {
   type AuditRow,
   type StatusRow,
 } from './projection';
-import { ReadModelStore, grantOrderOf, type ProjectionBatch } from './read-model-store';
+import {
+  ReadModelStore,
+  grantOrderOf,
+  type GrantQuery,
+  type ProjectionBatch,
+} from './read-model-store';
 import { topicLag } from './lag';
 
 const T0 = Date.UTC(2026, 2, 1, 9, 0);
@@ -472,3 +477,227 @@ describe('topicLag', () => {
     ]);
   });
 });
+
+describe('ReadModelStore category search', () => {
+  const CATEGORIES = ['COMPLIANCE_BLOCK', 'API_RATE_LIMIT', 'NETWORK_TIMEOUT'];
+  const STEPS: (Pick<AuditDecision, 'stage' | 'action'> & Partial<AuditDecision>)[] = [
+    { stage: 'ingest', action: 'VALIDATED' },
+    { stage: 'routing', action: 'FORWARD' },
+    { stage: 'submission', action: 'RETRY' },
+    { stage: 'routing', action: 'REJECT' },
+  ];
+
+  /**
+   * 300 grants of two funders, each with 1 to 4 events in two batches; some
+   * events carry an error category, and events arriving in the second batch
+   * move a categorized grant's last activity after its category was stored.
+   */
+  function generatedBatches(): ProjectionBatch[] {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    const first: AuditRow[] = [];
+    const second: AuditRow[] = [];
+    for (let g = 0; g < 300; g += 1) {
+      const id = `${g % 3 === 0 ? 'DOE' : 'NSF'}-2026-${String(g).padStart(3, '0')}`;
+      const steps = STEPS.slice(0, 1 + rand(4)).map((step) => {
+        const category = rand(3) === 0 ? CATEGORIES[rand(CATEGORIES.length)] : undefined;
+        return category === undefined ? step : { ...step, errorCategory: category };
+      });
+      // Grants start at shuffled times, several at the same minute (ties on last activity).
+      const rows = rowsOf(trail(id, steps, T0 + rand(200) * 60_000));
+      const split = rand(rows.length + 1);
+      first.push(...rows.slice(0, split));
+      second.push(...rows.slice(split));
+    }
+    return [batch({ audit: first }), batch({ audit: second })];
+  }
+
+  /** The search before the category column: every match of `grants`, sorted by recency. */
+  function previousSearch(db: SqliteDatabase, q: GrantQuery): string[] {
+    const where = ['grant_id IN (SELECT grant_id FROM grant_categories WHERE category = ?)'];
+    const values: (string | number)[] = [q.category ?? ''];
+    const add = (clause: string, v: string | number | undefined) => {
+      if (v === undefined) return;
+      where.push(clause);
+      values.push(v);
+    };
+    add('funder_id = ?', q.funder);
+    add('state = ?', q.status);
+    add('last_at >= ?', q.from);
+    add('last_at < ?', q.to);
+    return db
+      .all(
+        `SELECT grant_id FROM grants WHERE ${where.join(' AND ')}
+         ORDER BY last_at DESC, grant_id LIMIT ?`,
+        [...values, q.limit],
+      )
+      .map((r) => String(r['grant_id']));
+  }
+
+  const queries: GrantQuery[] = CATEGORIES.flatMap((category) => [
+    { category, limit: 10 },
+    { category, limit: 1000 },
+    { category, funder: 'DOE', limit: 7 },
+    { category, status: 'REJECT', limit: 5 },
+    { category, funder: 'NSF', status: 'FORWARD', limit: 1000 },
+    { category, from: T0 + 60 * 60_000, to: T0 + 150 * 60_000, limit: 1000 },
+    { category, from: T0 + 100 * 60_000, limit: 4 },
+  ]);
+
+  let dir = '';
+  afterEach(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    dir = '';
+  });
+
+  it('walks the category index in result order, without a sort', () => {
+    const store = ReadModelStore.open(':memory:');
+    for (const b of generatedBatches()) store.apply(b);
+    for (const q of [
+      { category: 'API_RATE_LIMIT', limit: 10 },
+      {
+        category: 'API_RATE_LIMIT',
+        funder: 'NSF',
+        status: 'RETRY',
+        from: T0,
+        to: T0 + DAY,
+        limit: 3,
+      },
+    ]) {
+      const plan = store.searchPlan(q);
+      expect(plan[0]).toMatch(/^SEARCH c USING (COVERING )?INDEX grant_categories_by_recency/);
+      expect(plan[1]).toMatch(/^SEARCH g USING INDEX sqlite_autoindex_grants_1 \(grant_id=\?\)/);
+      expect(plan.join('\n')).not.toMatch(/TEMP B-TREE/);
+    }
+    store.close();
+  });
+
+  it('returns what the search over every match returned, in the same order', () => {
+    dir = mkdtempSync(join(tmpdir(), 'read-model-category-'));
+    const path = join(dir, 'store.sqlite');
+    const store = ReadModelStore.open(path);
+    for (const b of generatedBatches()) store.apply(b);
+    const found = queries.map((q) => store.searchGrants(q).map((g) => g.grantId));
+    store.close();
+    const db = new SqliteDatabase(path);
+    const expected = queries.map((q) => previousSearch(db, q));
+    db.close();
+    // The data set exercises every query: each finds something, some fill their page.
+    expect(expected.every((ids) => ids.length > 0)).toBe(true);
+    expect(expected.some((ids, i) => ids.length === queries[i]?.limit)).toBe(true);
+    expect(found).toEqual(expected);
+  });
+
+  it('upgrades a version 1 store in place on open, its last activity from the grant summaries', () => {
+    dir = mkdtempSync(join(tmpdir(), 'read-model-v1-'));
+    const path = join(dir, 'store.sqlite');
+    const [first, second] = generatedBatches();
+    // A version 1 store: its tables written by the version 1 DDL, its rows as
+    // version 1 wrote them (categories without a last activity).
+    const v1Store = ReadModelStore.open(path);
+    v1Store.apply(first!);
+    v1Store.close();
+    const v1Rows = new SqliteDatabase(path);
+    const grantsRows = v1Rows.all('SELECT * FROM grants');
+    const categoryRows = v1Rows.all('SELECT category, grant_id FROM grant_categories');
+    const auditRows = v1Rows.all('SELECT * FROM audit_records');
+    v1Rows.close();
+    rmSync(path);
+    const db = new SqliteDatabase(path);
+    db.exec(STORE_DDL_V1);
+    db.run("INSERT INTO meta (name, value) VALUES ('schema_version', '1')");
+    const insert = (table: string, rows: Record<string, unknown>[]) => {
+      for (const r of rows) {
+        const cols = Object.keys(r);
+        db.run(
+          `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+          Object.values(r) as (string | number | null)[],
+        );
+      }
+    };
+    db.transaction(() => {
+      insert('grants', grantsRows);
+      insert('grant_categories', categoryRows);
+      insert('audit_records', auditRows);
+    });
+    expect(db.all('PRAGMA table_info(grant_categories)').map((r) => r['name'])).not.toContain(
+      'last_at',
+    );
+    db.close();
+    expect(categoryRows.length).toBeGreaterThan(0);
+
+    const store = ReadModelStore.open(path);
+    expect(store.searchPlan({ category: 'API_RATE_LIMIT', limit: 10 })[0]).toMatch(
+      /grant_categories_by_recency/,
+    );
+    // Later events move the migrated rows' last activity as they do a new store's.
+    store.apply(second!);
+    const found = queries.map((q) => store.searchGrants(q).map((g) => g.grantId));
+    store.close();
+    const migrated = new SqliteDatabase(path);
+    expect(migrated.get("SELECT value FROM meta WHERE name = 'schema_version'")).toEqual({
+      value: '2',
+    });
+    expect(
+      migrated.get(
+        `SELECT COUNT(*) AS n FROM grant_categories c JOIN grants g ON g.grant_id = c.grant_id
+         WHERE c.last_at IS NOT g.last_at`,
+      ),
+    ).toEqual({ n: 0 });
+    expect(found).toEqual(queries.map((q) => previousSearch(migrated, q)));
+    migrated.close();
+    // Opening it again migrates nothing more.
+    ReadModelStore.open(path).close();
+  });
+});
+
+/** The version 1 tables, as that version's code created them. */
+const STORE_DDL_V1 = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS positions (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset TEXT NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS grants (
+  grant_id TEXT PRIMARY KEY, funder_id TEXT, state TEXT, status TEXT, status_at INTEGER,
+  last_action TEXT, last_stage TEXT, last_action_at INTEGER, first_at INTEGER, last_at INTEGER,
+  deadline INTEGER, deadline_at INTEGER, tracking_number TEXT, tracking_number_at INTEGER,
+  audit_records INTEGER NOT NULL, dead_letters INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grants_by_funder ON grants (funder_id, last_at);
+CREATE INDEX IF NOT EXISTS grants_by_state ON grants (state, last_at);
+CREATE INDEX IF NOT EXISTS grants_by_deadline ON grants (deadline);
+CREATE INDEX IF NOT EXISTS grants_by_last_at ON grants (last_at);
+CREATE INDEX IF NOT EXISTS grants_by_funder_state ON grants (funder_id, state);
+CREATE INDEX IF NOT EXISTS grants_by_funder_deadline ON grants (funder_id, deadline);
+CREATE TABLE IF NOT EXISTS grant_categories (
+  category TEXT NOT NULL, grant_id TEXT NOT NULL, PRIMARY KEY (category, grant_id)
+);
+CREATE TABLE IF NOT EXISTS audit_records (
+  partition INTEGER NOT NULL, record_offset INTEGER NOT NULL, record_key TEXT NOT NULL,
+  grant_id TEXT NOT NULL, occurred_at INTEGER, action TEXT, event_json TEXT, undecodable TEXT,
+  PRIMARY KEY (partition, record_offset)
+);
+CREATE INDEX IF NOT EXISTS audit_by_grant ON audit_records (grant_id);
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit_records (action);
+CREATE TABLE IF NOT EXISTS status_records (
+  partition INTEGER NOT NULL, record_offset INTEGER NOT NULL, grant_id TEXT NOT NULL,
+  observed_at INTEGER NOT NULL, status_json TEXT NOT NULL, PRIMARY KEY (partition, record_offset)
+);
+CREATE INDEX IF NOT EXISTS status_by_grant ON status_records (grant_id, observed_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  partition INTEGER NOT NULL, record_offset INTEGER NOT NULL, grant_id TEXT NOT NULL,
+  stage TEXT, category TEXT, code TEXT, source_topic TEXT, failed_at INTEGER,
+  entry_json TEXT NOT NULL, record_key BLOB, record_value BLOB, headers_json TEXT NOT NULL,
+  PRIMARY KEY (partition, record_offset)
+);
+CREATE INDEX IF NOT EXISTS dead_letters_by_time ON dead_letters (failed_at);
+CREATE INDEX IF NOT EXISTS dead_letters_by_category ON dead_letters (category, failed_at);
+CREATE INDEX IF NOT EXISTS dead_letters_by_code ON dead_letters (code, failed_at);
+CREATE INDEX IF NOT EXISTS dead_letters_by_stage ON dead_letters (stage, failed_at);
+CREATE INDEX IF NOT EXISTS dead_letters_by_source ON dead_letters (source_topic, failed_at);
+CREATE INDEX IF NOT EXISTS dead_letters_by_grant ON dead_letters (grant_id);
+`;

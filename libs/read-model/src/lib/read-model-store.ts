@@ -17,7 +17,7 @@ import {
   type StoredHeader,
 } from './projection';
 import { SqliteDatabase, type SqlRow, type SqlValue } from './sqlite-database';
-import { STORE_DDL, STORE_SCHEMA_VERSION } from './store-schema';
+import { STORE_DDL, STORE_LATE_DDL, STORE_MIGRATIONS, STORE_SCHEMA_VERSION } from './store-schema';
 
 /** Where the next read of one partition starts. */
 export interface TopicPosition {
@@ -118,6 +118,11 @@ const SUMMARY_COLUMNS = `grant_id, funder_id, state, status, status_at, last_act
   last_action_at, first_at, last_at, deadline, deadline_at, tracking_number, tracking_number_at,
   audit_records, dead_letters`;
 
+/** The summary columns of `grants` aliased `g` in a join. */
+const GRANT_SUMMARY_COLUMNS = SUMMARY_COLUMNS.split(',')
+  .map((c) => `g.${c.trim()}`)
+  .join(', ');
+
 const str = (v: SqlValue | undefined): string | null =>
   v === null || v === undefined ? null : String(v);
 const num = (v: SqlValue | undefined): number | null =>
@@ -172,6 +177,31 @@ export function grantOrderOf(q: GrantQuery): GrantOrder {
   return 'recent';
 }
 
+/**
+ * A category search the most recently active first: walks the category's
+ * entries in `grant_categories_by_recency` (its order is the result's) and
+ * looks each grant up by id, checking the other filters on it, until `limit`
+ * match. `CROSS JOIN` keeps SQLite from starting at `grants`, which would
+ * sort every grant of the category (126 ms CPU p95 over 1,000,000 events).
+ */
+function categorySearchSql(q: GrantQuery): { sql: string; values: SqlValue[] } {
+  const where = ['c.category = ?'];
+  const values: SqlValue[] = [q.category ?? null];
+  const add = (clause: string, v: SqlValue) => {
+    where.push(clause);
+    values.push(v);
+  };
+  if (q.funder !== undefined) add('+g.funder_id = ?', q.funder);
+  if (q.status !== undefined) add('+g.state = ?', q.status);
+  if (q.from !== undefined) add('c.last_at >= ?', q.from);
+  if (q.to !== undefined) add('c.last_at < ?', q.to);
+  const sql = `SELECT ${GRANT_SUMMARY_COLUMNS} FROM grant_categories c
+    CROSS JOIN grants g ON g.grant_id = c.grant_id
+    WHERE ${where.join(' AND ')}
+    ORDER BY c.last_at DESC, c.grant_id LIMIT ?`;
+  return { sql, values: [...values, q.limit] };
+}
+
 /** The upper bound of a prefix range: every string starting with `prefix` sorts below it. */
 function prefixEnd(prefix: string): string {
   return `${prefix}\u{10ffff}`;
@@ -191,8 +221,9 @@ export class ReadModelStore {
 
   /**
    * Opens (creating when missing) the store at `path`; `:memory:` keeps it
-   * in memory. Throws {@link ReadModelStoreError} when the file cannot be
-   * opened or a newer schema version wrote it.
+   * in memory. A store of an older schema version is migrated in place
+   * first. Throws {@link ReadModelStoreError} when the file cannot be opened
+   * or migrated, or a newer schema version wrote it.
    */
   static open(path: string): ReadModelStore {
     let db: SqliteDatabase;
@@ -216,6 +247,23 @@ export class ReadModelStore {
       throw new ReadModelStoreError(
         `the read model store ${path} has schema version ${version}, newer than this console's ${STORE_SCHEMA_VERSION}: delete it to rebuild it from the topics`,
         { metadata: { path, version } },
+      );
+    }
+    try {
+      for (let v = version ?? STORE_SCHEMA_VERSION; v < STORE_SCHEMA_VERSION; v += 1) {
+        const step = STORE_MIGRATIONS[v];
+        if (step === undefined) throw new Error(`no migration from schema version ${v}`);
+        db.transaction(() => {
+          db.exec(step);
+          db.run('UPDATE meta SET value = ? WHERE name = ?', [String(v + 1), 'schema_version']);
+        });
+      }
+      db.exec(STORE_LATE_DDL);
+    } catch (cause) {
+      db.close();
+      throw new ReadModelStoreError(
+        `cannot migrate the read model store ${path} from schema version ${version} to ${STORE_SCHEMA_VERSION}`,
+        { cause, metadata: { path, version } },
       );
     }
     return new ReadModelStore(db);
@@ -341,8 +389,17 @@ export class ReadModelStore {
       ],
     );
     if (c.category !== undefined) {
-      this.db.run('INSERT OR IGNORE INTO grant_categories (category, grant_id) VALUES (?, ?)', [
-        c.category,
+      this.db.run(
+        'INSERT OR IGNORE INTO grant_categories (category, grant_id, last_at) VALUES (?, ?, ?)',
+        [c.category, c.grantId, s.lastAt],
+      );
+    }
+    // A category search orders by the copy of the last activity beside the
+    // category; it must move with the grant's (a grant without categories
+    // matches no row).
+    if (current !== null && s.lastAt !== num(current['last_at'])) {
+      this.db.run('UPDATE grant_categories SET last_at = ? WHERE grant_id = ?', [
+        s.lastAt,
         c.grantId,
       ]);
     }
@@ -356,7 +413,22 @@ export class ReadModelStore {
    * deadlines over a million events matches tens of thousands of grants.
    */
   searchGrants(q: GrantQuery): GrantSummary[] {
+    const { sql, values } = this.searchSql(q);
+    return this.db.all(sql, values).map(summaryOf);
+  }
+
+  /**
+   * The plan SQLite picks for {@link searchGrants} of `q` (the `detail`
+   * lines of EXPLAIN QUERY PLAN): which index a search walks.
+   */
+  searchPlan(q: GrantQuery): string[] {
+    const { sql, values } = this.searchSql(q);
+    return this.db.all(`EXPLAIN QUERY PLAN ${sql}`, values).map((r) => String(r['detail']));
+  }
+
+  private searchSql(q: GrantQuery): { sql: string; values: SqlValue[] } {
     const order = grantOrderOf(q);
+    if (q.category !== undefined && order === 'recent') return categorySearchSql(q);
     // `+column` keeps SQLite off that column's index, so the ordering index
     // walks and the other filters are checked on the rows it yields.
     const col = (name: string, ordering: boolean) => (ordering ? name : `+${name}`);
@@ -391,7 +463,7 @@ export class ReadModelStore {
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM grants
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ${orderBy} LIMIT ?`;
-    return this.db.all(sql, [...values, q.limit]).map(summaryOf);
+    return { sql, values: [...values, q.limit] };
   }
 
   /** Everything stored about one grant: its summary, audit records, statuses and dead letters. */

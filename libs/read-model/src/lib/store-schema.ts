@@ -1,16 +1,20 @@
 /**
  * Version of the store's tables. A store written by a newer version is
  * refused (its rows may mean something this code does not know); a store of
- * an older version would be migrated here, step by step.
+ * an older version is migrated in place on open ({@link STORE_MIGRATIONS}).
+ *
+ * 2: `grant_categories` carries each grant's last activity, indexed with the
+ * category, so a category search reads its matches most recent first.
  */
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 
 /**
  * The read model's tables and indexes. Every page query is one indexed
  * lookup or range: grants by id, id prefix (a range on the primary key),
  * funder, state, deadline and last activity, counts by funder and state,
  * a funder's deadlines in a range, error category through its own
- * table; audit and status records by grant; dead letters by category, code,
+ * table (with the grant's last activity copied beside it, so one index
+ * yields a category's grants most recent first); audit and status records by grant; dead letters by category, code,
  * stage, source topic, grant and time. Topic positions live beside the rows
  * and are written in the same transaction, so a restart resumes exactly
  * where the last committed batch ended.
@@ -56,6 +60,7 @@ CREATE INDEX IF NOT EXISTS grants_by_funder_deadline ON grants (funder_id, deadl
 CREATE TABLE IF NOT EXISTS grant_categories (
   category TEXT NOT NULL,
   grant_id TEXT NOT NULL,
+  last_at INTEGER,
   PRIMARY KEY (category, grant_id)
 );
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -102,3 +107,27 @@ CREATE INDEX IF NOT EXISTS dead_letters_by_stage ON dead_letters (stage, failed_
 CREATE INDEX IF NOT EXISTS dead_letters_by_source ON dead_letters (source_topic, failed_at);
 CREATE INDEX IF NOT EXISTS dead_letters_by_grant ON dead_letters (grant_id);
 `;
+
+/**
+ * Indexes on columns an older version lacks: created after the migrations,
+ * since a store of that version still has its old tables when {@link STORE_DDL}
+ * runs (`CREATE TABLE IF NOT EXISTS` leaves them as they are).
+ */
+export const STORE_LATE_DDL = `
+CREATE INDEX IF NOT EXISTS grant_categories_by_recency
+  ON grant_categories (category, last_at DESC, grant_id);
+CREATE INDEX IF NOT EXISTS grant_categories_by_grant ON grant_categories (grant_id);
+`;
+
+/**
+ * The steps from each older version to the next, by the version they start
+ * from; each runs in one transaction with the version bump.
+ */
+export const STORE_MIGRATIONS: Readonly<Record<number, string>> = {
+  // The last activity of a grant already known is its summary's.
+  1: `
+ALTER TABLE grant_categories ADD COLUMN last_at INTEGER;
+UPDATE grant_categories
+  SET last_at = (SELECT g.last_at FROM grants g WHERE g.grant_id = grant_categories.grant_id);
+`,
+};
