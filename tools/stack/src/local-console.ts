@@ -45,7 +45,13 @@ export function localConsoleFiles(stateDir: string): { usersFile: string; storeP
  */
 export async function startLocalConsole(
   stateDir: string,
-  options: { logDir: string; env: Record<string, string>; readyTimeoutMs: number },
+  options: {
+    logDir: string;
+    env: Record<string, string>;
+    readyTimeoutMs: number;
+    /** A users file of the caller's instead of the state dir's (created the same way when missing). */
+    usersFile?: string;
+  },
 ): Promise<LocalConsole> {
   const { host, port } = loadConfig({
     schema: consoleEndpointSchema,
@@ -58,7 +64,9 @@ export async function startLocalConsole(
       `another process listens on ${host}:${port} (the console's port): stop it or set GRANTSTREAM__CONSOLE__PORT, then run again`,
     );
   }
-  const { usersFile, storePath } = localConsoleFiles(stateDir);
+  const files = localConsoleFiles(stateDir);
+  const usersFile = options.usersFile ?? files.usersFile;
+  const { storePath } = files;
   const made = spawnSync(process.execPath, ['--import', 'tsx', LOCAL_OPERATOR_SCRIPT, usersFile], {
     cwd: WORKSPACE_ROOT,
     env: { ...process.env, ...options.env },

@@ -78,6 +78,10 @@ async function main(argv: string[]): Promise<number> {
       '--serve',
       'after the batch, keep the services and the console up (the stack stays up anyway) until Ctrl-C',
     )
+    .option(
+      '--console-users <file>',
+      "the console's users file instead of the one in the stack's state dir; a file that does not exist is created with an operator whose one-time password the summary prints",
+    )
     .parse(argv)
     .opts<{
       timeoutMs: number;
@@ -85,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
       secure?: boolean;
       serve?: boolean;
       runTag?: string;
+      consoleUsers?: string;
     }>();
   const config = loadGrantstreamConfigOrExit(process.env);
   if (opts.secure && !isSecured(config)) {
@@ -176,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
           logDir: runDir,
           readyTimeoutMs: config.stack.readyTimeoutMs,
           env: {},
+          usersFile: opts.consoleUsers,
         });
     if (localConsole) stages.push(localConsole.process);
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
