@@ -11,13 +11,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
 import {
   WORKSPACE_ROOT,
-  ensureChromium,
   spawnTs,
   testClients,
   testConfig,
@@ -25,6 +24,7 @@ import {
   type TsProcess,
 } from '@grantstream/testing';
 import { chainFor, produceEvents } from '../support/audit';
+import { README_VIEWPORT, launchChromium, signIn } from '../support/browser';
 import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
 
 const CONSOLE = 'services/console/src/main.ts';
@@ -33,21 +33,9 @@ const HASH_PASSWORD = 'services/console/src/hash-password.ts';
 const PORTS = { first: 47000, last: 47999 };
 /** Where the screenshots of the run are kept (dist/ is not committed). */
 const SHOTS = join(WORKSPACE_ROOT, 'dist/test-output/console');
-/** Flags that keep Chromium off the network: this machine's network is closed. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const T0 = Date.UTC(2026, 5, 1, 8, 0);
 /** The browser's window, and the README's smaller picture of the grant page. */
 const VIEWPORT = { width: 1366, height: 900 };
-const README_VIEWPORT = { width: 1280, height: 800 };
 /** A grant title and an attachment file name that would run script if rendered as markup. */
 const TITLE_PAYLOAD = '<script>alert("title")</script>';
 const FILENAME_PAYLOAD = '<img src=x onerror=alert("file")>.pdf';
@@ -232,13 +220,7 @@ describe('console in a browser', () => {
     ]);
     writeFileSync(join(dir, 'users.json'), `[${users.join(',')}]`);
     await startConsole();
-    const executablePath = await ensureChromium();
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: VIEWPORT,
-    });
+    context = await launchChromium(join(dir, 'profile'), VIEWPORT);
     page = await context.newPage();
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -259,9 +241,7 @@ describe('console in a browser', () => {
     await page.goto(`${url}/grants`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     await shot('sign-in');
-    await page.getByLabel('User name').fill('aude');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, 'aude', PASSWORD);
     await page.waitForURL(/\/grants$/);
 
     // The read model catches up within a few passes; search until the grant is there.
@@ -296,7 +276,7 @@ describe('console in a browser', () => {
     );
     expect(await page.getByRole('link', { name: /evidence bundle/ }).count()).toBe(1);
     await shot('grant-verified');
-    // The README's picture of the grant page: a laptop's screen, not the whole page.
+    // A laptop's screen of the page, not the whole page (the README's is a grant of the sample batch).
     await page.setViewportSize(README_VIEWPORT);
     await page.screenshot({ path: join(SHOTS, 'grant-page-readme.png') });
     await page.setViewportSize(VIEWPORT);
@@ -375,9 +355,7 @@ describe('console in a browser', () => {
     await page.waitForURL(/\/sign-in$/);
     await page.goto(`${url}/grants/${good}`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
-    await page.getByLabel('User name').fill('vera');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, 'vera', PASSWORD);
     await page.waitForURL(new RegExp(`/grants/${good}$`));
     expect(await page.getByRole('link', { name: /evidence bundle/ }).count()).toBe(0);
     const res = await page.goto(`${url}/grants/${good}/evidence.html`);
