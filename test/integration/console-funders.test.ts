@@ -8,11 +8,10 @@
 // second against the limit, grants by status) and the pipeline page's lag
 // and throughput charts are drawn from the console's own samples of that
 // run. Screenshots go to dist/test-output/console.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
@@ -22,12 +21,10 @@ import {
   aRoutedGrant,
   clientFor,
   endScenario,
-  ensureChromium,
   exactTopicPattern,
   produceRouted,
   scenarioLogDir,
   simFunder,
-  spawnTs,
   startServiceGroup,
   startSimulator,
   testClients,
@@ -36,25 +33,20 @@ import {
   uniqueName,
   type ServiceGroup,
   type Simulator,
-  type TsProcess,
 } from '@grantstream/testing';
+import { launchChromium, signIn } from '../support/browser';
+import {
+  CONSOLE_PORTS,
+  CONSOLE_SHOTS,
+  CONSOLE_VIEWPORT,
+  consoleShotsDir,
+  startConsole,
+  stopConsole,
+  writeConsoleOverlay,
+  writeUsersFile,
+  type RunningConsole,
+} from '../support/console';
 
-const CONSOLE = 'services/console/src/main.ts';
-const HASH_PASSWORD = 'services/console/src/hash-password.ts';
-/** The console's tests listen in this range. */
-const PORTS = { first: 47000, last: 47999 };
-const SHOTS = join(WORKSPACE_ROOT, 'dist/test-output/console');
-/** Flags that keep Chromium off the network: this machine's network is closed. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'correct horse battery staple';
 /** The console's refresh and chart sampling in this scenario: a sample per refresh. */
 const REFRESH_MS = 1000;
@@ -63,29 +55,6 @@ const RATE_PER_SECOND = 10;
 /** The failing funder's circuit stays open this long: its next probe is in the future on the page. */
 const HALF_OPEN_MS = 120_000;
 const MINUTE = 60_000;
-
-/** A users-file entry made by the console's own hash-password command, the password on stdin. */
-function hashedUser(username: string, role: string, overlay: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(WORKSPACE_ROOT, HASH_PASSWORD), username, role],
-      {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, GRANTSTREAM_CONFIG: overlay },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error(`hash-password exited ${code}: ${err}`)),
-    );
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
 
 describe('console funders page in a browser', () => {
   const config = testConfig();
@@ -110,60 +79,34 @@ describe('console funders page in a browser', () => {
   let clients: PlatformClients;
   let simulator: Simulator;
   let submission: ServiceGroup;
-  let consoleProcess: TsProcess | null = null;
+  let consoleRun: RunningConsole | null = null;
   let url = '';
   let context: BrowserContext;
   let page: Page;
 
   const writeOverlay = (port: number) => {
     const metrics = (submission.metricsUrls[0] ?? '').replace(/\/metrics$/, '');
-    writeFileSync(
-      overlay,
-      [
-        'logging: { level: info }',
+    writeConsoleOverlay(overlay, {
+      dir,
+      port,
+      topics: { audit: TOPICS.AUDIT, status: TOPICS.STATUS, deadLetters: TOPICS.DLQ },
+      before: [
         `rules: { packDir: ${JSON.stringify(packDir)} }`,
         `submission: { retryTopicPattern: ${JSON.stringify(exactTopicPattern(submission.retryTiers))} }`,
-        'console:',
-        `  port: ${port}`,
-        `  usersFile: ${join(dir, 'users.json')}`,
-        '  scrypt: { cost: 1024, blockSize: 8, parallelization: 1, keyBytes: 32, saltBytes: 16, maxMemoryBytes: 16777216 }',
-        '  readModel:',
-        `    storePath: ${join(dir, 'read-model.sqlite')}`,
-        `    topics: { audit: ${TOPICS.AUDIT}, status: ${TOPICS.STATUS}, deadLetters: ${TOPICS.DLQ} }`,
-        '    pollIntervalMs: 200',
+      ],
+      pollIntervalMs: 200,
+      after: [
         '  pipeline:',
         `    refreshMs: ${REFRESH_MS}`,
         '    probeTimeoutMs: 500',
         `    replicas: { submission: ['${metrics}'] }`,
         `  charts: { sampleIntervalMs: ${REFRESH_MS}, maxSamples: 600 }`,
-        '',
-      ].join('\n'),
-    );
+      ],
+    });
   };
 
-  async function startConsole(): Promise<void> {
-    const span = PORTS.last - PORTS.first + 1;
-    const offset = Math.floor(Math.random() * span);
-    for (let i = 0; i < span; i += 1) {
-      const port = PORTS.first + ((offset + i) % span);
-      writeOverlay(port);
-      const p = spawnTs(CONSOLE, [], { GRANTSTREAM_CONFIG: overlay });
-      const outcome = await Promise.race([
-        p.waitFor((e) => e['msg'] === 'console listening', 120_000).then((e) => String(e['url'])),
-        p.exited.then(() => null),
-      ]);
-      if (outcome !== null) {
-        consoleProcess = p;
-        url = outcome;
-        return;
-      }
-      if (!/EADDRINUSE/.test(p.stderr())) throw new Error(`console did not start: ${p.stderr()}`);
-    }
-    throw new Error('no free port for the console');
-  }
-
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    consoleShotsDir();
     mkdirSync(packDir, { recursive: true });
     // The scenario's funders get NSF's calendar (New York, its holidays and buffer) under their ids.
     const nsf = readFileSync(join(WORKSPACE_ROOT, 'examples/rule-packs/nsf.yaml'), 'utf8');
@@ -193,32 +136,24 @@ describe('console funders page in a browser', () => {
         }),
       },
     });
-    writeOverlay(PORTS.first);
-    writeFileSync(join(dir, 'users.json'), `[${await hashedUser('vera', 'viewer', overlay)}]`);
-    await startConsole();
-    const executablePath = await ensureChromium();
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1366, height: 900 },
-    });
+    writeOverlay(CONSOLE_PORTS.first);
+    await writeUsersFile(dir, overlay, PASSWORD, [['vera', 'viewer']]);
+    consoleRun = await startConsole(overlay, writeOverlay);
+    url = consoleRun.url;
+    context = await launchChromium(join(dir, 'profile'), CONSOLE_VIEWPORT);
     page = await context.newPage();
   }, config.stack.chromium.installTimeoutMs + 240_000);
 
   afterAll(async () => {
     await context?.close();
-    consoleProcess?.child.kill('SIGTERM');
-    await consoleProcess?.exited;
+    await stopConsole(consoleRun);
     await endScenario(clients, [submission], simulator);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows limits, answers, an open circuit, the tiers and a grant at risk in the funder calendar, with charts', async () => {
     await page.goto(`${url}/funders`);
-    await page.getByLabel('User name').fill('vera');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, 'vera', PASSWORD);
     await page.waitForURL(/\/funders$/);
     await page.evaluate('window.loadedOnce = true');
 
@@ -301,7 +236,7 @@ describe('console funders page in a browser', () => {
       await page.locator(`figure#funder-states-${HEALTHY} svg [data-series="RECEIVED"]`).count(),
     ).toBeGreaterThan(0);
     expect(await page.evaluate('window.loadedOnce === true'), 'updated in place').toBe(true);
-    await page.screenshot({ path: join(SHOTS, 'funders.png'), fullPage: true });
+    await page.screenshot({ path: join(CONSOLE_SHOTS, 'funders.png'), fullPage: true });
 
     const api = (await (await page.request.get(`${url}/api/funders`)).json()) as {
       funders: { funderId: string; figures: { circuit: string } | null }[];
@@ -322,6 +257,6 @@ describe('console funders page in a browser', () => {
         .count(),
     ).toBeGreaterThan(0);
     await page.locator('#pipeline-charts').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(SHOTS, 'pipeline-charts.png'), fullPage: true });
+    await page.screenshot({ path: join(CONSOLE_SHOTS, 'pipeline-charts.png'), fullPage: true });
   }, 300_000);
 });

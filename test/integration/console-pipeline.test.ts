@@ -4,72 +4,40 @@
 // started here shows ready, and once it is killed it shows "not ready" within
 // one refresh, in a real browser (Debian's headless Chromium). Screenshots go
 // to dist/test-output/console.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@grantstream/contracts';
 import { startStages, type StageProcess } from '@grantstream/harness';
 import type { PlatformClients } from '@grantstream/kafka';
 import {
-  WORKSPACE_ROOT,
-  ensureChromium,
   freePort,
   ingestScopeFor,
-  spawnTs,
   testClients,
   testConfig,
   uniqueName,
   waitForLog,
-  type TsProcess,
 } from '@grantstream/testing';
+import { launchChromium, signIn } from '../support/browser';
+import {
+  CONSOLE_PORTS,
+  CONSOLE_SHOTS,
+  CONSOLE_VIEWPORT,
+  consoleShotsDir,
+  startConsole,
+  stopConsole,
+  writeConsoleOverlay,
+  writeUsersFile,
+  type RunningConsole,
+} from '../support/console';
 import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
 
-const CONSOLE = 'services/console/src/main.ts';
-const HASH_PASSWORD = 'services/console/src/hash-password.ts';
-/** The console's tests listen in this range. */
-const PORTS = { first: 47000, last: 47999 };
-const SHOTS = join(WORKSPACE_ROOT, 'dist/test-output/console');
-/** Flags that keep Chromium off the network: this machine's network is closed. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'correct horse battery staple';
 /** The page's refresh and probe timeout in this scenario (console.pipeline). */
 const REFRESH_MS = 1000;
 const PROBE_TIMEOUT_MS = 500;
-
-/** A users-file entry made by the console's own hash-password command, the password on stdin. */
-function hashedUser(username: string, role: string, overlay: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(WORKSPACE_ROOT, HASH_PASSWORD), username, role],
-      {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, GRANTSTREAM_CONFIG: overlay },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error(`hash-password exited ${code}: ${err}`)),
-    );
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
 
 describe('console pipeline page in a browser', () => {
   const config = testConfig();
@@ -80,58 +48,30 @@ describe('console pipeline page in a browser', () => {
   let topics: Map<string, string>;
   let stage: StageProcess | null = null;
   let stagePort = 0;
-  let consoleProcess: TsProcess | null = null;
+  let consoleRun: RunningConsole | null = null;
   let url = '';
   let context: BrowserContext;
   let page: Page;
 
   const writeOverlay = (port: number) => {
     const t = (name: string) => topics.get(name) ?? name;
-    writeFileSync(
-      overlay,
-      [
-        'logging: { level: info }',
-        'console:',
-        `  port: ${port}`,
-        `  usersFile: ${join(dir, 'users.json')}`,
-        '  scrypt: { cost: 1024, blockSize: 8, parallelization: 1, keyBytes: 32, saltBytes: 16, maxMemoryBytes: 16777216 }',
-        '  readModel:',
-        `    storePath: ${join(dir, 'read-model.sqlite')}`,
-        `    topics: { audit: ${t(TOPICS.AUDIT)}, status: ${t(TOPICS.STATUS)}, deadLetters: ${t(TOPICS.DLQ)} }`,
+    writeConsoleOverlay(overlay, {
+      dir,
+      port,
+      topics: { audit: t(TOPICS.AUDIT), status: t(TOPICS.STATUS), deadLetters: t(TOPICS.DLQ) },
+      after: [
         '  pipeline:',
         `    refreshMs: ${REFRESH_MS}`,
         `    probeTimeoutMs: ${PROBE_TIMEOUT_MS}`,
         `    replicas: { ingest: ['http://127.0.0.1:${stagePort}'] }`,
-        '',
-      ].join('\n'),
-    );
+      ],
+    });
   };
-
-  async function startConsole(): Promise<void> {
-    const span = PORTS.last - PORTS.first + 1;
-    const offset = Math.floor(Math.random() * span);
-    for (let i = 0; i < span; i += 1) {
-      const port = PORTS.first + ((offset + i) % span);
-      writeOverlay(port);
-      const p = spawnTs(CONSOLE, [], { GRANTSTREAM_CONFIG: overlay });
-      const outcome = await Promise.race([
-        p.waitFor((e) => e['msg'] === 'console listening', 120_000).then((e) => String(e['url'])),
-        p.exited.then(() => null),
-      ]);
-      if (outcome !== null) {
-        consoleProcess = p;
-        url = outcome;
-        return;
-      }
-      if (!/EADDRINUSE/.test(p.stderr())) throw new Error(`console did not start: ${p.stderr()}`);
-    }
-    throw new Error('no free port for the console');
-  }
 
   const readyCell = () => page.locator('tr[data-stage="ingest"] td[data-field="ready"]');
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    consoleShotsDir();
     clients = await testClients(config);
     // The scenario's own read-model topics and ingest topic: the stage reads
     // only that topic, in a group of its own, so it never touches other runs.
@@ -141,16 +81,11 @@ describe('console pipeline page in a browser', () => {
       scope,
     );
     stagePort = await freePort();
-    writeOverlay(PORTS.first);
-    writeFileSync(join(dir, 'users.json'), `[${await hashedUser('vera', 'viewer', overlay)}]`);
-    await startConsole();
-    const executablePath = await ensureChromium();
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1366, height: 900 },
-    });
+    writeOverlay(CONSOLE_PORTS.first);
+    await writeUsersFile(dir, overlay, PASSWORD, [['vera', 'viewer']]);
+    consoleRun = await startConsole(overlay, writeOverlay);
+    url = consoleRun.url;
+    context = await launchChromium(join(dir, 'profile'), CONSOLE_VIEWPORT);
     page = await context.newPage();
   }, config.stack.chromium.installTimeoutMs + 180_000);
 
@@ -160,8 +95,7 @@ describe('console pipeline page in a browser', () => {
       stage.child.kill('SIGKILL');
       await stage.exited;
     }
-    consoleProcess?.child.kill('SIGTERM');
-    await consoleProcess?.exited;
+    await stopConsole(consoleRun);
     if (topics) await deleteScopedTopics(clients, topics);
     await clients?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -169,9 +103,7 @@ describe('console pipeline page in a browser', () => {
 
   it('shows a started stage ready, then not ready within one refresh of its kill, without a reload', async () => {
     await page.goto(`${url}/pipeline`);
-    await page.getByLabel('User name').fill('vera');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, 'vera', PASSWORD);
     await page.waitForURL(/\/pipeline$/);
     // Before the stage exists, it is not ready.
     await expect.poll(() => readyCell().textContent()).toMatch(/^not ready/);
@@ -196,7 +128,7 @@ describe('console pipeline page in a browser', () => {
     await expect
       .poll(() => page.locator('tr[data-stage="ingest"] td[data-field="memory"]').textContent())
       .toMatch(/MiB$/);
-    await page.screenshot({ path: join(SHOTS, 'pipeline.png'), fullPage: true });
+    await page.screenshot({ path: join(CONSOLE_SHOTS, 'pipeline.png'), fullPage: true });
 
     const killedAt = Date.now();
     stage.child.kill('SIGKILL');
@@ -212,6 +144,6 @@ describe('console pipeline page in a browser', () => {
       await page.evaluate('window.loadedOnce === true'),
       'the page updated in place, no reload',
     ).toBe(true);
-    await page.screenshot({ path: join(SHOTS, 'pipeline-stage-down.png'), fullPage: true });
+    await page.screenshot({ path: join(CONSOLE_SHOTS, 'pipeline-stage-down.png'), fullPage: true });
   }, 300_000);
 });

@@ -11,11 +11,10 @@
 // the console or from grantctl; a viewer gets no button and the API refuses
 // the viewer (403). Real console process, broker and registry. Screenshots
 // go to dist/test-output/console.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditEventV1Avro,
@@ -27,60 +26,30 @@ import {
 import type { OutgoingMessage, PlatformClients } from '@grantstream/kafka';
 import {
   ENTRY,
-  WORKSPACE_ROOT,
   createScopedTopics,
   deleteScopedTopics,
-  ensureChromium,
   runTs,
-  spawnTs,
   testClients,
   testConfig,
   uniqueName,
-  type TsProcess,
 } from '@grantstream/testing';
+import { launchChromium, signIn as signInOnPage } from '../support/browser';
+import {
+  CONSOLE_PORTS,
+  CONSOLE_SHOTS,
+  CONSOLE_VIEWPORT,
+  consoleShotsDir,
+  startConsole,
+  stopConsole,
+  writeConsoleOverlay,
+  writeUsersFile,
+  type RunningConsole,
+} from '../support/console';
 
-const CONSOLE = 'services/console/src/main.ts';
-const HASH_PASSWORD = 'services/console/src/hash-password.ts';
-/** The console's tests listen in this range. */
-const PORTS = { first: 47000, last: 47999 };
-const SHOTS = join(WORKSPACE_ROOT, 'dist/test-output/console');
-/** Flags that keep Chromium off the network: this machine's network is closed. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'redrive the set with care';
 /** The console's largest set in this scenario: the unfiltered list is larger. */
 const MAX_SET_SIZE = 5;
 const MINUTE = 60_000;
-
-function hashedUser(username: string, role: string, overlay: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(WORKSPACE_ROOT, HASH_PASSWORD), username, role],
-      {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, GRANTSTREAM_CONFIG: overlay },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error(`hash-password exited ${code}: ${err}`)),
-    );
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
 
 /** A `datetime-local` value (UTC, as the console reads it). */
 const local = (ms: number) => new Date(ms).toISOString().slice(0, 16);
@@ -103,7 +72,7 @@ describe('console redrive of a filtered set', () => {
   const late = `NSF-2026-RL${stamp}`;
   let clients: PlatformClients;
   let topics: Map<string, string>;
-  let consoleProcess: TsProcess | null = null;
+  let consoleRun: RunningConsole | null = null;
   let url = '';
   let context: BrowserContext;
   let page: Page;
@@ -130,31 +99,20 @@ describe('console redrive of a filtered set', () => {
   });
 
   const writeOverlay = (port: number) =>
-    writeFileSync(
-      overlay,
-      [
-        'logging: { level: info }',
-        'console:',
-        `  port: ${port}`,
-        `  usersFile: ${join(dir, 'users.json')}`,
-        '  scrypt: { cost: 1024, blockSize: 8, parallelization: 1, keyBytes: 32, saltBytes: 16, maxMemoryBytes: 16777216 }',
-        `  redrive: { transactionalId: ${scope}.redrive, maxSetSize: ${MAX_SET_SIZE} }`,
-        '  readModel:',
-        `    storePath: ${join(dir, 'read-model.sqlite')}`,
-        `    topics: { audit: ${t(TOPICS.AUDIT)}, status: ${t(TOPICS.STATUS)}, deadLetters: ${t(TOPICS.DLQ)} }`,
-        '    pollIntervalMs: 200',
-        '',
-      ].join('\n'),
-    );
+    writeConsoleOverlay(overlay, {
+      dir,
+      port,
+      topics: { audit: t(TOPICS.AUDIT), status: t(TOPICS.STATUS), deadLetters: t(TOPICS.DLQ) },
+      console: [`  redrive: { transactionalId: ${scope}.redrive, maxSetSize: ${MAX_SET_SIZE} }`],
+      pollIntervalMs: 200,
+    });
 
   const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    page.screenshot({ path: join(CONSOLE_SHOTS, `${name}.png`), fullPage: true });
 
   async function signIn(username: string): Promise<void> {
     await page.goto(`${url}/sign-in`);
-    await page.getByLabel('User name').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInOnPage(page, username, PASSWORD);
     await page.waitForURL(/\/grants$/);
   }
 
@@ -226,7 +184,7 @@ describe('console redrive of a filtered set', () => {
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    consoleShotsDir();
     clients = await testClients(config);
     topics = await createScopedTopics(
       clients,
@@ -245,41 +203,20 @@ describe('console redrive of a filtered set', () => {
       }),
       deadLetter(old, { offset: 40, failedAt: now - 2 * 24 * 60 * MINUTE }),
     ]);
-    writeOverlay(PORTS.first);
-    const users = await Promise.all([
-      hashedUser('otto', 'operator', overlay),
-      hashedUser('vera', 'viewer', overlay),
+    writeOverlay(CONSOLE_PORTS.first);
+    await writeUsersFile(dir, overlay, PASSWORD, [
+      ['otto', 'operator'],
+      ['vera', 'viewer'],
     ]);
-    writeFileSync(join(dir, 'users.json'), `[${users.join(',')}]`);
-    const span = PORTS.last - PORTS.first + 1;
-    const offset = Math.floor(Math.random() * span);
-    for (let i = 0; i < span && !consoleProcess; i += 1) {
-      writeOverlay(PORTS.first + ((offset + i) % span));
-      const p = spawnTs(CONSOLE, [], { GRANTSTREAM_CONFIG: overlay });
-      const started = await Promise.race([
-        p.waitFor((e) => e['msg'] === 'console listening', 120_000).then((e) => String(e['url'])),
-        p.exited.then(() => null),
-      ]);
-      if (started !== null) {
-        consoleProcess = p;
-        url = started;
-      } else if (!/EADDRINUSE/.test(p.stderr()))
-        throw new Error(`console did not start: ${p.stderr()}`);
-    }
-    const executablePath = await ensureChromium();
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1366, height: 900 },
-    });
+    consoleRun = await startConsole(overlay, writeOverlay);
+    url = consoleRun.url;
+    context = await launchChromium(join(dir, 'profile'), CONSOLE_VIEWPORT);
     page = await context.newPage();
   }, config.stack.chromium.installTimeoutMs + 240_000);
 
   afterAll(async () => {
     await context?.close();
-    consoleProcess?.child.kill('SIGTERM');
-    await consoleProcess?.exited;
+    await stopConsole(consoleRun);
     if (topics) await deleteScopedTopics(clients, topics);
     await clients?.close();
     rmSync(dir, { recursive: true, force: true });

@@ -5,49 +5,24 @@
 // refused as already redriven and sends nothing; a viewer sees no redrive
 // form and the console refuses the viewer's request. Real console process,
 // real broker and registry.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEventV1Avro, AuditEventV1Schema, DLQ_HEADERS, TOPICS } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
+import { testClients, testConfig, uniqueName } from '@grantstream/testing';
 import {
-  WORKSPACE_ROOT,
-  spawnTs,
-  testClients,
-  testConfig,
-  uniqueName,
-  type TsProcess,
-} from '@grantstream/testing';
+  CONSOLE_PORTS,
+  startConsole,
+  stopConsole,
+  writeConsoleOverlay,
+  writeUsersFile,
+  type RunningConsole,
+} from '../support/console';
 import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
 
-const CONSOLE = 'services/console/src/main.ts';
-const HASH_PASSWORD = 'services/console/src/hash-password.ts';
-const PORTS = { first: 47000, last: 47999 };
 const PASSWORD = 'redrive with care';
-
-function hashedUser(username: string, role: string, overlay: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(WORKSPACE_ROOT, HASH_PASSWORD), username, role],
-      {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, GRANTSTREAM_CONFIG: overlay },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error(`hash-password exited ${code}: ${err}`)),
-    );
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
 
 /** One signed-in user's requests, its session cookie kept. */
 class Session {
@@ -90,27 +65,18 @@ describe('console redrive', () => {
   const grant = `NSF-2026-RD${Date.now().toString(36).toUpperCase()}`;
   let clients: PlatformClients;
   let topics: Map<string, string>;
-  let consoleProcess: TsProcess | null = null;
+  let consoleRun: RunningConsole | null = null;
   let url = '';
   const t = (name: string) => topics.get(name) ?? name;
 
   const writeOverlay = (port: number) =>
-    writeFileSync(
-      overlay,
-      [
-        'logging: { level: info }',
-        'console:',
-        `  port: ${port}`,
-        `  usersFile: ${join(dir, 'users.json')}`,
-        '  scrypt: { cost: 1024, blockSize: 8, parallelization: 1, keyBytes: 32, saltBytes: 16, maxMemoryBytes: 16777216 }',
-        `  redrive: { transactionalId: ${scope}.redrive }`,
-        '  readModel:',
-        `    storePath: ${join(dir, 'read-model.sqlite')}`,
-        `    topics: { audit: ${t(TOPICS.AUDIT)}, status: ${t(TOPICS.STATUS)}, deadLetters: ${t(TOPICS.DLQ)} }`,
-        '    pollIntervalMs: 200',
-        '',
-      ].join('\n'),
-    );
+    writeConsoleOverlay(overlay, {
+      dir,
+      port,
+      topics: { audit: t(TOPICS.AUDIT), status: t(TOPICS.STATUS), deadLetters: t(TOPICS.DLQ) },
+      console: [`  redrive: { transactionalId: ${scope}.redrive }`],
+      pollIntervalMs: 200,
+    });
 
   beforeAll(async () => {
     clients = await testClients(config);
@@ -136,32 +102,17 @@ describe('console redrive', () => {
         },
       },
     ]);
-    writeOverlay(PORTS.first);
-    const users = await Promise.all([
-      hashedUser('otto', 'operator', overlay),
-      hashedUser('vera', 'viewer', overlay),
+    writeOverlay(CONSOLE_PORTS.first);
+    await writeUsersFile(dir, overlay, PASSWORD, [
+      ['otto', 'operator'],
+      ['vera', 'viewer'],
     ]);
-    writeFileSync(join(dir, 'users.json'), `[${users.join(',')}]`);
-    const span = PORTS.last - PORTS.first + 1;
-    const offset = Math.floor(Math.random() * span);
-    for (let i = 0; i < span && !consoleProcess; i += 1) {
-      writeOverlay(PORTS.first + ((offset + i) % span));
-      const p = spawnTs(CONSOLE, [], { GRANTSTREAM_CONFIG: overlay });
-      const started = await Promise.race([
-        p.waitFor((e) => e['msg'] === 'console listening', 120_000).then((e) => String(e['url'])),
-        p.exited.then(() => null),
-      ]);
-      if (started !== null) {
-        consoleProcess = p;
-        url = started;
-      } else if (!/EADDRINUSE/.test(p.stderr()))
-        throw new Error(`console did not start: ${p.stderr()}`);
-    }
+    consoleRun = await startConsole(overlay, writeOverlay);
+    url = consoleRun.url;
   }, 240_000);
 
   afterAll(async () => {
-    consoleProcess?.child.kill('SIGTERM');
-    await consoleProcess?.exited;
+    await stopConsole(consoleRun);
     if (topics) await deleteScopedTopics(clients, topics);
     await clients?.close();
     rmSync(dir, { recursive: true, force: true });
