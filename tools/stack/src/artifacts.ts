@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -52,7 +53,7 @@ export function fillOnce(
   fill: (tmp: string) => void,
 ): string {
   if (existsSync(join(dir, COMPLETE))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
+  const tmp = `${dir}.tmp-${process.pid}-${randomUUID()}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   log.info(
@@ -67,8 +68,23 @@ export function fillOnce(
     throw err;
   }
   writeFileSync(join(tmp, COMPLETE), new Date().toISOString());
+  // Another start may have filled the same folder meanwhile (the single-node
+  // stack and the cluster start side by side on a new machine) and may be
+  // running from it: the first complete copy stays, later ones are dropped.
+  if (existsSync(join(dir, COMPLETE))) {
+    rmSync(tmp, { recursive: true, force: true });
+    return dir;
+  }
+  // A half-filled folder from a crash is replaced; renaming onto a folder
+  // that another start has just completed fails, and then that one stays.
   rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(join(dir, COMPLETE))) return dir;
+    throw err;
+  }
   log.info({ dir, ms: Date.now() - started }, `${what} cached`);
   return dir;
 }
