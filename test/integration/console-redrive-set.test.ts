@@ -255,7 +255,8 @@ describe('console redrive of a filtered set', () => {
     const preview = await previewTheSet(/would be redriven/);
     expect(preview).toBe('Dry run: 2 dead letter(s) would be redriven, 2 refused.');
     const wouldGo = await page.locator('#redrive-set-send tbody tr').allInnerTexts();
-    expect(wouldGo.map((r) => r.split('\t')[1])).toEqual([retried[1], retried[2]]);
+    // The set is read partition by partition: its order is not part of the promise.
+    expect(wouldGo.map((r) => r.split('\t')[1]).sort()).toEqual([retried[1], retried[2]].sort());
     const refused = await page.locator('#redrive-set-refused tbody tr').allInnerTexts();
     expect(refused.find((r) => r.includes(retried[0]!))).toMatch(/already redriven/);
     expect(refused.find((r) => r.includes(schema))).toMatch(/category SCHEMA_VIOLATION.*--force/);
