@@ -11,20 +11,7 @@ import { field } from '../pages/format';
 import type { FundersView } from '../funders/funders-monitor';
 import type { SafeHtml } from './html';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
-
-function frameOf(ctx: RequestContext): {
-  principal: NonNullable<RequestContext['principal']>;
-  csrfToken: string;
-} {
-  if (!ctx.principal || !ctx.session) throw new Error('a signed-in route ran without a session');
-  return { principal: ctx.principal, csrfToken: ctx.session.csrfToken };
-}
-
-const htmlReply = (body: string): Reply => ({
-  status: 200,
-  type: 'text/html; charset=utf-8',
-  body,
-});
+import { frameOf, htmlReply } from './replies';
 
 const unavailable = (): Reply => ({
   status: 503,

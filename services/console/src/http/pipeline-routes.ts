@@ -9,14 +9,7 @@ import {
 import type { PipelineSnapshot } from '../pipeline/pipeline-monitor';
 import type { ConsoleDeps, RequestContext, Route } from './console-server';
 import { pipelineChartsOf } from './funders-routes';
-
-function frameOf(ctx: RequestContext): {
-  principal: NonNullable<RequestContext['principal']>;
-  csrfToken: string;
-} {
-  if (!ctx.principal || !ctx.session) throw new Error('a signed-in route ran without a session');
-  return { principal: ctx.principal, csrfToken: ctx.session.csrfToken };
-}
+import { frameOf } from './replies';
 
 /**
  * The live feed: one `pipeline` event now and one at every refresh, while

@@ -8,22 +8,8 @@ import {
 import { previewFingerprint, selectForRedrive } from '../redrive/redrive-set';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
 import { deadLetterForm, deadLetterQuery } from './dead-letter-filter';
+import { frameOf, json } from './replies';
 
-function frameOf(ctx: RequestContext): {
-  principal: NonNullable<RequestContext['principal']>;
-  csrfToken: string;
-} {
-  if (!ctx.principal || !ctx.session) throw new Error('a signed-in route ran without a session');
-  return { principal: ctx.principal, csrfToken: ctx.session.csrfToken };
-}
-
-const json = (body: unknown, status = 200): Reply => ({
-  status,
-  type: 'application/json; charset=utf-8',
-  body: JSON.stringify(body),
-});
-
-/** The filter a set is selected by, without the list's page limit. */
 function filterOf(form: DeadLetterForm): Omit<DeadLetterQuery, 'limit'> {
   const { limit: _limit, ...filter } = deadLetterQuery(form, 0);
   return filter;

@@ -17,38 +17,14 @@ import {
 } from '../pages/grants.page';
 import { readModelPage } from '../pages/read-model.page';
 import { signInPage } from '../pages/sign-in.page';
-import { allows, type Principal } from '../auth/roles';
+import { allows } from '../auth/roles';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
 import { deadLetterForm, deadLetterQuery } from './dead-letter-filter';
 import { pipelineRoutes } from './pipeline-routes';
 import { fundersRoutes } from './funders-routes';
 import { redriveSetRoutes } from './redrive-routes';
+import { frameOf, htmlReply, json, redirect } from './replies';
 import { safeNext } from './request';
-
-const htmlReply = (
-  body: string,
-  status = 200,
-  headers: Record<string, string | string[]> = {},
-): Reply => ({
-  status,
-  body,
-  headers,
-});
-const json = (body: unknown, status = 200): Reply => ({
-  status,
-  type: 'application/json; charset=utf-8',
-  body: JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-});
-const redirect = (location: string, headers: Record<string, string | string[]> = {}): Reply => ({
-  status: 303,
-  body: '',
-  headers: { location, ...headers },
-});
-
-function frameOf(ctx: RequestContext): { principal: Principal; csrfToken: string } {
-  if (!ctx.principal || !ctx.session) throw new Error('a signed-in route ran without a session');
-  return { principal: ctx.principal, csrfToken: ctx.session.csrfToken };
-}
 
 function grantForm(q: URLSearchParams): GrantSearchForm {
   return {
