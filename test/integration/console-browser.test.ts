@@ -7,62 +7,34 @@
 // never runs; dead letters are listed and one shows its headers and decoded
 // value; the console says how far behind the topics it is. Screenshots of the
 // main pages go to dist/test-output/console.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, TOPICS, type GrantStatusV1 } from '@grantstream/contracts';
 import type { PlatformClients } from '@grantstream/kafka';
-import {
-  WORKSPACE_ROOT,
-  spawnTs,
-  testClients,
-  testConfig,
-  uniqueName,
-  type TsProcess,
-} from '@grantstream/testing';
+import { testClients, testConfig, uniqueName } from '@grantstream/testing';
 import { chainFor, produceEvents } from '../support/audit';
 import { README_VIEWPORT, launchChromium, signIn } from '../support/browser';
+import {
+  CONSOLE_PORTS,
+  CONSOLE_SHOTS,
+  CONSOLE_VIEWPORT,
+  consoleShotsDir,
+  startConsole,
+  stopConsole,
+  writeConsoleOverlay,
+  writeUsersFile,
+  type RunningConsole,
+} from '../support/console';
 import { createScopedTopics, deleteScopedTopics } from '../support/scoped-topics';
 
-const CONSOLE = 'services/console/src/main.ts';
-const HASH_PASSWORD = 'services/console/src/hash-password.ts';
-/** The console's tests listen in this range. */
-const PORTS = { first: 47000, last: 47999 };
-/** Where the screenshots of the run are kept (dist/ is not committed). */
-const SHOTS = join(WORKSPACE_ROOT, 'dist/test-output/console');
 const T0 = Date.UTC(2026, 5, 1, 8, 0);
-/** The browser's window, and the README's smaller picture of the grant page. */
-const VIEWPORT = { width: 1366, height: 900 };
 /** A grant title and an attachment file name that would run script if rendered as markup. */
 const TITLE_PAYLOAD = '<script>alert("title")</script>';
 const FILENAME_PAYLOAD = '<img src=x onerror=alert("file")>.pdf';
 const PASSWORD = 'correct horse battery staple';
-
-/** A users-file entry made by the console's own hash-password command, the password on stdin. */
-function hashedUser(username: string, role: string, overlay: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(WORKSPACE_ROOT, HASH_PASSWORD), username, role],
-      {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, GRANTSTREAM_CONFIG: overlay },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error(`hash-password exited ${code}: ${err}`)),
-    );
-    child.stdin.end(`${PASSWORD}\n`);
-  });
-}
 
 function statusOf(grantId: string, status: GrantStatusV1['status'], at: number): GrantStatusV1 {
   return {
@@ -93,7 +65,7 @@ describe('console in a browser', () => {
   const hostile = `NSF-2026-CH${stamp}`;
   let clients: PlatformClients;
   let topics: Map<string, string>;
-  let consoleProcess: TsProcess | null = null;
+  let consoleRun: RunningConsole | null = null;
   let url = '';
   let context: BrowserContext;
   let page: Page;
@@ -101,50 +73,19 @@ describe('console in a browser', () => {
 
   const writeOverlay = (port: number) => {
     const t = (name: string) => topics.get(name) ?? name;
-    writeFileSync(
-      overlay,
-      [
-        'logging: { level: info }',
-        'console:',
-        `  port: ${port}`,
-        `  usersFile: ${join(dir, 'users.json')}`,
-        '  scrypt: { cost: 1024, blockSize: 8, parallelization: 1, keyBytes: 32, saltBytes: 16, maxMemoryBytes: 16777216 }',
-        '  readModel:',
-        `    storePath: ${join(dir, 'read-model.sqlite')}`,
-        `    topics: { audit: ${t(TOPICS.AUDIT)}, status: ${t(TOPICS.STATUS)}, deadLetters: ${t(TOPICS.DLQ)} }`,
-        '    pollIntervalMs: 200',
-        '',
-      ].join('\n'),
-    );
+    writeConsoleOverlay(overlay, {
+      dir,
+      port,
+      topics: { audit: t(TOPICS.AUDIT), status: t(TOPICS.STATUS), deadLetters: t(TOPICS.DLQ) },
+      pollIntervalMs: 200,
+    });
   };
 
-  /** Starts the console on a free port of the test range (a taken port makes it exit; the next is tried). */
-  async function startConsole(): Promise<void> {
-    const span = PORTS.last - PORTS.first + 1;
-    const offset = Math.floor(Math.random() * span);
-    for (let i = 0; i < span; i += 1) {
-      const port = PORTS.first + ((offset + i) % span);
-      writeOverlay(port);
-      const p = spawnTs(CONSOLE, [], { GRANTSTREAM_CONFIG: overlay });
-      const outcome = await Promise.race([
-        p.waitFor((e) => e['msg'] === 'console listening', 120_000).then((e) => String(e['url'])),
-        p.exited.then(() => null),
-      ]);
-      if (outcome !== null) {
-        consoleProcess = p;
-        url = outcome;
-        return;
-      }
-      if (!/EADDRINUSE/.test(p.stderr())) throw new Error(`console did not start: ${p.stderr()}`);
-    }
-    throw new Error('no free port for the console');
-  }
-
   const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    page.screenshot({ path: join(CONSOLE_SHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    consoleShotsDir();
     clients = await testClients(config);
     topics = await createScopedTopics(clients, [TOPICS.AUDIT, TOPICS.STATUS, TOPICS.DLQ], scope);
     const auditTopic = topics.get(TOPICS.AUDIT)!;
@@ -213,14 +154,14 @@ describe('console in a browser', () => {
         },
       },
     ]);
-    writeOverlay(PORTS.first);
-    const users = await Promise.all([
-      hashedUser('vera', 'viewer', overlay),
-      hashedUser('aude', 'auditor', overlay),
+    writeOverlay(CONSOLE_PORTS.first);
+    await writeUsersFile(dir, overlay, PASSWORD, [
+      ['vera', 'viewer'],
+      ['aude', 'auditor'],
     ]);
-    writeFileSync(join(dir, 'users.json'), `[${users.join(',')}]`);
-    await startConsole();
-    context = await launchChromium(join(dir, 'profile'), VIEWPORT);
+    consoleRun = await startConsole(overlay, writeOverlay);
+    url = consoleRun.url;
+    context = await launchChromium(join(dir, 'profile'), CONSOLE_VIEWPORT);
     page = await context.newPage();
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -230,8 +171,7 @@ describe('console in a browser', () => {
 
   afterAll(async () => {
     await context?.close();
-    consoleProcess?.child.kill('SIGTERM');
-    await consoleProcess?.exited;
+    await stopConsole(consoleRun);
     if (topics) await deleteScopedTopics(clients, topics);
     await clients?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -278,8 +218,8 @@ describe('console in a browser', () => {
     await shot('grant-verified');
     // A laptop's screen of the page, not the whole page (the README's is a grant of the sample batch).
     await page.setViewportSize(README_VIEWPORT);
-    await page.screenshot({ path: join(SHOTS, 'grant-page-readme.png') });
-    await page.setViewportSize(VIEWPORT);
+    await page.screenshot({ path: join(CONSOLE_SHOTS, 'grant-page-readme.png') });
+    await page.setViewportSize(CONSOLE_VIEWPORT);
   });
 
   it('shows a tampered trail broken at the altered event', async () => {
