@@ -10,4 +10,5 @@ export * from './lib/lag';
 export * from './lib/projection';
 export * from './lib/store-schema';
 export * from './lib/read-model-store';
+export { grantOrderOf, type GrantOrder } from './lib/grant-search-sql';
 export * from './lib/projector';

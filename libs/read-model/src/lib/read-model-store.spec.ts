@@ -20,12 +20,8 @@ import {
   type AuditRow,
   type StatusRow,
 } from './projection';
-import {
-  ReadModelStore,
-  grantOrderOf,
-  type GrantQuery,
-  type ProjectionBatch,
-} from './read-model-store';
+import { grantOrderOf } from './grant-search-sql';
+import { ReadModelStore, type GrantQuery, type ProjectionBatch } from './read-model-store';
 import { topicLag } from './lag';
 
 const T0 = Date.UTC(2026, 2, 1, 9, 0);
