@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AUDIT_GENESIS_HASH,
-  buildAuditEvent,
-  payloadHashOf,
-  type AuditDecision,
-} from '@grantstream/audit';
 import type { AuditEventV1 } from '@grantstream/contracts';
+import { auditTrail, type TrailStep } from './audit-trail.fixture';
 import { auditRowOf } from './projection';
 import { ReadModelStore } from './read-model-store';
 
@@ -13,30 +8,8 @@ const T0 = Date.UTC(2026, 10, 2, 9, 0);
 const DAY = 86_400_000;
 let offset = 0;
 
-/** One grant's trail, chained from genesis, one minute apart. */
-function trail(
-  grantId: string,
-  steps: (Pick<AuditDecision, 'stage' | 'action'> & Partial<AuditDecision>)[],
-): AuditEventV1[] {
-  let previous = AUDIT_GENESIS_HASH;
-  return steps.map((step, i) => {
-    const { event } = buildAuditEvent(
-      {
-        grantId,
-        funderId: grantId.split('-')[0] ?? 'X',
-        auditTrailId: `trail-${grantId}`,
-        payloadHash: payloadHashOf(Buffer.from(`${grantId}:${i}`)),
-        service: { name: step.stage, version: '1.0.0' },
-        occurredAt: T0 + i * 60_000,
-        source: { topic: `grants.${step.stage}.v1`, partition: 0, offset: i },
-        ...step,
-      },
-      previous,
-    );
-    previous = event.event_hash;
-    return event;
-  });
-}
+/** One grant's trail, one minute apart from T0. */
+const trail = (grantId: string, steps: TrailStep[]) => auditTrail(grantId, steps, T0);
 
 const validated = (deadline: number) => ({
   stage: 'ingest',

@@ -2,14 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AUDIT_GENESIS_HASH,
-  buildAuditEvent,
-  payloadHashOf,
-  type AuditDecision,
-} from '@grantstream/audit';
 import { DLQ_HEADERS, type AuditEventV1, type GrantStatusV1 } from '@grantstream/contracts';
 import { ReadModelStoreError } from '@grantstream/errors';
+import { auditTrail, type TrailStep } from './audit-trail.fixture';
 import { SqliteDatabase } from './sqlite-database';
 import {
   auditRowOf,
@@ -28,30 +23,7 @@ const T0 = Date.UTC(2026, 2, 1, 9, 0);
 const DAY = 86_400_000;
 
 /** A trail of events for one grant, chained from genesis. */
-function trail(
-  grantId: string,
-  steps: (Pick<AuditDecision, 'stage' | 'action'> & Partial<AuditDecision>)[],
-  from = T0,
-): AuditEventV1[] {
-  let previous = AUDIT_GENESIS_HASH;
-  return steps.map((step, i) => {
-    const { event } = buildAuditEvent(
-      {
-        grantId,
-        funderId: grantId.split('-')[0] ?? 'X',
-        auditTrailId: `trail-${grantId}`,
-        payloadHash: payloadHashOf(Buffer.from(`${grantId}:${i}`)),
-        service: { name: step.stage, version: '1.0.0' },
-        occurredAt: from + i * 60_000,
-        source: { topic: `grants.${step.stage}.v1`, partition: 0, offset: i },
-        ...step,
-      },
-      previous,
-    );
-    previous = event.event_hash;
-    return event;
-  });
-}
+const trail = (grantId: string, steps: TrailStep[], from = T0) => auditTrail(grantId, steps, from);
 
 let offsets = 0;
 const rowsOf = (events: AuditEventV1[]): AuditRow[] =>
@@ -476,7 +448,7 @@ describe('topicLag', () => {
 
 describe('ReadModelStore category search', () => {
   const CATEGORIES = ['COMPLIANCE_BLOCK', 'API_RATE_LIMIT', 'NETWORK_TIMEOUT'];
-  const STEPS: (Pick<AuditDecision, 'stage' | 'action'> & Partial<AuditDecision>)[] = [
+  const STEPS: TrailStep[] = [
     { stage: 'ingest', action: 'VALIDATED' },
     { stage: 'routing', action: 'FORWARD' },
     { stage: 'submission', action: 'RETRY' },
