@@ -27,20 +27,10 @@ import {
 } from '@grantstream/audit';
 import type { AuditEventV1 } from '@grantstream/contracts';
 import { ensureChromium, testConfig } from '@grantstream/testing';
+import { CHROMIUM_ARGS } from '../support/browser';
 
 const GRANT = 'NSF-2026-00042';
 const T0 = Date.UTC(2026, 2, 1, 8, 30);
-/** Flags that keep Chromium off the network: this machine's network is closed. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** A4 in CSS pixels (96 per inch) and in PDF points (72 per inch). */
 const A4_MM = { width: 210, height: 297 };
 const PX_PER_MM = 96 / 25.4;
