@@ -11,7 +11,7 @@ import { field } from '../pages/format';
 import type { FundersView } from '../funders/funders-monitor';
 import type { SafeHtml } from './html';
 import type { ConsoleDeps, Reply, RequestContext, Route } from './console-server';
-import { frameOf, htmlReply } from './replies';
+import { frameOf, htmlReply, scriptRoute } from './replies';
 
 const unavailable = (): Reply => ({
   status: 503,
@@ -42,18 +42,7 @@ export function pipelineChartsOf(deps: ConsoleDeps): SafeHtml | undefined {
 /** The funders page, its live region and JSON, the pipeline page's charts, and the live-region script. */
 export function fundersRoutes(): Route[] {
   return [
-    {
-      method: 'GET',
-      path: LIVE_REGION_SCRIPT,
-      access: 'public',
-      api: false,
-      handle: () =>
-        Promise.resolve({
-          status: 200,
-          type: 'text/javascript; charset=utf-8',
-          body: LIVE_REGION_JS,
-        }),
-    },
+    scriptRoute(LIVE_REGION_SCRIPT, LIVE_REGION_JS),
     {
       method: 'GET',
       path: '/funders',

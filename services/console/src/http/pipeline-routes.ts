@@ -9,7 +9,7 @@ import {
 import type { PipelineSnapshot } from '../pipeline/pipeline-monitor';
 import type { ConsoleDeps, RequestContext, Route } from './console-server';
 import { pipelineChartsOf } from './funders-routes';
-import { frameOf } from './replies';
+import { frameOf, scriptRoute } from './replies';
 
 /**
  * The live feed: one `pipeline` event now and one at every refresh, while
@@ -40,18 +40,7 @@ function streamPipeline(ctx: RequestContext, deps: ConsoleDeps, res: ServerRespo
 /** The pipeline page, its JSON, its live feed and its script. */
 export function pipelineRoutes(): Route[] {
   return [
-    {
-      method: 'GET',
-      path: PIPELINE_SCRIPT,
-      access: 'public',
-      api: false,
-      handle: () =>
-        Promise.resolve({
-          status: 200,
-          type: 'text/javascript; charset=utf-8',
-          body: PIPELINE_JS,
-        }),
-    },
+    scriptRoute(PIPELINE_SCRIPT, PIPELINE_JS),
     {
       method: 'GET',
       path: '/pipeline',

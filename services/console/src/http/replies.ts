@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/roles';
-import type { Reply, RequestContext } from './console-server';
+import type { Reply, RequestContext, Route } from './console-server';
 
 /** An HTML page (the server's default type). */
 export const htmlReply = (
@@ -25,4 +25,15 @@ export const redirect = (
 export function frameOf(ctx: RequestContext): { principal: Principal; csrfToken: string } {
   if (!ctx.principal || !ctx.session) throw new Error('a signed-in route ran without a session');
   return { principal: ctx.principal, csrfToken: ctx.session.csrfToken };
+}
+
+/** A page's same-origin script, public like the other static files (CSP allows 'self' only). */
+export function scriptRoute(path: string, body: string): Route {
+  return {
+    method: 'GET',
+    path,
+    access: 'public',
+    api: false,
+    handle: () => Promise.resolve({ status: 200, type: 'text/javascript; charset=utf-8', body }),
+  };
 }
