@@ -15,12 +15,11 @@
 // routed, submitted, status) under a verified chain badge; Ctrl-C (SIGINT)
 // then ends the job cleanly.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MainJobReport } from '@grantstream/harness';
-import { ENTRY, WORKSPACE_ROOT, spawnTs } from '@grantstream/testing';
+import { ENTRY, WORKSPACE_ROOT, freePort, spawnTs } from '@grantstream/testing';
 import { README_VIEWPORT, launchChromium, signIn } from '../support/browser';
 
 /** Where the screenshot of the sample grant's page is kept (dist/ is not committed). */
@@ -33,22 +32,6 @@ const LIFE_DECISIONS = [
   'submission SUBMITTED',
   'status-polling STATUS_CHANGED',
 ];
-
-/** A loopback port nothing listens on now, for the run's console. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** Metric families the batch must drive above zero on some service (histograms by their _count). */
 const ACTIVE_FAMILIES = [
