@@ -104,7 +104,7 @@ function message(
 }
 
 const signal = new AbortController().signal;
-const auditOf = (records: OutboundRecord[]) =>
+const auditOf = (records: readonly OutboundRecord[]) =>
   records.find((r) => r.topic === TOPICS.AUDIT)?.value as AuditEventV1 | undefined;
 
 describe('StatusPoller: nothing to ask', () => {
