@@ -184,21 +184,28 @@ describe('FunderLimiter.schedule', () => {
 
   it('never has more than maxConcurrent calls in flight', async () => {
     const l = limiter({ maxConcurrent: 2 });
+    const gate = deferred();
     let inFlight = 0;
     let most = 0;
-    await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 6 }, () =>
         l.schedule(
           async () => {
             inFlight += 1;
             most = Math.max(most, inFlight);
-            await sleep(20);
+            await gate.promise;
             inFlight -= 1;
           },
           { maxWaitMs: 5000 },
         ),
       ),
     );
+    // Held open, two calls run and the other four wait, however slow the machine.
+    await until(() => l.counts().running === 2);
+    await sleep(50);
+    expect(l.counts()).toEqual({ queued: 4, running: 2 });
+    gate.resolve();
+    await all;
     expect(most).toBe(2);
   });
 
@@ -226,11 +233,11 @@ describe('FunderLimiter.schedule', () => {
   });
 
   it('spends no slot on callers that were throttled while waiting', async () => {
-    // 10/s: every slot a throttled caller spent would delay the next call by 100 ms.
-    const l = limiter({ ratePerSecond: 10, maxConcurrent: 1 });
+    // 2/s: every slot a throttled caller spent would delay the next call by 500 ms.
+    const l = limiter({ ratePerSecond: 2, maxConcurrent: 1 });
     const blocker = deferred();
     const first = l.schedule(() => blocker.promise, { maxWaitMs: 1000 });
-    await sleep(5);
+    await until(() => l.counts().running === 1);
     const never = vi.fn(() => Promise.resolve());
     const throttled = await Promise.all(
       Array.from({ length: 5 }, () => l.schedule(never, { maxWaitMs: 20 })),
@@ -243,8 +250,9 @@ describe('FunderLimiter.schedule', () => {
     await first;
     const result = await next;
     expect(result.kind).toBe('ran');
-    // Five spent slots would have cost 500 ms; the margin is for a busy machine.
-    expect(result.waitedMs).toBeLessThan(450);
+    // Unspent, the next call waits out the rest of the first call's 500 ms slot;
+    // five spent slots would add 2,500 ms. The margin is for a busy machine.
+    expect(result.waitedMs).toBeLessThan(1500);
     expect(never).not.toHaveBeenCalled();
   });
 
@@ -347,7 +355,7 @@ describe('FunderLimiter.close', () => {
     const l = limiter({ maxConcurrent: 1 });
     const call = deferred<string>();
     const running = l.schedule(() => call.promise, { maxWaitMs: 1000 });
-    await sleep(10);
+    await until(() => l.counts().running === 1);
     const waiting = l.schedule(() => Promise.resolve('never'), { maxWaitMs: 1000 });
 
     let closed = false;
