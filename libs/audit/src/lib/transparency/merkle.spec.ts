@@ -154,6 +154,12 @@ function forEachFlip(
   });
 }
 
+/**
+ * The exhaustive blocks check tens of thousands of proofs: about a second on an
+ * idle core, many more beside the integration suite on a shared machine.
+ */
+const EXHAUSTIVE_TIMEOUT_MS = 60_000;
+
 describe('RFC 9162 hashing against the reference tree', () => {
   it('hashes the empty tree as SHA-256 of the empty string', () => {
     expect(hex(emptyTreeHash())).toBe(REFERENCE_ROOTS[0]);
@@ -243,58 +249,62 @@ describe('MerkleLog', () => {
   });
 });
 
-describe('inclusion proofs, every size 1..70 and every index', () => {
-  const leaves = syntheticLeaves(70);
+describe(
+  'inclusion proofs, every size 1..70 and every index',
+  { timeout: EXHAUSTIVE_TIMEOUT_MS },
+  () => {
+    const leaves = syntheticLeaves(70);
 
-  it('verify, and fail when any byte of any proof hash is flipped', () => {
-    let checked = 0;
-    const accepted: string[] = [];
-    for (let size = 1; size <= 70; size += 1) {
-      const root = merkleTreeHash(leaves, size);
-      for (let index = 0; index < size; index += 1) {
-        const leafHash = leaves[index] as Buffer;
-        const path = inclusionProof(leaves, index, size);
-        const claim = { leafHash, leafIndex: index, treeSize: size, path, root };
-        expect(verifyInclusion(claim)).toEqual({ ok: true });
-        forEachFlip(path, size === 70, index, (at) => {
-          const reason = reasonOf(verifyInclusion(claim));
-          if (reason !== 'ROOT_MISMATCH') accepted.push(`${size}/${index}/${at}: ${reason}`);
-          checked += 1;
-        });
-        expect(reasonOf(verifyInclusion({ ...claim, leafHash: flipped(leafHash, 0) }))).toBe(
-          'ROOT_MISMATCH',
-        );
-        expect(reasonOf(verifyInclusion({ ...claim, root: flipped(root, 31) }))).toBe(
-          'ROOT_MISMATCH',
-        );
+    it('verify, and fail when any byte of any proof hash is flipped', () => {
+      let checked = 0;
+      const accepted: string[] = [];
+      for (let size = 1; size <= 70; size += 1) {
+        const root = merkleTreeHash(leaves, size);
+        for (let index = 0; index < size; index += 1) {
+          const leafHash = leaves[index] as Buffer;
+          const path = inclusionProof(leaves, index, size);
+          const claim = { leafHash, leafIndex: index, treeSize: size, path, root };
+          expect(verifyInclusion(claim)).toEqual({ ok: true });
+          forEachFlip(path, size === 70, index, (at) => {
+            const reason = reasonOf(verifyInclusion(claim));
+            if (reason !== 'ROOT_MISMATCH') accepted.push(`${size}/${index}/${at}: ${reason}`);
+            checked += 1;
+          });
+          expect(reasonOf(verifyInclusion({ ...claim, leafHash: flipped(leafHash, 0) }))).toBe(
+            'ROOT_MISMATCH',
+          );
+          expect(reasonOf(verifyInclusion({ ...claim, root: flipped(root, 31) }))).toBe(
+            'ROOT_MISMATCH',
+          );
+        }
       }
-    }
-    expect(accepted).toEqual([]);
-    expect(checked).toBeGreaterThan(25_000);
-  });
+      expect(accepted).toEqual([]);
+      expect(checked).toBeGreaterThan(25_000);
+    });
 
-  it('fails for the wrong index or size and for truncated or padded paths', () => {
-    for (let size = 2; size <= 70; size += 1) {
-      const root = merkleTreeHash(leaves, size);
-      for (let index = 0; index < size; index += 1) {
-        const path = inclusionProof(leaves, index, size);
-        const claim = {
-          leafHash: leaves[index] as Buffer,
-          leafIndex: index,
-          treeSize: size,
-          path,
-          root,
-        };
-        expect(verifyInclusion({ ...claim, leafIndex: (index + 1) % size }).ok).toBe(false);
-        expect(verifyInclusion({ ...claim, treeSize: size * 2 }).ok).toBe(false);
-        expect(reasonOf(verifyInclusion({ ...claim, path: path.slice(1) }))).not.toBe('OK');
-        expect(reasonOf(verifyInclusion({ ...claim, path: [...path, root] }))).toBe(
-          'WRONG_PROOF_LENGTH',
-        );
+    it('fails for the wrong index or size and for truncated or padded paths', () => {
+      for (let size = 2; size <= 70; size += 1) {
+        const root = merkleTreeHash(leaves, size);
+        for (let index = 0; index < size; index += 1) {
+          const path = inclusionProof(leaves, index, size);
+          const claim = {
+            leafHash: leaves[index] as Buffer,
+            leafIndex: index,
+            treeSize: size,
+            path,
+            root,
+          };
+          expect(verifyInclusion({ ...claim, leafIndex: (index + 1) % size }).ok).toBe(false);
+          expect(verifyInclusion({ ...claim, treeSize: size * 2 }).ok).toBe(false);
+          expect(reasonOf(verifyInclusion({ ...claim, path: path.slice(1) }))).not.toBe('OK');
+          expect(reasonOf(verifyInclusion({ ...claim, path: [...path, root] }))).toBe(
+            'WRONG_PROOF_LENGTH',
+          );
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
 describe('inclusion proof refusals', () => {
   const leaves = syntheticLeaves(8);
@@ -336,81 +346,85 @@ describe('inclusion proof refusals', () => {
   });
 });
 
-describe('consistency proofs, every pair 0 <= m <= n up to 40', () => {
-  const leaves = syntheticLeaves(40);
-  const roots = Array.from({ length: 41 }, (_, size) => merkleTreeHash(leaves, size));
+describe(
+  'consistency proofs, every pair 0 <= m <= n up to 40',
+  { timeout: EXHAUSTIVE_TIMEOUT_MS },
+  () => {
+    const leaves = syntheticLeaves(40);
+    const roots = Array.from({ length: 41 }, (_, size) => merkleTreeHash(leaves, size));
 
-  it('verify, and fail when tampered', () => {
-    const accepted: string[] = [];
-    for (let second = 1; second <= 40; second += 1) {
-      for (let first = 1; first <= second; first += 1) {
-        const proof = consistencyProof(leaves, first, second);
-        const claim = {
-          firstSize: first,
-          secondSize: second,
-          firstRoot: roots[first] as Buffer,
-          secondRoot: roots[second] as Buffer,
-          proof,
-        };
-        expect(verifyConsistency(claim)).toEqual({ ok: true });
-        forEachFlip(proof, second === 40, first, (at) => {
-          if (verifyConsistency(claim).ok) accepted.push(`${first}->${second}/${at}`);
-        });
-        expect(verifyConsistency({ ...claim, secondRoot: flipped(claim.secondRoot, 7) }).ok).toBe(
-          false,
-        );
-        expect(verifyConsistency({ ...claim, firstRoot: flipped(claim.firstRoot, 7) }).ok).toBe(
-          false,
-        );
-        if (first < second) {
-          expect(verifyConsistency({ ...claim, proof: proof.slice(0, -1) }).ok).toBe(false);
-          expect(
-            verifyConsistency({ ...claim, proof: [...proof, roots[second] as Buffer] }).ok,
-          ).toBe(false);
-          expect(verifyConsistency({ ...claim, firstSize: first + 1 }).ok).toBe(false);
+    it('verify, and fail when tampered', () => {
+      const accepted: string[] = [];
+      for (let second = 1; second <= 40; second += 1) {
+        for (let first = 1; first <= second; first += 1) {
+          const proof = consistencyProof(leaves, first, second);
+          const claim = {
+            firstSize: first,
+            secondSize: second,
+            firstRoot: roots[first] as Buffer,
+            secondRoot: roots[second] as Buffer,
+            proof,
+          };
+          expect(verifyConsistency(claim)).toEqual({ ok: true });
+          forEachFlip(proof, second === 40, first, (at) => {
+            if (verifyConsistency(claim).ok) accepted.push(`${first}->${second}/${at}`);
+          });
+          expect(verifyConsistency({ ...claim, secondRoot: flipped(claim.secondRoot, 7) }).ok).toBe(
+            false,
+          );
+          expect(verifyConsistency({ ...claim, firstRoot: flipped(claim.firstRoot, 7) }).ok).toBe(
+            false,
+          );
+          if (first < second) {
+            expect(verifyConsistency({ ...claim, proof: proof.slice(0, -1) }).ok).toBe(false);
+            expect(
+              verifyConsistency({ ...claim, proof: [...proof, roots[second] as Buffer] }).ok,
+            ).toBe(false);
+            expect(verifyConsistency({ ...claim, firstSize: first + 1 }).ok).toBe(false);
+          }
         }
+        // The empty tree is a prefix of every tree: an empty proof, any roots.
+        const fromEmpty = consistencyProof(leaves, 0, second);
+        expect(fromEmpty).toEqual([]);
+        const claim = { firstRoot: roots[0] as Buffer, secondRoot: roots[second] as Buffer };
+        expect(
+          verifyConsistency({ ...claim, firstSize: 0, secondSize: second, proof: fromEmpty }),
+        ).toEqual({
+          ok: true,
+        });
       }
-      // The empty tree is a prefix of every tree: an empty proof, any roots.
-      const fromEmpty = consistencyProof(leaves, 0, second);
-      expect(fromEmpty).toEqual([]);
-      const claim = { firstRoot: roots[0] as Buffer, secondRoot: roots[second] as Buffer };
+      expect(accepted).toEqual([]);
+    });
+
+    it('names a forked history: same size, different root', () => {
+      const forked = syntheticLeaves(12).reverse();
+      const verdict = verifyConsistency({
+        firstSize: 12,
+        secondSize: 12,
+        firstRoot: roots[12] as Buffer,
+        secondRoot: merkleTreeHash(forked),
+        proof: [],
+      });
+      expect(reasonOf(verdict)).toBe('ROOT_MISMATCH');
+    });
+
+    it('names sizes out of order, an empty proof and a non-empty proof from size 0', () => {
+      const base = { firstRoot: roots[5] as Buffer, secondRoot: roots[9] as Buffer };
+      expect(reasonOf(verifyConsistency({ ...base, firstSize: 9, secondSize: 5, proof: [] }))).toBe(
+        'SIZES_OUT_OF_ORDER',
+      );
+      expect(reasonOf(verifyConsistency({ ...base, firstSize: 5, secondSize: 9, proof: [] }))).toBe(
+        'WRONG_PROOF_LENGTH',
+      );
       expect(
-        verifyConsistency({ ...claim, firstSize: 0, secondSize: second, proof: fromEmpty }),
-      ).toEqual({
+        reasonOf(
+          verifyConsistency({ ...base, firstSize: 0, secondSize: 9, proof: [base.firstRoot] }),
+        ),
+      ).toBe('WRONG_PROOF_LENGTH');
+      expect(verifyConsistency({ ...base, firstSize: 0, secondSize: 9, proof: [] })).toEqual({
         ok: true,
       });
-    }
-    expect(accepted).toEqual([]);
-  });
-
-  it('names a forked history: same size, different root', () => {
-    const forked = syntheticLeaves(12).reverse();
-    const verdict = verifyConsistency({
-      firstSize: 12,
-      secondSize: 12,
-      firstRoot: roots[12] as Buffer,
-      secondRoot: merkleTreeHash(forked),
-      proof: [],
+      expect(() => consistencyProof(leaves, 6, 5)).toThrow(TransparencyArgumentError);
     });
-    expect(reasonOf(verdict)).toBe('ROOT_MISMATCH');
-  });
-
-  it('names sizes out of order, an empty proof and a non-empty proof from size 0', () => {
-    const base = { firstRoot: roots[5] as Buffer, secondRoot: roots[9] as Buffer };
-    expect(reasonOf(verifyConsistency({ ...base, firstSize: 9, secondSize: 5, proof: [] }))).toBe(
-      'SIZES_OUT_OF_ORDER',
-    );
-    expect(reasonOf(verifyConsistency({ ...base, firstSize: 5, secondSize: 9, proof: [] }))).toBe(
-      'WRONG_PROOF_LENGTH',
-    );
-    expect(
-      reasonOf(
-        verifyConsistency({ ...base, firstSize: 0, secondSize: 9, proof: [base.firstRoot] }),
-      ),
-    ).toBe('WRONG_PROOF_LENGTH');
-    expect(verifyConsistency({ ...base, firstSize: 0, secondSize: 9, proof: [] })).toEqual({
-      ok: true,
-    });
-    expect(() => consistencyProof(leaves, 6, 5)).toThrow(TransparencyArgumentError);
-  });
-});
+  },
+);
