@@ -107,6 +107,25 @@ describe('local stack lifecycle', () => {
     expect((await status()).byComponent.get('kafka')?.state).toBe('ready');
   });
 
+  it('refuses to start a broker on a port another stack holds, naming the port', async () => {
+    // A second stack whose broker port is this stack's: its own broker would
+    // exit on the port while the readiness probe, answered by this stack's
+    // broker, said it had started.
+    const otherDir = mkdtempSync(join(tmpdir(), 'grantstream-stack-clash-'));
+    const clash = { ...env, GRANTSTREAM__STACK__STATE_DIR: otherDir };
+    clash.GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT = '19194';
+    try {
+      const up = await runTs(ENTRY.stack, ['up'], { env: clash, timeoutMs: 240_000 });
+      expect(up.stdout).not.toContain('kafka: started');
+      expect(up.code).not.toBe(0);
+      expect(up.stderr).toContain(`127.0.0.1:${env.GRANTSTREAM__STACK__KAFKA__PORT} held by`);
+    } finally {
+      await runTs(ENTRY.stack, ['down'], { env: clash, timeoutMs: 240_000 });
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    expect((await status()).byComponent.get('kafka')?.state).toBe('ready');
+  });
+
   it('leaves no process behind after down', async () => {
     expect(processesOfThisStack().length).toBeGreaterThanOrEqual(3);
     const down = await stack('down');

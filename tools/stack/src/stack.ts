@@ -9,6 +9,7 @@ import { kafkaNodes, type KafkaNodeSpec } from '@grantstream/config';
 import { ensureKafkaJars, ensureRedis, ensureRegistry } from './artifacts';
 import { LOG4J2_YAML, serverProperties } from './kafka-files';
 import { redisServerArgs } from './redis-files';
+import { listenersInUse } from './ports';
 import {
   applyStackAcls,
   ensureSecureFiles,
@@ -225,6 +226,14 @@ export class LocalStack {
       );
       return 'already-running';
     }
+    await this.refuseHeldPorts(
+      'kafka',
+      missing.flatMap((n) => [
+        n.port,
+        n.controllerPort,
+        ...(n.faultProxy ? [n.faultProxy.listenerPort] : []),
+      ]),
+    );
     const wasStarted = missing.some((n) => existsSync(join(n.data, 'meta.properties')));
     const jars = ensureKafkaJars(this.config, this.log);
     const started = missing.map((node) => ({ node, pid: this.startKafkaNode(node, jars) }));
@@ -309,6 +318,7 @@ export class LocalStack {
       );
       return 'already-running';
     }
+    await this.refuseHeldPorts('registry', [r.port, r.managementPort]);
     const wasStarted = existsSync(`${p.registryDb}.mv.db`);
     const jar = ensureRegistry(this.config, this.log);
     const java = findJava(r.minJavaVersion, r.javaSearchPaths, process.env);
@@ -360,6 +370,7 @@ export class LocalStack {
       await this.waitReady('redis', running, () => this.redisAnswers(running), p.redisLog);
       return 'already-running';
     }
+    await this.refuseHeldPorts('redis', [this.config.stack.redis.port]);
     const wasStarted = existsSync(p.redisDir);
     const server = ensureRedis(this.config, this.log);
     mkdirSync(p.redisDir, { recursive: true });
@@ -383,6 +394,21 @@ export class LocalStack {
     );
     await this.waitReady('redis', [pid], () => this.redisAnswers([pid]), p.redisLog);
     return wasStarted ? 'restarted' : 'started';
+  }
+
+  /**
+   * Refuses to start `component` on a port another process holds: the new
+   * process would exit on it, while the readiness probe, answered by the
+   * holder (another stack's broker on the same port), reported it started.
+   */
+  private async refuseHeldPorts(component: Component, ports: readonly number[]): Promise<void> {
+    const { host } = this.config.stack;
+    const held = await listenersInUse(ports.map((port) => ({ name: component, host, port })));
+    if (held.length > 0) {
+      throw new StackStartError(
+        `${component} cannot start: ${held.map((l) => `${l.host}:${l.port}`).join(', ')} held by another process (another stack on the same ports?)`,
+      );
+    }
   }
 
   /**
