@@ -30,6 +30,7 @@ import {
   spawnFanoutStage,
   type HopTopics,
 } from '../support/fanout';
+import { isolatedStackEnv } from '../support/isolated-stacks';
 
 const INPUTS = 1500;
 const FANOUT = 3;
@@ -39,16 +40,7 @@ const READINESS_OUTAGE_MS = 10_000;
 const READINESS_DELAY_MS = 40;
 
 const stateDir = mkdtempSync(join(tmpdir(), 'grantstream-outage-'));
-const env = {
-  GRANTSTREAM__STACK__STATE_DIR: stateDir,
-  GRANTSTREAM__STACK__KAFKA__PORT: '19292',
-  GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: '19293',
-  GRANTSTREAM__STACK__REGISTRY__PORT: '18291',
-  GRANTSTREAM__STACK__REGISTRY__MANAGEMENT_PORT: '19291',
-  GRANTSTREAM__STACK__REDIS__PORT: '16492',
-  GRANTSTREAM__KAFKA__BROKERS: '[127.0.0.1:19292]',
-  GRANTSTREAM__REGISTRY__URL: 'http://127.0.0.1:18291/apis/ccompat/v7',
-};
+const env = isolatedStackEnv('outage', stateDir);
 const stack = (...args: string[]) => runTs(ENTRY.stack, args, { env, timeoutMs: 240_000 });
 
 interface Readiness {

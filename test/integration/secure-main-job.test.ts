@@ -12,18 +12,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MainJobReport } from '@grantstream/harness';
 import { AUDITOR_PRINCIPAL } from '@grantstream/kafka';
 import { ENTRY, runTs } from '@grantstream/testing';
+import { isolatedStackPorts } from '../support/isolated-stacks';
 import { allRecordText, startSecureStack, type SecureStack } from '../support/secure-stack';
 
-const BASE_PORT = 29400;
-/** The run's simulator and stages on ports of this scenario's range. */
-const SIMULATOR_PORT = BASE_PORT + 90;
+/** The run's simulator and stages on ports of this scenario's block. */
+const { free } = isolatedStackPorts('secure-main-job');
+const SIMULATOR_PORT = free;
 const METRICS_PORTS = {
-  INGEST: BASE_PORT + 64,
-  NORMALIZATION: BASE_PORT + 65,
-  ROUTING: BASE_PORT + 66,
-  SUBMISSION: BASE_PORT + 67,
-  STATUS_POLLING: BASE_PORT + 68,
-  NOTIFICATION: BASE_PORT + 69,
+  INGEST: free + 1,
+  NORMALIZATION: free + 2,
+  ROUTING: free + 3,
+  SUBMISSION: free + 4,
+  STATUS_POLLING: free + 5,
+  NOTIFICATION: free + 6,
 } as const;
 const FUNDERS = ['NSF', 'BCF', 'SCDA'] as const;
 
@@ -31,7 +32,7 @@ describe('the main job over SASL_SSL with per-stage principals', () => {
   let stack: SecureStack;
 
   beforeAll(async () => {
-    stack = await startSecureStack('main-job', BASE_PORT);
+    stack = await startSecureStack('secure-main-job');
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();

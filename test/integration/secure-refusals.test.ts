@@ -33,15 +33,13 @@ import {
 } from '@grantstream/testing';
 import { allRecordText, startSecureStack, type SecureStack } from '../support/secure-stack';
 
-const BASE_PORT = 29200;
-
 describe('the secured stack refuses what a principal may not do, fast and clearly', () => {
   let stack: SecureStack;
   /** One connection attempt, handshake included; the client's retry budget is tens of seconds. */
   let fastMs: number;
 
   beforeAll(async () => {
-    stack = await startSecureStack('refusals', BASE_PORT);
+    stack = await startSecureStack('secure-refusals');
     fastMs = stack.config.kafka.connectionTimeoutMs * 2;
   }, 300_000);
   afterAll(async () => {

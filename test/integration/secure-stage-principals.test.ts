@@ -24,7 +24,6 @@ import { UPSTREAM_PRINCIPAL, principalOf } from '@grantstream/kafka';
 import { anNsfSubmission, produceSubmissions, writePdf } from '@grantstream/testing';
 import { allRecordText, startSecureStack, type SecureStack } from '../support/secure-stack';
 
-const BASE_PORT = 29100;
 const APPLICATIONS = 12;
 const STAGES: readonly PipelineStageName[] = ['ingest', 'normalization', 'routing'];
 
@@ -35,7 +34,7 @@ describe('stages over SASL_SSL, each as its own principal', () => {
   const funderToken = randomBytes(18).toString('base64url');
 
   beforeAll(async () => {
-    stack = await startSecureStack('principals', BASE_PORT);
+    stack = await startSecureStack('secure-principals');
   }, 300_000);
   afterAll(async () => {
     await stopStages(stages, stack.config.runner.shutdownGraceMs);

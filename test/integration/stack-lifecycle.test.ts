@@ -9,15 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENTRY, runTs, testConfig, waitUntil } from '@grantstream/testing';
+import { isolatedStackEnv, isolatedStackPorts } from '../support/isolated-stacks';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'grantstream-stack-'));
+const ports = isolatedStackPorts('lifecycle');
 const env = {
-  GRANTSTREAM__STACK__STATE_DIR: stateDir,
-  GRANTSTREAM__STACK__KAFKA__PORT: '19192',
-  GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: '19193',
-  GRANTSTREAM__STACK__REGISTRY__PORT: '18191',
-  GRANTSTREAM__STACK__REGISTRY__MANAGEMENT_PORT: '19191',
-  GRANTSTREAM__STACK__REDIS__PORT: '16392',
+  ...isolatedStackEnv('lifecycle', stateDir),
   GRANTSTREAM__STACK__KAFKA__HEAP_MB: '384',
   GRANTSTREAM__STACK__REGISTRY__HEAP_MB: '384',
 };
@@ -72,7 +69,7 @@ describe('local stack lifecycle', () => {
     expect(after.code).toBe(0);
     expect(after.byComponent.get('kafka')?.state).toBe('ready');
     expect(after.byComponent.get('registry')?.state).toBe('ready');
-    const res = await fetch('http://127.0.0.1:18191/apis/ccompat/v7/config');
+    const res = await fetch(`http://127.0.0.1:${ports.registry}/apis/ccompat/v7/config`);
     expect(await res.json()).toMatchObject({ compatibilityLevel: 'BACKWARD' });
   });
 
@@ -112,13 +109,16 @@ describe('local stack lifecycle', () => {
     // exit on the port while the readiness probe, answered by this stack's
     // broker, said it had started.
     const otherDir = mkdtempSync(join(tmpdir(), 'grantstream-stack-clash-'));
-    const clash = { ...env, GRANTSTREAM__STACK__STATE_DIR: otherDir };
-    clash.GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT = '19194';
+    const clash = {
+      ...env,
+      GRANTSTREAM__STACK__STATE_DIR: otherDir,
+      GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: String(ports.free),
+    };
     try {
       const up = await runTs(ENTRY.stack, ['up'], { env: clash, timeoutMs: 240_000 });
       expect(up.stdout).not.toContain('kafka: started');
       expect(up.code).not.toBe(0);
-      expect(up.stderr).toContain(`127.0.0.1:${env.GRANTSTREAM__STACK__KAFKA__PORT} held by`);
+      expect(up.stderr).toContain(`127.0.0.1:${ports.kafka} held by`);
     } finally {
       await runTs(ENTRY.stack, ['down'], { env: clash, timeoutMs: 240_000 });
       rmSync(otherDir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import {
   type PlatformClients,
 } from '@grantstream/kafka';
 import { ENTRY, runTs, testLogger } from '@grantstream/testing';
+import { isolatedStackEnv, type IsolatedStack } from './isolated-stacks';
 
 /** A secured stack started by one scenario on its own ports and state folder. */
 export interface SecureStack {
@@ -39,24 +40,16 @@ export interface SecureStack {
 
 /**
  * Starts the local stack in its secured mode (SASL_SSL listener, SCRAM users,
- * StandardAuthorizer, derived ACLs) on `basePort`..`basePort + 4`, in a fresh
- * state folder under ~/.cache/grantstream, and applies the declared topics as
- * the admin user. Each scenario passes its own ports: stacks never share one.
+ * StandardAuthorizer, derived ACLs) on the ports of the isolated stack `name`
+ * (isolated-stacks.ts), in a fresh state folder under ~/.cache/grantstream,
+ * and applies the declared topics as the admin user.
  */
-export async function startSecureStack(name: string, basePort: number): Promise<SecureStack> {
-  const stateDir = join(homedir(), '.cache', 'grantstream', `secure-it-${name}`);
+export async function startSecureStack(name: IsolatedStack): Promise<SecureStack> {
+  const stateDir = join(homedir(), '.cache', 'grantstream', `it-${name}`);
   rmSync(stateDir, { recursive: true, force: true });
   const env: Record<string, string> = {
-    GRANTSTREAM__STACK__STATE_DIR: stateDir,
-    GRANTSTREAM__STACK__KAFKA__PORT: String(basePort),
-    GRANTSTREAM__STACK__KAFKA__CONTROLLER_PORT: String(basePort + 1),
-    GRANTSTREAM__STACK__REGISTRY__PORT: String(basePort + 2),
-    GRANTSTREAM__STACK__REGISTRY__MANAGEMENT_PORT: String(basePort + 3),
-    GRANTSTREAM__STACK__REDIS__PORT: String(basePort + 4),
+    ...isolatedStackEnv(name, stateDir),
     GRANTSTREAM__STACK__KAFKA__SECURITY__MODE: 'sasl_ssl',
-    GRANTSTREAM__KAFKA__BROKERS: JSON.stringify([`127.0.0.1:${basePort}`]),
-    GRANTSTREAM__REGISTRY__URL: `http://127.0.0.1:${basePort + 2}/apis/ccompat/v7`,
-    GRANTSTREAM__REDIS__PORT: String(basePort + 4),
   };
   // Stages serve metrics on free ports: fixed ones could be another test's.
   for (const s of SERVICE_DECLARATIONS)
