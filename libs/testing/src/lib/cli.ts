@@ -30,15 +30,12 @@ export function runTs(
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      resolve(WORKSPACE_ROOT, 'node_modules/.bin/tsx'),
-      [resolve(WORKSPACE_ROOT, entry), ...args],
-      {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // One process: the timeout's SIGKILL ends the command itself, not a wrapper around it.
+    const child = spawn(process.execPath, tsxArgs(entry, args), {
+      cwd: WORKSPACE_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
