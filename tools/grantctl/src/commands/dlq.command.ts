@@ -24,7 +24,8 @@ import {
   type RedriveReport,
 } from '@grantstream/dead-letters';
 import { ContentAddressedFileStore } from '@grantstream/storage';
-import { parseTime, scanAudit } from './audit.command';
+import { scanAudit } from '../audit/audit-scan';
+import { parseTime } from './arguments';
 import { commandContext } from './context';
 
 /** The version grantctl records on its audit events. */

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
+import { positiveInt } from './arguments';
 import { TOPICS, funderPrefixOf } from '@grantstream/contracts';
 import { SchemaViolationError } from '@grantstream/errors';
 import { convertLine, formatLineProblem, type LineProblem } from '@grantstream/intake';
@@ -366,13 +367,6 @@ export function formatSubmitSummary(summary: SubmitSummary, skipInvalid: boolean
   return `${lines.join('\n')}\n`;
 }
 
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new InvalidArgumentError(`expected a positive integer, not ${value}`);
-  }
-  return Number(value);
-}
-
 interface SubmitCommandOptions {
   topic: string;
   attachmentsBase?: string;
@@ -398,7 +392,7 @@ export function registerSubmitCommands(program: Command): void {
     .option('--skip-invalid', 'send the valid lines even if some are invalid')
     .option('--dry-run', 'validate only; connect to nothing')
     .option('--json', 'print the summary as JSON')
-    .option('--chunk-size <n>', 'records per produce call', positiveInteger, DEFAULT_CHUNK_SIZE)
+    .option('--chunk-size <n>', 'records per produce call', positiveInt, DEFAULT_CHUNK_SIZE)
     .action(async (paths: string[], opts: SubmitCommandOptions, cmd: Command) => {
       const files = await listInputFiles(paths);
       // A dry run connects to nothing, so it needs no configuration either.
