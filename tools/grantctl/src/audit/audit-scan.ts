@@ -1,7 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { AuditEventV1Avro, AuditEventV1Schema, type AuditEventV1 } from '@grantstream/contracts';
-import type { PlatformClients, ReadMessage, TopicScanner } from '@grantstream/kafka';
-import type { AuditSources, Undecodable } from './log-sources';
+import { scanAuditTopic, type AuditSources } from './log-sources';
 
 /** Records between two redraws of the progress bar. */
 const PROGRESS_EVERY = 1000;
@@ -30,45 +28,22 @@ async function withProgressBar<T>(
   }
 }
 
-/**
- * Reads every audit record once, from offset 0, without a consumer group,
- * decoding each value; `onEvent` sees decoded events (null for a tombstone).
- */
-export async function scanAudit(
-  clients: PlatformClients,
-  scanner: TopicScanner,
-  topic: string,
-  read: { maxBytesPerFetch: number; maxWaitMs: number; maxEmptyFetches: number },
-  onEvent: (m: ReadMessage, event: AuditEventV1 | null) => void | Promise<void>,
-  onUndecodable: (u: Undecodable) => void,
-): Promise<number> {
-  return withProgressBar(await scanner.size(topic), async (tick) => {
-    let seen = 0;
-    for await (const m of scanner.scan(topic, read)) {
-      seen += 1;
-      tick();
-      if (m.value === null) {
-        await onEvent(m, null);
-        continue;
-      }
-      let event: AuditEventV1;
-      try {
-        const decoded = await clients.serde.decodeAs(m.value, AuditEventV1Avro);
-        event = AuditEventV1Schema.parse(decoded.value);
-      } catch (err) {
-        onUndecodable({
-          partition: m.partition,
-          offset: m.offset,
-          key: m.key?.toString() ?? null,
-          reason: (err as Error).message,
-        });
-        continue;
-      }
-      // Awaited: a slow writer slows the scan instead of queueing lines in memory.
-      await onEvent(m, event);
-    }
-    return seen;
-  });
+/** {@link scanAuditTopic} with a progress bar on a terminal. */
+export async function scanAudit(...args: Parameters<typeof scanAuditTopic>): Promise<number> {
+  const [clients, scanner, topic, read, onRecord, onUndecodable] = args;
+  return withProgressBar(await scanner.size(topic), (tick) =>
+    scanAuditTopic(
+      clients,
+      scanner,
+      topic,
+      read,
+      async (record) => {
+        tick();
+        await onRecord(record);
+      },
+      onUndecodable,
+    ),
+  );
 }
 
 /** The sources' audit scan with a progress bar on a terminal. */

@@ -130,6 +130,54 @@ export function readWitnessDir(dir: string, limits: LogReadLimits): NotesRead {
   return { notes, refused };
 }
 
+/** How much one fetch of a group-less scan reads and waits. */
+export interface ScanReadLimits {
+  maxBytesPerFetch: number;
+  maxWaitMs: number;
+  maxEmptyFetches: number;
+}
+
+/**
+ * Reads every record of an audit topic once, from offset 0, without a
+ * consumer group, decoding each value: `onRecord` sees each decoded event
+ * (null for a tombstone), `onUndecodable` each record that is not one.
+ * Returns the number of records read.
+ */
+export async function scanAuditTopic(
+  clients: PlatformClients,
+  scanner: TopicScanner,
+  topic: string,
+  read: ScanReadLimits,
+  onRecord: (record: AuditRecord) => void | Promise<void>,
+  onUndecodable: (u: Undecodable) => void,
+): Promise<number> {
+  let seen = 0;
+  for await (const m of scanner.scan(topic, read)) {
+    seen += 1;
+    const key = m.key?.toString() ?? '';
+    if (m.value === null) {
+      await onRecord({ key, event: null, partition: m.partition, offset: m.offset });
+      continue;
+    }
+    let event: AuditEventV1;
+    try {
+      const decoded = await clients.serde.decodeAs(m.value, AuditEventV1Avro);
+      event = AuditEventV1Schema.parse(decoded.value);
+    } catch (err) {
+      onUndecodable({
+        partition: m.partition,
+        offset: m.offset,
+        key: m.key?.toString() ?? null,
+        reason: (err as Error).message,
+      });
+      continue;
+    }
+    // Awaited: a slow consumer slows the scan instead of queueing records in memory.
+    await onRecord({ key, event, partition: m.partition, offset: m.offset });
+  }
+  return seen;
+}
+
 /** The sources of a verification run on the broker: group-less, read_committed, bounded fetches. */
 export function kafkaAuditSources(
   clients: PlatformClients,
@@ -137,40 +185,15 @@ export function kafkaAuditSources(
   at: LogLocations,
   limits: LogReadLimits,
 ): AuditSources {
-  const read = {
+  const read: ScanReadLimits = {
     maxBytesPerFetch: limits.maxBytesPerFetch,
     maxWaitMs: limits.maxWaitMs,
     maxEmptyFetches: limits.maxEmptyFetches,
   };
   return {
     auditSize: () => scanner.size(at.audit),
-    async scanAudit(onRecord, onUndecodable) {
-      let seen = 0;
-      for await (const m of scanner.scan(at.audit, read)) {
-        seen += 1;
-        const key = m.key?.toString() ?? '';
-        if (m.value === null) {
-          await onRecord({ key, event: null, partition: m.partition, offset: m.offset });
-          continue;
-        }
-        let event: AuditEventV1;
-        try {
-          const decoded = await clients.serde.decodeAs(m.value, AuditEventV1Avro);
-          event = AuditEventV1Schema.parse(decoded.value);
-        } catch (err) {
-          onUndecodable({
-            partition: m.partition,
-            offset: m.offset,
-            key: m.key?.toString() ?? null,
-            reason: (err as Error).message,
-          });
-          continue;
-        }
-        // Awaited: a slow consumer slows the scan instead of queueing records in memory.
-        await onRecord({ key, event, partition: m.partition, offset: m.offset });
-      }
-      return seen;
-    },
+    scanAudit: (onRecord, onUndecodable) =>
+      scanAuditTopic(clients, scanner, at.audit, read, onRecord, onUndecodable),
     async checkpointNotes() {
       const notes: CheckpointNoteRef[] = [];
       const refused: RefusedNote[] = [];

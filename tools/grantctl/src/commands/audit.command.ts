@@ -112,7 +112,7 @@ export function registerAuditCommands(program: Command): void {
           scanner,
           opts.topic,
           config.audit,
-          (_m, event) => {
+          ({ event }) => {
             if (event)
               spool.add(event, (e) => (opts.format === 'csv' ? toCsvRow(e) : toJsonLine(e)));
           },
@@ -277,10 +277,10 @@ export function registerAuditCommands(program: Command): void {
             scanner,
             opts.topic,
             config.audit,
-            (m, event) => {
-              const key = m.key?.toString() ?? '';
+            (record) => {
+              const { key, event } = record;
               if (event ? event.grant_id !== opts.grant : !key.startsWith(prefix)) return;
-              verifier.add({ key, event, partition: m.partition, offset: m.offset });
+              verifier.add(record);
               if (event) events.set(key, event);
             },
             () => undefined,

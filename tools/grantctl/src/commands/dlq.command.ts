@@ -117,7 +117,7 @@ async function redrivenPositions(
       scanner,
       auditTopic,
       config.audit,
-      (_m, event) => {
+      ({ event }) => {
         if (
           event?.action === 'REDRIVEN' &&
           event.stage === GRANTCTL_STAGE &&
