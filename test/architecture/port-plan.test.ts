@@ -51,6 +51,7 @@ const defaults = load(DEFAULT_CONFIG_FILE);
 const OVERLAYS = {
   'config/grantstream.yaml': defaults,
   'config/cluster.yaml': merged(defaults, load(CLUSTER_CONFIG_FILE)),
+  'config/secure.yaml': merged(defaults, load(join(WORKSPACE_ROOT, 'config/secure.yaml'))),
   'test/cluster/single-node.yaml': merged(
     defaults,
     load(join(WORKSPACE_ROOT, 'test/cluster/single-node.yaml')),

@@ -8,11 +8,11 @@
  * broker holds exits, and the other one answers in its place.
  */
 export const ISOLATED_STACKS = {
-  'secure-principals': 29100,
-  'secure-refusals': 29200,
-  'secure-main-job': 29400,
-  outage: 29500,
-  lifecycle: 29600,
+  'secure-principals': 24100,
+  'secure-refusals': 24200,
+  'secure-main-job': 24400,
+  outage: 24500,
+  lifecycle: 24600,
 } as const;
 
 export type IsolatedStack = keyof typeof ISOLATED_STACKS;
