@@ -25,7 +25,9 @@ const METRICS_PORTS = {
   SUBMISSION: free + 4,
   STATUS_POLLING: free + 5,
   NOTIFICATION: free + 6,
+  CHECKPOINTER: free + 7,
 } as const;
+const CONSOLE_PORT = free + 8;
 const FUNDERS = ['NSF', 'BCF', 'SCDA'] as const;
 
 describe('the main job over SASL_SSL with per-stage principals', () => {
@@ -56,6 +58,15 @@ describe('the main job over SASL_SSL with per-stage principals', () => {
     }
     for (const [section, port] of Object.entries(METRICS_PORTS))
       env[`GRANTSTREAM__${section}__METRICS__PORT`] = String(port);
+    // This stack's own log key and witness copies: never those of config/secure.yaml's stack.
+    const logDir = join(stack.config.stack.stateDir, 'checkpointer');
+    const keyFile = join(logDir, 'log-key.pem');
+    const witnessDir = join(logDir, 'witness');
+    Object.assign(env, {
+      GRANTSTREAM__CONSOLE__PORT: String(CONSOLE_PORT),
+      GRANTSTREAM__CHECKPOINTER__SIGNING_KEY__FILE: keyFile,
+      GRANTSTREAM__CHECKPOINTER__WITNESS__DIR: witnessDir,
+    });
 
     const job = await runTs(ENTRY.mainJob, ['--secure', '--json'], {
       env,
@@ -72,24 +83,33 @@ describe('the main job over SASL_SSL with per-stage principals', () => {
     expect(report.mismatches).toEqual([]);
     expect(report.audit.ok).toBe(true);
     expect(report.audit.grants).toBe(report.applications);
+    // The checkpointer, as its own principal, signed a checkpoint over every event of the run.
+    expect(report.checkpoint).not.toBeNull();
+    expect(report.checkpoint?.runEvents).toBeGreaterThanOrEqual(report.audit.events);
 
-    // This stack's own witness store and keys: the secured run starts no
-    // checkpointer, so its log has no checkpoint and none of another stack's applies.
-    const verify = await runTs(ENTRY.grantctl, ['audit', 'verify'], {
+    // The auditor checks the chains and the signed log with this stack's key.
+    const verify = await runTs(ENTRY.grantctl, ['audit', 'verify', '--json'], {
       env: {
         ...stack.envFor(AUDITOR_PRINCIPAL),
-        GRANTSTREAM__AUDIT__LOG__WITNESS_DIR: join(stack.config.stack.stateDir, 'witness'),
-        GRANTSTREAM__AUDIT__LOG__VERIFIER_KEY_FILES: '[]',
+        GRANTSTREAM__AUDIT__LOG__VERIFIER_KEY_FILES: JSON.stringify([`${keyFile}.pub`]),
+        GRANTSTREAM__AUDIT__LOG__WITNESS_DIR: witnessDir,
       },
       timeoutMs: stack.config.stack.readyTimeoutMs,
     });
     expect(verify.code, verify.stdout.slice(-2000) + verify.stderr.slice(-2000)).toBe(0);
+    const verified = JSON.parse(verify.stdout) as {
+      ok: boolean;
+      log: { checked: boolean; ok: boolean; checkpoints: { verified: number } };
+    };
+    expect(verified.ok).toBe(true);
+    expect(verified.log).toMatchObject({ checked: true, ok: true });
+    expect(verified.log.checkpoints.verified).toBeGreaterThan(0);
 
     const runDir = join(stack.config.stack.stateDir, 'runs', report.runTag);
     const logs = readdirSync(runDir)
       .filter((f) => f.endsWith('.log'))
       .map((f) => readFileSync(join(runDir, f), 'utf8'));
-    // The job's own log and one per service (simulator and six stages).
+    // The job's own log and one per service (simulator, six stages, checkpointer, console).
     expect(logs.length).toBeGreaterThanOrEqual(Object.keys(METRICS_PORTS).length + 2);
     const records = await allRecordText(stack);
     expect(records).toContain(report.runTag);

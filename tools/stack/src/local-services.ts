@@ -172,7 +172,13 @@ export async function startLocalServices(
  */
 export async function startSideServices(
   local: LocalServices,
-  options: { logDir: string; env: Record<string, string>; readyTimeoutMs: number },
+  options: {
+    logDir: string;
+    env: Record<string, string>;
+    readyTimeoutMs: number;
+    /** Overrides for one service on top of `env` (its principal's credentials on a secured stack). */
+    envOf?: (service: ServiceName) => Record<string, string>;
+  },
 ): Promise<StageProcess[]> {
   const busy = await listenersInUse(
     SIDE_SERVICES.map((name) => ({ name, ...local.sideMetrics[name] })),
@@ -182,7 +188,12 @@ export async function startSideServices(
       `another process listens on ${busy.map((b) => `${b.host}:${b.port} (${b.name})`).join(', ')}: stop it or wait for it, then run again`,
     );
   }
-  const started = startStages(SIDE_SERVICES, { logDir: options.logDir, env: options.env });
+  const started = SIDE_SERVICES.flatMap((name) =>
+    startStages([name], {
+      logDir: options.logDir,
+      env: { ...options.env, ...options.envOf?.(name) },
+    }),
+  );
   for (const p of started) {
     const { host, port } = local.sideMetrics[p.name];
     await waitForHttp(

@@ -9,6 +9,7 @@ import {
   applyDeclaredTopics,
   createPlatformClients,
   topicSpecsOf,
+  CONSOLE_PRINCIPAL,
   UPSTREAM_PRINCIPAL,
   principalOf,
   type PlatformClients,
@@ -38,7 +39,7 @@ import { buildMainJobReport, type ExpectedGrant } from './main-job-report';
 import { renderMainJobSummary } from './main-job-summary';
 import { openRunLog, type RunLog } from './run-log';
 import { positiveInt, runTagOption } from './cli-options';
-import { consoleSummaryLines, startLocalConsole, type LocalConsole } from './local-console';
+import { consoleSummaryLines, startLocalConsole } from './local-console';
 import { LocalStack } from './stack';
 import { isSecured, secureClientEnv } from './secure-files';
 
@@ -161,29 +162,24 @@ async function main(argv: string[]): Promise<number> {
       envOf: (stage) => asPrincipal(principalOf(stage)),
     });
     // The checkpointer logs the whole audit topic under the stack's key (never a
-    // run-scoped group: the log is one history); in --secure mode it has no
-    // derived principal yet, so the secured run starts none.
-    const side = opts.secure
-      ? []
-      : await startSideServices(local, {
-          logDir: runDir,
-          readyTimeoutMs: config.stack.readyTimeoutMs,
-          env: {
-            GRANTSTREAM__CHECKPOINTER__EVERY_MS: String(config.stack.mainJobCheckpointEveryMs),
-          },
-        });
+    // run-scoped group: the log is one history), as its own principal when secured.
+    const side = await startSideServices(local, {
+      logDir: runDir,
+      readyTimeoutMs: config.stack.readyTimeoutMs,
+      env: {
+        GRANTSTREAM__CHECKPOINTER__EVERY_MS: String(config.stack.mainJobCheckpointEveryMs),
+      },
+      envOf: (service) => asPrincipal(principalOf(service)),
+    });
     stages.push(...side);
-    // The console reads the topics as its own principal; the secured stack
-    // derives it, but its credentials are not handed out locally yet.
-    const localConsole: LocalConsole | null = opts.secure
-      ? null
-      : await startLocalConsole(config.stack.stateDir, {
-          logDir: runDir,
-          readyTimeoutMs: config.stack.readyTimeoutMs,
-          env: {},
-          usersFile: opts.consoleUsers,
-        });
-    if (localConsole) stages.push(localConsole.process);
+    // The console reads the topics, and redrives, as its own principal when secured.
+    const localConsole = await startLocalConsole(config.stack.stateDir, {
+      logDir: runDir,
+      readyTimeoutMs: config.stack.readyTimeoutMs,
+      env: asPrincipal(CONSOLE_PRINCIPAL),
+      usersFile: opts.consoleUsers,
+    });
+    stages.push(localConsole.process);
     for (const s of stages) say(`    ${s.name} (pid ${s.child.pid}), logs ${s.logFile}`);
     const checkpointer = side.find((s) => s.name === 'checkpointer');
 
@@ -250,8 +246,7 @@ async function main(argv: string[]): Promise<number> {
     log.info({ ok: report.ok, totalMs: report.totalMs }, 'main job finished');
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
-      if (localConsole)
-        for (const line of consoleSummaryLines(localConsole)) process.stderr.write(`${line}\n`);
+      for (const line of consoleSummaryLines(localConsole)) process.stderr.write(`${line}\n`);
       if (!report.ok) process.stderr.write(`main job: the report is not ok; log ${runLog.path}\n`);
     } else {
       const context = {
@@ -260,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
         auditFindings: audit.report.findings.length,
       };
       for (const line of renderMainJobSummary(report, context)) say(line);
-      if (localConsole) for (const line of consoleSummaryLines(localConsole)) say(line);
+      for (const line of consoleSummaryLines(localConsole)) say(line);
     }
     if (opts.serve) {
       say('serving: the services and the console stay up until Ctrl-C');

@@ -110,6 +110,6 @@ export interface MainJobReport {
   timeToTerminalMs: TimeToTerminal;
   /** Milliseconds from the job's start to the report. */
   totalMs: number;
-  /** The checkpoint covering the run's audit events; null when the run started no checkpointer (--secure). */
+  /** The checkpoint covering the run's audit events; null when the run started no checkpointer. */
   checkpoint: MainJobCheckpoint | null;
 }
