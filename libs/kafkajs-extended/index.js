@@ -13,6 +13,8 @@ const { isRebalancing, isKafkaJSError, ...errors } = require('./src/errors')
 const { LEVELS } = require('./src/loggers')
 // grantstream: the read_committed filter the partition reader applies (extended/).
 const { committedRecords } = require('./extended/committed-records')
+// grantstream: the wait for new topics' leaders that createTopics uses (extended/).
+const { waitWhileTopicsSettle } = require('./extended/topics-settled')
 
 module.exports = {
   Kafka,
@@ -29,5 +31,6 @@ module.exports = {
   ResourcePatternTypes,
   ConfigSource,
   committedRecords,
+  waitWhileTopicsSettle,
   ...errors,
 }

@@ -1410,3 +1410,15 @@ export function committedRecords<R extends FetchedRecord>(
   records: readonly R[],
   abortedTransactions: readonly AbortedTransaction[] | null | undefined
 ): R[]
+
+/**
+ * grantstream: calls `fn` every `delay` ms until it returns a truthy value,
+ * for at most `maxWait` ms, taking LEADER_NOT_AVAILABLE and
+ * UNKNOWN_TOPIC_OR_PARTITION (a broker that has not yet learned of a topic
+ * created a moment ago) as "not yet"; any other error rejects at once
+ * (extended/topics-settled.js, used by createTopics with waitForLeaders).
+ */
+export function waitWhileTopicsSettle<T>(
+  fn: () => Promise<T>,
+  opts?: { delay?: number; maxWait?: number; timeoutMessage?: string }
+): Promise<T>

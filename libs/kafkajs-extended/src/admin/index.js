@@ -1,7 +1,7 @@
 const createRetry = require('../retry')
 // grantstream: OffsetFetch with require_stable, kept apart in extended/.
 const { fetchStableOffsets: fetchStable } = require('../../extended/stable-offsets')
-const waitFor = require('../utils/waitFor')
+const { waitWhileTopicsSettle } = require('../../extended/topics-settled')
 const groupBy = require('../utils/groupBy')
 const createConsumer = require('../consumer')
 const InstrumentationEventEmitter = require('../instrumentation/emitter')
@@ -32,20 +32,6 @@ const eventKeys = keys(events)
   .map(key => `admin.events.${key}`)
   .join(', ')
 
-const retryOnLeaderNotAvailable = (fn, opts = {}) => {
-  const callback = async () => {
-    try {
-      return await fn()
-    } catch (e) {
-      if (e.type !== 'LEADER_NOT_AVAILABLE') {
-        throw e
-      }
-      return false
-    }
-  }
-
-  return waitFor(callback, opts)
-}
 
 const isConsumerGroupRunning = description => ['Empty', 'Dead'].includes(description.state)
 const findTopicPartitions = async (cluster, topic) => {
@@ -174,7 +160,7 @@ module.exports = ({
 
         if (waitForLeaders) {
           const topicNamesArray = Array.from(topicNames.values())
-          await retryOnLeaderNotAvailable(async () => await broker.metadata(topicNamesArray), {
+          await waitWhileTopicsSettle(async () => await broker.metadata(topicNamesArray), {
             delay: 100,
             maxWait: timeout,
             timeoutMessage: 'Timed out while waiting for topic leaders',
