@@ -14,7 +14,7 @@ import {
   LogOrderBatchV1Avro,
   type AuditEventV1,
 } from '@grantstream/contracts';
-import type { PlatformClients, ReadMessage, TopicScanner } from '@grantstream/kafka';
+import type { PlatformClients, ReadMessage, ScanOptions, TopicScanner } from '@grantstream/kafka';
 
 /** A message of the audit topic that is not a decodable AuditEvent: itself evidence of tampering. */
 export interface Undecodable {
@@ -130,13 +130,6 @@ export function readWitnessDir(dir: string, limits: LogReadLimits): NotesRead {
   return { notes, refused };
 }
 
-/** How much one fetch of a group-less scan reads and waits. */
-export interface ScanReadLimits {
-  maxBytesPerFetch: number;
-  maxWaitMs: number;
-  maxEmptyFetches: number;
-}
-
 /**
  * Reads every record of an audit topic once, from offset 0, without a
  * consumer group, decoding each value: `onRecord` sees each decoded event
@@ -147,7 +140,7 @@ export async function scanAuditTopic(
   clients: PlatformClients,
   scanner: TopicScanner,
   topic: string,
-  read: ScanReadLimits,
+  read: ScanOptions,
   onRecord: (record: AuditRecord) => void | Promise<void>,
   onUndecodable: (u: Undecodable) => void,
 ): Promise<number> {
@@ -185,7 +178,7 @@ export function kafkaAuditSources(
   at: LogLocations,
   limits: LogReadLimits,
 ): AuditSources {
-  const read: ScanReadLimits = {
+  const read: ScanOptions = {
     maxBytesPerFetch: limits.maxBytesPerFetch,
     maxWaitMs: limits.maxWaitMs,
     maxEmptyFetches: limits.maxEmptyFetches,
